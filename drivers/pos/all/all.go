@@ -1,0 +1,2 @@
+// Package all imports every POS vendor adapter so that it registers itself.
+package all

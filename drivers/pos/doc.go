@@ -1,0 +1,16 @@
+// Package pos is the plug-in point for POS vendor adapters: the Adapter
+// interface, the registry of vendors by name, and the pieces every adapter
+// shares (vendor errors, id mappings, webhook hints).
+//
+// Adapters register from init, the way database/sql drivers do:
+//
+//	func init() { pos.Register(pos.Driver{Name: "square", New: New, ...}) }
+//
+// and the daemon blank-imports drivers/pos/all. The host (internal/bridge)
+// owns the flows: it decides when to push and pull, persists cursors and
+// results, and writes the audit log; an adapter only speaks its vendor's
+// API and translates to and from the Aura model.
+//
+// Lifecycle: New validates the config and allocates, with no network I/O;
+// every other method takes a context and may call the vendor.
+package pos

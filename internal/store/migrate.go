@@ -1,0 +1,68 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// SchemaVersion is the schema this binary writes. Each step in migrations
+// upgrades a file from version i to i+1 in place, inside one transaction,
+// so a crash mid-upgrade leaves the old version intact.
+var SchemaVersion = len(migrations)
+
+var schemaKey = []byte("schema_version")
+
+// migrations[i] upgrades schema version i to i+1.
+var migrations = []func(*Tx) error{
+	// 0 -> 1: the initial buckets.
+	func(tx *Tx) error {
+		for _, name := range topBuckets {
+			if err := tx.Bucket(name).err; err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// Version returns the schema version recorded in the file.
+func (db *DB) Version() (int, error) {
+	var v int
+	err := db.View(func(tx *Tx) error {
+		var err error
+		v, err = readVersion(tx)
+		return err
+	})
+	return v, err
+}
+
+func readVersion(tx *Tx) (int, error) {
+	raw := tx.Bucket(Meta).Get(schemaKey)
+	if raw == nil {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(string(raw))
+	if err != nil {
+		return 0, fmt.Errorf("schema version %q: %w", raw, err)
+	}
+	return v, nil
+}
+
+func (db *DB) migrate() error {
+	return db.Update(func(tx *Tx) error {
+		v, err := readVersion(tx)
+		if err != nil {
+			return err
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("%s has schema %d, this binary knows up to %d: %w", db.path, v, SchemaVersion, ErrNewerSchema)
+		}
+		for ; v < SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate store from schema %d to %d: %w", v, v+1, err)
+			}
+			db.log.Info("store migrated", "from", v, "to", v+1)
+		}
+		return tx.Bucket(Meta).Put(schemaKey, []byte(strconv.Itoa(v)))
+	})
+}

@@ -1,0 +1,380 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the bbolt file inside the data directory.
+const FileName = "aura-edge.db"
+
+// pidFile records which process holds the data directory.
+const pidFile = "aura-edge.pid"
+
+// Bucket names. The first two are the seed's tables.
+const (
+	Integrations = "pos_integrations"
+	SyncLogs     = "pos_sync_logs"
+	Outbox       = "outbox"
+	PrintJobs    = "print_jobs"
+	Cursors      = "cursors"
+	Menus        = "menus"
+	CommandsSeen = "commands_seen"
+	Tokens       = "tokens"
+	Meta         = "meta"
+	Vendor       = "vendor_state" // per-integration id mappings and tokens
+)
+
+// topBuckets are created by the first migration.
+var topBuckets = []string{Integrations, SyncLogs, Outbox, PrintJobs, Cursors, Menus, CommandsSeen, Tokens, Meta, Vendor}
+
+// Options tune Open. The zero value is usable.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file. Zero means 500ms; it is never infinite.
+	LockTimeout time.Duration
+	// Logger receives migration notes. Nil discards.
+	Logger *slog.Logger
+	// MaxBatchDelay is bbolt's group-commit window for Batch (default 2ms).
+	MaxBatchDelay time.Duration
+}
+
+// DB is an open store.
+type DB struct {
+	b    *bolt.DB
+	dir  string
+	path string
+	log  *slog.Logger
+}
+
+// Open opens or creates the store in dir, runs pending migrations and
+// records this process's pid. A second process on the same dir gets an
+// ErrInUse error at once.
+func Open(dir string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 500 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, berrors.ErrTimeout) {
+		pid := readPID(dir)
+		if pid > 0 {
+			return nil, fmt.Errorf("data dir %s is in use by another aura-edge (pid %d): %w", dir, pid, ErrInUse)
+		}
+		return nil, fmt.Errorf("data dir %s is in use by another aura-edge: %w", dir, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if opts.MaxBatchDelay > 0 {
+		b.MaxBatchDelay = opts.MaxBatchDelay
+	} else {
+		b.MaxBatchDelay = 2 * time.Millisecond
+	}
+	db := &DB{b: b, dir: dir, path: path, log: opts.Logger}
+	if err := db.migrate(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, pidFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("write pid file: %w", err)
+	}
+	return db, nil
+}
+
+func readPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, pidFile))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+// Dir returns the data directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Path returns the bbolt file's path.
+func (db *DB) Path() string { return db.path }
+
+// Size returns the file's current size in bytes.
+func (db *DB) Size() int64 {
+	var n int64
+	_ = db.b.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Close closes the file and removes the pid file.
+func (db *DB) Close() error {
+	if readPID(db.dir) == os.Getpid() {
+		os.Remove(filepath.Join(db.dir, pidFile))
+	}
+	return db.b.Close()
+}
+
+// Update runs fn in a read-write transaction and commits (fsync'd) when fn
+// returns nil.
+func (db *DB) Update(fn func(*Tx) error) error {
+	return db.b.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// Batch is Update with group commit: calls from concurrent goroutines share
+// one fsync. fn may run more than once and must be idempotent. Use it from
+// many goroutines, never in a loop from one (that is ~90 commits/s).
+func (db *DB) Batch(fn func(*Tx) error) error {
+	return db.b.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(fn func(*Tx) error) error {
+	return db.b.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// Tx is a transaction. It must not be used after its callback returns.
+type Tx struct{ tx *bolt.Tx }
+
+// Writable reports whether the transaction can write.
+func (t *Tx) Writable() bool { return t.tx.Writable() }
+
+// Bucket returns the bucket at path (top-level name, then nested names).
+// In a write transaction missing buckets are created; in a read
+// transaction a missing bucket reads as empty.
+func (t *Tx) Bucket(path ...string) *Bucket {
+	if len(path) == 0 {
+		panic("store: empty bucket path")
+	}
+	var b *bolt.Bucket
+	for i, name := range path {
+		var next *bolt.Bucket
+		if i == 0 {
+			next = t.tx.Bucket([]byte(name))
+		} else {
+			next = b.Bucket([]byte(name))
+		}
+		if next == nil && t.tx.Writable() {
+			var err error
+			if i == 0 {
+				next, err = t.tx.CreateBucketIfNotExists([]byte(name))
+			} else {
+				next, err = b.CreateBucketIfNotExists([]byte(name))
+			}
+			if err != nil {
+				return &Bucket{err: fmt.Errorf("bucket %s: %w", strings.Join(path[:i+1], "/"), err)}
+			}
+		}
+		if next == nil {
+			return &Bucket{}
+		}
+		b = next
+	}
+	return &Bucket{b: b}
+}
+
+// DeleteBucket removes the bucket at path and everything in it. A missing
+// bucket is not an error.
+func (t *Tx) DeleteBucket(path ...string) error {
+	if len(path) == 1 {
+		err := t.tx.DeleteBucket([]byte(path[0]))
+		if errors.Is(err, berrors.ErrBucketNotFound) {
+			return nil
+		}
+		return err
+	}
+	parent := t.Bucket(path[:len(path)-1]...)
+	if parent.b == nil {
+		return parent.err
+	}
+	err := parent.b.DeleteBucket([]byte(path[len(path)-1]))
+	if errors.Is(err, berrors.ErrBucketNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Bucket is a key/value bucket within a transaction. A Bucket that does not
+// exist (in a read transaction) reads as empty and refuses writes.
+type Bucket struct {
+	b   *bolt.Bucket
+	err error
+}
+
+func (b *Bucket) writable() error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.b == nil || !b.b.Writable() {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// Exists reports whether the bucket exists.
+func (b *Bucket) Exists() bool { return b.b != nil }
+
+// Get returns a copy of the value for key, or nil.
+func (b *Bucket) Get(key []byte) []byte {
+	if b.b == nil {
+		return nil
+	}
+	v := b.b.Get(key)
+	if v == nil {
+		return nil
+	}
+	return bytes.Clone(v)
+}
+
+// Has reports whether key exists.
+func (b *Bucket) Has(key []byte) bool { return b.b != nil && b.b.Get(key) != nil }
+
+// Put stores value under key.
+func (b *Bucket) Put(key, value []byte) error {
+	if err := b.writable(); err != nil {
+		return err
+	}
+	return b.b.Put(key, value)
+}
+
+// Delete removes key; a missing key is not an error.
+func (b *Bucket) Delete(key []byte) error {
+	if err := b.writable(); err != nil {
+		return err
+	}
+	return b.b.Delete(key)
+}
+
+// NextSequence returns the bucket's next sequence number (from 1).
+func (b *Bucket) NextSequence() (uint64, error) {
+	if err := b.writable(); err != nil {
+		return 0, err
+	}
+	return b.b.NextSequence()
+}
+
+// Sequence returns the bucket's last sequence number.
+func (b *Bucket) Sequence() uint64 {
+	if b.b == nil {
+		return 0
+	}
+	return b.b.Sequence()
+}
+
+// Sub returns the nested bucket name, created in write transactions.
+func (b *Bucket) Sub(name string) *Bucket {
+	if b.b == nil {
+		return &Bucket{err: b.err}
+	}
+	s := b.b.Bucket([]byte(name))
+	if s == nil && b.b.Writable() {
+		var err error
+		if s, err = b.b.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return &Bucket{err: err}
+		}
+	}
+	return &Bucket{b: s}
+}
+
+// Scan calls fn for each key >= start in key order until fn returns false or
+// an error. k and v are valid only during the call. A nil start scans from
+// the first key.
+func (b *Bucket) Scan(start []byte, fn func(k, v []byte) (bool, error)) error {
+	if b.b == nil {
+		return b.err
+	}
+	c := b.b.Cursor()
+	var k, v []byte
+	if start == nil {
+		k, v = c.First()
+	} else {
+		k, v = c.Seek(start)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if v == nil { // nested bucket
+			continue
+		}
+		more, err := fn(k, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ScanReverse calls fn from the last key backwards until fn returns false.
+func (b *Bucket) ScanReverse(fn func(k, v []byte) (bool, error)) error {
+	if b.b == nil {
+		return b.err
+	}
+	c := b.b.Cursor()
+	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		if v == nil {
+			continue
+		}
+		more, err := fn(k, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ForEach calls fn for every key/value pair in key order.
+func (b *Bucket) ForEach(fn func(k, v []byte) error) error {
+	return b.Scan(nil, func(k, v []byte) (bool, error) { return true, fn(k, v) })
+}
+
+// First returns copies of the first key and value, or nils.
+func (b *Bucket) First() (k, v []byte) {
+	if b.b == nil {
+		return nil, nil
+	}
+	k, v = b.b.Cursor().First()
+	return bytes.Clone(k), bytes.Clone(v)
+}
+
+// Buckets returns the names of the nested buckets.
+func (b *Bucket) Buckets() []string {
+	if b.b == nil {
+		return nil
+	}
+	var names []string
+	c := b.b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil {
+			names = append(names, string(k))
+		}
+	}
+	return names
+}
+
+// U64 encodes n as an 8-byte big-endian key, so keys sort numerically.
+func U64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+// ParseU64 decodes a key written by U64 (0 if it is not 8 bytes).
+func ParseU64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
