@@ -14,3 +14,8 @@
 // Lifecycle: New validates the config and allocates, with no network I/O;
 // every other method takes a context and may call the vendor.
 package pos
+
+// State and secrets: the host encrypts State values at rest, so adapters
+// keep rotated refresh tokens and cached access tokens there (under
+// "token/..."), written with one Put so a crash never leaves a half-rotated
+// pair, and prefer them over the initial Credentials.
