@@ -1,0 +1,401 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Config is the whole aura-edge configuration file.
+type Config struct {
+	// StoreID identifies this store to the Aura cloud. Required.
+	StoreID string `yaml:"store_id"`
+	// DataDir holds the bbolt store, the key file and the control socket.
+	DataDir string `yaml:"data_dir"`
+	// Cloud is the MQTT link to the Aura cloud. Without a broker the daemon
+	// runs offline and buffers everything.
+	Cloud Cloud `yaml:"cloud"`
+	// API is the local HTTP API for terminals, installers and staff.
+	API API `yaml:"api"`
+	// Secrets says where the credential key lives.
+	Secrets Secrets `yaml:"secrets"`
+	// Receipt holds what every printed receipt shows.
+	Receipt Receipt `yaml:"receipt"`
+	// Printers are the receipt and kitchen printers.
+	Printers []Printer `yaml:"printers"`
+	// Integrations tune the sync schedule of POS integrations.
+	Integrations []Integration `yaml:"integrations"`
+	// Outbox bounds the offline buffer.
+	Outbox Outbox `yaml:"outbox"`
+	// Log sets level and format.
+	Log Log `yaml:"log"`
+
+	// File is the path the config was read from ("" for defaults).
+	File string `yaml:"-"`
+}
+
+// Cloud configures the MQTT link.
+type Cloud struct {
+	Broker        string        `yaml:"broker"`
+	ClientID      string        `yaml:"client_id"`
+	TopicPrefix   string        `yaml:"topic_prefix"`
+	TLS           TLS           `yaml:"tls"`
+	Username      string        `yaml:"username"`
+	PasswordFile  string        `yaml:"password_file"`
+	KeepAlive     time.Duration `yaml:"keepalive"`
+	InFlight      int           `yaml:"inflight"`
+	CommandKeys   []string      `yaml:"command_keys"`
+	AllowUnsigned []string      `yaml:"allow_unsigned"`
+}
+
+// TLS names PEM files for MQTT over TLS with client certificates.
+type TLS struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// API configures the local HTTP API.
+type API struct {
+	Listen        string `yaml:"listen"`
+	ControlSocket string `yaml:"control_socket"`
+	// PublicURL is how vendors reach the webhook receiver (through the
+	// store's tunnel or reverse proxy); Square signs this URL.
+	PublicURL string `yaml:"public_url"`
+}
+
+// Secrets configures credential encryption.
+type Secrets struct {
+	KeyFile string `yaml:"key_file"`
+}
+
+// Receipt is the store's receipt text.
+type Receipt struct {
+	Header      []string `yaml:"header"`
+	Footer      []string `yaml:"footer"`
+	QRTemplate  string   `yaml:"qr_url_template"`
+	Locale      string   `yaml:"locale"`
+	KitchenCopy bool     `yaml:"kitchen_copy"`
+}
+
+// Printer is one ESC/POS printer.
+type Printer struct {
+	Name          string        `yaml:"name"`
+	Connection    string        `yaml:"connection"`
+	Profile       string        `yaml:"profile"`
+	Columns       int           `yaml:"columns"`
+	WidthDots     int           `yaml:"width_dots"`
+	AutoPrint     string        `yaml:"auto_print"`
+	Backup        string        `yaml:"backup"`
+	FailoverAfter time.Duration `yaml:"failover_after"`
+	Drawer        string        `yaml:"drawer"`
+}
+
+// Integration tunes one POS integration (connected through the API).
+type Integration struct {
+	ID           string        `yaml:"id"`
+	Vendor       string        `yaml:"vendor"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+	Jitter       time.Duration `yaml:"jitter"`
+	MaxAttempts  int           `yaml:"max_attempts"`
+	Disabled     bool          `yaml:"disabled"`
+}
+
+// Outbox bounds the offline buffer.
+type Outbox struct {
+	MaxOrders    int    `yaml:"max_orders"`
+	MaxPayments  int    `yaml:"max_payments"`
+	MinFreeBytes string `yaml:"min_free_disk"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Defaults returns the configuration used when a key is absent.
+func Defaults() Config {
+	return Config{
+		DataDir: defaultDataDir(),
+		Cloud: Cloud{
+			TopicPrefix:   "aura/v1/stores/{store_id}",
+			KeepAlive:     30 * time.Second,
+			InFlight:      64,
+			AllowUnsigned: []string{"ping", "status.request"},
+		},
+		API:    API{Listen: "127.0.0.1:8787"},
+		Outbox: Outbox{MinFreeBytes: "256MiB"},
+		Log:    Log{Level: "info", Format: "text"},
+	}
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" { // systemd StateDirectory=
+		return d
+	}
+	if os.PathSeparator == '\\' {
+		return `C:\ProgramData\aura-edge`
+	}
+	return "/var/lib/aura-edge"
+}
+
+// Load reads path strictly. Every problem in the file is reported in one
+// *Error. Environment overrides are applied after the file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, os.Environ())
+}
+
+// Parse decodes data (named file in messages) with the given environment.
+func Parse(file string, data []byte, environ []string) (*Config, error) {
+	cfg := Defaults()
+	cfg.File = file
+	d := &decoder{file: file, pos: map[string]Pos{}}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &Error{Problems: []Problem{{File: file, Pos: yamlErrorPos(err), Msg: cleanYAMLError(err)}}}
+	}
+	if root.Kind != 0 {
+		d.decode(&root, reflect.ValueOf(&cfg).Elem(), "")
+	}
+	d.problems = append(d.problems, applyEnv(&cfg, environ, file)...)
+	cfg.validate(d)
+	if len(d.problems) > 0 {
+		return &cfg, &Error{Problems: d.problems}
+	}
+	return &cfg, nil
+}
+
+var lineRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
+
+func yamlErrorPos(err error) Pos {
+	m := lineRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return Pos{}
+	}
+	var p Pos
+	fmt.Sscan(m[1], &p.Line)
+	if m[2] != "" {
+		fmt.Sscan(m[2], &p.Col)
+	} else {
+		p.Col = 1
+	}
+	return p
+}
+
+// Overrides lists the environment variables that override config keys.
+var Overrides = []struct {
+	Env, Field string
+	set        func(*Config, string)
+}{
+	{"AURA_EDGE_STORE_ID", "store_id", func(c *Config, v string) { c.StoreID = v }},
+	{"AURA_EDGE_DATA_DIR", "data_dir", func(c *Config, v string) { c.DataDir = v }},
+	{"AURA_EDGE_CLOUD_BROKER", "cloud.broker", func(c *Config, v string) { c.Cloud.Broker = v }},
+	{"AURA_EDGE_CLOUD_CLIENT_ID", "cloud.client_id", func(c *Config, v string) { c.Cloud.ClientID = v }},
+	{"AURA_EDGE_API_LISTEN", "api.listen", func(c *Config, v string) { c.API.Listen = v }},
+	{"AURA_EDGE_LOG_LEVEL", "log.level", func(c *Config, v string) { c.Log.Level = v }},
+	{"AURA_EDGE_LOG_FORMAT", "log.format", func(c *Config, v string) { c.Log.Format = v }},
+}
+
+func applyEnv(c *Config, environ []string, file string) []Problem {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "AURA_EDGE_") {
+			env[k] = v
+		}
+	}
+	known := map[string]bool{}
+	for _, o := range Overrides {
+		known[o.Env] = true
+		if v, ok := env[o.Env]; ok {
+			o.set(c, v)
+		}
+	}
+	var ps []Problem
+	for k := range env {
+		if !known[k] && k != "AURA_EDGE_CONFIG" {
+			ps = append(ps, Problem{File: "environment", Field: k, Msg: "unknown override (known: AURA_EDGE_STORE_ID, AURA_EDGE_DATA_DIR, AURA_EDGE_CLOUD_BROKER, AURA_EDGE_CLOUD_CLIENT_ID, AURA_EDGE_API_LISTEN, AURA_EDGE_LOG_LEVEL, AURA_EDGE_LOG_FORMAT)"})
+		}
+	}
+	return ps
+}
+
+// validate checks values and reports each at the position it was written
+// (or at its parent, when the key is missing).
+func (c *Config) validate(d *decoder) {
+	at := func(path string) *yaml.Node {
+		for p := path; p != ""; {
+			if pos, ok := d.pos[p]; ok {
+				return &yaml.Node{Line: pos.Line, Column: pos.Col}
+			}
+			i := strings.LastIndexAny(p, ".[")
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+		}
+		if pos, ok := d.pos[""]; ok {
+			return &yaml.Node{Line: pos.Line, Column: pos.Col}
+		}
+		return nil
+	}
+	bad := func(path, format string, args ...any) { d.add(at(path), path, format, args...) }
+
+	if strings.TrimSpace(c.StoreID) == "" {
+		bad("store_id", "is required (the store's id in the Aura cloud)")
+	} else if !idRe.MatchString(c.StoreID) {
+		bad("store_id", "must be letters, digits, '-', '_' or '.' (got %q)", c.StoreID)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "is required")
+	}
+	if c.Cloud.Broker != "" {
+		if err := checkBrokerURL(c.Cloud.Broker); err != nil {
+			bad("cloud.broker", "%v", err)
+		}
+		if c.Cloud.InFlight < 1 || c.Cloud.InFlight > 1024 {
+			bad("cloud.inflight", "must be between 1 and 1024 (got %d)", c.Cloud.InFlight)
+		}
+		if c.Cloud.KeepAlive < time.Second {
+			bad("cloud.keepalive", "must be at least 1s (got %s)", c.Cloud.KeepAlive)
+		}
+		tls := c.Cloud.TLS
+		if (tls.CertFile == "") != (tls.KeyFile == "") {
+			bad("cloud.tls", "cert_file and key_file go together")
+		}
+		for _, f := range []struct{ path, file string }{
+			{"cloud.tls.ca_file", tls.CAFile}, {"cloud.tls.cert_file", tls.CertFile},
+			{"cloud.tls.key_file", tls.KeyFile}, {"cloud.password_file", c.Cloud.PasswordFile},
+		} {
+			if f.file != "" {
+				if _, err := os.Stat(f.file); err != nil {
+					bad(f.path, "cannot read %s: %v", f.file, errors.Unwrap(err))
+				}
+			}
+		}
+	}
+	for i, k := range c.Cloud.CommandKeys {
+		if err := checkEd25519Key(k); err != nil {
+			bad(fmt.Sprintf("cloud.command_keys[%d]", i), "%v", err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		bad("api.listen", "must be host:port such as 127.0.0.1:8787 (got %q)", c.API.Listen)
+	}
+	if _, err := ParseBytes(c.Outbox.MinFreeBytes); err != nil {
+		bad("outbox.min_free_disk", "%v", err)
+	}
+	if c.Outbox.MaxOrders < 0 {
+		bad("outbox.max_orders", "must not be negative")
+	}
+	if c.Outbox.MaxPayments < 0 {
+		bad("outbox.max_payments", "must not be negative")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "must be text or json (got %q)", c.Log.Format)
+	}
+	names := map[string]int{}
+	for i, p := range c.Printers {
+		base := fmt.Sprintf("printers[%d]", i)
+		if p.Name == "" {
+			bad(base+".name", "is required")
+		} else if j, dup := names[p.Name]; dup {
+			bad(base+".name", "duplicate printer name %q (also printers[%d])", p.Name, j)
+		} else {
+			names[p.Name] = i
+		}
+		if p.Connection == "" {
+			bad(base+".connection", "is required (tcp://host:9100, serial:///dev/ttyUSB0?baud=19200, usb:///dev/usb/lp0 or file:///dir)")
+		} else if err := CheckPrinterURL(p.Connection); err != nil {
+			bad(base+".connection", "%v", err)
+		}
+		if p.Profile != "" && CheckProfile != nil {
+			if err := CheckProfile(p.Profile); err != nil {
+				bad(base+".profile", "%v", err)
+			}
+		}
+		if p.Columns != 0 && (p.Columns < 16 || p.Columns > 80) {
+			bad(base+".columns", "must be between 16 and 80 (got %d)", p.Columns)
+		}
+		if p.WidthDots < 0 {
+			bad(base+".width_dots", "must not be negative")
+		}
+		switch p.AutoPrint {
+		case "", "none", "customer", "kitchen", "both":
+		default:
+			bad(base+".auto_print", "must be none, customer, kitchen or both (got %q)", p.AutoPrint)
+		}
+		switch p.Drawer {
+		case "", "none", "pin2", "pin5":
+		default:
+			bad(base+".drawer", "must be none, pin2 or pin5 (got %q)", p.Drawer)
+		}
+	}
+	for i, p := range c.Printers {
+		if p.Backup == "" {
+			continue
+		}
+		base := fmt.Sprintf("printers[%d]", i)
+		if _, ok := names[p.Backup]; !ok || p.Backup == p.Name {
+			bad(base+".backup", "names no other printer (got %q)", p.Backup)
+		}
+		if p.FailoverAfter < 0 {
+			bad(base+".failover_after", "must not be negative")
+		}
+	}
+	ids := map[string]bool{}
+	for i, in := range c.Integrations {
+		base := fmt.Sprintf("integrations[%d]", i)
+		if in.ID == "" {
+			bad(base+".id", "is required")
+		} else if ids[in.ID] {
+			bad(base+".id", "duplicate integration id %q", in.ID)
+		}
+		ids[in.ID] = true
+		if in.Vendor != "" && CheckVendor != nil {
+			if err := CheckVendor(in.Vendor); err != nil {
+				bad(base+".vendor", "%v", err)
+			}
+		}
+		if in.PollInterval != 0 && in.PollInterval < 5*time.Second {
+			bad(base+".poll_interval", "must be at least 5s (got %s)", in.PollInterval)
+		}
+		if in.MaxAttempts < 0 {
+			bad(base+".max_attempts", "must not be negative")
+		}
+	}
+}
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Hooks for checks owned by other packages; the daemon sets them so that
+// config stays free of driver imports.
+var (
+	// CheckPrinterURL validates a printer connection URL without I/O.
+	CheckPrinterURL = func(string) error { return nil }
+	// CheckProfile validates a printer profile name.
+	CheckProfile func(string) error
+	// CheckVendor validates a POS vendor name.
+	CheckVendor func(string) error
+)

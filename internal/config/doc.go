@@ -1,0 +1,10 @@
+// Package config reads aura-edge's YAML configuration strictly and reports
+// every problem at once as FILE:LINE:COL: field: what is wrong.
+//
+// The decoder walks the YAML node tree against the Go types, so an unknown
+// key (with a did-you-mean hint), a value of the wrong type, a missing
+// required value and an invalid value are all located at the line and
+// column where an installer has to look. Defaults are applied before
+// decoding; AURA_EDGE_<KEY> environment variables override the few values
+// an installer sets per store (see Overrides).
+package config

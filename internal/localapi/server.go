@@ -1,0 +1,174 @@
+package localapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// Config is the api section of the config file.
+type Config struct {
+	Listen        string // TCP address, e.g. 127.0.0.1:8787; "" disables
+	ControlSocket string // Unix socket path; "" disables
+}
+
+// Route is one handler and the pattern it serves ("POST /v1/orders").
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Server serves the local API. Build it with New, add routes with Handle,
+// then Run it.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	auth    func(http.Handler) http.Handler // bearer tokens and roles, for TCP
+	admin   func(http.Handler) http.Handler // control socket: caller is admin
+	ready   chan struct{}
+	tcpAddr net.Addr
+}
+
+// New builds a server. auth wraps the TCP listener's handler (token and
+// role checks); admin wraps the control socket's (marks the caller admin).
+// Either may be nil (no wrapping), which tests use.
+func New(cfg Config, log *slog.Logger, auth, admin func(http.Handler) http.Handler) *Server {
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), auth: auth, admin: admin, ready: make(chan struct{})}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), "")
+	})
+	return s
+}
+
+// Handle registers h for pattern (Go 1.22 ServeMux syntax).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// HandleFunc registers f for pattern.
+func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.Handle(pattern, f) }
+
+// Ready is closed once the listeners accept connections.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr returns the TCP listener's address once Ready.
+func (s *Server) Addr() net.Addr { return s.tcpAddr }
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           recoverer(s.log, h),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Run serves until ctx is done, then shuts down gracefully (in-flight
+// requests get up to 5 s). It returns nil on cancel.
+func (s *Server) Run(ctx context.Context) error {
+	var servers []*http.Server
+	errc := make(chan error, 2)
+	if s.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("local api listen %s: %w", s.cfg.Listen, err)
+		}
+		s.tcpAddr = ln.Addr()
+		h := http.Handler(s.mux)
+		if s.auth != nil {
+			h = s.auth(h)
+		}
+		srv := s.httpServer(h)
+		servers = append(servers, srv)
+		go func() { errc <- srv.Serve(ln) }()
+		s.log.Info("local api listening", "addr", ln.Addr().String())
+	}
+	if s.cfg.ControlSocket != "" && runtime.GOOS != "windows" {
+		ln, err := listenUnix(s.cfg.ControlSocket)
+		if err != nil {
+			for _, srv := range servers {
+				srv.Close()
+			}
+			return err
+		}
+		h := http.Handler(s.mux)
+		if s.admin != nil {
+			h = s.admin(h)
+		}
+		srv := s.httpServer(h)
+		servers = append(servers, srv)
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	close(s.ready)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			for _, srv := range servers {
+				srv.Close()
+			}
+			return fmt.Errorf("local api: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+	}
+	if s.cfg.ControlSocket != "" {
+		os.Remove(s.cfg.ControlSocket)
+	}
+	return nil
+}
+
+// listenUnix listens on path with mode 0600, replacing a stale socket.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("control socket dir: %w", err)
+	}
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("control socket %s is in use by another aura-edge", path)
+	}
+	os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket listen %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket chmod: %w", err)
+	}
+	return ln, nil
+}
+
+// recoverer turns a handler panic into a 500 and a log line; the daemon
+// keeps running.
+func recoverer(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("api handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				WriteError(w, http.StatusInternalServerError, "internal", "internal error", "")
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
