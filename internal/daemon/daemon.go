@@ -13,8 +13,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 	"github.com/auraconnect/aura-edge/internal/version"
 )
@@ -29,6 +32,7 @@ type Daemon struct {
 	ready chan struct{}
 	api   *localapi.Server
 	db    *store.DB
+	ob    *outbox.Outbox
 }
 
 // New checks what can be checked without I/O and returns a daemon ready to
@@ -78,17 +82,29 @@ func (d *Daemon) Run(ctx context.Context) error {
 		log.Info("store closed")
 	}()
 
+	ob, err := outbox.Open(db, outboxConfig(d.cfg), log.With("component", "outbox"))
+	if err != nil {
+		return fmt.Errorf("open outbox: %w", err)
+	}
+	d.ob = ob
+	aud := audit.New(db, ob, audit.Config{}, log.With("component", "audit"))
+	in := ingest.New(db, ob, log.With("component", "ingest"))
+
 	api := localapi.New(localapi.Config{Listen: d.cfg.API.Listen, ControlSocket: ControlSocket(d.cfg)},
 		log.With("component", "localapi"), nil, nil)
 	api.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, d.Status())
 	})
+	localapi.CaptureRoutes(api, in, log.With("component", "localapi"))
+	localapi.QueueRoutes(api, ob)
+	localapi.SyncLogRoutes(api, aud)
 	d.mu.Lock()
 	d.api = api
 	d.mu.Unlock()
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx) })
+	g.Go(func() error { return aud.Run(gctx) })
 	go func() {
 		select {
 		case <-api.Ready():
@@ -110,5 +126,22 @@ func (d *Daemon) Status() map[string]any {
 		"store_id": d.cfg.StoreID,
 		"version":  version.Version,
 		"uptime_s": int64(time.Since(d.start).Seconds()),
+		"outbox":   d.ob.Stats(),
 	}
+}
+
+// outboxConfig maps the config file's outbox section.
+func outboxConfig(cfg *config.Config) outbox.Config {
+	oc := outbox.Config{Streams: map[outbox.Stream]outbox.Limits{}}
+	if cfg.Outbox.MaxOrders > 0 {
+		oc.Streams[outbox.Orders] = outbox.Limits{MaxRows: cfg.Outbox.MaxOrders}
+	}
+	if cfg.Outbox.MaxPayments > 0 {
+		oc.Streams[outbox.Payments] = outbox.Limits{MaxRows: cfg.Outbox.MaxPayments}
+	}
+	if n, err := config.ParseBytes(cfg.Outbox.MinFreeBytes); err == nil && n > 0 {
+		oc.MinFreeBytes = uint64(n)
+		oc.CriticalFreeBytes = min(oc.MinFreeBytes, 64<<20)
+	}
+	return oc
 }

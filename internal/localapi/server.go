@@ -57,6 +57,10 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // HandleFunc registers f for pattern.
 func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.Handle(pattern, f) }
 
+// Handler returns the routes without the auth wrappers (for tests that
+// exercise handlers directly).
+func (s *Server) Handler() http.Handler { return s.mux }
+
 // Ready is closed once the listeners accept connections.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 

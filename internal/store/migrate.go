@@ -23,6 +23,16 @@ var migrations = []func(*Tx) error{
 		}
 		return nil
 	},
+	// 1 -> 2: captured records (orders/payments by Aura id) for reprints and
+	// auto-print.
+	func(tx *Tx) error {
+		for _, sub := range []string{"orders", "payments"} {
+			if err := tx.Bucket(Records, sub).err; err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // Version returns the schema version recorded in the file.

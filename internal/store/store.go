@@ -34,6 +34,7 @@ const (
 	Tokens       = "tokens"
 	Meta         = "meta"
 	Vendor       = "vendor_state" // per-integration id mappings and tokens
+	Records      = "records"      // the latest revision of each captured order and payment
 )
 
 // topBuckets are created by the first migration.

@@ -1,0 +1,202 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// CloudEvents types of captured records.
+const (
+	TypeOrder   = "com.auraconnect.edge.order"
+	TypePayment = "com.auraconnect.edge.payment"
+)
+
+// Result is what happened to one record.
+type Result struct {
+	ID       string `json:"id"`                 // the Aura id
+	Status   string `json:"status"`             // "buffered" or "duplicate"
+	EventID  string `json:"event_id,omitempty"` // the CloudEvents id of the outbox row
+	Sequence uint64 `json:"sequence,omitempty"` // per-record revision number
+}
+
+// Status values of Result.
+const (
+	Buffered  = "buffered"
+	Duplicate = "duplicate"
+)
+
+// Ingest writes captured records into the store and the outbox.
+type Ingest struct {
+	db  *store.DB
+	ob  *outbox.Outbox
+	log *slog.Logger
+	// OnOrder, when set, is called after an order's commit (not for
+	// duplicates): auto-print hooks in here.
+	OnOrder func(model.Order)
+}
+
+// New returns an Ingest over db and ob.
+func New(db *store.DB, ob *outbox.Outbox, log *slog.Logger) *Ingest {
+	return &Ingest{db: db, ob: ob, log: log}
+}
+
+// PrepareOrders assigns ids and validates; problems are prefixed with the
+// record's index when there is more than one.
+func PrepareOrders(orders []model.Order) model.Problems {
+	var all model.Problems
+	for i := range orders {
+		o := &orders[i]
+		if o.ID == "" && o.Source.ExternalID != "" {
+			o.ID = o.Source.DerivedID("ord_")
+		}
+		all = append(all, prefix(o.Validate(), i, len(orders))...)
+	}
+	return all
+}
+
+// PreparePayments assigns ids and validates.
+func PreparePayments(payments []model.Payment) model.Problems {
+	var all model.Problems
+	for i := range payments {
+		p := &payments[i]
+		if p.ID == "" && p.Source.ExternalID != "" {
+			p.ID = p.Source.DerivedID("pay_")
+		}
+		all = append(all, prefix(p.Validate(), i, len(payments))...)
+	}
+	return all
+}
+
+func prefix(ps model.Problems, i, n int) model.Problems {
+	if n <= 1 {
+		return ps
+	}
+	for j := range ps {
+		ps[j].Path = "[" + strconv.Itoa(i) + "]." + ps[j].Path
+	}
+	return ps
+}
+
+// Capture validates and writes orders and payments durably, sharing the
+// commit with concurrent callers. It returns the results in input order
+// (orders first, then payments). On a validation problem nothing is written
+// and the error is model.Problems; on a full outbox it is the outbox's
+// *FullError or *DiskLowError.
+func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []model.Payment) ([]Result, error) {
+	if ps := append(PrepareOrders(orders), PreparePayments(payments)...); len(ps) > 0 {
+		return nil, ps
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var res []Result
+	var fresh []model.Order
+	err := in.db.Batch(func(tx *store.Tx) error {
+		res, fresh = nil, nil // Batch may re-run this function
+		var err error
+		res, fresh, err = in.write(tx, orders, payments)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	in.ob.Notify()
+	in.after(fresh)
+	return res, nil
+}
+
+// CaptureTx writes already prepared records inside the caller's
+// transaction (a POS pull commits its cursor with them). The caller must
+// call Committed after its commit succeeds.
+func (in *Ingest) CaptureTx(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
+	return in.write(tx, orders, payments)
+}
+
+// Committed wakes the cloud link and runs hooks after a CaptureTx commit.
+func (in *Ingest) Committed(fresh []model.Order) {
+	in.ob.Notify()
+	in.after(fresh)
+}
+
+func (in *Ingest) after(fresh []model.Order) {
+	if in.OnOrder == nil {
+		return
+	}
+	for _, o := range fresh {
+		in.OnOrder(o)
+	}
+}
+
+func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
+	res := make([]Result, 0, len(orders)+len(payments))
+	var fresh []model.Order
+	for i := range orders {
+		o := &orders[i]
+		r, dup, err := in.put(tx, outbox.Orders, TypeOrder, "orders", o.ID, o.Source, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !dup {
+			fresh = append(fresh, *o)
+		}
+		res = append(res, r)
+	}
+	for i := range payments {
+		p := &payments[i]
+		r, _, err := in.put(tx, outbox.Payments, TypePayment, "payments", p.ID, p.Source, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		res = append(res, r)
+	}
+	return res, fresh, nil
+}
+
+func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string, src model.Source, rec any) (Result, bool, error) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("encode %s %s: %w", bucket, id, err)
+	}
+	ap, err := in.ob.AppendTx(tx, outbox.Entry{
+		Stream: stream, Type: typ, Subject: id, DedupeKey: src.Key(), Data: data,
+	})
+	if err != nil {
+		return Result{}, false, err
+	}
+	a := ap[0]
+	r := Result{ID: id, Status: Buffered, EventID: a.ID, Sequence: a.SubjectSeq}
+	if a.Duplicate {
+		r.Status = Duplicate
+		return r, true, nil
+	}
+	if err := tx.Bucket(store.Records, bucket).Put([]byte(id), data); err != nil {
+		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
+	}
+	return r, false, nil
+}
+
+// Order returns the latest captured revision of an order.
+func (in *Ingest) Order(id string) (*model.Order, error) {
+	var raw []byte
+	if err := in.db.View(func(tx *store.Tx) error {
+		raw = tx.Bucket(store.Records, "orders").Get([]byte(id))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
+	}
+	var o model.Order
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, fmt.Errorf("decode order %s: %w", id, err)
+	}
+	return &o, nil
+}

@@ -1,0 +1,103 @@
+package localapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+)
+
+// Capturer is what the capture routes need from the ingest path.
+type Capturer interface {
+	Capture(ctx context.Context, orders []model.Order, payments []model.Payment) ([]ingest.Result, error)
+}
+
+// CaptureRoutes registers POST /v1/orders and POST /v1/payments. Each takes
+// one Aura record or an array, and answers 202 only after the bbolt commit.
+func CaptureRoutes(s *Server, c Capturer, log *slog.Logger) {
+	s.Handle("POST /v1/orders", captureHandler[model.Order](c, log, "orders"))
+	s.Handle("POST /v1/payments", captureHandler[model.Payment](c, log, "payments"))
+}
+
+func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger, kind string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := http.MaxBytesReader(w, r.Body, MaxBody)
+		data, err := io.ReadAll(body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "request body is over 1 MiB: send fewer records per request", "")
+				return
+			}
+			WriteError(w, http.StatusBadRequest, "bad_body", "read body: "+err.Error(), "")
+			return
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "" && !bytes.HasPrefix([]byte(ct), []byte("application/json")) {
+			WriteError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", "")
+			return
+		}
+		var items []T
+		single := !bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))
+		if single {
+			var one T
+			if err := decodeBytes(data, &one); err != nil {
+				writeDecodeError(w, err)
+				return
+			}
+			items = []T{one}
+		} else if err := decodeBytes(data, &items); err != nil {
+			writeDecodeError(w, err)
+			return
+		}
+		if len(items) == 0 {
+			WriteError(w, http.StatusBadRequest, "empty", "no records in the request", "")
+			return
+		}
+		var orders []model.Order
+		var payments []model.Payment
+		for i := range items {
+			switch v := any(&items[i]).(type) {
+			case *model.Order:
+				orders = append(orders, *v)
+			case *model.Payment:
+				payments = append(payments, *v)
+			}
+		}
+		start := time.Now()
+		res, err := c.Capture(r.Context(), orders, payments)
+		var ps model.Problems
+		switch {
+		case errors.As(err, &ps):
+			field := ""
+			if len(ps) > 0 {
+				field = ps[0].Path
+			}
+			WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
+				Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(), Field: field, Problems: ps,
+			}})
+			return
+		case errors.Is(err, outbox.ErrFull), errors.Is(err, outbox.ErrDiskLow):
+			w.Header().Set("Retry-After", "30")
+			WriteError(w, http.StatusServiceUnavailable, "outbox_refused", err.Error(), "")
+			return
+		case err != nil:
+			log.Error("capture failed", "kind", kind, "err", err)
+			WriteError(w, http.StatusInternalServerError, "internal", "capture failed: "+err.Error(), "")
+			return
+		}
+		log.Debug("captured", "kind", kind, "records", len(res), "duration", time.Since(start))
+		if single {
+			WriteJSON(w, http.StatusAccepted, res[0])
+			return
+		}
+		WriteJSON(w, http.StatusAccepted, map[string]any{"results": res})
+	})
+}

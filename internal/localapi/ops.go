@@ -1,0 +1,73 @@
+package localapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+)
+
+// QueueRoutes registers GET /v1/queue: depth, bytes and oldest age per
+// outbox stream.
+func QueueRoutes(s *Server, ob *outbox.Outbox) {
+	s.HandleFunc("GET /v1/queue", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]any{"streams": QueueView(ob.Stats())})
+	})
+}
+
+// StreamView is a stream's stats as the API and CLI show them.
+type StreamView struct {
+	Stream     string  `json:"stream"`
+	Depth      int     `json:"depth"`
+	Bytes      int64   `json:"bytes"`
+	OldestAgeS float64 `json:"oldest_age_s"`
+	Capacity   int     `json:"capacity"`
+	Full       bool    `json:"full"`
+	Dropped    uint64  `json:"dropped"`
+	Refused    uint64  `json:"refused"`
+}
+
+// QueueView converts outbox stats for display.
+func QueueView(stats []outbox.StreamStats) []StreamView {
+	out := make([]StreamView, 0, len(stats))
+	for _, st := range stats {
+		out = append(out, StreamView{
+			Stream: string(st.Stream), Depth: st.Depth, Bytes: st.Bytes,
+			OldestAgeS: st.OldestAge.Round(time.Millisecond).Seconds(), Capacity: st.Capacity,
+			Full: st.Full, Dropped: st.Dropped, Refused: st.Refused,
+		})
+	}
+	return out
+}
+
+// SyncLogRoutes registers GET /v1/sync-logs?type=&status=&integration=&since=&limit=.
+func SyncLogRoutes(s *Server, a *audit.Logger) {
+	s.HandleFunc("GET /v1/sync-logs", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := audit.Filter{Type: q.Get("type"), Status: audit.Status(q.Get("status")), Integration: q.Get("integration")}
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				WriteError(w, http.StatusBadRequest, "bad_query", "limit must be a positive integer", "limit")
+				return
+			}
+			f.Limit = n
+		}
+		if v := q.Get("since"); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				WriteError(w, http.StatusBadRequest, "bad_query", "since must be RFC 3339, e.g. 2026-11-23T10:00:00Z", "since")
+				return
+			}
+			f.Since = t
+		}
+		recs, err := a.Query(f)
+		if err != nil {
+			WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+			return
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"sync_logs": recs})
+	})
+}

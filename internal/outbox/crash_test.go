@@ -1,0 +1,184 @@
+package outbox
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+const crashEnv = "OUTBOX_CRASH_CHILD_DIR"
+
+// TestCrashKeepsAcknowledged re-executes the test binary as a child that
+// appends from several goroutines and prints every acknowledged row, kills it
+// with SIGKILL at a random moment, and checks that every printed row is in
+// the reopened file with the same id. It repeats on the same file, so later
+// rounds also check that a killed file reopens cleanly.
+func TestCrashKeepsAcknowledged(t *testing.T) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		crashChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	acked := map[string]string{} // "stream/seq" -> id
+	for round := range 3 {
+		lines := runAndKill(t, dir, round)
+		for _, l := range lines {
+			f := strings.Fields(l) // ACK stream seq id
+			if len(f) != 4 {
+				t.Fatalf("child printed %q", l)
+			}
+			acked[f[1]+"/"+f[2]] = f[3]
+		}
+		t.Logf("round %d: %d rows acknowledged before SIGKILL (%d in all)", round, len(lines), len(acked))
+
+		db := openDB(t, dir)
+		o, err := Open(db, Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[string]string{}
+		for _, s := range []Stream{Orders, Payments} {
+			var after uint64
+			for {
+				rows, err := o.Peek(s, after, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rows) == 0 {
+					break
+				}
+				for _, r := range rows {
+					stored[fmt.Sprintf("%s/%d", s, r.Seq)] = r.ID
+					after = r.Seq
+				}
+			}
+		}
+		for k, id := range acked {
+			if stored[k] != id {
+				t.Errorf("acknowledged row %s (id %s) lost after SIGKILL: stored %q", k, id, stored[k])
+			}
+		}
+		checkCounters(t, db, o)
+		db.Close()
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// runAndKill starts the child, lets it append for a random moment after its
+// first acknowledgement, kills it and returns the complete ACK lines.
+func runAndKill(t *testing.T, dir string, round int) []string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsAcknowledged$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir, fmt.Sprintf("OUTBOX_CRASH_ROUND=%d", round))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan struct{})
+	done := make(chan []string)
+	go func() {
+		var lines []string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			l := sc.Text()
+			if strings.HasPrefix(l, "ACK ") {
+				if len(lines) == 0 {
+					close(first)
+				}
+				lines = append(lines, l)
+			}
+		}
+		done <- lines
+	}()
+	select {
+	case <-first:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("child acknowledged nothing in 60s")
+	}
+	time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL on unix
+		t.Fatal(err)
+	}
+	lines := <-done
+	cmd.Wait()
+	// The scanner returns a final line even without its newline; the child
+	// writes each line in one write(2), so a partial line cannot occur, but
+	// drop a malformed last line rather than trust it.
+	if n := len(lines); n > 0 && len(strings.Fields(lines[n-1])) != 4 {
+		lines = lines[:n-1]
+	}
+	return lines
+}
+
+// crashChild appends until killed, printing each acknowledged row.
+func crashChild(dir string) {
+	db, err := store.Open(dir, store.Options{LockTimeout: 5 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	o, err := Open(db, Config{}, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	round := os.Getenv("OUTBOX_CRASH_ROUND")
+	var mu sync.Mutex
+	ack := func(a Appended) {
+		line := fmt.Sprintf("ACK %s %d %s\n", a.Stream, a.Seq, a.ID)
+		mu.Lock()
+		os.Stdout.WriteString(line) // one write per line
+		mu.Unlock()
+	}
+	data := []byte(`{"note":"` + strings.Repeat("x", 200) + `"}`)
+	for g := range 8 {
+		go func() {
+			for i := 0; ; i++ {
+				stream := []Stream{Orders, Payments}[g%2]
+				e := Entry{Stream: stream, Type: "t", Subject: fmt.Sprintf("ord_%d", g),
+					DedupeKey: fmt.Sprintf("r%s/g%d/%d", round, g, i), Data: data}
+				if g == 0 { // the AppendTx path, with the caller's own record
+					var res []Appended
+					err := db.Update(func(tx *store.Tx) error {
+						if err := tx.Bucket(store.Cursors).Put([]byte("crash"), store.U64(uint64(i))); err != nil {
+							return err
+						}
+						var err error
+						res, err = o.AppendTx(tx, e)
+						return err
+					})
+					if err != nil {
+						fmt.Fprintln(os.Stderr, "child:", err)
+						os.Exit(2)
+					}
+					ack(res[0])
+					continue
+				}
+				res, err := o.Append(context.Background(), e)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "child:", err)
+					os.Exit(2)
+				}
+				ack(res[0])
+			}
+		}()
+	}
+	time.Sleep(60 * time.Second) // the parent kills us long before
+	os.Exit(3)
+}
