@@ -37,6 +37,9 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newConfigCmd(),
 		newDemoCmd(),
+		newTokenCmd(),
+		newKeysCmd(),
+		newQueueCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.

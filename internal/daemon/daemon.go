@@ -13,12 +13,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/config"
-	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/outbox"
-	"github.com/auraconnect/aura-edge/internal/store"
 	"github.com/auraconnect/aura-edge/internal/version"
 )
 
@@ -31,8 +28,8 @@ type Daemon struct {
 	mu    sync.Mutex
 	ready chan struct{}
 	api   *localapi.Server
-	db    *store.DB
 	ob    *outbox.Outbox
+	core  *Core
 }
 
 // New checks what can be checked without I/O and returns a daemon ready to
@@ -70,54 +67,53 @@ func ControlSocket(cfg *config.Config) string {
 func (d *Daemon) Run(ctx context.Context) error {
 	d.start = time.Now()
 	log := d.log
-	db, err := store.Open(d.cfg.DataDir, store.Options{Logger: log.With("component", "store")})
+	c, err := OpenCore(d.cfg, log)
 	if err != nil {
 		return err
 	}
-	d.db = db
+	d.mu.Lock()
+	d.core, d.api, d.ob = c, c.API, c.Outbox
+	d.mu.Unlock()
 	defer func() {
-		if err := db.Close(); err != nil {
+		if err := c.Close(); err != nil {
 			log.Error("close store", "err", err)
 		}
 		log.Info("store closed")
 	}()
-
-	ob, err := outbox.Open(db, outboxConfig(d.cfg), log.With("component", "outbox"))
-	if err != nil {
-		return fmt.Errorf("open outbox: %w", err)
-	}
-	d.ob = ob
-	aud := audit.New(db, ob, audit.Config{}, log.With("component", "audit"))
-	in := ingest.New(db, ob, log.With("component", "ingest"))
-
-	api := localapi.New(localapi.Config{Listen: d.cfg.API.Listen, ControlSocket: ControlSocket(d.cfg)},
-		log.With("component", "localapi"), nil, nil)
-	api.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+	c.API.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, d.Status())
 	})
-	localapi.CaptureRoutes(api, in, log.With("component", "localapi"))
-	localapi.QueueRoutes(api, ob)
-	localapi.SyncLogRoutes(api, aud)
-	d.mu.Lock()
-	d.api = api
-	d.mu.Unlock()
+	if err := c.Bridge.Start(); err != nil {
+		return err
+	}
 
+	// Sinks first (they are ready to take what sources produce), then the
+	// sources; on cancel everything stops and in-flight work drains.
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return api.Run(gctx) })
-	g.Go(func() error { return aud.Run(gctx) })
+	g.Go(func() error { return c.Audit.Run(gctx) })
+	g.Go(func() error { return c.Scheduler.Run(gctx) })
+	g.Go(func() error { return c.API.Run(gctx) })
 	go func() {
 		select {
-		case <-api.Ready():
+		case <-c.API.Ready():
 			log.Info("aura-edge ready", "store_id", d.cfg.StoreID, "version", version.Version, "data_dir", d.cfg.DataDir)
 			close(d.ready)
 		case <-gctx.Done():
 		}
 	}()
 	err = g.Wait()
+	c.Bridge.WaitFetches()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("aura-edge: %w", err)
 	}
 	return nil
+}
+
+// Core returns the running core (nil before Run has opened it).
+func (d *Daemon) Core() *Core {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.core
 }
 
 // Status is the daemon's state as the API and the cloud see it.

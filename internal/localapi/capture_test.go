@@ -36,7 +36,7 @@ func newRig(t testing.TB, oc outbox.Config) *rig {
 	}
 	s := New(Config{}, log, nil, nil)
 	CaptureRoutes(s, ingest.New(db, ob, log), log)
-	QueueRoutes(s, ob)
+	QueueRoutes(s, ob, nil)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &rig{srv: srv, ob: ob, db: db}

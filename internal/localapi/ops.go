@@ -9,11 +9,21 @@ import (
 	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
+// RetryQueue reports pending menu-push retries and dead letters per
+// integration.
+type RetryQueue interface {
+	Queue() (retries, dead map[string]int)
+}
+
 // QueueRoutes registers GET /v1/queue: depth, bytes and oldest age per
-// outbox stream.
-func QueueRoutes(s *Server, ob *outbox.Outbox) {
+// outbox stream, plus the menu-push retry queue when rq is not nil.
+func QueueRoutes(s *Server, ob *outbox.Outbox, rq RetryQueue) {
 	s.HandleFunc("GET /v1/queue", func(w http.ResponseWriter, r *http.Request) {
-		WriteJSON(w, http.StatusOK, map[string]any{"streams": QueueView(ob.Stats())})
+		out := map[string]any{"streams": QueueView(ob.Stats())}
+		if rq != nil {
+			out["menu_retries"], out["dead_letters"] = rq.Queue()
+		}
+		WriteJSON(w, http.StatusOK, out)
 	})
 }
 

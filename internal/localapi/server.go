@@ -31,6 +31,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	mux     *http.ServeMux
+	ctl     *http.ServeMux                  // control-socket-only routes, falling back to mux
 	auth    func(http.Handler) http.Handler // bearer tokens and roles, for TCP
 	admin   func(http.Handler) http.Handler // control socket: caller is admin
 	ready   chan struct{}
@@ -41,7 +42,8 @@ type Server struct {
 // role checks); admin wraps the control socket's (marks the caller admin).
 // Either may be nil (no wrapping), which tests use.
 func New(cfg Config, log *slog.Logger, auth, admin func(http.Handler) http.Handler) *Server {
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), auth: auth, admin: admin, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), ctl: http.NewServeMux(), auth: auth, admin: admin, ready: make(chan struct{})}
+	s.ctl.Handle("/", s.mux)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
@@ -54,12 +56,26 @@ func New(cfg Config, log *slog.Logger, auth, admin func(http.Handler) http.Handl
 // Handle registers h for pattern (Go 1.22 ServeMux syntax).
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
+// HandleControl registers h on the control socket only (CLI operations
+// such as token management and key rotation).
+func (s *Server) HandleControl(pattern string, h http.HandlerFunc) { s.ctl.Handle(pattern, h) }
+
 // HandleFunc registers f for pattern.
 func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.Handle(pattern, f) }
 
 // Handler returns the routes without the auth wrappers (for tests that
 // exercise handlers directly).
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// ControlHandler returns what the control socket serves (control routes,
+// then every other route, as admin). The CLI uses it in-process when no
+// daemon runs, so both paths run the same handlers.
+func (s *Server) ControlHandler() http.Handler {
+	if s.admin != nil {
+		return s.admin(s.ctl)
+	}
+	return s.ctl
+}
 
 // Ready is closed once the listeners accept connections.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
@@ -107,7 +123,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		h := http.Handler(s.mux)
+		h := http.Handler(s.ctl)
 		if s.admin != nil {
 			h = s.admin(h)
 		}

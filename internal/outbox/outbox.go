@@ -145,20 +145,16 @@ func Open(db *store.DB, cfg Config, log *slog.Logger) (*Outbox, error) {
 	}
 	// Raise the alarm at start-up for a stream that is already full, so the
 	// operator hears about it before the first refusal.
+	var depths []any
 	for _, st := range o.Stats() {
 		ss := o.state(st.Stream)
 		byRows := st.Depth >= ss.limits.MaxRows
 		if !st.Stream.Droppable() && (byRows || st.Bytes >= ss.limits.MaxBytes) {
 			o.setAlarm(ss, alarmFull, fullReason(st.Stream, st.Depth, st.Bytes, ss.limits, !byRows, st.OldestAge))
 		}
+		depths = append(depths, string(st.Stream), st.Depth)
 	}
-	if st := o.Stats(); len(st) > 0 {
-		attrs := make([]any, 0, 2*len(st))
-		for _, s := range st {
-			attrs = append(attrs, string(s.Stream), s.Depth)
-		}
-		o.log.Debug("outbox opened", attrs...)
-	}
+	o.log.Debug("outbox opened", depths...)
 	return o, nil
 }
 

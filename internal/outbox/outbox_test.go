@@ -842,3 +842,32 @@ func TestFormatAge(t *testing.T) {
 		}
 	}
 }
+
+func TestAckToleratesDeletedRows(t *testing.T) {
+	db, o := openTest(t, Config{}, nil)
+	res := mustAppend(t, o, order("", "", `1`), order("", "", `2`), order("", "", `3`))
+	for range 3 { // the sender may ack the same window again after a reconnect
+		if err := o.Ack(Orders, []uint64{res[0].Seq, res[1].Seq, res[1].Seq, 42}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := stats(o, Orders); st.Depth != 1 {
+		t.Fatalf("depth %d after repeated acks", st.Depth)
+	}
+	checkCounters(t, db, o)
+}
+
+func TestPeekReportsCorruptRow(t *testing.T) {
+	db, o := openTest(t, Config{}, nil)
+	mustAppend(t, o, order("", "", `1`))
+	db.Update(func(tx *store.Tx) error {
+		return tx.Bucket(store.Outbox, string(Orders), bucketRows).Put(store.U64(1), []byte{9, 9})
+	})
+	if _, err := o.Peek(Orders, 0, 10); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "orders seq 1") {
+		t.Fatalf("peek: %v", err)
+	}
+	// The sender can still skip it with Ack.
+	if err := o.Ack(Orders, []uint64{1}); err != nil {
+		t.Fatal(err)
+	}
+}

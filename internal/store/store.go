@@ -35,10 +35,24 @@ const (
 	Meta         = "meta"
 	Vendor       = "vendor_state" // per-integration id mappings and tokens
 	Records      = "records"      // the latest revision of each captured order and payment
+	Retries      = "retries"      // failed menu pushes waiting for another attempt, per integration
+	DeadLetters  = "dead_letters" // pushes that failed max_attempts times
+	WebhooksSeen = "webhooks_seen"
 )
 
 // topBuckets are created by the first migration.
 var topBuckets = []string{Integrations, SyncLogs, Outbox, PrintJobs, Cursors, Menus, CommandsSeen, Tokens, Meta, Vendor}
+
+// Buckets returns the names of the top-level buckets that exist in the
+// file, for code that must visit everything (key rotation checks).
+func (tx *Tx) Buckets() []string {
+	var names []string
+	_ = tx.tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, string(name))
+		return nil
+	})
+	return names
+}
 
 // Options tune Open. The zero value is usable.
 type Options struct {

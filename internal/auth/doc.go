@@ -1,0 +1,33 @@
+// Package auth decides who may call the local API: bearer tokens with roles, and a route policy.
+//
+// # Tokens
+//
+// Create makes a token "ae_" + 43 base64url characters (32 random bytes)
+// and returns it once; the store keeps only its SHA-256, with an id, a
+// name, a role and timestamps, in the store.Tokens bucket. Revoke marks a
+// token revoked; it stays listed for the record. Every Create and Revoke
+// bumps the bucket's sequence, which an Authenticator checks on each call,
+// so a revocation takes effect on the next request, whichever process made
+// it. Authenticate compares the hash with every known hash in constant
+// time.
+//
+// # Roles and policy
+//
+// Roles are admin (everything), staff (printing, reprints, status, queue
+// and sync-log reads) and terminal (local order and payment capture only).
+// The route policy is data: DefaultRules maps Go 1.22 ServeMux patterns
+// ("POST /v1/orders", "DELETE /integrations/pos/{id}") to the roles allowed
+// besides admin. A route missing from the table is admin-only, so a new
+// endpoint is closed until someone opens it. Use the same patterns in the
+// policy and in the ServeMux that Middleware wraps, so both match requests
+// the same way.
+//
+// # Middleware
+//
+// Middleware answers 401 with "WWW-Authenticate: Bearer" for a missing,
+// malformed, unknown or revoked token and 403 for a role the route does not
+// allow, with the local API's error body
+// {"error":{"code","message","field"}}. It logs the token's name, never the
+// token. Handlers read the caller with FromContext or Actor for audit
+// records.
+package auth

@@ -1,0 +1,238 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/scheduler"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// Schedule tunes one integration's flows (from the config file).
+type Schedule struct {
+	PollInterval time.Duration // order pulls; default 1m
+	Jitter       time.Duration // default 10% of the interval
+	MaxAttempts  int           // menu push attempts before a dead letter; default 8
+	Disabled     bool
+}
+
+// Deps are the bridge's collaborators.
+type Deps struct {
+	DB           *store.DB
+	Integrations *integrations.Store
+	Ingest       *ingest.Ingest
+	Audit        *audit.Logger
+	Scheduler    *scheduler.Scheduler
+	Log          *slog.Logger
+	HTTPClient   *http.Client
+	// PublicURL is the base URL vendors post webhooks to; the webhook URL of
+	// an integration is PublicURL + "/webhooks/" + id (Square signs it).
+	PublicURL string
+	// Schedules by integration id; missing ids use the defaults.
+	Schedules map[string]Schedule
+	// MaxPages bounds the pages of one pull run (default 50).
+	MaxPages int
+	Now      func() time.Time
+}
+
+// Bridge drives the adapters.
+type Bridge struct {
+	d Deps
+
+	mu       sync.Mutex
+	adapters map[string]pos.Adapter
+	pullMu   map[string]*sync.Mutex // one pull at a time per integration
+	pushMu   map[string]*sync.Mutex // one push at a time per integration
+	fetches  sync.WaitGroup         // webhook-triggered fetches in progress
+}
+
+// New returns a bridge; call Start to schedule the integrations' flows.
+func New(d Deps) *Bridge {
+	if d.MaxPages <= 0 {
+		d.MaxPages = 50
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &Bridge{d: d, adapters: map[string]pos.Adapter{}, pullMu: map[string]*sync.Mutex{}, pushMu: map[string]*sync.Mutex{}}
+}
+
+// Result is the outcome for one integration of a push, pull or sync.
+type Result struct {
+	IntegrationID string             `json:"integration_id"`
+	Vendor        string             `json:"vendor"`
+	Status        string             `json:"status"` // success, failed, unsupported, partial, retrying, dry_run
+	Message       string             `json:"message,omitempty"`
+	Objects       []pos.ObjectResult `json:"objects,omitempty"`
+	Orders        int                `json:"orders,omitempty"`
+	Payments      int                `json:"payments,omitempty"`
+	New           int                `json:"new,omitempty"`
+}
+
+// ErrNoIntegrations is returned when there is nothing to sync.
+var ErrNoIntegrations = errors.New("no POS integrations are connected")
+
+func (b *Bridge) schedule(id string) Schedule {
+	s := b.d.Schedules[id]
+	if s.PollInterval <= 0 {
+		s.PollInterval = time.Minute
+	}
+	if s.Jitter <= 0 {
+		s.Jitter = s.PollInterval / 10
+	}
+	if s.MaxAttempts <= 0 {
+		s.MaxAttempts = 8
+	}
+	return s
+}
+
+// Adapter returns the (cached) adapter of integration id.
+func (b *Bridge) Adapter(id string) (pos.Adapter, integrations.Integration, error) {
+	in, err := b.d.Integrations.Get(id)
+	if err != nil {
+		return nil, in, err
+	}
+	b.mu.Lock()
+	a, ok := b.adapters[id]
+	b.mu.Unlock()
+	if ok {
+		return a, in, nil
+	}
+	creds, err := b.d.Integrations.Credentials(id)
+	if err != nil {
+		return nil, in, err
+	}
+	settings := map[string]string{}
+	for k, v := range in.Settings {
+		settings[k] = v
+	}
+	if settings["webhook_url"] == "" && b.d.PublicURL != "" {
+		settings["webhook_url"] = strings.TrimRight(b.d.PublicURL, "/") + "/webhooks/" + id
+	}
+	a, err = pos.Open(in.Vendor, pos.Config{
+		IntegrationID: id, Credentials: creds, Settings: settings, HTTPClient: b.d.HTTPClient,
+		State: b.d.Integrations.State(id), Logger: b.d.Log.With("vendor", in.Vendor, "integration", id), Now: b.d.Now,
+	})
+	if err != nil {
+		return nil, in, err
+	}
+	b.mu.Lock()
+	b.adapters[id] = a
+	b.mu.Unlock()
+	return a, in, nil
+}
+
+// Forget drops a cached adapter and the integration's flows (after delete).
+func (b *Bridge) Forget(id string) {
+	b.mu.Lock()
+	delete(b.adapters, id)
+	b.mu.Unlock()
+	if b.d.Scheduler != nil {
+		b.d.Scheduler.Remove(id + "/orders")
+		b.d.Scheduler.Remove(id + "/menu-retry")
+	}
+}
+
+func (b *Bridge) lock(m map[string]*sync.Mutex, id string) *sync.Mutex {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := m[id]
+	if !ok {
+		l = &sync.Mutex{}
+		m[id] = l
+	}
+	return l
+}
+
+// targets resolves "" (all) or one id.
+func (b *Bridge) targets(id string) ([]integrations.Integration, error) {
+	if id != "" {
+		in, err := b.d.Integrations.Get(id)
+		if err != nil {
+			return nil, err
+		}
+		return []integrations.Integration{in}, nil
+	}
+	all, err := b.d.Integrations.List()
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, ErrNoIntegrations
+	}
+	return all, nil
+}
+
+// Start schedules every integration's order pulls and menu retries. Call it
+// once before the scheduler runs, and Add for integrations connected later.
+func (b *Bridge) Start() error {
+	all, err := b.d.Integrations.List()
+	if err != nil {
+		return err
+	}
+	for _, in := range all {
+		b.Add(in.ID)
+	}
+	return nil
+}
+
+// Add schedules one integration's flows.
+func (b *Bridge) Add(id string) {
+	if b.d.Scheduler == nil {
+		return
+	}
+	s := b.schedule(id)
+	if s.Disabled {
+		return
+	}
+	retryAfter := pos.RetryAfterOf
+	b.d.Scheduler.Add(scheduler.Flow{Key: id + "/orders", Interval: s.PollInterval, Jitter: s.Jitter, RetryAfter: retryAfter,
+		Run: func(ctx context.Context, attempt int) error {
+			_, err := b.PullOrders(ctx, id, "interval", "scheduler", attempt+1)
+			return err
+		}})
+	b.d.Scheduler.Add(scheduler.Flow{Key: id + "/menu-retry", RetryAfter: retryAfter,
+		Run: func(ctx context.Context, attempt int) error { return b.retryPush(ctx, id) }})
+	if b.pendingRetry(id) {
+		b.d.Scheduler.Trigger(id + "/menu-retry")
+	}
+}
+
+// auditErr records a failed attempt with the right status.
+func statusOf(err error) audit.Status {
+	switch pos.KindOf(err) {
+	case "":
+		return audit.Success
+	case pos.Unsupported:
+		return audit.Unsupported
+	case pos.Retryable, pos.Conflict:
+		return audit.Retrying
+	}
+	return audit.Failed
+}
+
+func digest(v any) string {
+	b, _ := json.Marshal(v)
+	return audit.Digest(b)
+}
+
+// fmtErr shortens an error for results.
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,137 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// PullOrders pulls orders and payments of integration id since its cursor,
+// page by page. Each page's records and the advanced cursor commit in one
+// transaction, so a crash or a full outbox never skips records: the next
+// run starts from the last committed cursor. trigger says why (interval,
+// webhook, command, api) and goes into the audit record.
+func (b *Bridge) PullOrders(ctx context.Context, id, trigger, actor string, attempt int) (Result, error) {
+	l := b.lock(b.pullMu, id)
+	l.Lock()
+	defer l.Unlock()
+	start := b.d.Now()
+	res := Result{IntegrationID: id}
+	a, in, err := b.Adapter(id)
+	res.Vendor = in.Vendor
+	if err == nil {
+		err = b.pullPages(ctx, id, a, &res)
+	}
+	st := audit.Success
+	res.Status = "success"
+	res.Message = fmt.Sprintf("%d orders, %d payments (%d new) via %s", res.Orders, res.Payments, res.New, trigger)
+	if err != nil {
+		st = statusOf(err)
+		res.Status = string(st)
+		if st == audit.Retrying {
+			res.Status = "failed"
+		}
+		res.Message = fmt.Sprintf("after %d orders, %d payments: %v", res.Orders, res.Payments, err)
+	}
+	b.d.Audit.Record(ctx, audit.Record{Type: "order_pull", Status: st, Message: res.Message, Integration: id, Vendor: in.Vendor,
+		Attempt: attempt, DurationMS: b.d.Now().Sub(start).Milliseconds(), Actor: actor})
+	return res, err
+}
+
+func (b *Bridge) pullPages(ctx context.Context, id string, a pos.Adapter, res *Result) error {
+	var cursor []byte
+	b.d.DB.View(func(tx *store.Tx) error {
+		cursor = tx.Bucket(store.Cursors).Get([]byte(id))
+		return nil
+	})
+	for n := 0; n < b.d.MaxPages; n++ {
+		pr, err := a.PullOrders(ctx, cursor)
+		if err != nil {
+			return err
+		}
+		p := &page{PullResult: pr}
+		if err := b.commitPage(ctx, id, p, true); err != nil {
+			return err
+		}
+		res.Orders += len(pr.Orders)
+		res.Payments += len(pr.Payments)
+		res.New += p.newCount
+		cursor = pr.Next
+		if !pr.More {
+			return nil
+		}
+	}
+	return nil
+}
+
+// page wraps a pull result with what commit learned.
+type page struct {
+	*pos.PullResult
+	newCount int
+}
+
+// commitPage writes one page (and the cursor, when withCursor) in one
+// transaction. Records that fail validation are still captured (a vendor's
+// data is what it is; losing it is worse) and the problems are audited.
+func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor bool) error {
+	for i := range p.Orders {
+		if p.Orders[i].Source.IntegrationID == "" {
+			p.Orders[i].Source.IntegrationID = id
+		}
+	}
+	for i := range p.Payments {
+		if p.Payments[i].Source.IntegrationID == "" {
+			p.Payments[i].Source.IntegrationID = id
+		}
+	}
+	problems := append(ingest.PrepareOrders(p.Orders), ingest.PreparePayments(p.Payments)...)
+	if len(problems) > 0 {
+		details, _ := json.Marshal(problems)
+		b.d.Audit.Record(ctx, audit.Record{Type: "normalise", Status: audit.Failed, Integration: id,
+			Message: fmt.Sprintf("%d problem(s) in pulled records (captured anyway): %s", len(problems), problems[0]), Details: details})
+	}
+	var fresh []model.Order
+	var results []ingest.Result
+	err := b.d.DB.Update(func(tx *store.Tx) error {
+		var err error
+		results, fresh, err = b.d.Ingest.CaptureTx(tx, p.Orders, p.Payments)
+		if err != nil {
+			return err
+		}
+		if withCursor && p.Next != nil {
+			return tx.Bucket(store.Cursors).Put([]byte(id), p.Next)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store pulled records: %w", err)
+	}
+	for _, r := range results {
+		if r.Status == ingest.Buffered {
+			p.newCount++
+		}
+	}
+	b.d.Ingest.Committed(fresh)
+	return nil
+}
+
+// SyncOrders pulls now for target ("" for all) and returns a result per
+// integration.
+func (b *Bridge) SyncOrders(ctx context.Context, target, trigger, actor string) ([]Result, error) {
+	ins, err := b.targets(target)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, 0, len(ins))
+	for _, in := range ins {
+		res, _ := b.PullOrders(ctx, in.ID, trigger, actor, 1)
+		out = append(out, res)
+	}
+	return out, nil
+}

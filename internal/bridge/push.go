@@ -1,0 +1,295 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// Applied is the menu version last pushed successfully to an integration.
+type Applied struct {
+	MenuID    string    `json:"menu_id"`
+	Version   string    `json:"version"`
+	AppliedAt time.Time `json:"applied_at"`
+}
+
+// retry is a menu push waiting for another attempt. Only the newest menu
+// matters, so there is at most one per integration.
+type retry struct {
+	Menu      model.Menu `json:"menu"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"last_error"`
+	Actor     string     `json:"actor"`
+	Enqueued  time.Time  `json:"enqueued"`
+}
+
+// PushMenu validates menu and pushes it to integration target ("" for
+// all), returning one result per integration with one entry per object.
+// A dry run returns each adapter's plan without writing to the vendor.
+// Retryable failures are queued and retried with backoff.
+func (b *Bridge) PushMenu(ctx context.Context, menu *model.Menu, target string, dryRun bool, actor string) ([]Result, error) {
+	if ps := menu.Validate(); ps != nil {
+		return nil, ps
+	}
+	if !dryRun {
+		b.saveLatest(menu)
+	}
+	ins, err := b.targets(target)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(ins))
+	for i, in := range ins {
+		res, err := b.pushOne(ctx, in, menu, dryRun, actor, 1)
+		if err != nil && !dryRun && retryable(res, err) {
+			if qerr := b.saveRetry(in.ID, menu, 1, err, actor); qerr == nil {
+				res.Status = "retrying"
+				res.Message += " (queued for retry)"
+				if b.d.Scheduler != nil {
+					b.d.Scheduler.Trigger(in.ID + "/menu-retry")
+				}
+			}
+		}
+		results[i] = res
+	}
+	return results, nil
+}
+
+// retryable says whether a failed push is worth another attempt.
+func retryable(res Result, err error) bool {
+	switch pos.KindOf(err) {
+	case pos.Retryable, pos.Conflict:
+		return true
+	}
+	return res.Status == "partial"
+}
+
+func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu *model.Menu, dryRun bool, actor string, attempt int) (Result, error) {
+	l := b.lock(b.pushMu, in.ID)
+	l.Lock()
+	defer l.Unlock()
+	res := Result{IntegrationID: in.ID, Vendor: in.Vendor}
+	start := b.d.Now()
+	a, _, err := b.Adapter(in.ID)
+	var objs []pos.ObjectResult
+	if err == nil {
+		objs, err = a.PushMenu(ctx, menu, pos.PushOptions{DryRun: dryRun})
+	}
+	res.Objects = objs
+	counts := countStatuses(objs)
+	st := audit.Success
+	switch {
+	case err != nil:
+		res.Status, res.Message = "failed", err.Error()
+		if pos.KindOf(err) == pos.Unsupported {
+			res.Status = "unsupported"
+		}
+		st = statusOf(err)
+	case dryRun:
+		res.Status, res.Message = "dry_run", "plan: "+counts
+	case len(objs) > 0 && counts == fmt.Sprintf("%d unsupported", len(objs)):
+		res.Status, res.Message, st = "unsupported", counts, audit.Unsupported
+		err = &pos.VendorError{Vendor: in.Vendor, Op: "menu push", Kind: pos.Unsupported, Message: firstReason(objs)}
+	case strings.Contains(counts, "failed"):
+		res.Status, res.Message, st = "partial", counts, audit.Failed
+		err = errors.New("some objects failed: " + firstReason(objs))
+	default:
+		res.Status, res.Message = "success", counts
+	}
+	if res.Status == "success" {
+		b.markApplied(in.ID, menu)
+	}
+	details, _ := json.Marshal(map[string]any{"menu_id": menu.ID, "version": menu.Version, "dry_run": dryRun, "objects": objs})
+	b.d.Audit.Record(ctx, audit.Record{
+		Type: "menu_push", Status: st, Message: fmt.Sprintf("menu %s v%s: %s", menu.ID, menu.Version, res.Message),
+		Integration: in.ID, Vendor: in.Vendor, Attempt: attempt, DurationMS: b.d.Now().Sub(start).Milliseconds(),
+		RequestDigest: digest(menu), Actor: actor, Details: details,
+	})
+	return res, err
+}
+
+func firstReason(objs []pos.ObjectResult) string {
+	for _, o := range objs {
+		if o.Status == pos.StatusFailed || o.Status == pos.StatusUnsupported {
+			return fmt.Sprintf("%s %s: %s", o.Kind, o.AuraID, o.Reason)
+		}
+	}
+	return ""
+}
+
+// countStatuses summarises object results, e.g. "2 created, 9 unchanged".
+func countStatuses(objs []pos.ObjectResult) string {
+	n := map[pos.Status]int{}
+	for _, o := range objs {
+		n[o.Status]++
+	}
+	var keys []string
+	for k := range n {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", n[pos.Status(k)], k))
+	}
+	if len(parts) == 0 {
+		return "no objects"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (b *Bridge) markApplied(id string, menu *model.Menu) {
+	v, _ := json.Marshal(Applied{MenuID: menu.ID, Version: menu.Version, AppliedAt: b.d.Now().UTC()})
+	err := b.d.DB.Update(func(tx *store.Tx) error {
+		if err := tx.Bucket(store.Menus).Put([]byte(id), v); err != nil {
+			return err
+		}
+		// A successful push supersedes a queued retry of an older menu.
+		return tx.Bucket(store.Retries).Delete([]byte(id))
+	})
+	if err != nil {
+		b.d.Log.Error("record applied menu", "integration", id, "err", err)
+	}
+}
+
+// AppliedMenu returns what was last pushed successfully to id, or nil.
+func (b *Bridge) AppliedMenu(id string) *Applied {
+	var a *Applied
+	b.d.DB.View(func(tx *store.Tx) error {
+		if raw := tx.Bucket(store.Menus).Get([]byte(id)); raw != nil {
+			a = &Applied{}
+			return json.Unmarshal(raw, a)
+		}
+		return nil
+	})
+	return a
+}
+
+func (b *Bridge) saveRetry(id string, menu *model.Menu, attempts int, cause error, actor string) error {
+	v, err := json.Marshal(retry{Menu: *menu, Attempts: attempts, LastError: fmtErr(cause), Actor: actor, Enqueued: b.d.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	return b.d.DB.Update(func(tx *store.Tx) error { return tx.Bucket(store.Retries).Put([]byte(id), v) })
+}
+
+func (b *Bridge) loadRetry(id string) (*retry, error) {
+	var r *retry
+	err := b.d.DB.View(func(tx *store.Tx) error {
+		raw := tx.Bucket(store.Retries).Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		r = &retry{}
+		return json.Unmarshal(raw, r)
+	})
+	return r, err
+}
+
+func (b *Bridge) pendingRetry(id string) bool {
+	r, _ := b.loadRetry(id)
+	return r != nil
+}
+
+// retryPush runs the queued push of id, if any. It returns an error while
+// the push is still pending, so the scheduler backs off and calls again.
+func (b *Bridge) retryPush(ctx context.Context, id string) error {
+	r, err := b.loadRetry(id)
+	if err != nil || r == nil {
+		return err
+	}
+	in, err := b.d.Integrations.Get(id)
+	if err != nil {
+		return nil // deleted meanwhile
+	}
+	attempt := r.Attempts + 1
+	res, perr := b.pushOne(ctx, in, &r.Menu, false, r.Actor, attempt)
+	if perr == nil {
+		return nil // markApplied removed the retry
+	}
+	max := b.schedule(id).MaxAttempts
+	if !retryable(res, perr) || attempt >= max {
+		return b.deadLetter(ctx, in, r, attempt, perr)
+	}
+	if err := b.saveRetry(id, &r.Menu, attempt, perr, r.Actor); err != nil {
+		return err
+	}
+	return perr
+}
+
+// deadLetter moves a push that will not succeed out of the retry queue.
+func (b *Bridge) deadLetter(ctx context.Context, in integrations.Integration, r *retry, attempts int, cause error) error {
+	r.Attempts, r.LastError = attempts, fmtErr(cause)
+	v, _ := json.Marshal(r)
+	key, _ := uuid.NewV7()
+	err := b.d.DB.Update(func(tx *store.Tx) error {
+		if err := tx.Bucket(store.DeadLetters, in.ID).Put([]byte(key.String()), v); err != nil {
+			return err
+		}
+		return tx.Bucket(store.Retries).Delete([]byte(in.ID))
+	})
+	if err != nil {
+		return err
+	}
+	b.d.Audit.Record(ctx, audit.Record{Type: "menu_push", Status: audit.Failed, Integration: in.ID, Vendor: in.Vendor,
+		Attempt: attempts, Actor: r.Actor,
+		Message: fmt.Sprintf("menu %s v%s moved to dead letters after %d attempts: %s", r.Menu.ID, r.Menu.Version, attempts, fmtErr(cause))})
+	return nil
+}
+
+// Queue reports pending retries and dead letters per integration.
+func (b *Bridge) Queue() (retries map[string]int, dead map[string]int) {
+	retries, dead = map[string]int{}, map[string]int{}
+	b.d.DB.View(func(tx *store.Tx) error {
+		tx.Bucket(store.Retries).ForEach(func(k, v []byte) error {
+			retries[string(k)]++
+			return nil
+		})
+		dl := tx.Bucket(store.DeadLetters)
+		for _, id := range dl.Buckets() {
+			dl.Sub(id).ForEach(func(k, v []byte) error { dead[id]++; return nil })
+		}
+		return nil
+	})
+	return retries, dead
+}
+
+var latestKey = []byte("latest_menu")
+
+// saveLatest keeps the newest menu received, so that a sync without a menu
+// re-pushes it.
+func (b *Bridge) saveLatest(menu *model.Menu) {
+	v, err := json.Marshal(menu)
+	if err == nil {
+		err = b.d.DB.Update(func(tx *store.Tx) error { return tx.Bucket(store.Meta).Put(latestKey, v) })
+	}
+	if err != nil {
+		b.d.Log.Error("store latest menu", "err", err)
+	}
+}
+
+// LatestMenu returns the newest menu received, or nil.
+func (b *Bridge) LatestMenu() (*model.Menu, error) {
+	var m *model.Menu
+	err := b.d.DB.View(func(tx *store.Tx) error {
+		raw := tx.Bucket(store.Meta).Get(latestKey)
+		if raw == nil {
+			return nil
+		}
+		m = &model.Menu{}
+		return json.Unmarshal(raw, m)
+	})
+	return m, err
+}

@@ -1,0 +1,122 @@
+package daemon
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/auth"
+	"github.com/auraconnect/aura-edge/internal/bridge"
+	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/scheduler"
+	"github.com/auraconnect/aura-edge/internal/secrets"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// Core is the state-bearing part of aura-edge over one store: everything
+// the daemon runs and everything the CLI needs when no daemon holds the
+// store. OpenCore builds it without starting goroutines.
+type Core struct {
+	Cfg          *config.Config
+	Log          *slog.Logger
+	DB           *store.DB
+	Keys         *secrets.Keyring
+	Outbox       *outbox.Outbox
+	Audit        *audit.Logger
+	Ingest       *ingest.Ingest
+	Integrations *integrations.Store
+	Scheduler    *scheduler.Scheduler
+	Bridge       *bridge.Bridge
+	Auth         *auth.Authenticator
+	API          *localapi.Server
+}
+
+// KeyFile returns the credential key file path for cfg.
+func KeyFile(cfg *config.Config) string {
+	if cfg.Secrets.KeyFile != "" {
+		return cfg.Secrets.KeyFile
+	}
+	return filepath.Join(cfg.DataDir, secrets.DefaultFileName)
+}
+
+// OpenCore opens the store and builds the subsystems and the API routes.
+// On error everything opened so far is closed.
+func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
+	c = &Core{Cfg: cfg, Log: log}
+	c.DB, err = store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.DB.Close()
+		}
+	}()
+	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("credential key: %w", err)
+	}
+	c.Outbox, err = outbox.Open(c.DB, outboxConfig(cfg), log.With("component", "outbox"))
+	if err != nil {
+		return nil, fmt.Errorf("open outbox: %w", err)
+	}
+	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{}, log.With("component", "audit"))
+	c.Ingest = ingest.New(c.DB, c.Outbox, log.With("component", "ingest"))
+	c.Integrations = integrations.New(c.DB, c.Keys)
+	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
+	schedules := map[string]bridge.Schedule{}
+	for _, in := range cfg.Integrations {
+		schedules[in.ID] = bridge.Schedule{PollInterval: in.PollInterval, Jitter: in.Jitter, MaxAttempts: in.MaxAttempts, Disabled: in.Disabled}
+	}
+	c.Bridge = bridge.New(bridge.Deps{
+		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,
+		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: schedules,
+		HTTPClient: &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
+	})
+	c.Auth = auth.NewAuthenticator(c.DB, auth.Options{})
+	policy, err := auth.NewPolicy(policyRules())
+	if err != nil {
+		return nil, err
+	}
+	apiLog := log.With("component", "localapi")
+	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg)}, apiLog,
+		auth.Middleware(policy, c.Auth, apiLog), asAdmin)
+	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
+	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
+	localapi.SyncLogRoutes(c.API, c.Audit)
+	localapi.IntegrationRoutes(c.API, localapi.IntegrationDeps{Bridge: c.Bridge, Integrations: c.Integrations,
+		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL})
+	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
+	return c, nil
+}
+
+// Close closes the store.
+func (c *Core) Close() error { return c.DB.Close() }
+
+// policyRules are auth's default rules plus the webhook receiver, which
+// vendors call without a token (their signature is the authentication).
+func policyRules() []auth.Rule {
+	rules := auth.DefaultRules()
+	for _, r := range rules {
+		if r.Pattern == "POST /webhooks/{integration_id}" {
+			return rules
+		}
+	}
+	return append(rules, auth.Rule{Pattern: "POST /webhooks/{integration_id}", Public: true})
+}
+
+// asAdmin marks control-socket callers as admin: the socket's 0600 mode is
+// their authentication.
+func asAdmin(next http.Handler) http.Handler {
+	tok := auth.Token{ID: "control-socket", Name: "control-socket", Role: auth.Admin}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), tok)))
+	})
+}

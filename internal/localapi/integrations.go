@@ -1,0 +1,221 @@
+package localapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/auth"
+	"github.com/auraconnect/aura-edge/internal/bridge"
+	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/secrets"
+)
+
+// MaxWebhookBody bounds a webhook delivery (Toast orders can exceed 600 KB).
+const MaxWebhookBody = 4 << 20
+
+// IntegrationDeps are what the integration routes need.
+type IntegrationDeps struct {
+	Bridge       *bridge.Bridge
+	Integrations *integrations.Store
+	Audit        *audit.Logger
+	Log          *slog.Logger
+	// PublicURL is the base URL vendors were told to call; Square signs the
+	// full notification URL.
+	PublicURL string
+}
+
+type connectRequest struct {
+	ID          string            `json:"id,omitempty"`
+	Name        string            `json:"name,omitempty"`
+	Vendor      string            `json:"vendor"`
+	Credentials map[string]string `json:"credentials"`
+	Settings    map[string]string `json:"settings,omitempty"`
+	// SkipTest stores the integration even when the connection test fails
+	// (the vendor is down during installation).
+	SkipTest bool `json:"skip_test,omitempty"`
+}
+
+type syncRequest struct {
+	IntegrationID string      `json:"integration_id,omitempty"`
+	Menu          *model.Menu `json:"menu,omitempty"`
+	DryRun        bool        `json:"dry_run,omitempty"`
+}
+
+// IntegrationRoutes registers the seed's integration endpoints and the
+// webhook receiver.
+func IntegrationRoutes(s *Server, d IntegrationDeps) {
+	s.HandleFunc("POST /integrations/pos/connect", d.connect)
+	s.HandleFunc("GET /integrations/pos/status", d.status)
+	s.HandleFunc("POST /integrations/pos/sync/menu", d.syncMenu)
+	s.HandleFunc("POST /integrations/pos/sync/orders", d.syncOrders)
+	s.HandleFunc("DELETE /integrations/pos/{id}", d.delete)
+	s.HandleFunc("POST /webhooks/{integration_id}", d.webhook)
+}
+
+func (d IntegrationDeps) record(ctx context.Context, r audit.Record) {
+	r.Actor = auth.Actor(ctx)
+	d.Audit.Record(ctx, r)
+}
+
+func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var req connectRequest
+	if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
+		writeDecodeError(w, err)
+		d.record(r.Context(), audit.Record{Type: "integration_connect", Status: audit.Rejected, Message: err.Error()})
+		return
+	}
+	fail := func(status int, code, msg, field string) {
+		WriteError(w, status, code, msg, field)
+		d.record(r.Context(), audit.Record{Type: "integration_connect", Status: audit.Rejected, Integration: req.ID,
+			Vendor: req.Vendor, Message: msg, DurationMS: time.Since(start).Milliseconds()})
+	}
+	drv, err := pos.Lookup(req.Vendor)
+	if err != nil {
+		fail(http.StatusBadRequest, "unknown_vendor", fmt.Sprintf("unknown vendor %q; known: %s", req.Vendor, strings.Join(pos.Names(), ", ")), "vendor")
+		return
+	}
+	if missing := drv.CheckConfig(req.Credentials, req.Settings); len(missing) > 0 {
+		fail(http.StatusBadRequest, "missing_field", fmt.Sprintf("%s needs %s", drv.Name, strings.Join(missing, ", ")), missing[0])
+		return
+	}
+	if req.ID != "" && !integrations.ValidID(req.ID) {
+		fail(http.StatusBadRequest, "bad_id", "id: use lowercase letters, digits, '-' and '_' (at most 63)", "id")
+		return
+	}
+	creds := make(map[string]secrets.Secret, len(req.Credentials))
+	for k, v := range req.Credentials {
+		creds[k] = secrets.Secret(v)
+	}
+	in, err := d.Integrations.Connect(req.ID, drv.Name, req.Name, creds, req.Settings)
+	if errors.Is(err, integrations.ErrExists) {
+		fail(http.StatusConflict, "exists", fmt.Sprintf("integration %q exists; DELETE it first", req.ID), "id")
+		return
+	}
+	if err != nil {
+		fail(http.StatusInternalServerError, "internal", err.Error(), "")
+		return
+	}
+	conn := d.Bridge.TestConnection(r.Context(), in.ID)
+	if !conn.OK && !req.SkipTest {
+		d.Bridge.Forget(in.ID)
+		d.Integrations.Delete(in.ID)
+		fail(http.StatusUnprocessableEntity, "connection_failed", "connection test failed, nothing stored: "+conn.Error+
+			" (send \"skip_test\": true to store it anyway)", "credentials")
+		return
+	}
+	d.Bridge.Add(in.ID)
+	d.record(r.Context(), audit.Record{Type: "integration_connect", Status: audit.Success, Integration: in.ID, Vendor: in.Vendor,
+		Message: fmt.Sprintf("connected %s (connection test ok=%v)", in.Vendor, conn.OK), DurationMS: time.Since(start).Milliseconds()})
+	WriteJSON(w, http.StatusCreated, map[string]any{"id": in.ID, "vendor": in.Vendor, "connected_on": in.ConnectedOn, "connection": conn})
+}
+
+func (d IntegrationDeps) status(w http.ResponseWriter, r *http.Request) {
+	live := r.URL.Query().Get("live") != "false"
+	st, err := d.Bridge.Status(r.Context(), live)
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		return
+	}
+	d.record(r.Context(), audit.Record{Type: "integration_status", Status: audit.Success, Message: fmt.Sprintf("%d integrations", len(st))})
+	WriteJSON(w, http.StatusOK, map[string]any{"integrations": st})
+}
+
+func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
+	var req syncRequest
+	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
+		writeDecodeError(w, err)
+		return
+	}
+	menu := req.Menu
+	if menu == nil {
+		m, err := d.Bridge.LatestMenu()
+		if err != nil || m == nil {
+			WriteError(w, http.StatusBadRequest, "no_menu", "no menu in the request and none received before", "menu")
+			return
+		}
+		menu = m
+	}
+	res, err := d.Bridge.PushMenu(r.Context(), menu, req.IntegrationID, req.DryRun, auth.Actor(r.Context()))
+	d.writeSync(w, r, "menu_sync", res, err)
+}
+
+func (d IntegrationDeps) syncOrders(w http.ResponseWriter, r *http.Request) {
+	var req syncRequest
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
+			writeDecodeError(w, err)
+			return
+		}
+	}
+	if req.Menu != nil || req.DryRun {
+		WriteError(w, http.StatusBadRequest, "unknown_field", "orders sync takes only integration_id", "menu")
+		return
+	}
+	res, err := d.Bridge.SyncOrders(r.Context(), req.IntegrationID, "api", auth.Actor(r.Context()))
+	d.writeSync(w, r, "orders_sync", res, err)
+}
+
+func (d IntegrationDeps) writeSync(w http.ResponseWriter, r *http.Request, typ string, res []bridge.Result, err error) {
+	var ps model.Problems
+	switch {
+	case errors.As(err, &ps):
+		WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: "invalid", Message: ps.Error(), Field: "menu." + ps[0].Path, Problems: ps}})
+		d.record(r.Context(), audit.Record{Type: typ, Status: audit.Rejected, Message: ps.Error()})
+		return
+	case errors.Is(err, integrations.ErrNotFound):
+		WriteError(w, http.StatusNotFound, "not_found", err.Error(), "integration_id")
+		return
+	case errors.Is(err, bridge.ErrNoIntegrations):
+		WriteError(w, http.StatusConflict, "no_integrations", err.Error(), "")
+		return
+	case err != nil:
+		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"results": res})
+}
+
+func (d IntegrationDeps) delete(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	in, _ := d.Integrations.Get(id)
+	err := d.Integrations.Delete(id)
+	if errors.Is(err, integrations.ErrNotFound) {
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no integration %q", id), "id")
+		return
+	}
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		return
+	}
+	d.Bridge.Forget(id)
+	d.record(r.Context(), audit.Record{Type: "integration_delete", Status: audit.Success, Integration: id, Vendor: in.Vendor,
+		Message: "integration removed and its credentials destroyed"})
+	WriteJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
+}
+
+func (d IntegrationDeps) webhook(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("integration_id")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+	if err != nil {
+		WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "webhook body too large or unreadable", "")
+		return
+	}
+	url := r.URL.String()
+	if d.PublicURL != "" {
+		url = strings.TrimRight(d.PublicURL, "/") + r.URL.RequestURI()
+	} else if r.Host != "" {
+		url = "http://" + r.Host + r.URL.RequestURI()
+	}
+	rep := d.Bridge.Webhook(r.Context(), id, pos.WebhookRequest{URL: url, Header: r.Header.Clone(), Body: body})
+	WriteJSON(w, rep.Status, rep)
+}
