@@ -13,6 +13,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/auraconnect/aura-edge/internal/cloud"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -23,7 +25,7 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// Cloud is the MQTT link to the Aura cloud. Without a broker the daemon
 	// runs offline and buffers everything.
-	Cloud Cloud `yaml:"cloud"`
+	Cloud cloud.Config `yaml:"cloud"`
 	// API is the local HTTP API for terminals, installers and staff.
 	API API `yaml:"api"`
 	// Secrets says where the credential key lives.
@@ -41,27 +43,6 @@ type Config struct {
 
 	// File is the path the config was read from ("" for defaults).
 	File string `yaml:"-"`
-}
-
-// Cloud configures the MQTT link.
-type Cloud struct {
-	Broker        string        `yaml:"broker"`
-	ClientID      string        `yaml:"client_id"`
-	TopicPrefix   string        `yaml:"topic_prefix"`
-	TLS           TLS           `yaml:"tls"`
-	Username      string        `yaml:"username"`
-	PasswordFile  string        `yaml:"password_file"`
-	KeepAlive     time.Duration `yaml:"keepalive"`
-	InFlight      int           `yaml:"inflight"`
-	CommandKeys   []string      `yaml:"command_keys"`
-	AllowUnsigned []string      `yaml:"allow_unsigned"`
-}
-
-// TLS names PEM files for MQTT over TLS with client certificates.
-type TLS struct {
-	CAFile   string `yaml:"ca_file"`
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
 }
 
 // API configures the local HTTP API.
@@ -127,15 +108,10 @@ type Log struct {
 func Defaults() Config {
 	return Config{
 		DataDir: defaultDataDir(),
-		Cloud: Cloud{
-			TopicPrefix:   "aura/v1/stores/{store_id}",
-			KeepAlive:     30 * time.Second,
-			InFlight:      64,
-			AllowUnsigned: []string{"ping", "status.request"},
-		},
-		API:    API{Listen: "127.0.0.1:8787"},
-		Outbox: Outbox{MinFreeBytes: "256MiB"},
-		Log:    Log{Level: "info", Format: "text"},
+		Cloud:   cloud.Defaults(),
+		API:     API{Listen: "127.0.0.1:8787"},
+		Outbox:  Outbox{MinFreeBytes: "256MiB"},
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -289,7 +265,7 @@ func (c *Config) validate(d *decoder) {
 		}
 	}
 	for i, k := range c.Cloud.CommandKeys {
-		if err := checkEd25519Key(k); err != nil {
+		if _, err := cloud.ParsePublicKey(k); err != nil {
 			bad(fmt.Sprintf("cloud.command_keys[%d]", i), "%v", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/bridge"
+	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
@@ -18,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/version"
 )
 
 // Core is the state-bearing part of aura-edge over one store: everything
@@ -36,6 +38,7 @@ type Core struct {
 	Bridge       *bridge.Bridge
 	Auth         *auth.Authenticator
 	API          *localapi.Server
+	Cloud        *cloud.Client // nil when no broker is configured
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -95,6 +98,25 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL})
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
 	return c, nil
+}
+
+// openCloud builds the MQTT link when a broker is configured. status adds
+// the daemon's facts to the retained status message.
+func (c *Core) openCloud(status cloud.StatusFunc) error {
+	if c.Cfg.Cloud.Broker == "" {
+		c.Log.Warn("no cloud broker configured: running offline, everything is buffered")
+		return nil
+	}
+	cl, err := cloud.New(c.Cfg.Cloud, cloud.Deps{
+		StoreID: c.Cfg.StoreID, DB: c.DB, Queue: c.Outbox, Log: c.Log.With("component", "cloud"),
+		Version: version.Version, Status: status, Audit: c.auditCommand,
+	})
+	if err != nil {
+		return err
+	}
+	c.registerCommands(cl)
+	c.Cloud = cl
+	return nil
 }
 
 // Close closes the store.

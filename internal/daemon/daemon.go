@@ -86,11 +86,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := c.Bridge.Start(); err != nil {
 		return err
 	}
+	if err := c.openCloud(d.statusExtra); err != nil {
+		return err
+	}
 
 	// Sinks first (they are ready to take what sources produce), then the
 	// sources; on cancel everything stops and in-flight work drains.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.Audit.Run(gctx) })
+	if c.Cloud != nil {
+		g.Go(func() error { return c.Cloud.Run(gctx) })
+	}
 	g.Go(func() error { return c.Scheduler.Run(gctx) })
 	g.Go(func() error { return c.API.Run(gctx) })
 	go func() {
@@ -116,14 +122,37 @@ func (d *Daemon) Core() *Core {
 	return d.core
 }
 
-// Status is the daemon's state as the API and the cloud see it.
+// Status is the daemon's state as the local API shows it.
 func (d *Daemon) Status() map[string]any {
-	return map[string]any{
+	st := map[string]any{
 		"store_id": d.cfg.StoreID,
 		"version":  version.Version,
 		"uptime_s": int64(time.Since(d.start).Seconds()),
-		"outbox":   d.ob.Stats(),
+		"outbox":   localapi.QueueView(d.ob.Stats()),
 	}
+	c := d.Core()
+	if c != nil && c.Cloud != nil {
+		st["cloud"] = c.Cloud.State()
+	} else {
+		st["cloud"] = map[string]any{"state": "offline", "reason": "no broker configured"}
+	}
+	for k, v := range d.statusExtra() {
+		st[k] = v
+	}
+	return st
+}
+
+// statusExtra is what the daemon adds to the cloud's retained status.
+func (d *Daemon) statusExtra() map[string]any {
+	c := d.Core()
+	if c == nil {
+		return nil
+	}
+	out := map[string]any{}
+	retries, dead := c.Bridge.Queue()
+	out["menu_retries"], out["dead_letters"] = retries, dead
+	out["sync"] = c.Scheduler.States()
+	return out
 }
 
 // outboxConfig maps the config file's outbox section.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/config"
 )
@@ -159,3 +160,5 @@ func TestUnknownRouteIsAdminOnly(t *testing.T) {
 		t.Fatalf("healthz: %d", code)
 	}
 }
+
+func auditFilterCommands() audit.Filter { return audit.Filter{Type: "command"} }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -431,15 +432,14 @@ func (o *Outbox) MarkAttempt(stream Stream, seqs []uint64, at time.Time) error {
 		rows := tx.Bucket(store.Outbox, string(stream), bucketRows)
 		for _, seq := range seqs {
 			k := store.U64(seq)
-			v := rows.Get(k)
+			v := rows.Get(k) // a copy, changed in place
 			if v == nil {
 				continue
 			}
-			nv, ok := markAttempt(v, at)
-			if !ok {
+			if !markAttempt(v, at) {
 				continue // corrupt; Peek reports it
 			}
-			if err := rows.Put(k, nv); err != nil {
+			if err := rows.Put(k, v); err != nil {
 				return err
 			}
 		}
@@ -467,15 +467,15 @@ func (o *Outbox) Ack(stream Stream, seqs []uint64) error {
 		c := readCounters(sb)
 		for _, seq := range seqs {
 			k := store.U64(seq)
-			v := rows.Get(k)
-			if v == nil {
+			n, ok := valueLen(rows, k)
+			if !ok {
 				continue
 			}
 			if err := rows.Delete(k); err != nil {
 				return err
 			}
 			c.depth = subClamp(c.depth, 1)
-			c.bytes = subClamp(c.bytes, uint64(len(v)+keyOverhead))
+			c.bytes = subClamp(c.bytes, uint64(n+keyOverhead))
 		}
 		after = c
 		return c.write(sb)
@@ -488,6 +488,15 @@ func (o *Outbox) Ack(stream Stream, seqs []uint64) error {
 		o.clearAlarm(ss, alarmFull)
 	}
 	return nil
+}
+
+// valueLen returns the length of k's value without copying it.
+func valueLen(b *store.Bucket, k []byte) (n int, ok bool) {
+	b.Scan(k, func(got, v []byte) (bool, error) {
+		n, ok = len(v), bytes.Equal(got, k)
+		return false, nil
+	})
+	return n, ok
 }
 
 func subClamp(a, b uint64) uint64 {

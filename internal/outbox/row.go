@@ -96,12 +96,11 @@ func rowTime(v []byte) time.Time {
 	return fromUnixNano(int64(binary.BigEndian.Uint64(v[17:25])))
 }
 
-// markAttempt returns a copy of v with one more attempt at t.
-func markAttempt(v []byte, t time.Time) ([]byte, bool) {
+// markAttempt records one more attempt at t in the stored row v, in place.
+func markAttempt(v []byte, t time.Time) bool {
 	if len(v) < rowHeader || v[0] != rowVersion {
-		return nil, false
+		return false
 	}
-	v = bytes.Clone(v)
 	n := binary.BigEndian.Uint32(v[offAttempts:])
 	if n < ^uint32(0) {
 		n++
@@ -111,7 +110,7 @@ func markAttempt(v []byte, t time.Time) ([]byte, bool) {
 		binary.BigEndian.PutUint64(v[offFirst:], uint64(unixNano(t)))
 	}
 	binary.BigEndian.PutUint64(v[offLast:], uint64(unixNano(t)))
-	return v, true
+	return true
 }
 
 func readString(b []byte) (string, []byte, bool) {

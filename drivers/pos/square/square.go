@@ -1,0 +1,202 @@
+package square
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+)
+
+// Vendor is the registered vendor name.
+const Vendor = "square"
+
+// Defaults for settings.
+const (
+	DefaultBaseURL       = "https://connect.squareup.com"
+	DefaultSquareVersion = "2025-08-20"
+)
+
+//go:embed sample.yaml
+var sampleConfig string
+
+// SampleConfig returns an example integration config for this vendor.
+func SampleConfig() string { return sampleConfig }
+
+func init() {
+	pos.Register(pos.Driver{
+		Name:        Vendor,
+		Title:       "Square",
+		Credentials: []string{"access_token"},
+		Settings:    []string{"location_id"},
+		New:         New,
+	})
+}
+
+// settings are the parsed, defaulted cfg.Settings.
+type settings struct {
+	baseURL       string
+	squareVersion string
+	locationIDs   []string
+	webhookURL    string
+	clientID      string
+
+	overlap      time.Duration // routine re-read before the last window's end
+	offlineLag   time.Duration // how far back a deep rescan reaches (72h)
+	deepRescan   time.Duration // how often a deep rescan runs
+	orderStates  []string
+	orderLimit   int
+	paymentLimit int
+	payments     string // "list" (GET /v2/payments) or "off"
+
+	batchSize     int
+	writeRetries  int
+	retryBackoff  time.Duration
+	retryMaxWait  time.Duration
+	refreshBefore time.Duration
+	webhookMaxAge time.Duration
+}
+
+func parseSettings(cfg *pos.Config) (settings, error) {
+	s := settings{
+		baseURL:       strings.TrimRight(cfg.Setting("base_url", DefaultBaseURL), "/"),
+		squareVersion: cfg.Setting("square_version", DefaultSquareVersion),
+		webhookURL:    cfg.Setting("webhook_url", ""),
+		clientID:      cfg.Setting("client_id", cfg.Credentials["client_id"]),
+		payments:      cfg.Setting("payments", "list"),
+	}
+	if _, err := url.ParseRequestURI(s.baseURL); err != nil {
+		return s, fmt.Errorf("settings.base_url %q: %w", s.baseURL, err)
+	}
+	for _, l := range strings.Split(cfg.Setting("location_id", ""), ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			s.locationIDs = append(s.locationIDs, l)
+		}
+	}
+	if len(s.locationIDs) == 0 || len(s.locationIDs) > 10 {
+		return s, fmt.Errorf("settings.location_id: need 1 to 10 comma-separated location ids, got %d", len(s.locationIDs))
+	}
+	for _, st := range strings.Split(cfg.Setting("order_states", "OPEN,COMPLETED,CANCELED"), ",") {
+		st = strings.ToUpper(strings.TrimSpace(st))
+		switch st {
+		case "OPEN", "COMPLETED", "CANCELED", "DRAFT":
+			s.orderStates = append(s.orderStates, st)
+		case "":
+		default:
+			return s, fmt.Errorf("settings.order_states: unknown state %q", st)
+		}
+	}
+	if s.payments != "list" && s.payments != "off" {
+		return s, fmt.Errorf("settings.payments: want list or off, got %q", s.payments)
+	}
+	durs := []struct {
+		key string
+		def string
+		dst *time.Duration
+	}{
+		{"overlap", "10m", &s.overlap},
+		{"offline_lag", "72h", &s.offlineLag},
+		{"deep_rescan", "6h", &s.deepRescan},
+		{"retry_backoff", "1s", &s.retryBackoff},
+		{"retry_max_wait", "30s", &s.retryMaxWait},
+		{"refresh_before", "168h", &s.refreshBefore},
+		{"webhook_max_age", "73h", &s.webhookMaxAge},
+	}
+	for _, d := range durs {
+		v, err := time.ParseDuration(cfg.Setting(d.key, d.def))
+		if err != nil || v < 0 {
+			return s, fmt.Errorf("settings.%s: want a duration such as %s, got %q", d.key, d.def, cfg.Setting(d.key, d.def))
+		}
+		*d.dst = v
+	}
+	ints := []struct {
+		key      string
+		def, max int
+		dst      *int
+	}{
+		{"order_page_size", 500, 1000, &s.orderLimit},
+		{"payment_page_size", 100, 100, &s.paymentLimit},
+		{"batch_size", 1000, 1000, &s.batchSize},
+		{"write_retries", 3, 10, &s.writeRetries},
+	}
+	for _, n := range ints {
+		raw := cfg.Setting(n.key, strconv.Itoa(n.def))
+		v, err := strconv.Atoi(raw)
+		if err != nil || v < 0 || v > n.max || (v == 0 && n.key != "write_retries") {
+			return s, fmt.Errorf("settings.%s: want an integer from 1 to %d, got %q", n.key, n.max, raw)
+		}
+		*n.dst = v
+	}
+	return s, nil
+}
+
+// Adapter is the Square adapter for one integration. It is safe for
+// concurrent use.
+type Adapter struct {
+	cfg   pos.Config
+	set   settings
+	log   *slog.Logger
+	now   func() time.Time
+	maps  pos.Mappings
+	api   *pos.Requester // authorised Square API calls
+	oauth *pos.Requester // POST /oauth2/token (no bearer)
+
+	tokMu sync.Mutex // serialises token refreshes and token state writes
+}
+
+var (
+	_ pos.Adapter      = (*Adapter)(nil)
+	_ pos.OrderFetcher = (*Adapter)(nil)
+)
+
+// New builds the adapter from cfg. It validates settings and does no I/O.
+func New(cfg pos.Config) (pos.Adapter, error) {
+	return NewAdapter(cfg)
+}
+
+// NewAdapter is New with the concrete type.
+func NewAdapter(cfg pos.Config) (*Adapter, error) {
+	if cfg.Credentials["access_token"] == "" {
+		return nil, fmt.Errorf("square integration %s: credentials.access_token is required", cfg.IntegrationID)
+	}
+	s, err := parseSettings(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("square integration %s: %w", cfg.IntegrationID, err)
+	}
+	if cfg.State == nil {
+		cfg.State = pos.NewMemState()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Adapter{cfg: cfg, set: s, log: cfg.Logger, now: cfg.Clock(), maps: pos.Mappings{S: cfg.State}}
+	client := cfg.Client()
+	a.api = &pos.Requester{
+		Vendor: Vendor, BaseURL: s.baseURL, Client: client, Now: a.now,
+		Authorize:   a.authorize,
+		DecodeError: decodeError,
+	}
+	a.oauth = &pos.Requester{
+		Vendor: Vendor, BaseURL: s.baseURL, Client: client, Now: a.now,
+		Authorize: func(_ context.Context, r *http.Request) error {
+			r.Header.Set("Square-Version", s.squareVersion)
+			return nil
+		},
+		DecodeError: decodeError,
+	}
+	return a, nil
+}
+
+// TestConnection reads the first configured location: one cheap
+// authenticated GET that also proves the location id is right.
+func (a *Adapter) TestConnection(ctx context.Context) error {
+	_, err := a.call(ctx, "retrieve location", "GET", "/v2/locations/"+url.PathEscape(a.set.locationIDs[0]), nil, nil, nil)
+	return err
+}

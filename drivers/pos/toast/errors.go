@@ -1,0 +1,12 @@
+package toast
+
+import (
+	"fmt"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+)
+
+// ErrStaleWebhook is returned (wrapping pos.ErrBadSignature) for a
+// correctly signed webhook whose timestamp is more than MaxWebhookAge away
+// from now: a replay of an old delivery.
+var ErrStaleWebhook = fmt.Errorf("webhook timestamp outside the accepted window: %w", pos.ErrBadSignature)

@@ -1,0 +1,437 @@
+// Package toasttest is a stand-in for the Toast API (authentication,
+// orders v2, restaurants) that follows the documented request and response
+// shapes, keeps seeded orders, counts logins, records every request and
+// injects faults (429 with Retry-After, 500, expired tokens, slowness), for
+// tests and `aura-edge demo`.
+//
+// Start(t) runs it for one test; New() runs it outside tests (call Close).
+// Point the adapter at URL() (settings.base_url).
+package toasttest
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+)
+
+// Defaults of a new Server.
+const (
+	ClientID       = "toast-client"
+	ClientSecret   = "toast-secret"
+	WebhookSecret  = "toast-webhook-secret"
+	RestaurantGUID = "7c1f0a4e-0000-4000-8000-000000000001"
+)
+
+// TimeLayout is the ISO-8601-with-millis format ordersBulk accepts.
+const TimeLayout = "2006-01-02T15:04:05.000-0700"
+
+// Request is one recorded request.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Fault is an injected failure answered instead of the real response.
+type Fault struct {
+	Status     int
+	RetryAfter string
+	Body       string // default: a Toast ErrorMessage
+	Path       string // only paths with this prefix ("" = every path but login)
+}
+
+// Common faults.
+var (
+	TooManyRequests = Fault{Status: http.StatusTooManyRequests, RetryAfter: "5"}
+	ServerError     = Fault{Status: http.StatusInternalServerError}
+	Unauthorized    = Fault{Status: http.StatusUnauthorized}
+)
+
+type storedOrder struct {
+	guid     string
+	modified time.Time
+	body     map[string]any
+}
+
+// Server is the stand-in.
+type Server struct {
+	mu            sync.Mutex
+	hs            *httptest.Server
+	clientID      string
+	clientSecret  string
+	webhookSecret string
+	restaurant    string
+	tokenTTL      time.Duration
+	now           func() time.Time
+	slow          time.Duration
+	seq           int
+	tokens        map[string]time.Time
+	logins        int
+	orders        map[string]*storedOrder
+	faults        []Fault
+	reqs          []Request
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock sets the server's clock (token expiry, default modified dates).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithTokenTTL sets expiresIn of issued tokens (default 24 h).
+func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
+
+// New starts a stand-in on a loopback port. Call Close when done.
+func New(opts ...Option) *Server {
+	s := &Server{clientID: ClientID, clientSecret: ClientSecret, webhookSecret: WebhookSecret,
+		restaurant: RestaurantGUID, tokenTTL: 24 * time.Hour, now: time.Now,
+		tokens: map[string]time.Time{}, orders: map[string]*storedOrder{}}
+	for _, o := range opts {
+		o(s)
+	}
+	s.hs = httptest.NewServer(s)
+	return s
+}
+
+// Start runs a stand-in for the duration of the test.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := New(opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.hs.Close() }
+
+// URL is the API root to use as settings.base_url.
+func (s *Server) URL() string { return s.hs.URL }
+
+// Credentials returns adapter credentials for this server.
+func (s *Server) Credentials() map[string]string {
+	return map[string]string{"client_id": s.clientID, "client_secret": s.clientSecret, "webhook_secret": s.webhookSecret}
+}
+
+// Settings returns adapter settings pointing at this server.
+func (s *Server) Settings(currency string) map[string]string {
+	return map[string]string{"restaurant_guid": s.restaurant, "currency": currency, "base_url": s.URL()}
+}
+
+// Slow delays every orders API response by d (Toast's can take 30 s).
+func (s *Server) Slow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slow = d
+}
+
+// Logins counts login requests.
+func (s *Server) Logins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins
+}
+
+// ExpireTokens invalidates every issued token: the next call answers 401.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]time.Time{}
+}
+
+// FailNext answers the next n matching requests with f.
+func (s *Server) FailNext(n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, f)
+	}
+}
+
+// Requests returns every request so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// ResetRequests forgets recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = nil
+}
+
+func (s *Server) newGUID() string {
+	s.seq++
+	return fmt.Sprintf("0b000000-0000-4000-8000-%012d", s.seq)
+}
+
+// errorBody is Toast's ErrorMessage.
+func errorBody(status int, msg string) map[string]any {
+	return map[string]any{"status": status, "code": status * 100, "message": msg, "messageKey": nil, "fieldName": nil,
+		"link": nil, "requestId": "req-standin", "developerMessage": msg, "errors": []any{},
+		"canRetry": status == 429 || status >= 500}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// ServeHTTP serves the stand-in API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	path := r.URL.Path
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+	if path == "/authentication/v1/authentication/login" && r.Method == http.MethodPost {
+		s.login(w, body)
+		s.mu.Unlock()
+		return
+	}
+	for i, f := range s.faults {
+		if f.Path == "" || strings.HasPrefix(path, f.Path) {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			s.mu.Unlock()
+			if f.RetryAfter != "" {
+				w.Header().Set("Retry-After", f.RetryAfter)
+			}
+			if f.Body != "" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(f.Status)
+				io.WriteString(w, f.Body)
+				return
+			}
+			writeJSON(w, f.Status, errorBody(f.Status, http.StatusText(f.Status)))
+			return
+		}
+	}
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if exp, ok := s.tokens[tok]; !ok || !s.now().Before(exp) {
+		s.mu.Unlock()
+		writeJSON(w, 401, errorBody(401, "Access token is missing, invalid or expired"))
+		return
+	}
+	if r.Header.Get("Toast-Restaurant-External-ID") != s.restaurant {
+		s.mu.Unlock()
+		writeJSON(w, 400, errorBody(400, "Toast-Restaurant-External-ID header is missing or unknown"))
+		return
+	}
+	slow := s.slow
+	s.mu.Unlock()
+
+	switch {
+	case r.Method == http.MethodGet && path == "/restaurants/v1/restaurants/"+s.restaurant:
+		writeJSON(w, 200, map[string]any{"guid": s.restaurant, "general": map[string]any{"name": "Stand-in Diner"}})
+	case r.Method == http.MethodGet && path == "/orders/v2/ordersBulk":
+		if !sleep(r.Context(), slow) {
+			return
+		}
+		s.ordersBulk(w, r.URL.Query())
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/orders/v2/orders/"):
+		if !sleep(r.Context(), slow) {
+			return
+		}
+		s.mu.Lock()
+		o, ok := s.orders[strings.TrimPrefix(path, "/orders/v2/orders/")]
+		var out map[string]any
+		if ok {
+			out = o.body
+		}
+		b, _ := json.Marshal(out)
+		s.mu.Unlock()
+		if !ok {
+			writeJSON(w, 404, errorBody(404, "Order not found"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	default:
+		writeJSON(w, 404, errorBody(404, "Not found"))
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// login implements POST /authentication/v1/authentication/login. Called
+// with mu held.
+func (s *Server) login(w http.ResponseWriter, body []byte) {
+	s.logins++
+	var in struct {
+		ClientID       string `json:"clientId"`
+		ClientSecret   string `json:"clientSecret"`
+		UserAccessType string `json:"userAccessType"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.UserAccessType != "TOAST_MACHINE_CLIENT" {
+		writeJSON(w, 400, errorBody(400, "userAccessType must be TOAST_MACHINE_CLIENT"))
+		return
+	}
+	if in.ClientID != s.clientID || in.ClientSecret != s.clientSecret {
+		writeJSON(w, 401, errorBody(401, "Invalid client credentials"))
+		return
+	}
+	s.seq++
+	tok := fmt.Sprintf("jwt-%d", s.seq)
+	s.tokens[tok] = s.now().Add(s.tokenTTL)
+	writeJSON(w, 200, map[string]any{
+		"@class": ".SuccessfulResponse", "status": "SUCCESS",
+		"token": map[string]any{"tokenType": "Bearer", "scope": "orders:read restaurants:read", "expiresIn": int64(s.tokenTTL / time.Second),
+			"accessToken": tok, "idToken": nil, "refreshToken": nil},
+	})
+}
+
+// ordersBulk implements GET /orders/v2/ordersBulk: modified in
+// [startDate, endDate), sorted by modified date, pageSize <= 100, page >= 1.
+func (s *Server) ordersBulk(w http.ResponseWriter, q url.Values) {
+	start, err1 := time.Parse(TimeLayout, q.Get("startDate"))
+	end, err2 := time.Parse(TimeLayout, q.Get("endDate"))
+	if err1 != nil || err2 != nil {
+		writeJSON(w, 400, errorBody(400, "startDate and endDate must be ISO-8601 with milliseconds, e.g. 2016-01-01T14:13:12.000+0000"))
+		return
+	}
+	size, page := 100, 1
+	if v := q.Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeJSON(w, 400, errorBody(400, "pageSize must be between 1 and 100"))
+			return
+		}
+		size = n
+	}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeJSON(w, 400, errorBody(400, "page must be at least 1"))
+			return
+		}
+		page = n
+	}
+	s.mu.Lock()
+	var hits []*storedOrder
+	for _, o := range s.orders {
+		if !o.modified.Before(start) && o.modified.Before(end) {
+			hits = append(hits, o)
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if !hits[i].modified.Equal(hits[j].modified) {
+			return hits[i].modified.Before(hits[j].modified)
+		}
+		return hits[i].guid < hits[j].guid
+	})
+	out := []map[string]any{}
+	for i := (page - 1) * size; i < len(hits) && i < page*size; i++ {
+		out = append(out, hits[i].body)
+	}
+	b, _ := json.Marshal(out)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// WebhookOption changes a webhook delivery.
+type WebhookOption func(*webhookOpts)
+
+type webhookOpts struct {
+	at        *time.Time
+	inHeader  bool
+	secret    string
+	noSig     bool
+	eventGUID string
+}
+
+// WebhookAt sets the signed timestamp (default: the server clock's now).
+func WebhookAt(t time.Time) WebhookOption { return func(o *webhookOpts) { o.at = &t } }
+
+// TimestampInHeader sends the timestamp as a Toast-Timestamp header
+// instead of in the payload.
+func TimestampInHeader() WebhookOption { return func(o *webhookOpts) { o.inHeader = true } }
+
+// WebhookSignedWith signs with another secret.
+func WebhookSignedWith(secret string) WebhookOption {
+	return func(o *webhookOpts) { o.secret = secret }
+}
+
+// WithoutSignature omits the Toast-Signature header.
+func WithoutSignature() WebhookOption { return func(o *webhookOpts) { o.noSig = true } }
+
+// EventGUID sets the event's guid (default: a new one per delivery, so
+// pass the same one to model a redelivery).
+func EventGUID(g string) WebhookOption { return func(o *webhookOpts) { o.eventGUID = g } }
+
+// Webhook builds an order_updated delivery with the complete stored order:
+// {"timestamp","eventCategory":"orders","eventType":"order_updated","guid",
+// "details":{"restaurantGuid","order"}} with
+// Toast-Signature = base64(HMAC-SHA256(secret, body + timestamp)).
+func (s *Server) Webhook(orderGUID string, opts ...WebhookOption) pos.WebhookRequest {
+	s.mu.Lock()
+	o := webhookOpts{secret: s.webhookSecret}
+	for _, f := range opts {
+		f(&o)
+	}
+	at := s.now()
+	if o.at != nil {
+		at = *o.at
+	}
+	if o.eventGUID == "" {
+		o.eventGUID = s.newGUID()
+	}
+	var order any = map[string]any{"guid": orderGUID}
+	if so, ok := s.orders[orderGUID]; ok {
+		order = so.body
+	}
+	s.mu.Unlock()
+	ts := at.UTC().Format(TimeLayout)
+	env := map[string]any{"eventCategory": "orders", "eventType": "order_updated", "guid": o.eventGUID,
+		"details": map[string]any{"restaurantGuid": s.restaurant, "order": order}}
+	if !o.inHeader {
+		env["timestamp"] = ts
+	}
+	body, _ := json.Marshal(env)
+	mac := hmac.New(sha256.New, []byte(o.secret))
+	mac.Write(body)
+	mac.Write([]byte(ts))
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Toast-Event-Type", "order_updated")
+	h.Set("Toast-Event-Category", "orders")
+	h.Set("Toast-Restaurant-External-ID", s.restaurant)
+	h.Set("Toast-Attempt-Number", "1")
+	if !o.noSig {
+		h.Set("Toast-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	if o.inHeader {
+		h.Set("Toast-Timestamp", ts)
+	}
+	return pos.WebhookRequest{URL: "https://edge.example/webhooks/toast", Header: h, Body: body}
+}

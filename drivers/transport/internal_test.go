@@ -1,0 +1,74 @@
+package transport
+
+import (
+	"net/url"
+	"testing"
+	"time"
+)
+
+func TestSerialByteTime(t *testing.T) {
+	tests := []struct {
+		query string
+		bits  float64
+		want  time.Duration
+	}{
+		{"baud=9600", 10, 1041666 * time.Nanosecond}, // 8N1
+		{"baud=19200&parity=even&stopbits=2", 12, 625 * time.Microsecond},
+		{"baud=115200&databits=7&stopbits=1.5", 9.5, 82465 * time.Nanosecond},
+	}
+	for _, tt := range tests {
+		cfg, err := parseSerial(&url.URL{Scheme: "serial", Path: "/dev/ttyS0", RawQuery: tt.query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.bits != tt.bits || cfg.byteTime() != tt.want {
+			t.Errorf("%s: %v bits, %v per byte; want %v, %v", tt.query, cfg.bits, cfg.byteTime(), tt.bits, tt.want)
+		}
+	}
+}
+
+func TestJobSeq(t *testing.T) {
+	tests := []struct {
+		name string
+		seq  uint64
+		ok   bool
+	}{
+		{"00000001.bin", 1, true},
+		{"00000042-order-7.bin", 42, true},
+		{"123456789-x.bin", 123456789, true},
+		{"00000001-a.bin.tmp", 0, false},
+		{"notes.bin", 0, false},
+		{"-1.bin", 0, false},
+		{".bin", 0, false},
+	}
+	for _, tt := range tests {
+		if seq, ok := jobSeq(tt.name); seq != tt.seq || ok != tt.ok {
+			t.Errorf("jobSeq(%q) = %d, %v; want %d, %v", tt.name, seq, ok, tt.seq, tt.ok)
+		}
+	}
+}
+
+func TestSanitizeJobID(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"order-42_b.v2", "order-42_b.v2"},
+		{"../../etc", "_._.._etc"},
+		{"a/b\\c d", "a_b_c_d"},
+		{"çafé", "_af_"},
+		{string(make([]byte, 100)), "________________________________________________________________"},
+	}
+	for _, tt := range tests {
+		if got := sanitizeJobID(tt.in); got != tt.want {
+			t.Errorf("sanitizeJobID(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestIsStatusByte(t *testing.T) {
+	for b := range 256 {
+		want := b&0x01 == 0 && b&0x02 != 0 && b&0x10 != 0 && b&0x80 == 0
+		if got := IsStatusByte(byte(b)); got != want {
+			t.Errorf("IsStatusByte(%#x) = %v", b, got)
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package transport
+
+import "os"
+
+const usbOpenFlags = os.O_RDWR

@@ -1,0 +1,12 @@
+//go:build unix
+
+package transport
+
+import (
+	"os"
+	"syscall"
+)
+
+// usbOpenFlags keeps a tty-like device from becoming our controlling
+// terminal.
+const usbOpenFlags = os.O_RDWR | syscall.O_NOCTTY

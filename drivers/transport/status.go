@@ -1,0 +1,124 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// DLE EOT n is the ESC/POS real-time status request; the printer answers one
+// byte. Every answer has bit 0 and bit 7 clear and bits 1 and 4 set.
+const (
+	dle = 0x10
+	eot = 0x04
+
+	statusFixedMask = 0x93 // bits 0, 1, 4, 7
+	statusFixedBits = 0x12 // bits 1 and 4 set
+)
+
+// IsStatusByte reports whether b has the fixed bits of a DLE EOT answer
+// (bit 0 = 0, bit 1 = 1, bit 4 = 1, bit 7 = 0).
+func IsStatusByte(b byte) bool { return b&statusFixedMask == statusFixedBits }
+
+// QueryStatus asks the printer on c for real-time status n with DLE EOT n
+// (0x10 0x04 n) and returns its one-byte answer, undecoded (drivers/escpos
+// decodes it). n is 1 (printer status), 2 (offline cause), 3 (error cause)
+// or 4 (paper roll sensor).
+//
+// It writes the query and reads until a byte with the fixed status bits
+// arrives, discarding others, for at most timeout (zero means
+// DefaultStatusTimeout) or until ctx is done. When no answer comes it
+// returns an error wrapping ErrNoStatus: the printer may simply not
+// support status, and jobs can still be sent. It also returns ErrNoStatus
+// for connections that cannot time out a read. Other errors mean the
+// connection is broken and follow the package's retry rule; the query
+// itself does not count as job bytes.
+//
+// QueryStatus clears c's read and write deadlines when it returns. A late
+// answer to a query that timed out may be read by the next query on the
+// same connection; open a new connection when that matters. The file:
+// transport answers "online" (0x12) to every query.
+func QueryStatus(ctx context.Context, c Conn, n byte, timeout time.Duration) (byte, error) {
+	if n < 1 || n > 4 {
+		return 0, fmt.Errorf("query status: DLE EOT %d is not supported (want 1 to 4)", n)
+	}
+	if timeout <= 0 {
+		timeout = DefaultStatusTimeout
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("query status: %w", err)
+	}
+	if sq, ok := c.(StatusQuerier); ok {
+		return sq.QueryStatus(ctx, n, timeout)
+	}
+	d, ok := c.(Deadliner)
+	if !ok {
+		return 0, fmt.Errorf("query status: connection cannot time out a read: %w", ErrNoStatus)
+	}
+
+	deadline := time.Now().Add(timeout)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
+		deadline = cd
+	}
+	if err := d.SetReadDeadline(deadline); err != nil {
+		if errors.Is(err, os.ErrNoDeadline) {
+			return 0, fmt.Errorf("query status: connection cannot time out a read: %w", ErrNoStatus)
+		}
+		return 0, fmt.Errorf("query status: %w", err)
+	}
+	_ = d.SetWriteDeadline(deadline)
+	done := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(done)
+		now := time.Now()
+		_ = d.SetReadDeadline(now)
+		_ = d.SetWriteDeadline(now)
+	})
+	defer func() {
+		if !stop() {
+			<-done
+		}
+		_ = d.SetReadDeadline(time.Time{})
+		_ = d.SetWriteDeadline(time.Time{})
+	}()
+
+	noAnswer := func() error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("query status DLE EOT %d: %w", n, err)
+		}
+		return fmt.Errorf("query status DLE EOT %d: no answer within %s: %w", n, timeout, ErrNoStatus)
+	}
+
+	q := []byte{dle, eot, n}
+	var (
+		w   int
+		err error
+	)
+	if qw, ok := c.(queryWriter); ok {
+		w, err = qw.writeQuery(q)
+	} else {
+		w, err = c.Write(q)
+	}
+	if err != nil {
+		if w == 0 && isTimeout(err) {
+			return 0, noAnswer()
+		}
+		return 0, fmt.Errorf("query status DLE EOT %d: %w", n, err)
+	}
+
+	var b [1]byte
+	for {
+		m, err := c.Read(b[:])
+		if m == 1 && IsStatusByte(b[0]) {
+			return b[0], nil
+		}
+		if err != nil {
+			if isTimeout(err) || ctx.Err() != nil {
+				return 0, noAnswer()
+			}
+			return 0, fmt.Errorf("query status DLE EOT %d: %w", n, err)
+		}
+	}
+}

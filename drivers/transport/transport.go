@@ -1,0 +1,163 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"time"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultDialTimeout   = 5 * time.Second
+	DefaultWriteTimeout  = 10 * time.Second
+	DefaultStatusTimeout = time.Second
+)
+
+// Driver opens connections for one URL scheme. A Driver holds no
+// per-connection state and must be safe for concurrent use: two printers may
+// share it.
+type Driver interface {
+	// Validate checks a parsed URL of the driver's scheme without doing
+	// any I/O. It returns a short reason ("missing port, e.g. ..."); the
+	// caller wraps it with the URL and ErrBadURL. u has no user info and no
+	// fragment.
+	Validate(u *url.URL) error
+	// Open connects to the device named by u, which Validate accepted.
+	// Its errors must wrap ErrUnavailable or ErrBadURL (Open adds
+	// ErrUnavailable to any that do not). ctx bounds only the opening.
+	Open(ctx context.Context, u *url.URL, opts Options) (Conn, error)
+}
+
+// Conn is one open connection to a printer, used for one job. Write sends
+// print data; Read returns what the printer sends back (status bytes);
+// Close releases the device. See the package documentation for the error
+// contract.
+type Conn interface {
+	io.ReadWriteCloser
+}
+
+// Deadliner is implemented by connections whose Reads and Writes can be
+// bounded, with net.Conn's semantics: a deadline in the past makes them
+// fail with an error matching os.ErrDeadlineExceeded, and the zero time
+// clears it. tcp, serial and usb connections implement it. A write deadline
+// applies in addition to Options.WriteTimeout (serial checks it between
+// paced chunks). QueryStatus needs it.
+type Deadliner interface {
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+}
+
+// StatusQuerier is implemented by connections that answer DLE EOT status
+// queries themselves instead of through the byte stream (the file: virtual
+// printer). QueryStatus uses it when present; call QueryStatus, not this.
+type StatusQuerier interface {
+	QueryStatus(ctx context.Context, n byte, timeout time.Duration) (byte, error)
+}
+
+// Options tune one Open. The zero value is ready to use.
+type Options struct {
+	// JobID names the job. The file: transport puts it in the file name;
+	// other transports ignore it. Optional.
+	JobID string
+	// DialTimeout bounds connecting (the tcp dial). Zero means
+	// DefaultDialTimeout. A deadline on Open's ctx applies too.
+	DialTimeout time.Duration
+	// WriteTimeout is how long a Write may make no progress (the printer
+	// not taking bytes) before it fails; it is applied per chunk, so a
+	// long job on a slow but working printer does not time out. Zero means
+	// DefaultWriteTimeout. Serial ports ignore it: without flow control
+	// they never stall (the kernel sends at the line rate).
+	WriteTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	return o
+}
+
+// Retryable reports whether err says the job certainly never reached the
+// device, so that sending it again on a new connection cannot print it
+// twice: err wraps ErrUnavailable and not ErrInterrupted. It is false for
+// nil, for ErrBadURL (retrying cannot help) and for unknown errors.
+func Retryable(err error) bool {
+	return errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrInterrupted)
+}
+
+// queryWriter is implemented by this package's connections: it writes a
+// status query without counting it as job bytes, so that a failed query
+// before any Write stays retry safe.
+type queryWriter interface {
+	writeQuery(p []byte) (int, error)
+}
+
+// failure wraps err from operation op (e.g. "write tcp 10.0.0.5:9100") as
+// ErrInterrupted when job bytes were written on the connection, else as
+// ErrUnavailable.
+func failure(op string, written int64, err error) error {
+	if written > 0 {
+		return fmt.Errorf("%s: %w: %w", op, ErrInterrupted, err)
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+}
+
+// isTimeout reports whether err is a deadline or timeout error.
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// stallDeadline is the deadline for the next chunk of a write: now plus the
+// stall timeout, or the explicit deadline (unix nanoseconds, 0 for none) if
+// earlier.
+func stallDeadline(stall time.Duration, explicit int64) time.Time {
+	d := time.Now().Add(stall)
+	if explicit != 0 {
+		if e := time.Unix(0, explicit); e.Before(d) {
+			return e
+		}
+	}
+	return d
+}
+
+// nanos converts a deadline to unix nanoseconds, 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// hintError replaces a system error's text with a hint for the operator
+// while keeping it in the chain.
+type hintError struct {
+	hint string
+	err  error
+}
+
+func (e *hintError) Error() string { return e.hint }
+func (e *hintError) Unwrap() error { return e.err }
+
+// sortedKeys returns q's keys in order, so that errors about parameters are
+// deterministic.
+func sortedKeys(q url.Values) []string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,130 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+)
+
+// BenchmarkDrain drains 100,000 buffered 1 KiB events from the bbolt
+// outbox to a local mosquitto, and publishes the same number of messages
+// of the same size (the envelopes) with a bare paho QoS 1 publisher using
+// the same in-flight window, and reports both rates and their ratio. The
+// two runs alternate which goes first, so use -benchtime 2x or more on a
+// busy machine:
+//
+//	go test -run '^$' -bench Drain -benchtime 4x ./internal/cloud
+func BenchmarkDrain(b *testing.B) {
+	const events = 100_000
+	mq := cloudtest.StartMosquitto(b, cloudtest.MosquittoOptions{})
+	data := []byte(`{"pad":"` + strings.Repeat("x", 1024-10) + `"}`) // 1 KiB
+	window := DefaultInFlight
+	var ours, bare, perAck float64
+	var size int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cfg := testConfig(mq.URL())
+		cfg.InFlight = window
+		cq := &countingQueue{}
+		e := newEnv(b, cfg, func(d *Deps) { cq.Queue = d.Queue; d.Queue = cq })
+		for n := 0; n < events; {
+			batch := make([]outbox.Entry, 0, 1000)
+			for ; n < events && len(batch) < 1000; n++ {
+				batch = append(batch, outbox.Entry{Stream: outbox.Orders, Type: "com.auraconnect.order.v1", Subject: fmt.Sprintf("order-%d", n%500), Data: data})
+			}
+			if _, err := e.ob.Append(context.Background(), batch...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows, _ := e.ob.Peek(outbox.Orders, 0, 1)
+		msg := appendEvent(nil, e.c.source, &rows[0])
+		size = len(msg)
+		if i%2 == 1 {
+			bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+		}
+
+		b.StartTimer()
+		start := time.Now()
+		e.start()
+		for e.c.State().Delivered < events {
+			time.Sleep(2 * time.Millisecond)
+		}
+		rate := events / time.Since(start).Seconds()
+		ours += rate
+		b.Logf("round %d: link %.0f events/s", i, rate)
+		perAck += float64(events) / float64(cq.acks.Load())
+		b.StopTimer()
+		e.stop()
+		if d := e.totalDepth(); d != 0 {
+			b.Fatalf("outbox depth %d after the drain", d)
+		}
+		if i%2 == 0 {
+			bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+		}
+	}
+	ours /= float64(b.N)
+	bare /= float64(b.N)
+	b.ReportMetric(ours, "events/s")
+	b.ReportMetric(bare, "bare_msgs/s")
+	b.ReportMetric(ours/bare, "ratio")
+	b.ReportMetric(float64(size), "msg_bytes")
+	b.ReportMetric(perAck/float64(b.N), "rows/ack")
+	b.ReportMetric(0, "ns/op")
+}
+
+// barePaho publishes n copies of msg at QoS 1 with at most window awaiting
+// a PUBACK and returns messages per second.
+func barePaho(b *testing.B, url, topic string, msg []byte, n, window int) (rate float64) {
+	defer func() { b.Logf("bare paho %.0f msgs/s", rate) }()
+	o := paho.NewClientOptions().AddBroker(url).SetClientID("bare-paho").SetCleanSession(true).
+		SetAutoReconnect(false).SetOrderMatters(false).SetProtocolVersion(4)
+	pc := paho.NewClient(o)
+	if tok := pc.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("bare paho connect: %v", tok.Error())
+	}
+	defer pc.Disconnect(100)
+	slots := make(chan struct{}, window)
+	toks := make(chan paho.Token, window)
+	done := make(chan error, 1)
+	go func() {
+		var first error
+		for tok := range toks {
+			<-tok.Done()
+			if err := tok.Error(); err != nil && first == nil {
+				first = err
+			}
+			<-slots
+		}
+		done <- first
+	}()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		slots <- struct{}{}
+		toks <- pc.Publish(topic, 1, false, msg)
+	}
+	close(toks)
+	if err := <-done; err != nil {
+		b.Fatalf("bare paho publish: %v", err)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// countingQueue counts the outbox Acks (the real outbox does the work).
+type countingQueue struct {
+	Queue
+	acks atomic.Int64
+}
+
+func (q *countingQueue) Ack(stream outbox.Stream, seqs []uint64) error {
+	q.acks.Add(1)
+	return q.Queue.Ack(stream, seqs)
+}

@@ -1,0 +1,524 @@
+package cloud
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// Deps are what the host hands the Client.
+type Deps struct {
+	// StoreID identifies the store: topic prefix, envelope source and the
+	// signed command bytes. Required.
+	StoreID string
+	// DB is the store holding the commands_seen bucket (the outbox's DB).
+	// Required.
+	DB *store.DB
+	// Queue is the outbox the sender drains and command results go to.
+	// Required.
+	Queue Queue
+	// Log receives the link's log lines. Nil discards.
+	Log *slog.Logger
+	// Version is reported in the status message.
+	Version string
+	// Status adds host facts (printers, integrations) to the status
+	// message; its keys sit next to the link's own, which win on clashes.
+	// It must be quick. Optional.
+	Status StatusFunc
+	// Audit is told the outcome of every command. Optional.
+	Audit AuditFunc
+	// Now is the clock (tests). Nil means time.Now.
+	Now func() time.Time
+}
+
+// StatusFunc returns extra status facts, e.g. {"printers": [...]}.
+type StatusFunc func() map[string]any
+
+// AuditFunc receives one event per command delivery.
+type AuditFunc func(AuditEvent)
+
+// AuditEvent is the outcome of one command delivery.
+type AuditEvent struct {
+	CommandID string
+	Type      string
+	Status    string // ok, error or rejected
+	Code      string // CodeOK, CodeBadSignature, CodeReplayed, ...
+	Message   string
+	Signed    bool
+	KeyID     string
+	Duration  time.Duration // handler run time, 0 when not run
+	At        time.Time
+}
+
+// Handler runs one command. Its result becomes the details of an ok
+// result; an error becomes an error result (a *CommandError chooses the
+// code). Handlers run on the link's worker pool, never on paho's
+// goroutines; ctx ends at the command timeout or shutdown.
+type Handler func(ctx context.Context, cmd Command) (any, error)
+
+// Command is a verified command handed to a Handler.
+type Command struct {
+	ID      string
+	Type    string
+	Time    time.Time // zero when absent
+	Expires time.Time // zero when absent
+	Signed  bool
+	KeyID   string
+	Data    []byte // the raw JSON data member, nil when absent
+}
+
+// Connection states reported by State.
+const (
+	StateStopped    = "stopped"
+	StateConnecting = "connecting"
+	StateConnected  = "connected"
+	StateWaiting    = "waiting" // backing off before the next attempt
+)
+
+// State is the link's health for the health package and the status API.
+type State struct {
+	State       string
+	Connected   bool
+	Broker      string
+	Since       time.Time // when State last changed
+	LastError   string
+	Reconnects  uint64 // successful connections after the first
+	Delivered   uint64 // rows acknowledged by the broker and deleted
+	Commands    uint64 // command deliveries processed
+	ConnectedAt time.Time
+}
+
+// Client is the MQTT link to the Aura cloud. It drains the outbox to the
+// broker and runs the cloud's commands.
+type Client struct {
+	cfg      Config
+	broker   *url.URL
+	useTLS   bool
+	storeID  string
+	prefix   string
+	clientID string
+	source   string
+	db       *store.DB
+	q        Queue
+	log      *slog.Logger
+	version  string
+	statusFn StatusFunc
+	auditFn  AuditFunc
+	now      func() time.Time
+	verify   *verifier
+
+	gen       atomic.Uint64
+	ran       atomic.Bool
+	startedAt time.Time
+
+	statusReq chan struct{}
+	cmdQueue  chan cmdJob
+
+	delivered atomic.Uint64
+	commands  atomic.Uint64
+
+	mu       sync.Mutex
+	handlers map[string]Handler
+	running  map[string]chan struct{} // command ids being handled, closed when done
+	cur      *conn
+	state    State
+}
+
+// New validates cfg and deps and builds a Client. It starts nothing and
+// reads no files.
+func New(cfg Config, deps Deps) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cloud config: %w", err)
+	}
+	if deps.StoreID == "" || strings.ContainsAny(deps.StoreID, "/+#\n\x00") {
+		return nil, fmt.Errorf("cloud: store id %q must be non-empty without / + # or newlines", deps.StoreID)
+	}
+	if deps.DB == nil || deps.Queue == nil {
+		return nil, errors.New("cloud: DB and Queue are required")
+	}
+	u, useTLS, err := parseBroker(cfg.Broker)
+	if err != nil {
+		return nil, fmt.Errorf("cloud config: broker: %w", err)
+	}
+	v, err := newVerifier(deps.StoreID, cfg.CommandKeys, cfg.AllowUnsigned)
+	if err != nil {
+		return nil, fmt.Errorf("cloud config: %w", err)
+	}
+	c := &Client{
+		cfg:       cfg,
+		broker:    u,
+		useTLS:    useTLS,
+		storeID:   deps.StoreID,
+		prefix:    strings.ReplaceAll(cfg.TopicPrefix, "{store_id}", deps.StoreID),
+		clientID:  cfg.ClientID,
+		source:    "aura-edge://" + deps.StoreID,
+		db:        deps.DB,
+		q:         deps.Queue,
+		log:       deps.Log,
+		version:   deps.Version,
+		statusFn:  deps.Status,
+		auditFn:   deps.Audit,
+		now:       deps.Now,
+		verify:    v,
+		statusReq: make(chan struct{}, 1),
+		cmdQueue:  make(chan cmdJob, 64),
+		handlers:  map[string]Handler{},
+		running:   map[string]chan struct{}{},
+	}
+	if c.clientID == "" {
+		c.clientID = "aura-edge-" + deps.StoreID
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.state = State{State: StateStopped, Broker: u.Redacted()}
+	c.Handle("ping", c.handlePing)
+	c.Handle("status.request", c.handleStatusRequest)
+	return c, nil
+}
+
+// Handle registers the handler for a command type. It panics on an empty
+// name, a nil handler or a name already registered ("ping" and
+// "status.request" are built in).
+func (c *Client) Handle(name string, h Handler) {
+	if name == "" || strings.ContainsAny(name, "\n/+#") {
+		panic(fmt.Sprintf("cloud: invalid command name %q", name))
+	}
+	if h == nil {
+		panic("cloud: nil handler for " + name)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.handlers[name]; dup {
+		panic("cloud: duplicate handler for " + name)
+	}
+	c.handlers[name] = h
+}
+
+func (c *Client) handler(name string) Handler {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.handlers[name]
+}
+
+// Topic returns the full topic for a level under the prefix, e.g.
+// Topic("status").
+func (c *Client) Topic(level string) string { return c.prefix + "/" + level }
+
+// Connected reports whether a broker connection is up and serving.
+func (c *Client) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.State == StateConnected && c.cur != nil && !c.cur.isLost()
+}
+
+// State returns the link's current health.
+func (c *Client) State() State {
+	c.mu.Lock()
+	s := c.state
+	c.mu.Unlock()
+	s.Connected = s.State == StateConnected
+	s.Delivered = c.delivered.Load()
+	s.Commands = c.commands.Load()
+	return s
+}
+
+func (c *Client) setState(state string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.State != state {
+		c.state.Since = c.now()
+	}
+	c.state.State = state
+	if err != nil {
+		c.state.LastError = err.Error()
+	}
+}
+
+// PublishStatus asks for the retained status to be republished soon (for
+// example after a printer changed state). It never blocks.
+func (c *Client) PublishStatus() {
+	select {
+	case c.statusReq <- struct{}{}:
+	default:
+	}
+}
+
+// stableAfter is how long a connection must last before the backoff
+// starts again from reconnect_min (a broker that accepts and then drops us
+// at once gets slower and slower retries).
+const stableAfter = 30 * time.Second
+
+// Run connects, drains the outbox and serves commands until ctx ends,
+// reconnecting with jittered backoff after any failure. It returns nil on
+// cancel; a Client runs once.
+func (c *Client) Run(ctx context.Context) error {
+	if !c.ran.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	c.mu.Lock()
+	c.startedAt = c.now()
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for range c.cfg.CommandWorkers {
+		wg.Go(func() { c.commandWorker(ctx) })
+	}
+	wg.Go(func() { c.pruneLoop(ctx) })
+	defer func() {
+		wg.Wait()
+		c.setState(StateStopped, nil)
+	}()
+
+	bo := newBackoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax)
+	connected := 0
+	for ctx.Err() == nil {
+		c.setState(StateConnecting, nil)
+		cn, err := c.connect(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			wait := bo.wait()
+			c.logConnectError(err, wait)
+			c.setState(StateWaiting, err)
+			if !sleep(ctx, wait) {
+				break
+			}
+			continue
+		}
+		connected++
+		if connected > 1 {
+			c.mu.Lock()
+			c.state.Reconnects++
+			c.mu.Unlock()
+		}
+		err = c.serve(ctx, cn)
+		if ctx.Err() != nil {
+			break
+		}
+		if c.now().Sub(cn.connectedAt) >= stableAfter {
+			bo.reset()
+		}
+		wait := bo.wait()
+		c.log.Warn("cloud connection lost", "err", err, "retry_in", wait.Round(time.Millisecond))
+		c.setState(StateWaiting, err)
+		if !sleep(ctx, wait) {
+			break
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (c *Client) logConnectError(err error, wait time.Duration) {
+	p := explain(err)
+	args := []any{"reason", p.Reason, "hint", p.Hint, "broker", c.broker.Redacted(), "err", err, "retry_in", wait.Round(time.Millisecond)}
+	switch {
+	case p.TLS:
+		c.log.Error("cloud TLS failure", args...)
+	case p.Action:
+		c.log.Error("cloud connect failed", args...)
+	default:
+		// An unreachable broker is expected during outages; the outbox
+		// buffers meanwhile.
+		c.log.Warn("cloud connect failed", args...)
+	}
+}
+
+// connect opens one connection with a fresh paho client.
+func (c *Client) connect(ctx context.Context) (*conn, error) {
+	cn := newConn(c.gen.Add(1))
+	var tlsCfg *tls.Config
+	if c.useTLS {
+		tc, warnings, err := loadTLS(c.cfg.TLS, c.broker.Hostname(), c.now())
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range warnings {
+			c.log.Error("cloud TLS failure", "reason", "client certificate not valid now", "hint", w)
+		}
+		tlsCfg = tc
+	}
+	opts := paho.NewClientOptions()
+	opts.AddBroker(c.broker.String())
+	opts.SetClientID(c.clientID)
+	opts.SetCleanSession(true)
+	opts.SetAutoReconnect(false)
+	opts.SetConnectRetry(false)
+	opts.SetOrderMatters(false)
+	opts.SetProtocolVersion(4)
+	opts.SetKeepAlive(c.cfg.KeepAlive)
+	opts.SetPingTimeout(min(c.cfg.KeepAlive, 10*time.Second))
+	opts.SetConnectTimeout(c.cfg.ConnectTimeout)
+	opts.SetWriteTimeout(c.cfg.ConnectTimeout)
+	if c.cfg.Username != "" {
+		opts.SetUsername(c.cfg.Username)
+		if c.cfg.PasswordFile != "" {
+			pw, err := readPassword(c.cfg.PasswordFile)
+			if err != nil {
+				return nil, err
+			}
+			opts.SetPassword(pw)
+		}
+	}
+	will, _ := c.offlineStatus("connection lost")
+	opts.SetBinaryWill(c.Topic(topicStatus), will, 1, true)
+	opts.SetCustomOpenConnectionFn(func(u *url.URL, _ paho.ClientOptions) (net.Conn, error) {
+		return cn.open(ctx, u, tlsCfg, c.cfg.ConnectTimeout)
+	})
+	opts.SetConnectionLostHandler(func(_ paho.Client, err error) { cn.markLost(fmt.Errorf("%w: %w", ErrConnectionLost, err)) })
+	cn.pc = paho.NewClient(opts)
+	tok := cn.pc.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		cn.drop(ctx.Err())
+		<-tok.Done() // quick: the dial follows ctx and the socket is closed
+		return nil, ctx.Err()
+	}
+	if err := tok.Error(); err != nil {
+		cn.drop(err)
+		// A network error after our TLS handshake succeeded, without the
+		// broker's alert: most likely it refused our client certificate.
+		var opErr *net.OpError
+		if c.useTLS && cn.handshaken() && errors.Is(err, packets.ErrorNetworkError) &&
+			!(errors.As(err, &opErr) && opErr.Op == "remote error") {
+			err = &closedAfterHandshake{err: err}
+		}
+		return nil, err
+	}
+	cn.connectedAt = c.now()
+	c.log.Info("cloud connected", "broker", c.broker.Redacted(), "client_id", c.clientID, "generation", cn.gen)
+	return cn, nil
+}
+
+// statusGrace bounds waiting for the broker to acknowledge a status
+// publish or a subscription.
+const statusGrace = 5 * time.Second
+
+// shutdownGrace bounds waiting for in-flight messages and the offline
+// status at shutdown.
+const shutdownGrace = 2 * time.Second
+
+// serve runs one connection: subscribe, announce, send and refresh status
+// until the connection ends or ctx is cancelled.
+func (c *Client) serve(ctx context.Context, cn *conn) error {
+	c.mu.Lock()
+	c.cur = cn
+	c.state.ConnectedAt = cn.connectedAt
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.cur = nil
+		c.mu.Unlock()
+		c.setState(StateWaiting, nil)
+	}()
+
+	tok := cn.pc.Subscribe(c.Topic(topicCmd)+"/#", 1, c.onCommand(ctx))
+	if err := waitToken(ctx, cn, tok, statusGrace); err != nil {
+		cn.drop(err)
+		return fmt.Errorf("subscribe to commands: %w", err)
+	}
+	if err := c.publishStatus(ctx, cn); err != nil {
+		cn.drop(err)
+		return fmt.Errorf("publish status: %w", err)
+	}
+	c.setState(StateConnected, nil)
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- c.send(sctx, cn) }()
+	tick := time.NewTicker(c.cfg.StatusInterval)
+	defer tick.Stop()
+	// shutdown ends the connection cleanly once the sender has stopped:
+	// offline status, then DISCONNECT (so the broker drops the Last Will).
+	shutdown := func(sendErr error) error {
+		if sendErr == nil {
+			off, _ := c.offlineStatus("shutdown")
+			_ = waitToken(context.Background(), cn, cn.pc.Publish(c.Topic(topicStatus), 1, true, off), shutdownGrace)
+		}
+		cn.markLost(ctx.Err())
+		cn.pc.Disconnect(250)
+		c.log.Info("cloud disconnected", "broker", c.broker.Redacted())
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return shutdown(<-sendErr) // the sender lets in-flight messages finish first
+		case err := <-sendErr:
+			if err == nil && ctx.Err() != nil {
+				return shutdown(nil)
+			}
+			if err == nil {
+				err = errors.New("sender stopped")
+			}
+			cn.drop(err)
+			return err
+		case <-cn.lost:
+			stop()
+			<-sendErr
+			cn.drop(cn.lostErr)
+			return cn.lostErr
+		case <-tick.C:
+		case <-c.statusReq:
+		}
+		if err := c.publishStatus(ctx, cn); err != nil && ctx.Err() == nil {
+			cn.drop(err)
+			stop()
+			<-sendErr
+			return fmt.Errorf("publish status: %w", err)
+		}
+	}
+}
+
+// waitToken waits for a paho token without ever blocking on a bare
+// Wait(): the connection's loss, ctx and a timeout all end the wait.
+func waitToken(ctx context.Context, cn *conn, tok paho.Token, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+	case <-cn.lost:
+		return cn.lostErr
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("no answer from the broker within %s", timeout)
+	}
+	if err := tok.Error(); err != nil {
+		return err
+	}
+	if cn.isLost() {
+		return ErrStaleAck
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package cloud
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var jsonSeeds = []string{
+	``, ` `, `null`, `true`, `false`, `tru`, `nul`, `0`, `-0`, `01`, `-`, `1.`, `1.5`, `1e`, `1e+`, `1E-7`, `-12.5e10`,
+	`""`, `"a\"b"`, `"\u00e9\uD83D"`, `"\u12G4"`, `"\x"`, "\"\x01\"", "\"\xff\xfe\"", `"unterminated`,
+	`{}`, `[]`, `{ }`, `[ ]`, `{"a":1}`, `{"a":1,}`, `{"a" 1}`, `{1:2}`, `[1,2,]`, `[1 2]`, `[,]`, `{"a":[{"b":null}]}`,
+	`]`, `}`, `[}`, `{]`, ` [1] `, `[1] x`, `1 2`, "\t{\r\n}\n", `{"a":{"b":{"c":[[[]]]}}}`,
+	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+}
+
+func TestValidJSON(t *testing.T) {
+	for _, s := range jsonSeeds {
+		if got, want := validJSON([]byte(s)), json.Valid([]byte(s)); got != want {
+			t.Errorf("validJSON(%.40q) = %v, json.Valid says %v", s, got, want)
+		}
+	}
+}
+
+// FuzzValidJSON checks that validJSON agrees with encoding/json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkValidJSON(b *testing.B) {
+	data := []byte(`{"id":"ord_123","lines":[{"sku":"A-1","qty":2,"price":{"amount":1250,"currency":"EUR"},"note":"no onions \u00e9"}],"pad":"` + strings.Repeat("x", 800) + `"}`)
+	b.Run("validJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			validJSON(data)
+		}
+	})
+	b.Run("json.Valid", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			json.Valid(data)
+		}
+	})
+}

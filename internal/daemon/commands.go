@@ -1,0 +1,101 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/bridge"
+	"github.com/auraconnect/aura-edge/internal/cloud"
+	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/model"
+)
+
+// menuPush is the data of a menu.push command.
+type menuPush struct {
+	Menu          *model.Menu `json:"menu"`
+	IntegrationID string      `json:"integration_id,omitempty"`
+	DryRun        bool        `json:"dry_run,omitempty"`
+}
+
+// ordersSync is the data of an orders.sync command.
+type ordersSync struct {
+	IntegrationID string `json:"integration_id,omitempty"`
+}
+
+// decodeData strictly decodes a command's data.
+func decodeData(cmd cloud.Command, v any) error {
+	if len(cmd.Data) == 0 {
+		return &cloud.CommandError{Code: "bad_data", Message: cmd.Type + " needs data"}
+	}
+	dec := json.NewDecoder(bytesReader(cmd.Data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &cloud.CommandError{Code: "bad_data", Message: fmt.Sprintf("%s data: %v", cmd.Type, err)}
+	}
+	return nil
+}
+
+// registerCommands wires the cloud's commands to the bridge.
+func (c *Core) registerCommands(cl *cloud.Client) {
+	cl.Handle("menu.push", func(ctx context.Context, cmd cloud.Command) (any, error) {
+		var req menuPush
+		if err := decodeData(cmd, &req); err != nil {
+			return nil, err
+		}
+		if req.Menu == nil {
+			return nil, &cloud.CommandError{Code: "bad_data", Message: "menu.push needs data.menu"}
+		}
+		res, err := c.Bridge.PushMenu(ctx, req.Menu, req.IntegrationID, req.DryRun, "cloud:"+cmd.ID)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return map[string]any{"menu_id": req.Menu.ID, "version": req.Menu.Version, "results": res}, nil
+	})
+	cl.Handle("orders.sync", func(ctx context.Context, cmd cloud.Command) (any, error) {
+		var req ordersSync
+		if len(cmd.Data) > 0 && string(cmd.Data) != "null" {
+			if err := decodeData(cmd, &req); err != nil {
+				return nil, err
+			}
+		}
+		res, err := c.Bridge.SyncOrders(ctx, req.IntegrationID, "command", "cloud:"+cmd.ID)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return map[string]any{"results": res}, nil
+	})
+}
+
+// commandErr maps bridge errors to command result codes.
+func commandErr(err error) error {
+	var ps model.Problems
+	switch {
+	case errors.As(err, &ps):
+		return &cloud.CommandError{Code: "invalid", Message: ps.Error()}
+	case errors.Is(err, integrations.ErrNotFound):
+		return &cloud.CommandError{Code: "not_found", Message: err.Error()}
+	case errors.Is(err, bridge.ErrNoIntegrations):
+		return &cloud.CommandError{Code: "no_integrations", Message: err.Error()}
+	}
+	return err
+}
+
+// auditCommand records every command delivery in the sync log.
+func (c *Core) auditCommand(ev cloud.AuditEvent) {
+	st := audit.Success
+	switch ev.Status {
+	case "error":
+		st = audit.Failed
+	case "rejected":
+		st = audit.Rejected
+	}
+	details, _ := json.Marshal(map[string]any{"command_id": ev.CommandID, "code": ev.Code, "signed": ev.Signed, "key_id": ev.KeyID})
+	c.Audit.Record(context.Background(), audit.Record{Type: "command", Status: st, Actor: "cloud",
+		Message: fmt.Sprintf("%s %s: %s %s", ev.Type, ev.CommandID, ev.Code, ev.Message), DurationMS: ev.Duration.Milliseconds(), Details: details})
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
