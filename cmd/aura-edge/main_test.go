@@ -50,7 +50,9 @@ func runBin(t *testing.T, args ...string) (string, int) {
 	return buf.String(), 0
 }
 
-func writeConfig(t *testing.T, body string) string {
+func writeConfig(t *testing.T, body string) string { return writeConfigTB(t, body) }
+
+func writeConfigTB(t testing.TB, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "aura-edge.yaml")
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
@@ -88,7 +90,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 // startDaemon runs `aura-edge run` and waits until its API answers.
-func startDaemon(t *testing.T, cfgPath, addr string) (*exec.Cmd, *bytes.Buffer) {
+func startDaemon(t testing.TB, cfgPath, addr string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(binPath, "run", "--config", cfgPath)
 	var logs bytes.Buffer
@@ -111,7 +113,9 @@ func startDaemon(t *testing.T, cfgPath, addr string) (*exec.Cmd, *bytes.Buffer) 
 	return nil, nil
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t *testing.T) string { return freeAddrTB(t) }
+
+func freeAddrTB(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

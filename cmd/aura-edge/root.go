@@ -40,6 +40,8 @@ func newRootCmd() *cobra.Command {
 		newTokenCmd(),
 		newKeysCmd(),
 		newQueueCmd(),
+		newPrintCmd(),
+		newPrintersCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.

@@ -35,6 +35,8 @@ func DefaultRules() []Rule {
 		{Pattern: "POST /v1/print", Roles: staff},
 		{Pattern: "POST /v1/print/{id}/reprint", Roles: staff},
 		{Pattern: "GET /v1/print/jobs", Roles: staff},
+		{Pattern: "GET /v1/print/jobs/{id}", Roles: staff},
+		{Pattern: "GET /v1/printers", Roles: staff},
 		{Pattern: "GET /v1/status", Roles: staff},
 		{Pattern: "GET /v1/queue", Roles: staff},
 		{Pattern: "GET /v1/sync-logs", Roles: staff},
@@ -46,6 +48,10 @@ func DefaultRules() []Rule {
 		{Pattern: "POST /integrations/pos/sync/menu"},
 		{Pattern: "POST /integrations/pos/sync/orders"},
 		{Pattern: "DELETE /integrations/pos/{id}"},
+
+		// Vendors call webhooks without a token; their signature is the
+		// authentication, checked by the adapter.
+		{Pattern: "POST /webhooks/{integration_id}", Public: true},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
 // menuPush is the data of a menu.push command.
@@ -68,6 +69,48 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		}
 		return map[string]any{"results": res}, nil
 	})
+	cl.Handle("print", c.handlePrint)
+}
+
+// printCmd is the data of a print command: an order (or the id of a
+// captured one) for a printer. The job id is the command id, so a
+// redelivered command never prints twice.
+type printCmd struct {
+	Printer string       `json:"printer"`
+	Kind    spool.Kind   `json:"kind,omitempty"`
+	Order   *model.Order `json:"order,omitempty"`
+	OrderID string       `json:"order_id,omitempty"`
+}
+
+func (c *Core) handlePrint(ctx context.Context, cmd cloud.Command) (any, error) {
+	var req printCmd
+	if err := decodeData(cmd, &req); err != nil {
+		return nil, err
+	}
+	order := req.Order
+	if order == nil && req.OrderID != "" {
+		o, err := c.Ingest.Order(req.OrderID)
+		if err != nil {
+			return nil, &cloud.CommandError{Code: "not_found", Message: err.Error()}
+		}
+		order = o
+	}
+	kind := req.Kind
+	if kind == "" {
+		kind = spool.KindReceipt
+	}
+	job, created, err := c.Spool.Submit(ctx, spool.Request{ID: cmd.ID, Printer: req.Printer, Kind: kind, Order: order})
+	if err != nil {
+		var ps model.Problems
+		switch {
+		case errors.As(err, &ps):
+			return nil, &cloud.CommandError{Code: "invalid", Message: ps.Error()}
+		case errors.Is(err, spool.ErrUnknownPrinter), errors.Is(err, spool.ErrInvalidRequest):
+			return nil, &cloud.CommandError{Code: "bad_request", Message: err.Error()}
+		}
+		return nil, err
+	}
+	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
 }
 
 // commandErr maps bridge errors to command result codes.

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
+	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
 	"github.com/auraconnect/aura-edge/internal/version"
 )
@@ -39,6 +41,7 @@ type Core struct {
 	Auth         *auth.Authenticator
 	API          *localapi.Server
 	Cloud        *cloud.Client // nil when no broker is configured
+	Spool        *spool.Spool
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -73,6 +76,11 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{}, log.With("component", "audit"))
 	c.Ingest = ingest.New(c.DB, c.Outbox, log.With("component", "ingest"))
 	c.Integrations = integrations.New(c.DB, c.Keys)
+	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit})
+	if err != nil {
+		return nil, err
+	}
+	c.Ingest.OnOrder = c.Spool.OnOrder
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
 	schedules := map[string]bridge.Schedule{}
 	for _, in := range cfg.Integrations {
@@ -96,6 +104,8 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	localapi.SyncLogRoutes(c.API, c.Audit)
 	localapi.IntegrationRoutes(c.API, localapi.IntegrationDeps{Bridge: c.Bridge, Integrations: c.Integrations,
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL})
+	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,
+		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
 	return c, nil
 }
@@ -122,17 +132,8 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 // Close closes the store.
 func (c *Core) Close() error { return c.DB.Close() }
 
-// policyRules are auth's default rules plus the webhook receiver, which
-// vendors call without a token (their signature is the authentication).
-func policyRules() []auth.Rule {
-	rules := auth.DefaultRules()
-	for _, r := range rules {
-		if r.Pattern == "POST /webhooks/{integration_id}" {
-			return rules
-		}
-	}
-	return append(rules, auth.Rule{Pattern: "POST /webhooks/{integration_id}", Public: true})
-}
+// policyRules are the local API's route policy.
+func policyRules() []auth.Rule { return auth.DefaultRules() }
 
 // asAdmin marks control-socket callers as admin: the socket's 0600 mode is
 // their authentication.

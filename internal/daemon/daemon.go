@@ -94,6 +94,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// sources; on cancel everything stops and in-flight work drains.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.Audit.Run(gctx) })
+	g.Go(func() error { return c.Spool.Run(gctx) })
 	if c.Cloud != nil {
 		g.Go(func() error { return c.Cloud.Run(gctx) })
 	}
@@ -152,6 +153,7 @@ func (d *Daemon) statusExtra() map[string]any {
 	retries, dead := c.Bridge.Queue()
 	out["menu_retries"], out["dead_letters"] = retries, dead
 	out["sync"] = c.Scheduler.States()
+	out["printers"] = c.Spool.Printers()
 	return out
 }
 

@@ -1,0 +1,243 @@
+package localapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/spool"
+)
+
+// PrintDeps are what the print routes need besides the spool.
+type PrintDeps struct {
+	// Order looks up a captured order by its Aura id, for requests that
+	// name order_id (ingest.Ingest.Order). Nil turns order_id off.
+	Order func(id string) (*model.Order, error)
+	// NotFound reports whether an error from Order means there is no such
+	// order (a 400); other errors are a 500. Nil treats every error as
+	// "no such order". With ingest:
+	// func(err error) bool { return errors.Is(err, ingest.ErrNotFound) }.
+	NotFound func(error) bool
+	Log      *slog.Logger
+}
+
+// PrintRequest is the body of POST /v1/print.
+type PrintRequest struct {
+	Printer string `json:"printer"`
+	// JobID makes the request idempotent (a command id); optional.
+	JobID string `json:"job_id,omitempty"`
+	// Kind is receipt, kitchen or test.
+	Kind string `json:"kind"`
+	// Order is an Aura order to print; or name a captured one by OrderID.
+	Order   *model.Order `json:"order,omitempty"`
+	OrderID string       `json:"order_id,omitempty"`
+}
+
+// PrintResult is the answer to POST /v1/print and reprints.
+type PrintResult struct {
+	JobID   string      `json:"job_id"`
+	State   spool.State `json:"state"`
+	Printer string      `json:"printer"`
+	Kind    spool.Kind  `json:"kind"`
+	// Duplicate is set when the job id existed: nothing new was queued.
+	Duplicate bool   `json:"duplicate,omitempty"`
+	ReprintOf string `json:"reprint_of,omitempty"`
+}
+
+// PrintRoutes registers the printing endpoints:
+//
+//	POST /v1/print                  queue a receipt, kitchen ticket or test page -> 202
+//	POST /v1/print/{id}/reprint     queue job id again with a REPRINT banner -> 202
+//	GET  /v1/print/jobs             jobs, newest first (?printer=&state=&order_id=&limit=)
+//	GET  /v1/print/jobs/{id}        one job with its text preview
+//	GET  /v1/printers               configured printers with their live state
+//
+// Bad input (unknown printer, missing or invalid order, bad kind or job
+// id) is a 400 in the API's error shape; the queue keeps running.
+func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	h := printHandlers{sp: sp, d: d}
+	s.HandleFunc("POST /v1/print", h.print)
+	s.HandleFunc("POST /v1/print/{id}/reprint", h.reprint)
+	s.HandleFunc("GET /v1/print/jobs", h.jobs)
+	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
+	s.HandleFunc("GET /v1/printers", h.printers)
+}
+
+type printHandlers struct {
+	sp *spool.Spool
+	d  PrintDeps
+}
+
+func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
+	var req PrintRequest
+	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
+		writeDecodeError(w, err)
+		return
+	}
+	if strings.TrimSpace(req.Printer) == "" {
+		WriteError(w, http.StatusBadRequest, "missing_printer", "printer is required (one of: "+strings.Join(h.sp.Names(), ", ")+")", "printer")
+		return
+	}
+	if req.JobID != "" {
+		if err := spool.CheckID(req.JobID); err != nil {
+			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
+			return
+		}
+	}
+	kind := spool.Kind(req.Kind)
+	switch kind {
+	case spool.KindReceipt, spool.KindKitchen, spool.KindTest:
+	case "":
+		WriteError(w, http.StatusBadRequest, "missing_kind", "kind is required: receipt, kitchen or test", "kind")
+		return
+	default:
+		WriteError(w, http.StatusBadRequest, "bad_kind", fmt.Sprintf("kind %q: want receipt, kitchen or test", req.Kind), "kind")
+		return
+	}
+	sr := spool.Request{ID: req.JobID, Printer: req.Printer, Kind: kind}
+	if kind != spool.KindTest {
+		o, ok := h.order(w, &req)
+		if !ok {
+			return
+		}
+		sr.Order = o
+	}
+	j, created, err := h.sp.Submit(r.Context(), sr)
+	if err != nil {
+		h.writeSpoolError(w, err)
+		return
+	}
+	h.d.Log.Debug("print requested", "job_id", j.ID, "printer", j.Printer, "kind", j.Kind, "created", created)
+	WriteJSON(w, http.StatusAccepted, PrintResult{JobID: j.ID, State: j.State, Printer: j.Printer, Kind: j.Kind,
+		Duplicate: !created, ReprintOf: j.ReprintOf})
+}
+
+// order resolves the request's order, writing the error when there is
+// none.
+func (h printHandlers) order(w http.ResponseWriter, req *PrintRequest) (*model.Order, bool) {
+	switch {
+	case req.Order != nil && req.OrderID != "":
+		WriteError(w, http.StatusBadRequest, "bad_request", "give order or order_id, not both", "order_id")
+		return nil, false
+	case req.Order != nil:
+		return req.Order, true
+	case req.OrderID == "":
+		WriteError(w, http.StatusBadRequest, "missing_order", "a "+req.Kind+" needs an order: send order (an Aura order) or order_id (a captured order)", "order")
+		return nil, false
+	case h.d.Order == nil:
+		WriteError(w, http.StatusBadRequest, "unknown_order", "order_id lookups are not available here: send the order itself", "order_id")
+		return nil, false
+	}
+	o, err := h.d.Order(req.OrderID)
+	if err == nil && o == nil {
+		err = errors.New("not found")
+	}
+	if err != nil {
+		if h.d.NotFound != nil && !h.d.NotFound(err) {
+			h.d.Log.Error("look up order to print", "order_id", req.OrderID, "err", err)
+			WriteError(w, http.StatusInternalServerError, "internal", "look up order: "+err.Error(), "")
+			return nil, false
+		}
+		WriteError(w, http.StatusBadRequest, "unknown_order", fmt.Sprintf("order %q has not been captured here", req.OrderID), "order_id")
+		return nil, false
+	}
+	return o, true
+}
+
+func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
+	var ps model.Problems
+	switch {
+	case errors.As(err, &ps) && len(ps) > 0:
+		WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
+			Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(),
+			Field: "order." + ps[0].Path, Problems: ps,
+		}})
+	case errors.Is(err, spool.ErrUnknownPrinter):
+		WriteError(w, http.StatusBadRequest, "unknown_printer", err.Error(), "printer")
+	case errors.Is(err, spool.ErrUnknownJob):
+		WriteError(w, http.StatusNotFound, "unknown_job", err.Error(), "")
+	case errors.Is(err, spool.ErrInvalidRequest):
+		WriteError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+	default:
+		h.d.Log.Error("queue print job", "err", err)
+		WriteError(w, http.StatusInternalServerError, "internal", "queue print job: "+err.Error(), "")
+	}
+}
+
+func (h printHandlers) reprint(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		JobID string `json:"job_id,omitempty"`
+	}
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(w, r, 4096, &req); err != nil {
+			writeDecodeError(w, err)
+			return
+		}
+	}
+	if req.JobID != "" {
+		if err := spool.CheckID(req.JobID); err != nil {
+			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
+			return
+		}
+	}
+	j, created, err := h.sp.Reprint(r.Context(), r.PathValue("id"), req.JobID)
+	if err != nil {
+		h.writeSpoolError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusAccepted, PrintResult{JobID: j.ID, State: j.State, Printer: j.Printer, Kind: j.Kind,
+		Duplicate: !created, ReprintOf: j.ReprintOf})
+}
+
+func (h printHandlers) jobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := spool.Filter{Printer: q.Get("printer"), OrderID: q.Get("order_id")}
+	if v := q.Get("state"); v != "" {
+		st, err := spool.ParseState(v)
+		if err != nil {
+			WriteError(w, http.StatusBadRequest, "bad_query", err.Error(), "state")
+			return
+		}
+		f.State = st
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			WriteError(w, http.StatusBadRequest, "bad_query", "limit must be a positive integer", "limit")
+			return
+		}
+		f.Limit = n
+	}
+	jobs, err := h.sp.Jobs(f)
+	if errors.Is(err, spool.ErrUnknownPrinter) {
+		WriteError(w, http.StatusBadRequest, "unknown_printer", err.Error(), "printer")
+		return
+	}
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+}
+
+func (h printHandlers) job(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	j, err := h.sp.Job(id)
+	if err != nil {
+		h.writeSpoolError(w, err)
+		return
+	}
+	pv, _ := h.sp.Preview(id)
+	WriteJSON(w, http.StatusOK, map[string]any{"job": j, "preview": pv})
+}
+
+func (h printHandlers) printers(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]any{"printers": h.sp.Printers()})
+}

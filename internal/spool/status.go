@@ -1,0 +1,253 @@
+package spool
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/escpos"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+// PrinterState is what the spool last learned about a printer.
+type PrinterState string
+
+// Printer states.
+const (
+	// StateUnknown: not contacted yet, or it does not answer status
+	// queries (it is still printed to).
+	StateUnknown PrinterState = "unknown"
+	// StateOnline: it answered and is ready.
+	StateOnline PrinterState = "online"
+	// StatePaperNearEnd: ready, but the roll is nearly empty.
+	StatePaperNearEnd PrinterState = "paper_near_end"
+	// StateOffline: unreachable (connection refused, device missing) or
+	// reporting itself offline.
+	StateOffline PrinterState = "offline"
+	// StatePaperOut: out of paper; jobs wait.
+	StatePaperOut PrinterState = "paper_out"
+	// StateCoverOpen: the cover is open; jobs wait.
+	StateCoverOpen PrinterState = "cover_open"
+	// StateError: a cutter or mechanical error; jobs wait.
+	StateError PrinterState = "error"
+)
+
+// Ready reports whether jobs are sent to a printer in state s.
+func (s PrinterState) Ready() bool {
+	return s == StateOnline || s == StatePaperNearEnd || s == StateUnknown
+}
+
+// PrinterStatus is a configured printer with its live state, for status
+// pages and the API.
+type PrinterStatus struct {
+	Name       string       `json:"name"`
+	Connection string       `json:"connection"`
+	Profile    string       `json:"profile"`
+	Columns    int          `json:"columns"`
+	AutoPrint  string       `json:"auto_print,omitempty"`
+	Drawer     string       `json:"drawer,omitempty"`
+	Backup     string       `json:"backup,omitempty"`
+	State      PrinterState `json:"state"`
+	// Since is when the printer entered State.
+	Since       time.Time `json:"since,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	LastPrinted time.Time `json:"last_printed_at,omitzero"`
+	// NextRetry is when the worker tries the job at the head of the
+	// queue again. Printers sharing a connection URL share one worker
+	// and one state.
+	NextRetry time.Time `json:"next_retry_at,omitzero"`
+	// QueueDepth counts queued jobs.
+	QueueDepth int `json:"queue_depth"`
+	// FailedOver is set while queued jobs go to the backup printer.
+	FailedOver bool `json:"failed_over,omitempty"`
+}
+
+// device is one connection URL: the printers configured on it share its
+// worker and its state.
+type device struct {
+	url, scheme string
+	wake        chan struct{}
+	printers    []*printer
+
+	mu sync.Mutex
+	st deviceStatus
+}
+
+// deviceStatus is what the worker maintains for status pages.
+type deviceStatus struct {
+	State       PrinterState
+	Since       time.Time
+	LastError   string
+	LastErrorAt time.Time
+	LastPrinted time.Time
+	NextRetry   time.Time
+	// downSince is when the printer stopped taking jobs; zero while it
+	// takes them.
+	downSince time.Time
+	// lastTry is when the worker last contacted the printer.
+	lastTry time.Time
+}
+
+// Printers returns every configured printer with its live state, in
+// config order.
+func (s *Spool) Printers() []PrinterStatus {
+	depth := s.queueDepths()
+	out := make([]PrinterStatus, 0, len(s.names))
+	for _, name := range s.names {
+		out = append(out, s.printers[name].status(depth[name]))
+	}
+	return out
+}
+
+// Printer returns one printer's status.
+func (s *Spool) Printer(name string) (PrinterStatus, error) {
+	p, err := s.printer(name)
+	if err != nil {
+		return PrinterStatus{}, err
+	}
+	return p.status(s.queueDepths()[name]), nil
+}
+
+func (p *printer) status(depth int) PrinterStatus {
+	p.mu.Lock()
+	st, failedOver := p.st, p.failedOver
+	p.mu.Unlock()
+	cols := 0
+	if p.profile != nil {
+		cols = p.profile.Columns(0)
+	}
+	return PrinterStatus{
+		Name: p.name, Connection: p.url, Profile: p.profileName, Columns: cols,
+		AutoPrint: p.auto, Drawer: p.drawerName, Backup: p.backup,
+		State: st.State, Since: st.Since, LastError: st.LastError, LastErrorAt: st.LastErrorAt,
+		LastPrinted: st.LastPrinted, NextRetry: st.NextRetry, QueueDepth: depth, FailedOver: failedOver,
+	}
+}
+
+func (s *Spool) queueDepths() map[string]int {
+	depth := make(map[string]int, len(s.names))
+	_ = s.db.View(func(tx *store.Tx) error {
+		q := tx.Bucket(store.PrintJobs, bQueue)
+		for _, name := range s.names {
+			n := 0
+			_ = q.Sub(name).ForEach(func(k, v []byte) error { n++; return nil })
+			depth[name] = n
+		}
+		return nil
+	})
+	return depth
+}
+
+// setState records what the printer reported. It returns the previous
+// state. err is nil for a ready printer.
+func (d *device) setState(state PrinterState, err error, now time.Time) PrinterState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	prev := d.st.State
+	if prev != state {
+		d.st.State, d.st.Since = state, now
+	}
+	if err != nil {
+		d.st.LastError, d.st.LastErrorAt = err.Error(), now
+	}
+	switch {
+	case state.Ready():
+		d.st.downSince, d.st.NextRetry = time.Time{}, time.Time{}
+		for _, p := range d.printers {
+			p.failedOver = false
+		}
+	case d.st.downSince.IsZero():
+		d.st.downSince = now
+	}
+	return prev
+}
+
+// noteError records an error that says nothing certain about the
+// printer's state (a connection lost mid-job).
+func (d *device) noteError(err error, now time.Time) {
+	d.mu.Lock()
+	d.st.LastError, d.st.LastErrorAt = err.Error(), now
+	d.mu.Unlock()
+}
+
+func (d *device) printed(now time.Time) {
+	d.mu.Lock()
+	d.st.LastPrinted = now
+	d.mu.Unlock()
+}
+
+func (d *device) tried(t time.Time) {
+	d.mu.Lock()
+	d.st.lastTry = t
+	d.mu.Unlock()
+}
+
+func (d *device) lastTried() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.st.lastTry
+}
+
+func (d *device) setNextRetry(t time.Time) {
+	d.mu.Lock()
+	d.st.NextRetry = t
+	d.mu.Unlock()
+}
+
+// down reports whether the printer is known not to take jobs, and since
+// when.
+func (d *device) down() (bool, time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.st.downSince.IsZero(), d.st.downSince
+}
+
+// stateOf maps a parsed status to a printer state.
+func stateOf(st escpos.Status) (PrinterState, error) {
+	err := st.Err()
+	switch {
+	case err == nil && st.PaperNearEnd:
+		return StatePaperNearEnd, nil
+	case err == nil:
+		return StateOnline, nil
+	case errors.Is(err, escpos.ErrPaperOut):
+		return StatePaperOut, err
+	case errors.Is(err, escpos.ErrCoverOpen):
+		return StateCoverOpen, err
+	case errors.Is(err, escpos.ErrCutter), errors.Is(err, escpos.ErrPrinterError):
+		return StateError, err
+	}
+	return StateOffline, err
+}
+
+// notify wakes the device's worker.
+func (d *device) notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dir returns the directory of a file:// device.
+func (d *device) dir() string {
+	u, err := url.Parse(d.url)
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}
+
+// names returns the printer names on d, for logs.
+func (d *device) names() string {
+	if len(d.printers) == 1 {
+		return d.printers[0].name
+	}
+	names := make([]string, len(d.printers))
+	for i, p := range d.printers {
+		names[i] = p.name
+	}
+	return strings.Join(names, ",")
+}
