@@ -22,7 +22,7 @@ test:
 # The main job on embedded defaults: embedded broker as the cloud, a stand-in
 # POS vendor, a virtual printer. No config and no external service needed.
 demo:
-	$(GO) run ./cmd/aura-edge demo --duration 30s
+	$(GO) run ./cmd/aura-edge demo --duration 15s
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m $(PKGS)

@@ -23,7 +23,7 @@ func newDemoCmd() *cobra.Command {
 			return demo.Run(ctx, cmd.OutOrStdout(), opts)
 		},
 	}
-	c.Flags().DurationVar(&opts.Duration, "duration", 20*time.Second, "how long to run (0: until interrupted)")
+	c.Flags().DurationVar(&opts.Duration, "duration", 15*time.Second, "how long the simulated till takes orders (the broker is down for its middle third)")
 	c.Flags().StringVar(&opts.DataDir, "data-dir", "", "data dir to use (default: a temporary one, removed afterwards)")
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "also show the daemon's logs")
 	return c
