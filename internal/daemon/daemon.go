@@ -89,6 +89,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := c.openCloud(d.statusExtra); err != nil {
 		return err
 	}
+	c.API.HandleFunc("GET /metrics", d.metricsHandler(c))
 
 	// Sinks first (they are ready to take what sources produce), then the
 	// sources; on cancel everything stops and in-flight work drains.
