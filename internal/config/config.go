@@ -79,6 +79,9 @@ type Printer struct {
 	Backup        string        `yaml:"backup"`
 	FailoverAfter time.Duration `yaml:"failover_after"`
 	Drawer        string        `yaml:"drawer"`
+	// Logo is a PNG, JPEG or GIF printed at the top of customer receipts,
+	// scaled to the paper and dithered.
+	Logo string `yaml:"logo"`
 }
 
 // Integration tunes one POS integration (connected through the API).
