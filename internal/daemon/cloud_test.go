@@ -122,3 +122,54 @@ func orderBody(ext string) []byte {
 	"created_at":"2026-11-23T09:30:00Z","line_items":[{"id":"li1","name":"Latte","quantity":1,"unit_price":{"amount":450,"currency":"USD"}}],
 	"totals":{"subtotal":{"amount":450,"currency":"USD"},"total":{"amount":450,"currency":"USD"}}}`, ext))
 }
+
+// TestTLSFailureKeepsCapturing: with an expired client certificate the
+// link fails (a clear log line, retries) while the till's orders are still
+// accepted and buffered; after the installer fixes the certificate and
+// restarts, everything buffered is delivered over mutual TLS.
+func TestTLSFailureKeepsCapturing(t *testing.T) {
+	cloudtest.NeedMosquitto(t)
+	pki := cloudtest.NewPKI(t)
+	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{TLS: &cloudtest.TLSListener{
+		CAFile: pki.CAFile, CertFile: pki.ServerCert, KeyFile: pki.ServerKey, RequireClientCert: true,
+	}})
+	const storeID = "tls-store"
+	topic := "aura/v1/stores/" + storeID + "/events/orders"
+	sub := cloudtest.Subscribe(t, mq.URL(), topic, cloudtest.SubscriberOptions{})
+	dataDir := t.TempDir()
+	edit := func(cert, key string) func(*config.Config) {
+		return func(c *config.Config) {
+			c.StoreID, c.DataDir = storeID, dataDir
+			c.Cloud.Broker = mq.TLSURL()
+			c.Cloud.TLS = cloud.TLSConfig{CAFile: pki.CAFile, CertFile: cert, KeyFile: key}
+		}
+	}
+	d, logs, stop := startDaemonStop(t, edit(pki.ExpiredCert, pki.ExpiredKey))
+	tok, _, _ := auth.Create(d.Core().DB, auth.Terminal, "till")
+	for i := 0; i < 10; i++ {
+		code, body := request(t, "POST", "http://"+d.APIAddr().String()+"/v1/orders", tok, orderBody(fmt.Sprintf("TLS-%03d", i)))
+		if code != 202 {
+			t.Fatalf("capture while the link fails: %d %s", code, body)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), "cloud TLS failure") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "cloud TLS failure") || !strings.Contains(logs.String(), "expired") {
+		t.Fatalf("no clear TLS log line:\n%s", logs)
+	}
+	if depth := d.Core().Outbox.Stats()[0].Depth; depth != 10 {
+		t.Fatalf("buffered %d orders, want 10", depth)
+	}
+	if n := len(sub.Messages(topic)); n != 0 {
+		t.Fatalf("%d orders delivered with an expired certificate", n)
+	}
+	stop()
+	// The installer fixes the certificate and restarts.
+	startDaemonStop(t, edit(pki.ClientCert, pki.ClientKey))
+	sub.Wait(t, 20*time.Second, "buffered orders delivered over mutual TLS", func() bool {
+		ids, _ := sub.UniqueIDs(topic)
+		return len(ids) >= 10
+	})
+}

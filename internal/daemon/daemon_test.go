@@ -30,8 +30,17 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 }
 func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-// startDaemon runs a daemon in-process on a temp dir with cfg edits applied.
+// startDaemon runs a daemon in-process on a temp dir with cfg edits
+// applied; it stops when the test ends.
 func startDaemon(t *testing.T, edit func(*config.Config)) (*Daemon, *logBuffer) {
+	t.Helper()
+	d, logs, _ := startDaemonStop(t, edit)
+	return d, logs
+}
+
+// startDaemonStop is startDaemon with a stop function for tests that
+// restart the daemon on the same data dir (stopping twice is fine).
+func startDaemonStop(t *testing.T, edit func(*config.Config)) (*Daemon, *logBuffer, func()) {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.StoreID = "test-store"
@@ -56,13 +65,17 @@ func startDaemon(t *testing.T, edit func(*config.Config)) (*Daemon, *logBuffer) 
 	case <-time.After(15 * time.Second):
 		t.Fatal("daemon not ready")
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("daemon exit: %v", err)
-		}
-	})
-	return d, logs
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("daemon exit: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return d, logs, stop
 }
 
 func request(t *testing.T, method, url, token string, body []byte) (int, string) {
