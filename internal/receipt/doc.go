@@ -5,16 +5,17 @@
 // an *escpos.Encoder for any printer profile and paper width (32, 42 and
 // 48 columns are the common ones):
 //
-//   - Receipt: the customer receipt. Store header, order reference and
+//   - Receipt: the customer receipt. The printer's logo (Options.Logo,
+//     a dithered raster image, centred), store header, order reference and
 //     time, "qty x item" lines with modifiers indented, right-aligned
 //     prices, discounts, taxes (inclusive taxes after the total, marked
 //     "incl."), service charges, tip, total, payments (card brand and last
 //     four), footer, a QR code from the URL template, a cut and, after cash
 //     payments, a cash drawer kick.
 //   - Kitchen: the kitchen ticket. Large text, no prices, modifiers in bold
-//     and notes in reverse print.
-//   - SelfTest: a printer test page with the profile, a code page sample, a
-//     barcode, a QR code and a cut.
+//     and notes in reverse print. Never a logo.
+//   - SelfTest: a printer test page with the logo (when set), the profile,
+//     a code page sample, a barcode, a QR code and a cut.
 //
 // Either document can carry a REPRINT banner (Options.Reprint).
 //
@@ -27,6 +28,6 @@
 // stay aligned either way. Render runs a layout and returns the printer
 // bytes and a plain-text preview from the same pass.
 //
-// The package does no I/O: the spool renders at submit time and stores the
-// bytes with the job.
+// The package does no I/O: the spool decodes logo files when it is built,
+// renders at submit time and stores the bytes with the job.
 package receipt

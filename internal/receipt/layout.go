@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"net/url"
 	"strconv"
 	"strings"
@@ -76,6 +77,14 @@ type Options struct {
 	// Drawer is the cash drawer pin to pulse after a customer receipt
 	// with a cash payment; 0 means no drawer.
 	Drawer escpos.DrawerPin
+	// Logo is printed at the top of customer receipts and self-test pages
+	// (below a REPRINT banner), centred, at its own width or the paper's
+	// print width (Profile.WidthDots), whichever is smaller, dithered
+	// (Floyd–Steinberg) and sent as banded GS v 0 raster commands. Kitchen
+	// tickets never print it, nor do models without raster images. nil
+	// means no logo. The image is only read, so one can be shared by
+	// concurrent renders.
+	Logo image.Image
 }
 
 // placeholders are the names a QR template may use.
@@ -160,6 +169,9 @@ func (l *Layout) Receipt(e *escpos.Encoder, o *model.Order, opt Options) error {
 	e.Init()
 	if opt.Reprint {
 		w.banner("REPRINT")
+	}
+	if err := w.logo(opt.Logo); err != nil {
+		return err
 	}
 	w.header(l.cfg.Header)
 	w.rule()
@@ -458,6 +470,22 @@ func (w *writer) pad(n int) {
 	if n > 0 {
 		w.e.Text(spaces(n))
 	}
+}
+
+// logo prints img centred, followed by an empty line, when there is one
+// and the model can print raster images.
+func (w *writer) logo(img image.Image) error {
+	if img == nil || !w.p.Features.BitImageRaster {
+		return nil
+	}
+	w.e.SetAlign(escpos.AlignCenter)
+	err := w.e.Image(img, escpos.ImageOptions{})
+	w.e.SetAlign(escpos.AlignLeft)
+	if err != nil {
+		return fmt.Errorf("receipt logo: %w", err)
+	}
+	w.e.LineFeed()
+	return nil
 }
 
 // qr prints u as a centred QR code, or as text on a printer that can

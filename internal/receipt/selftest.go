@@ -20,7 +20,8 @@ type TestPage struct {
 	Time       time.Time // printed when not zero
 }
 
-// SelfTest writes a printer test page: the printer, its profile, paper
+// SelfTest writes a printer test page: Options.Logo when set (so an
+// installer sees how the logo prints), the printer, its profile, paper
 // width and code pages, a code page sample (CodePageSample), money in the
 // store's locale, the text styles, a CODE128 barcode and a QR code when
 // the model can print them, and a cut. The caller flushes the encoder.
@@ -30,6 +31,9 @@ func (l *Layout) SelfTest(e *escpos.Encoder, t TestPage, opt Options) error {
 	e.Init()
 	if opt.Reprint {
 		w.banner("REPRINT")
+	}
+	if err := w.logo(opt.Logo); err != nil {
+		return err
 	}
 	e.SetAlign(escpos.AlignCenter)
 	e.SetStyle(escpos.Style{Bold: true, Width: 2, Height: 2})

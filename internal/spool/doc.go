@@ -1,7 +1,8 @@
 // Package spool keeps print jobs in bbolt and delivers each to its printer at most once.
 //
 // A Spool is built from the config's printers and receipt section (New
-// validates names, profiles and connection URLs without any I/O) and runs
+// validates names, profiles and connection URLs without network I/O, and
+// reads and decodes each printer's logo file) and runs
 // one worker goroutine per device (Run): printers configured on the same
 // connection URL share a worker, a FIFO order and a state. Jobs are
 // rendered when they are submitted, so a job holds the exact ESC/POS bytes
@@ -58,6 +59,14 @@
 // printer takes jobs again as soon as it answers: idle workers ask their
 // printer for status every StatusInterval, which also keeps the status page
 // live (file:// printers are not polled, as each open creates a job file).
+//
+// # Logos
+//
+// A printer's logo (config key logo: a PNG, JPEG or GIF file) prints at
+// the top of its customer receipts and self-test pages, centred, no wider
+// than the paper, dithered; kitchen tickets never carry it. It is part of
+// the job's bytes, so a job moved to a backup printer is laid out with the
+// backup's logo, and changing the file takes effect on restart.
 //
 // # Auto print and the cash drawer
 //

@@ -7,8 +7,9 @@ var (
 	// ErrInvalidConfig is wrapped by New for a printer section that cannot
 	// work: a missing or duplicate name, an unknown profile, a bad
 	// connection URL, a drawer the model lacks, a backup that names no
-	// other printer. The error also wraps the cause (transport.ErrBadURL,
-	// escpos.ErrUnknownProfile) where there is one.
+	// other printer, a logo file that is missing, too large or not an
+	// image. The error also wraps the cause (transport.ErrBadURL,
+	// escpos.ErrUnknownProfile, fs.ErrNotExist) where there is one.
 	ErrInvalidConfig = errors.New("invalid printer config")
 )
 

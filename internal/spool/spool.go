@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"strings"
 	"sync"
@@ -117,15 +118,22 @@ type printer struct {
 	profileName   string
 	drawer        escpos.DrawerPin
 	drawerName    string
+	logo          image.Image // nil: none
 	auto          string
 	backup        string
 	failoverAfter time.Duration
 	failedOver    bool // guarded by device.mu
 }
 
-// New validates the printers and the receipt settings without any I/O and
-// returns a spool over db. It starts nothing; call Run. Every problem is
-// reported, each wrapping ErrInvalidConfig.
+// New validates the printers and the receipt settings and returns a spool
+// over db. It starts nothing and does no network I/O; call Run. The only
+// I/O it does is reading each printer's logo file (a PNG, JPEG or GIF of at
+// most MaxLogoBytes and MaxLogoSide pixels a side), which it decodes and
+// keeps, converted to gray and scaled down to the printer's paper. Every
+// problem is reported, each wrapping ErrInvalidConfig; a logo error names
+// the printer and the file:
+//
+//	printers[0] "front": logo /etc/aura-edge/logo.png: invalid printer config: cannot decode image: png: invalid format
 func New(db *store.DB, storeID string, printers []config.Printer, rc config.Receipt, opts Options) (*Spool, error) {
 	opts = opts.withDefaults()
 	s := &Spool{
@@ -177,6 +185,17 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc config.Rece
 			bad(i, pc.Name, "profile", err)
 		} else {
 			p.profileName = p.profile.ID
+		}
+		if pc.Logo != "" {
+			maxW := MaxLogoSide
+			if p.profile != nil {
+				maxW = max(p.profile.WidthDots&^7, 8) // escpos.Encoder.Image's limit
+			}
+			if img, err := loadLogo(pc.Logo, maxW); err != nil {
+				bad(i, pc.Name, "logo "+pc.Logo, err)
+			} else {
+				p.logo = img
+			}
 		}
 		switch pc.AutoPrint {
 		case "", "none", "customer", "kitchen", "both":

@@ -165,8 +165,11 @@ func idChar(c byte) bool {
 // render lays a job out for printer p.
 func (s *Spool) render(p *printer, src *source) (receipt.Output, error) {
 	opt := receipt.Options{Reprint: src.Reprint}
-	if src.Kind == KindReceipt {
-		opt.Drawer = p.drawer
+	switch src.Kind {
+	case KindReceipt:
+		opt.Drawer, opt.Logo = p.drawer, p.logo
+	case KindTest:
+		opt.Logo = p.logo // so an installer sees how the logo prints
 	}
 	return receipt.Render(p.profile, func(e *escpos.Encoder) error {
 		switch src.Kind {
