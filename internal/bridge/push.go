@@ -15,6 +15,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -55,10 +56,14 @@ func (b *Bridge) PushMenu(ctx context.Context, menu *model.Menu, target string, 
 		res, err := b.pushOne(ctx, in, menu, dryRun, actor, 1)
 		if err != nil && !dryRun && retryable(res, err) {
 			if qerr := b.saveRetry(in.ID, menu, 1, err, actor); qerr == nil {
+				delay := max(pos.RetryAfterOf(err), scheduler.Backoff(1, firstRetry, firstRetry))
 				res.Status = "retrying"
-				res.Message += " (queued for retry)"
+				res.Message += fmt.Sprintf(" (queued for retry in %s)", delay.Round(time.Second))
 				if b.d.Scheduler != nil {
-					b.d.Scheduler.Trigger(in.ID + "/menu-retry")
+					// Honour the vendor's Retry-After for the first retry too;
+					// later ones back off in the scheduler.
+					key := in.ID + "/menu-retry"
+					time.AfterFunc(delay, func() { b.d.Scheduler.Trigger(key) })
 				}
 			}
 		}
@@ -66,6 +71,9 @@ func (b *Bridge) PushMenu(ctx context.Context, menu *model.Menu, target string, 
 	}
 	return results, nil
 }
+
+// firstRetry is the base delay before a failed push is tried again.
+const firstRetry = 2 * time.Second
 
 // retryable says whether a failed push is worth another attempt.
 func retryable(res Result, err error) bool {
@@ -113,7 +121,7 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 	}
 	details, _ := json.Marshal(map[string]any{"menu_id": menu.ID, "version": menu.Version, "dry_run": dryRun, "objects": objs})
 	b.d.Audit.Record(ctx, audit.Record{
-		Type: "menu_push", Status: st, Message: fmt.Sprintf("menu %s v%s: %s", menu.ID, menu.Version, res.Message),
+		Type: "menu_push", Status: st, Message: fmt.Sprintf("menu %s version %s: %s", menu.ID, menu.Version, res.Message),
 		Integration: in.ID, Vendor: in.Vendor, Attempt: attempt, DurationMS: b.d.Now().Sub(start).Milliseconds(),
 		RequestDigest: digest(menu), Actor: actor, Details: details,
 	})
@@ -245,7 +253,7 @@ func (b *Bridge) deadLetter(ctx context.Context, in integrations.Integration, r 
 	}
 	b.d.Audit.Record(ctx, audit.Record{Type: "menu_push", Status: audit.Failed, Integration: in.ID, Vendor: in.Vendor,
 		Attempt: attempts, Actor: r.Actor,
-		Message: fmt.Sprintf("menu %s v%s moved to dead letters after %d attempts: %s", r.Menu.ID, r.Menu.Version, attempts, fmtErr(cause))})
+		Message: fmt.Sprintf("menu %s version %s moved to dead letters after %d attempts: %s", r.Menu.ID, r.Menu.Version, attempts, fmtErr(cause))})
 	return nil
 }
 
