@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,13 +90,26 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// syncBuffer is a bytes.Buffer safe to read while a subprocess writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
 // startDaemon runs `aura-edge run` and waits until its API answers.
-func startDaemon(t testing.TB, cfgPath, addr string) (*exec.Cmd, *bytes.Buffer) {
+func startDaemon(t testing.TB, cfgPath, addr string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(binPath, "run", "--config", cfgPath)
-	var logs bytes.Buffer
-	cmd.Stdout = &logs
-	cmd.Stderr = &logs
+	logs := &syncBuffer{}
+	cmd.Stdout = logs
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +119,7 @@ func startDaemon(t testing.TB, cfgPath, addr string) (*exec.Cmd, *bytes.Buffer) 
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			return cmd, &logs
+			return cmd, logs
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
