@@ -5,6 +5,7 @@ package all
 
 import (
 	_ "github.com/auraconnect/aura-edge/drivers/pos/clover"     // clover
+	_ "github.com/auraconnect/aura-edge/drivers/pos/custom"     // custom (declarative manifest)
 	_ "github.com/auraconnect/aura-edge/drivers/pos/lightspeed" // lightspeed, vend
 	_ "github.com/auraconnect/aura-edge/drivers/pos/square"     // square
 	_ "github.com/auraconnect/aura-edge/drivers/pos/toast"      // toast

@@ -1,0 +1,133 @@
+package custom
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/drivers/pos/custom/customtest"
+)
+
+func acmeAdapter(tb testing.TB) *Adapter {
+	tb.Helper()
+	m, err := os.ReadFile(filepath.Join("testdata", "acme.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := NewAdapter(pos.Config{
+		IntegrationID: "int-fuzz",
+		Credentials:   map[string]string{"client_id": "c", "client_secret": "s", "webhook_secret": "w"},
+		Settings:      map[string]string{"manifest_yaml": string(m), "location_id": "LOC-1", "base_url": "http://127.0.0.1:1"},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+// sampleOrder is one Acme order as the stand-in serves it.
+func sampleOrder(tb testing.TB) []byte {
+	o := customtest.Order{
+		ID: "A-1", Number: "1", Status: "closed", LocationID: "LOC-1", Currency: "USD",
+		CreatedAt: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 11, 2, 12, 5, 0, 0, time.UTC),
+		Lines: []customtest.Line{
+			{ID: "L1", Name: "Latte", Variant: "12oz", Quantity: "2", UnitPrice: "4.50",
+				Options: []customtest.Modifier{{ID: "M1", Name: "Oat", Price: "0.75", Quantity: 1}}},
+			{ID: "L2", Name: "Beans", Quantity: "0.375", UnitPrice: "31.99"},
+		},
+		Discounts: []customtest.Discount{{ID: "D1", Name: "Staff", Amount: "1.00"}},
+		Taxes:     []customtest.Tax{{ID: "T1", Name: "Sales", Rate: "8.875"}, {ID: "T2", Name: "VAT", Rate: "20", Included: true}},
+		Fees:      []customtest.Fee{{ID: "F1", Name: "Delivery", Amount: "2.00"}},
+		Tip:       "1.50",
+	}
+	if err := customtest.ComputeTotals(&o); err != nil {
+		tb.Fatal(err)
+	}
+	o.Payments = []customtest.Payment{customtest.Card("P1", customtest.Sub(o.Total, o.Tip, "USD"), o.Tip)}
+	o.Payments[0].CreatedAt = o.UpdatedAt
+	b, err := json.Marshal(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// FuzzMapOrder feeds arbitrary vendor order JSON through the Acme
+// manifest's map and payments programs: no panics, and every order that
+// comes out is valid, carries the vendor id, and totals exactly the
+// vendor's total.
+func FuzzMapOrder(f *testing.F) {
+	a := acmeAdapter(f)
+	f.Add(sampleOrder(f))
+	for _, s := range []string{
+		`{"id":"A-2","status":"open","currency":"JPY","created_at":"2026-11-02T12:00:00Z","updated_at":"2026-11-02T12:00:00Z",
+		  "lines":[{"id":"l","name":"Ramen","quantity":"1","unit_price":"1200"}],"subtotal":"1200","discount_total":"0","tax_total":"0","total":"1200","tip":"0"}`,
+		`{"id":"A-3","status":"closed","currency":"USD","created_at":"2026-11-02T12:00:00Z","updated_at":"2026-11-02T12:00:00Z",
+		  "lines":[{"id":"l","name":"x","quantity":1.5,"unit_price":0.1}],"subtotal":0.15,"discount_total":0,"tax_total":0,"total":0.15}`,
+		`{"id":"A-4","status":"closed","currency":"USD","lines":[{"id":"l","name":"x","quantity":"1","unit_price":"9223372036854775807"}]}`,
+		`{"id":"A-5","status":"voided","currency":"XXX","lines":[]}`,
+		`{"id":null}`, `{}`, `[]`, `null`, `"x"`, `1e400`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec, err := decodeJSON(body)
+		if err != nil {
+			return
+		}
+		o, err := a.toOrder(context.Background(), rec, "v1", runVars{now: time.Unix(0, 0)})
+		if err != nil {
+			return
+		}
+		if ps := o.Validate(); ps != nil {
+			t.Fatalf("invalid order returned: %v", ps)
+		}
+		m, _ := rec.(map[string]any)
+		if id, _ := scalarString("id", m["id"]); id == "" || o.Source.ExternalID != id {
+			t.Fatalf("external id %q from record id %v", o.Source.ExternalID, m["id"])
+		}
+		total, err := toMinor("total", m["total"], o.Currency, false)
+		if err != nil || int64(total) != o.Totals.Total.Amount {
+			t.Fatalf("total %d, vendor %v (%v)", o.Totals.Total.Amount, m["total"], err)
+		}
+	})
+}
+
+// FuzzManifest feeds arbitrary YAML to the manifest loader and compiler:
+// they must return a manifest or an error, never panic or hang.
+func FuzzManifest(f *testing.F) {
+	acme, err := os.ReadFile(filepath.Join("testdata", "acme.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(acme)
+	f.Add([]byte("vendor: x\nrequester: {base_url: 'http://x.example'}\npull_orders: {request: {path: /o}, records: .o, map: .}\n"))
+	f.Add([]byte("vendor: x\npull_orders: {request: {path: '/{{.settings.a}}'}, records: '.[', map: 'def f: f; f'}\n"))
+	f.Add([]byte("webhook: {signature: {header: X, signed: '{{template \"x\"}}'}}\n"))
+	f.Add([]byte("a: &a [*a]\n"))
+	f.Add([]byte(""))
+	creds := map[string]string{"access_token": "t", "client_id": "c", "client_secret": "s", "webhook_secret": "w", "api_key": "k", "username": "u"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseManifest(data)
+		if err != nil {
+			if m != nil {
+				t.Fatal("manifest and error")
+			}
+			return
+		}
+		cfg := pos.Config{IntegrationID: "fuzz", Credentials: creds,
+			Settings: map[string]string{"manifest_yaml": string(data), "location_id": "L", "base_url": "http://127.0.0.1:1"}}
+		a, err := NewAdapter(cfg)
+		if err == nil && a.orders == nil {
+			t.Fatal("adapter without pull_orders")
+		}
+		if err != nil && !strings.Contains(err.Error(), "invalid manifest") {
+			t.Fatalf("error does not wrap ErrManifest: %v", err)
+		}
+	})
+}

@@ -1,0 +1,238 @@
+package custom
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxManifestBytes bounds a manifest file.
+const MaxManifestBytes = 1 << 20
+
+// Manifest declares how to talk to one vendor. Its YAML form is documented
+// in README.md; every string marked "template" is a Go text/template, every
+// string marked "jq" a gojq program.
+type Manifest struct {
+	// Vendor names the vendor; it becomes model.Source.Vendor of every
+	// pulled record. Lowercase letters, digits, '-' and '_'.
+	Vendor string `yaml:"vendor"`
+	// Title is a human name ("Acme POS").
+	Title string `yaml:"title"`
+	// Currency is the default currency (for $currency and the one-argument
+	// money helpers). Settings.currency overrides it; default USD.
+	Currency string `yaml:"currency"`
+	// Requester says how to reach the vendor.
+	Requester RequesterSpec `yaml:"requester"`
+	// TestConnection is the cheap authenticated call of TestConnection;
+	// without it the first page of pull_orders is read.
+	TestConnection *RequestSpec `yaml:"test_connection"`
+	// PullOrders pages through orders changed since the cursor (required).
+	PullOrders *StreamSpec `yaml:"pull_orders"`
+	// PullPayments pages through payments, when the vendor lists them
+	// separately from orders.
+	PullPayments *StreamSpec `yaml:"pull_payments"`
+	// FetchOrder reads one order by vendor id (after a webhook).
+	FetchOrder *FetchSpec `yaml:"fetch_order"`
+	// PushItem writes one Aura item or variation to the vendor.
+	PushItem *PushSpec `yaml:"push_item"`
+	// Webhook verifies deliveries and names the orders they concern.
+	Webhook *WebhookSpec `yaml:"webhook"`
+}
+
+// RequesterSpec is the HTTP side of the vendor.
+type RequesterSpec struct {
+	// BaseURL is the API root; settings.base_url overrides it.
+	BaseURL string `yaml:"base_url"`
+	// Auth is how requests are authenticated.
+	Auth AuthSpec `yaml:"auth"`
+	// Headers are sent with every request (templates over .settings).
+	Headers map[string]string `yaml:"headers"`
+	// Timeout bounds each request, e.g. "30s" (default 30s).
+	Timeout string `yaml:"timeout"`
+	// Error extracts a code and message from error bodies (jq).
+	Error *ErrorSpec `yaml:"error"`
+}
+
+// AuthSpec selects and configures authentication. Credential fields name
+// keys of the integration's credentials, not the secrets themselves.
+type AuthSpec struct {
+	// Type is none, bearer, api_key, basic or oauth2_client_credentials.
+	Type string `yaml:"type"`
+	// Token names the credential holding a bearer token (default
+	// access_token).
+	Token string `yaml:"token"`
+	// Key names the credential holding an API key (default api_key).
+	Key string `yaml:"key"`
+	// Header is the API key header (default X-Api-Key), unless Query is set.
+	Header string `yaml:"header"`
+	// Query sends the API key as this query parameter instead.
+	Query string `yaml:"query"`
+	// Prefix is put before the API key in the header ("Token ").
+	Prefix string `yaml:"prefix"`
+	// Username and Password name the basic-auth credentials (default
+	// username and password).
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// TokenURL is the OAuth2 token endpoint, absolute or relative to the
+	// base URL.
+	TokenURL string `yaml:"token_url"`
+	// ClientID and ClientSecret name the OAuth2 client credentials (default
+	// client_id and client_secret).
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// Scopes are requested with the token.
+	Scopes []string `yaml:"scopes"`
+	// ClientAuth is basic (HTTP Basic, the default) or body (client_id and
+	// client_secret as form fields).
+	ClientAuth string `yaml:"client_auth"`
+	// RefreshBefore renews a token this long before it expires (default 1m).
+	RefreshBefore string `yaml:"refresh_before"`
+}
+
+// ErrorSpec reads vendor error bodies.
+type ErrorSpec struct {
+	Code    string `yaml:"code"`    // jq over the error body
+	Message string `yaml:"message"` // jq over the error body
+}
+
+// RequestSpec is one HTTP request.
+type RequestSpec struct {
+	// Method is GET, POST, PUT, PATCH or DELETE (default GET).
+	Method string `yaml:"method"`
+	// Path is a template, appended to the base URL.
+	Path string `yaml:"path"`
+	// Query values are templates; a value that renders empty is left out.
+	Query map[string]string `yaml:"query"`
+	// Headers are templates added to this request.
+	Headers map[string]string `yaml:"headers"`
+	// Body is a jq program over the request's template data; its value is
+	// sent as JSON. No body when empty.
+	Body string `yaml:"body"`
+}
+
+// StreamSpec pages through one kind of record.
+type StreamSpec struct {
+	Request RequestSpec `yaml:"request"`
+	// Records (jq over the response) selects the records: an array or a
+	// stream of objects.
+	Records string `yaml:"records"`
+	// Next (jq over the response) is the next page token; null or "" ends
+	// the round. Without it every round is one page.
+	Next string `yaml:"next"`
+	// CursorField (jq over one record) is the record's position, e.g.
+	// .updated_at.
+	CursorField string `yaml:"cursor_field"`
+	// CursorType is rfc3339 (default), unix, unix_ms or integer.
+	CursorType string `yaml:"cursor_type"`
+	// CursorFormat is the Go time layout .cursor is rendered in for
+	// rfc3339 cursors (default RFC 3339 with fractional seconds, UTC).
+	CursorFormat string `yaml:"cursor_format"`
+	// Lookback is re-read at each round (a duration such as "10m", or a
+	// count for integer cursors).
+	Lookback string `yaml:"lookback"`
+	// Start is where the first round starts: a duration back from now for
+	// time cursors (default 24h), a value for integer cursors (default 0).
+	Start string `yaml:"start"`
+	// Map (jq over one record) produces one Aura record (model.Order for
+	// pull_orders, model.Payment for pull_payments).
+	Map string `yaml:"map"`
+	// Payments (jq over one vendor order, pull_orders only) produces Aura
+	// payments: an array or a stream of objects.
+	Payments string `yaml:"payments"`
+}
+
+// FetchSpec reads one order by id.
+type FetchSpec struct {
+	// Request templates see .id, the vendor order id.
+	Request RequestSpec `yaml:"request"`
+	// Record (jq over the response) selects the order (default ".").
+	Record string `yaml:"record"`
+}
+
+// PushSpec writes one Aura item or variation per request.
+type PushSpec struct {
+	// Per is variation (default: one request per variation) or item.
+	Per string `yaml:"per"`
+	// Request is the write; its templates see .aura_id, .vendor_id and
+	// .external_id, and its body (jq) the object (README.md).
+	Request RequestSpec `yaml:"request"`
+	// Create, when set, is used instead of Request for objects never pushed.
+	Create *RequestSpec `yaml:"create"`
+	// ID (jq over the response) is the vendor id of a created object;
+	// default the external id.
+	ID string `yaml:"id"`
+	// Success are the statuses that mean done (default 200, 201, 204).
+	Success []int `yaml:"success"`
+	// Retryable are the statuses that stop the push for a later retry
+	// (default 408, 429, 500, 502, 503, 504).
+	Retryable []int `yaml:"retryable"`
+}
+
+// WebhookSpec verifies webhook deliveries.
+type WebhookSpec struct {
+	Signature SignatureSpec `yaml:"signature"`
+	// EventID (jq over the body) de-duplicates redeliveries; default a hash
+	// of the body.
+	EventID string `yaml:"event_id"`
+	// OrderIDs and PaymentIDs (jq over the body) name vendor ids to fetch:
+	// strings or arrays of strings.
+	OrderIDs   string `yaml:"order_ids"`
+	PaymentIDs string `yaml:"payment_ids"`
+}
+
+// SignatureSpec is an HMAC signature over a template of the delivery.
+type SignatureSpec struct {
+	// Header carries the signature.
+	Header string `yaml:"header"`
+	// Prefix is stripped from the header value ("sha256=").
+	Prefix string `yaml:"prefix"`
+	// Alg is hmac-sha256 (default), hmac-sha512 or hmac-sha1.
+	Alg string `yaml:"alg"`
+	// Encoding is hex (default) or base64.
+	Encoding string `yaml:"encoding"`
+	// Signed is a template over .body (string), .header (http.Header) and
+	// .url giving the signed text (default "{{.body}}").
+	Signed string `yaml:"signed"`
+	// Timestamp is a template giving the signed timestamp (Unix seconds,
+	// milliseconds or RFC 3339); deliveries further than Tolerance from now
+	// are refused. Optional.
+	Timestamp string `yaml:"timestamp"`
+	// Tolerance is the accepted clock distance (default 5m).
+	Tolerance string `yaml:"tolerance"`
+	// Secret names the credential holding the key (default webhook_secret).
+	Secret string `yaml:"secret"`
+}
+
+// ParseManifest decodes a manifest strictly (unknown fields are errors).
+// It checks the shape only; New compiles and validates the rest.
+func ParseManifest(data []byte) (*Manifest, error) {
+	if len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %d bytes is more than %d", ErrManifest, len(data), MaxManifestBytes)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: empty document", ErrManifest)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrManifest, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n ", ""))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: more than one YAML document", ErrManifest)
+	}
+	return &m, nil
+}
+
+var vendorRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
+var methods = map[string]bool{
+	http.MethodGet: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true, http.MethodDelete: true,
+}
