@@ -301,6 +301,7 @@ func (sc *scenario) webhooks(t *testing.T) {
 	}
 	sc.orderB = e.waitOrder(t, sc.vendor, sc.extB) // the next poll is 24h away: this is the webhook's fetch
 	e.checkOrder(t, si, sc.orderB, sc.wantB)
+	e.checkPayments(t, sc.orderB, sc.wantB) // the webhook's fetch brings the payments too
 	fetched := si.fetches(sc.extB)
 	if fetched < 1 {
 		t.Errorf("order %s arrived but the stand-in saw no fetch of it", sc.extB)
@@ -335,8 +336,8 @@ func (sc *scenario) faults(t *testing.T) {
 	if r := e.syncAPI(t); r.Status != "success" {
 		t.Errorf("sync after the 429: %+v", r)
 	}
-	// The webhook's order has its payments by now: Square's fetch brings
-	// the order only, its payments come with the next pull (the one above).
+	// The pulls above re-read the webhook's payments: still exactly two
+	// events adding up to the order (no second revision).
 	e.checkPayments(t, sc.orderB, sc.wantB)
 	if !si.pushes {
 		return // nothing to retry: Toast menu pushes make no request

@@ -254,6 +254,27 @@ func (a *Adapter) FetchOrders(ctx context.Context, externalIDs []string) (*pos.P
 			return res, err
 		}
 		res.Orders = append(res.Orders, a.normaliseOrders(ctx, resp.Orders)...)
+		// The orders' payments too, read the way a poll reads them (same
+		// Payment object, same version), so the poll that follows finds
+		// them already captured instead of sending a second revision.
+		for _, o := range resp.Orders {
+			for _, t := range o.Tenders {
+				if t.PaymentID == "" {
+					continue
+				}
+				var pr getPaymentResponse
+				if _, err := a.call(ctx, "get payment", http.MethodGet, "/v2/payments/"+url.PathEscape(t.PaymentID), nil, nil, &pr); err != nil || pr.Payment == nil {
+					a.log.Debug("payment of a fetched order not read; the next poll brings it", "payment_id", t.PaymentID, "err", err)
+					continue
+				}
+				p := a.normalisePayment(pr.Payment)
+				if ps := p.Validate(); ps != nil {
+					a.log.Warn("skipping square payment that does not normalise", "payment_id", t.PaymentID, "err", ps)
+					continue
+				}
+				res.Payments = append(res.Payments, p)
+			}
+		}
 	}
 	return res, nil
 }
