@@ -49,11 +49,12 @@ type Deps struct {
 type Bridge struct {
 	d Deps
 
-	mu       sync.Mutex
-	adapters map[string]pos.Adapter
-	pullMu   map[string]*sync.Mutex // one pull at a time per integration
-	pushMu   map[string]*sync.Mutex // one push at a time per integration
-	fetches  sync.WaitGroup         // webhook-triggered fetches in progress
+	mu         sync.Mutex
+	adapters   map[string]pos.Adapter
+	pullMu     map[string]*sync.Mutex // one pull at a time per integration
+	pushMu     map[string]*sync.Mutex // one push at a time per integration
+	fetches    sync.WaitGroup         // webhook-triggered fetches in progress
+	rejections rejectLimiter          // audit rate for rejected webhooks
 }
 
 // New returns a bridge; call Start to schedule the integrations' flows.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -41,8 +42,17 @@ func (b *Bridge) Webhook(ctx context.Context, id string, req pos.WebhookRequest)
 		if errors.Is(err, pos.ErrBadSignature) {
 			code, st = http.StatusUnauthorized, audit.Rejected
 		}
-		b.d.Audit.Record(ctx, audit.Record{Type: "webhook", Status: st, Integration: id, Vendor: in.Vendor,
-			Message: err.Error(), RequestDigest: audit.Digest(req.Body)})
+		// Anyone can post here: audit rejections at most once per
+		// integration per rejectEvery, with a count of the rest, so a
+		// flood cannot fill the store or push real records out.
+		if n, ok := b.rejections.allow(id, b.d.Now()); ok {
+			msg := err.Error()
+			if n > 0 {
+				msg = fmt.Sprintf("%s (and %d more rejected deliveries not recorded one by one)", msg, n)
+			}
+			b.d.Audit.Record(ctx, audit.Record{Type: "webhook", Status: st, Integration: id, Vendor: in.Vendor,
+				Message: msg, RequestDigest: audit.Digest(req.Body)})
+		}
 		return WebhookReply{Status: code, State: "rejected", Error: http.StatusText(code)}
 	}
 	if ev.Verification != "" {
@@ -142,4 +152,31 @@ func (b *Bridge) PruneWebhooks() error {
 		}
 		return nil
 	})
+}
+
+// rejectEvery is how often a rejected webhook is audited per integration.
+const rejectEvery = 10 * time.Second
+
+// rejectLimiter counts rejected webhooks per integration between audits.
+type rejectLimiter struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	silent map[string]int
+}
+
+// allow reports whether a rejection may be audited now, and how many were
+// suppressed since the last one.
+func (l *rejectLimiter) allow(id string, now time.Time) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last, l.silent = map[string]time.Time{}, map[string]int{}
+	}
+	if t, ok := l.last[id]; ok && now.Sub(t) < rejectEvery {
+		l.silent[id]++
+		return 0, false
+	}
+	n := l.silent[id]
+	l.last[id], l.silent[id] = now, 0
+	return n, true
 }

@@ -276,6 +276,10 @@ func (sc *scenario) pushAgain(t *testing.T) {
 func (sc *scenario) ordersSync(t *testing.T) {
 	e, si := sc.e, sc.si
 	sc.extA, sc.wantA = si.seedOrder(t, "A-100")
+	// Vendors' windows end at "now" to the millisecond, so an order updated
+	// in the same millisecond as a pull is left to the next window (its
+	// overlap re-reads it). Step past that millisecond.
+	time.Sleep(5 * time.Millisecond)
 	cr, results := e.command(t, "orders.sync", ordersSync{IntegrationID: e.id})
 	if cr.Status != "ok" || len(results) != 1 || results[0].Status != "success" || results[0].New == 0 {
 		t.Fatalf("orders.sync result: %+v %+v", cr, results)
@@ -401,7 +405,7 @@ func (sc *scenario) syncLogs(t *testing.T) {
 		{"order_pull", audit.Retrying, 1},
 		{"order_fetch", audit.Success, 1},
 		{"webhook", audit.Success, 1},
-		{"webhook", audit.Rejected, 2},
+		{"webhook", audit.Rejected, 1}, // two bad deliveries within 10 s: one record that counts both,
 		{"command", audit.Success, len(e.cmds)},
 	}
 	if sc.si.pushes {

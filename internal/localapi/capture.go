@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -63,13 +65,22 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		}
 		var orders []model.Order
 		var payments []model.Payment
+		var bad model.Problems
 		for i := range items {
 			switch v := any(&items[i]).(type) {
 			case *model.Order:
+				bad = append(bad, localSource(v.Source, i, len(items))...)
 				orders = append(orders, *v)
 			case *model.Payment:
+				bad = append(bad, localSource(v.Source, i, len(items))...)
 				payments = append(payments, *v)
 			}
+		}
+		if len(bad) > 0 {
+			WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
+				Code: "invalid", Message: strconv.Itoa(len(bad)) + " problem(s): " + bad[0].String(), Field: bad[0].Path, Problems: bad,
+			}})
+			return
 		}
 		start := time.Now()
 		res, err := c.Capture(r.Context(), orders, payments)
@@ -100,4 +111,23 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		}
 		WriteJSON(w, http.StatusAccepted, map[string]any{"results": res})
 	})
+}
+
+// localSource keeps LAN capture from speaking for a POS integration: a
+// terminal may not claim a registered vendor's name or an integration id,
+// or its record would shadow (and, by de-duplication, suppress) the real
+// revision the integration pulls.
+func localSource(src model.Source, i, n int) model.Problems {
+	p := "source."
+	if n > 1 {
+		p = "[" + strconv.Itoa(i) + "].source."
+	}
+	var ps model.Problems
+	if _, err := pos.Lookup(src.Vendor); err == nil {
+		ps = append(ps, model.Problem{Path: p + "vendor", Message: fmt.Sprintf("%q is a POS integration's vendor; local capture uses its own name, e.g. \"local\" or the terminal's brand", src.Vendor)})
+	}
+	if src.IntegrationID != "" {
+		ps = append(ps, model.Problem{Path: p + "integration_id", Message: "is set only by POS integrations, not by local capture"})
+	}
+	return ps
 }

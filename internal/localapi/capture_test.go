@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -178,5 +179,25 @@ func TestCaptureRefusedWhenFull(t *testing.T) {
 	code, body = r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte("T1-0001"), []byte("C"), 1))
 	if code != http.StatusAccepted {
 		t.Fatalf("after drain: %d %v", code, body)
+	}
+}
+
+// A terminal may not speak for a POS integration (it would shadow the
+// real revision and suppress it by de-duplication).
+func TestCaptureRefusesVendorSources(t *testing.T) {
+	pos.RegisterForTest(t, pos.Driver{Name: "squarely", New: func(pos.Config) (pos.Adapter, error) { return nil, nil }})
+	r := newRig(t, outbox.Config{})
+	order := sampleOrder(t)
+	for _, tt := range []struct {
+		name, from, to, field string
+	}{
+		{"vendor name", `"vendor": "local"`, `"vendor": "squarely"`, "source.vendor"},
+		{"integration id", `"vendor": "local"`, `"vendor": "local", "integration_id": "sq-main"`, "source.integration_id"},
+	} {
+		code, body := r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte(tt.from), []byte(tt.to), 1))
+		e, _ := body["error"].(map[string]any)
+		if code != 400 || e["field"] != tt.field {
+			t.Errorf("%s: %d %v", tt.name, code, body)
+		}
 	}
 }

@@ -58,7 +58,19 @@ func IntegrationRoutes(s *Server, d IntegrationDeps) {
 	s.HandleFunc("POST /integrations/pos/sync/menu", d.syncMenu)
 	s.HandleFunc("POST /integrations/pos/sync/orders", d.syncOrders)
 	s.HandleFunc("DELETE /integrations/pos/{id}", d.delete)
-	s.HandleFunc("POST /webhooks/{integration_id}", d.webhook)
+	wh := &webhookReceiver{d: d, slots: make(chan struct{}, maxWebhooksInFlight)}
+	s.HandleFunc("POST /webhooks/{integration_id}", wh.serve)
+}
+
+// maxWebhooksInFlight bounds concurrent webhook deliveries (each may read
+// up to MaxWebhookBody before its signature is checked).
+const maxWebhooksInFlight = 16
+
+// webhookReceiver is the public webhook route: no bearer token, the
+// vendor's signature is the authentication.
+type webhookReceiver struct {
+	d     IntegrationDeps
+	slots chan struct{}
 }
 
 func (d IntegrationDeps) record(ctx context.Context, r audit.Record) {
@@ -203,8 +215,23 @@ func (d IntegrationDeps) delete(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
 }
 
-func (d IntegrationDeps) webhook(w http.ResponseWriter, r *http.Request) {
+func (wh *webhookReceiver) serve(w http.ResponseWriter, r *http.Request) {
+	d := wh.d
+	select {
+	case wh.slots <- struct{}{}:
+		defer func() { <-wh.slots }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		WriteError(w, http.StatusServiceUnavailable, "busy", "too many webhook deliveries at once", "")
+		return
+	}
 	id := r.PathValue("integration_id")
+	// An unknown integration answers like a bad signature, before the
+	// body is read: the route must not tell which ids exist.
+	if _, err := d.Integrations.Get(id); err != nil {
+		WriteJSON(w, http.StatusUnauthorized, bridge.WebhookReply{Status: http.StatusUnauthorized, State: "rejected", Error: http.StatusText(http.StatusUnauthorized)})
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
 	if err != nil {
 		WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "webhook body too large or unreadable", "")

@@ -51,6 +51,16 @@ func (a *Adapter) VerifyWebhook(_ context.Context, req pos.WebhookRequest) (*pos
 		return nil, fmt.Errorf("clover webhook: decode body: %w", err)
 	}
 	if b.VerificationCode != "" && len(b.Merchants) == 0 {
+		// The handshake is unauthenticated by nature, so it is accepted only
+		// while no auth code is configured (the installer's setup step), and
+		// only in Clover's short code format: no one can plant text in the
+		// audit log or pose as Clover once the integration is set up.
+		if a.authCode != "" {
+			return nil, fmt.Errorf("clover webhook: verification handshake after the auth code was configured: %w", pos.ErrBadSignature)
+		}
+		if !validVerificationCode(b.VerificationCode) {
+			return nil, fmt.Errorf("clover webhook: verification code is not in Clover's format: %w", pos.ErrBadSignature)
+		}
 		return &pos.WebhookEvent{ID: "clover-verification:" + b.VerificationCode, Verification: b.VerificationCode}, nil
 	}
 	if err := a.checkAuth(req); err != nil {
@@ -109,4 +119,18 @@ func tsString(raw json.RawMessage) string {
 		return n.String()
 	}
 	return strings.TrimSpace(string(raw))
+}
+
+// validVerificationCode accepts Clover's handshake codes: short tokens of
+// letters, digits and dashes (a UUID in practice).
+func validVerificationCode(c string) bool {
+	if len(c) == 0 || len(c) > 64 {
+		return false
+	}
+	for _, r := range c {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

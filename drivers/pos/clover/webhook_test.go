@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -58,7 +59,7 @@ func TestVerifyWebhook(t *testing.T) {
 			h, _ := valid()
 			return pos.WebhookRequest{URL: whURL, Header: h, Body: []byte("{not json")}
 		}},
-		{name: "verification handshake without auth", verify: "abc-123", req: func() pos.WebhookRequest {
+		{name: "verification handshake once the auth code is configured", badSig: true, req: func() pos.WebhookRequest {
 			h, b := e.srv.VerificationWebhook("abc-123")
 			return pos.WebhookRequest{URL: whURL, Header: h, Body: b}
 		}},
@@ -89,6 +90,25 @@ func TestVerifyWebhook(t *testing.T) {
 				t.Errorf("event = %+v", ev)
 			}
 		})
+	}
+}
+
+// The handshake is accepted only before the auth code is configured, and
+// only in Clover's short format (no one can plant text in the audit log).
+func TestVerificationHandshake(t *testing.T) {
+	e := setup(t, func(c *pos.Config) { delete(c.Credentials, "webhook_auth_code") })
+	for _, tc := range []struct {
+		code string
+		ok   bool
+	}{{"abc-123", true}, {"0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", true}, {strings.Repeat("a", 65), false}, {"<script>", false}, {"a b", false}} {
+		h, b := e.srv.VerificationWebhook(tc.code)
+		ev, err := e.a.VerifyWebhook(context.Background(), pos.WebhookRequest{URL: whURL, Header: h, Body: b})
+		if tc.ok && (err != nil || ev.Verification != tc.code) {
+			t.Errorf("%q: %v %+v", tc.code, err, ev)
+		}
+		if !tc.ok && !errors.Is(err, pos.ErrBadSignature) {
+			t.Errorf("%q accepted: %v %+v", tc.code, err, ev)
+		}
 	}
 }
 
