@@ -136,6 +136,39 @@ func (b *Bridge) Adapter(id string) (pos.Adapter, integrations.Integration, erro
 	return a, in, nil
 }
 
+// Delete removes an integration (credentials, vendor state, cursor,
+// applied menus) once no pull or push of it is running, and forgets its
+// adapter and flows.
+func (b *Bridge) Delete(id string) error {
+	pl, ul := b.lock(b.pullMu, id), b.lock(b.pushMu, id)
+	pl.Lock()
+	ul.Lock()
+	defer pl.Unlock()
+	defer ul.Unlock()
+	if err := b.d.Integrations.Delete(id); err != nil {
+		return err
+	}
+	b.Forget(id)
+	return nil
+}
+
+// Run does the bridge's housekeeping until ctx is done: it forgets old
+// webhook event ids every hour.
+func (b *Bridge) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := b.PruneWebhooks(); err != nil {
+			b.d.Log.Warn("prune webhook ids", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
 // Forget drops a cached adapter and the integration's flows (after delete).
 func (b *Bridge) Forget(id string) {
 	b.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
@@ -46,10 +47,12 @@ func (b *Bridge) PullOrders(ctx context.Context, id, trigger, actor string, atte
 
 func (b *Bridge) pullPages(ctx context.Context, id string, a pos.Adapter, res *Result) error {
 	var cursor []byte
-	b.d.DB.View(func(tx *store.Tx) error {
+	if err := b.d.DB.View(func(tx *store.Tx) error {
 		cursor = tx.Bucket(store.Cursors).Get([]byte(id))
 		return nil
-	})
+	}); err != nil {
+		return fmt.Errorf("read cursor: %w", err)
+	}
 	for n := 0; n < b.d.MaxPages; n++ {
 		pr, err := a.PullOrders(ctx, cursor)
 		if err != nil {
@@ -91,6 +94,11 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 		}
 	}
 	problems := append(ingest.PrepareOrders(p.Orders), ingest.PreparePayments(p.Payments)...)
+	// A record without an external id has no id and cannot be stored; set
+	// it aside (audited) rather than block the cursor, and so every later
+	// record, forever.
+	p.Orders = slices.DeleteFunc(p.Orders, func(o model.Order) bool { return o.ID == "" })
+	p.Payments = slices.DeleteFunc(p.Payments, func(x model.Payment) bool { return x.ID == "" })
 	if len(problems) > 0 {
 		details, _ := json.Marshal(problems)
 		b.d.Audit.Record(ctx, audit.Record{Type: "normalise", Status: audit.Failed, Integration: id,
@@ -99,6 +107,9 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 	var fresh []model.Order
 	var results []ingest.Result
 	err := b.d.DB.Update(func(tx *store.Tx) error {
+		if !tx.Exists(store.Integrations, id) {
+			return fmt.Errorf("integration %s was deleted during the pull", id)
+		}
 		var err error
 		results, fresh, err = b.d.Ingest.CaptureTx(tx, p.Orders, p.Payments)
 		if err != nil {

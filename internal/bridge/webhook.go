@@ -95,6 +95,11 @@ func (b *Bridge) Webhook(ctx context.Context, id string, req pos.WebhookRequest)
 func (b *Bridge) WaitFetches() { b.fetches.Wait() }
 
 func (b *Bridge) fetch(ctx context.Context, id string, f pos.OrderFetcher, ids []string) error {
+	// One writer of an integration's records at a time: a fetch racing a
+	// pull could otherwise commit an older revision after a newer one.
+	l := b.lock(b.pullMu, id)
+	l.Lock()
+	defer l.Unlock()
 	start := b.d.Now()
 	pr, err := f.FetchOrders(ctx, ids)
 	p := &page{PullResult: pr}

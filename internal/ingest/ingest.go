@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -54,7 +56,7 @@ func PrepareOrders(orders []model.Order) model.Problems {
 	for i := range orders {
 		o := &orders[i]
 		if o.ID == "" && o.Source.ExternalID != "" {
-			o.ID = o.Source.DerivedID("ord_")
+			o.ID = localID(o.Source, "ord_")
 		}
 		all = append(all, prefix(o.Validate(), i, len(orders))...)
 	}
@@ -67,11 +69,20 @@ func PreparePayments(payments []model.Payment) model.Problems {
 	for i := range payments {
 		p := &payments[i]
 		if p.ID == "" && p.Source.ExternalID != "" {
-			p.ID = p.Source.DerivedID("pay_")
+			p.ID = localID(p.Source, "pay_")
 		}
 		all = append(all, prefix(p.Validate(), i, len(payments))...)
 	}
 	return all
+}
+
+// localID derives an id for a record that came without one. Terminals
+// that number their orders alike are told apart by their location.
+func localID(src model.Source, prefix string) string {
+	if src.LocationID != "" {
+		src.ExternalID = src.LocationID + "/" + src.ExternalID
+	}
+	return src.DerivedID(prefix)
 }
 
 func prefix(ps model.Problems, i, n int) model.Problems {
@@ -165,13 +176,18 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		return Result{}, false, fmt.Errorf("encode %s %s: %w", bucket, id, err)
 	}
 	ap, err := in.ob.AppendTx(tx, outbox.Entry{
-		Stream: stream, Type: typ, Subject: id, DedupeKey: src.Key(), Data: data,
+		Stream: stream, Type: typ, Subject: id, DedupeKey: DedupeKey(bucket, src, data), Data: data,
 	})
 	if err != nil {
 		return Result{}, false, err
 	}
 	a := ap[0]
 	r := Result{ID: id, Status: Buffered, EventID: a.ID, Sequence: a.SubjectSeq}
+	if a.Duplicate && a.Stream != stream {
+		// Cannot happen with kind-scoped keys; never acknowledge a record
+		// as a duplicate of something of another kind.
+		return Result{}, false, fmt.Errorf("%s %s: dedupe key collides with a %s event", bucket, id, a.Stream)
+	}
 	if a.Duplicate {
 		r.Status = Duplicate
 		return r, true, nil
@@ -180,6 +196,19 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
 	}
 	return r, false, nil
+}
+
+// DedupeKey identifies one revision of one record: its kind, vendor,
+// integration, location, external id and version. A record without a
+// version gets a hash of its content as the version, so a changed record
+// is a new revision and only an identical resubmission is a duplicate.
+func DedupeKey(kind string, src model.Source, data []byte) string {
+	v := src.Version
+	if v == "" {
+		h := sha256.Sum256(data)
+		v = "sha256:" + hex.EncodeToString(h[:12])
+	}
+	return kind + "/" + src.Vendor + "/" + src.IntegrationID + "/" + src.LocationID + "/" + src.ExternalID + "/" + v
 }
 
 // Order returns the latest captured revision of an order.

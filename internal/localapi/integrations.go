@@ -200,7 +200,7 @@ func (d IntegrationDeps) writeSync(w http.ResponseWriter, r *http.Request, typ s
 func (d IntegrationDeps) delete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	in, _ := d.Integrations.Get(id)
-	err := d.Integrations.Delete(id)
+	err := d.Bridge.Delete(id)
 	if errors.Is(err, integrations.ErrNotFound) {
 		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no integration %q", id), "id")
 		return
@@ -209,7 +209,6 @@ func (d IntegrationDeps) delete(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
 		return
 	}
-	d.Bridge.Forget(id)
 	d.record(r.Context(), audit.Record{Type: "integration_delete", Status: audit.Success, Integration: id, Vendor: in.Vendor,
 		Message: "integration removed and its credentials destroyed"})
 	WriteJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})

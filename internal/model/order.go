@@ -25,7 +25,8 @@ func (s Source) Key() string { return s.Vendor + "/" + s.ExternalID + "/" + s.Ve
 
 // DerivedID returns a stable Aura id for the record the source names, the
 // same for every revision: prefix + 20 base32 characters of a SHA-256 over
-// vendor and external id.
+// vendor and external id. Adapters use it to cross-reference (a payment's
+// order), so it depends on nothing else.
 func (s Source) DerivedID(prefix string) string {
 	h := sha256.Sum256([]byte(s.Vendor + "\x00" + s.ExternalID))
 	return prefix + strings.ToLower(base32.StdEncoding.EncodeToString(h[:])[:20])

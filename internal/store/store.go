@@ -203,6 +203,23 @@ func (t *Tx) Bucket(path ...string) *Bucket {
 	return &Bucket{b: b}
 }
 
+// Exists reports whether the bucket at path exists, without creating it
+// (Bucket creates missing buckets in write transactions).
+func (t *Tx) Exists(path ...string) bool {
+	var b *bolt.Bucket
+	for i, name := range path {
+		if i == 0 {
+			b = t.tx.Bucket([]byte(name))
+		} else {
+			b = b.Bucket([]byte(name))
+		}
+		if b == nil {
+			return false
+		}
+	}
+	return len(path) > 0
+}
+
 // DeleteBucket removes the bucket at path and everything in it. A missing
 // bucket is not an error.
 func (t *Tx) DeleteBucket(path ...string) error {

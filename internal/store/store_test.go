@@ -179,3 +179,24 @@ func TestMigrationFromZero(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestExistsDoesNotCreate(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Update(func(tx *Tx) error {
+		if tx.Exists(Integrations, "nope") {
+			t.Error("missing bucket exists")
+		}
+		if tx.Exists(Integrations, "nope") || tx.Bucket(Integrations).Has([]byte("nope")) {
+			t.Error("Exists created the bucket")
+		}
+		tx.Bucket(Integrations, "yes")
+		if !tx.Exists(Integrations, "yes") {
+			t.Error("created bucket does not exist")
+		}
+		return nil
+	})
+}

@@ -1,0 +1,87 @@
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+func newIngest(t *testing.T) (*Ingest, *outbox.Outbox) {
+	t.Helper()
+	db, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ob, err := outbox.Open(db, outbox.Config{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(db, ob, slog.New(slog.DiscardHandler)), ob
+}
+
+func order(src model.Source, note string) model.Order {
+	o := model.Order{Source: src, State: model.OrderOpen, Currency: "USD", CreatedAt: time.Unix(1_800_000_000, 0).UTC(), Note: note,
+		LineItems: []model.LineItem{{ID: "l1", Name: "Tea", Quantity: model.Q(1), UnitPrice: model.M(300, "USD")}}}
+	o.ComputeTotals()
+	return o
+}
+
+func payment(src model.Source) model.Payment {
+	return model.Payment{Source: src, Method: model.MethodCash, Amount: model.M(300, "USD"), Status: model.PaymentCompleted,
+		CreatedAt: time.Unix(1_800_000_000, 0).UTC()}
+}
+
+func depth(ob *outbox.Outbox, s outbox.Stream) int {
+	for _, st := range ob.Stats() {
+		if st.Stream == s {
+			return st.Depth
+		}
+	}
+	return -1
+}
+
+// TestRevisions: which submissions are new events and which duplicates.
+func TestRevisions(t *testing.T) {
+	in, ob := newIngest(t)
+	ctx := context.Background()
+	src := model.Source{Vendor: "local", ExternalID: "1001"}
+	capture := func(o []model.Order, p []model.Payment) []Result {
+		t.Helper()
+		res, err := in.Capture(ctx, o, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first := capture([]model.Order{order(src, "")}, nil)[0]
+	if first.Status != Buffered {
+		t.Fatalf("first: %+v", first)
+	}
+	// The same record again, no version: a duplicate.
+	if r := capture([]model.Order{order(src, "")}, nil)[0]; r.Status != Duplicate || r.EventID != first.EventID {
+		t.Fatalf("identical resubmission: %+v", r)
+	}
+	// Changed content without a version: a new revision of the same order.
+	if r := capture([]model.Order{order(src, "completed now")}, nil)[0]; r.Status != Buffered || r.ID != first.ID || r.Sequence != 2 {
+		t.Fatalf("changed, no version: %+v", r)
+	}
+	// A payment numbered like its order is its own record, not a duplicate.
+	if r := capture(nil, []model.Payment{payment(src)})[0]; r.Status != Buffered {
+		t.Fatalf("payment with the order's number: %+v", r)
+	}
+	// Another terminal (location) with the same numbering: another order.
+	other := src
+	other.LocationID = "till-2"
+	if r := capture([]model.Order{order(other, "")}, nil)[0]; r.Status != Buffered || r.ID == first.ID {
+		t.Fatalf("other terminal: %+v (first %s)", r, first.ID)
+	}
+	if o, p := depth(ob, outbox.Orders), depth(ob, outbox.Payments); o != 3 || p != 1 {
+		t.Fatalf("outbox orders %d payments %d, want 3 and 1", o, p)
+	}
+}
