@@ -350,8 +350,17 @@ func checkExpiry(env *CommandEnvelope, signed bool, now time.Time) (time.Time, *
 	if !now.Before(exp) {
 		return exp, rejected(CodeExpired, "command expired at %s", env.Expires)
 	}
+	if exp.Sub(now) > MaxCommandLifetime {
+		// A long-lived signed command could be replayed after its id was
+		// forgotten (commands_seen keeps ids for command_ttl).
+		return exp, rejected(CodeExpired, "expires %s is more than %s ahead: commands must be short-lived", env.Expires, MaxCommandLifetime)
+	}
 	return exp, nil
 }
+
+// MaxCommandLifetime is how far ahead a command's expires may be (with a
+// little clock skew), well inside the default command_ttl of 7 days.
+const MaxCommandLifetime = 24*time.Hour + 5*time.Minute
 
 // appendJSONString appends s as a JSON string (invalid UTF-8 becomes
 // U+FFFD, as encoding/json does).

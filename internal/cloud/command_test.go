@@ -131,6 +131,9 @@ func TestCheckExpiry(t *testing.T) {
 		{"", true, CodeExpired},
 		{"", false, ""},
 		{"2026-05-01T11:00:00Z", false, CodeExpired},
+		{"2026-05-02T12:00:00Z", true, ""},           // a day ahead: fine
+		{"2026-05-03T12:00:00Z", true, CodeExpired},  // two days ahead: too long-lived
+		{"2036-05-01T12:00:00Z", false, CodeExpired}, // years ahead
 	} {
 		_, cerr := checkExpiry(&CommandEnvelope{Expires: tt.expires}, tt.signed, now)
 		if (cerr == nil) != (tt.code == "") || (cerr != nil && cerr.Code != tt.code) {

@@ -52,6 +52,18 @@ type API struct {
 	// PublicURL is how vendors reach the webhook receiver (through the
 	// store's tunnel or reverse proxy); Square signs this URL.
 	PublicURL string `yaml:"public_url"`
+	// TLS serves the API over HTTPS; required to listen beyond loopback
+	// unless AllowPlaintext is set.
+	TLS APITLS `yaml:"tls"`
+	// AllowPlaintext lets the API serve the LAN without TLS (tokens and
+	// credentials then cross the LAN in clear text).
+	AllowPlaintext bool `yaml:"allow_plaintext"`
+}
+
+// APITLS names the local API's certificate and key (PEM).
+type APITLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Secrets configures credential encryption.
@@ -272,8 +284,20 @@ func (c *Config) validate(d *decoder) {
 			bad(fmt.Sprintf("cloud.command_keys[%d]", i), "%v", err)
 		}
 	}
-	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+	if host, _, err := net.SplitHostPort(c.API.Listen); err != nil {
 		bad("api.listen", "must be host:port such as 127.0.0.1:8787 (got %q)", c.API.Listen)
+	} else if !loopback(host) && c.API.TLS.CertFile == "" && !c.API.AllowPlaintext {
+		bad("api.listen", "serves the LAN (%s) without TLS: set api.tls.cert_file and key_file, or api.allow_plaintext: true to accept tokens in clear text", host)
+	}
+	if (c.API.TLS.CertFile == "") != (c.API.TLS.KeyFile == "") {
+		bad("api.tls", "cert_file and key_file go together")
+	}
+	for _, f := range []struct{ path, file string }{{"api.tls.cert_file", c.API.TLS.CertFile}, {"api.tls.key_file", c.API.TLS.KeyFile}} {
+		if f.file != "" {
+			if _, err := os.Stat(f.file); err != nil {
+				bad(f.path, "cannot read %s: %v", f.file, errors.Unwrap(err))
+			}
+		}
 	}
 	if _, err := ParseBytes(c.Outbox.MinFreeBytes); err != nil {
 		bad("outbox.min_free_disk", "%v", err)
@@ -364,6 +388,15 @@ func (c *Config) validate(d *decoder) {
 			bad(base+".max_attempts", "must not be negative")
 		}
 	}
+}
+
+// loopback reports whether host is a loopback address or name.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

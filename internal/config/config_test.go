@@ -65,6 +65,8 @@ func TestMistakes(t *testing.T) {
 			[]string{`c.yaml:3:18: cloud.command_keys[0]: an Ed25519 public key is 32 bytes`}},
 		{"syntax error", "store_id: s1\n  bad: [\n",
 			[]string{`c.yaml:2:`}},
+		{"LAN without TLS", "store_id: s1\napi:\n  listen: 0.0.0.0:8787\n",
+			[]string{`c.yaml:3:11: api.listen: serves the LAN (0.0.0.0) without TLS`}},
 		{"all at once", "stor_id: s1\napi:\n  listen: nope\nlog:\n  format: xml\n",
 			[]string{`c.yaml:1:1: stor_id: unknown field`, `store_id: is required`, `c.yaml:3:11: api.listen: must be host:port`, `c.yaml:5:11: log.format: must be text or json`}},
 	}
@@ -89,7 +91,7 @@ func TestMistakes(t *testing.T) {
 }
 
 func TestEnvOverrides(t *testing.T) {
-	cfg, err := Parse("c.yaml", []byte("store_id: s1\n"), []string{
+	cfg, err := Parse("c.yaml", []byte("store_id: s1\napi:\n  allow_plaintext: true\n"), []string{
 		"AURA_EDGE_STORE_ID=store-9", "AURA_EDGE_API_LISTEN=0.0.0.0:9000", "PATH=/bin",
 	})
 	if err != nil {

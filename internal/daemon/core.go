@@ -3,6 +3,8 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -97,13 +99,14 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	apiLog := log.With("component", "localapi")
-	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg)}, apiLog,
+	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg),
+		CertFile: cfg.API.TLS.CertFile, KeyFile: cfg.API.TLS.KeyFile}, apiLog,
 		auth.Middleware(policy, c.Auth, apiLog), asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
 	localapi.SyncLogRoutes(c.API, c.Audit)
 	localapi.IntegrationRoutes(c.API, localapi.IntegrationDeps{Bridge: c.Bridge, Integrations: c.Integrations,
-		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL})
+		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL, ManifestDir: filepath.Join(cfg.DataDir, "manifests")})
 	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
@@ -116,6 +119,11 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 	if c.Cfg.Cloud.Broker == "" {
 		c.Log.Warn("no cloud broker configured: running offline, everything is buffered")
 		return nil
+	}
+	if u, err := url.Parse(c.Cfg.Cloud.Broker); err == nil && (u.Scheme == "tcp" || u.Scheme == "mqtt") {
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			c.Log.Warn("cloud link is not encrypted: orders, payments and the MQTT password cross the network in clear text; use tls://", "broker", u.Redacted())
+		}
 	}
 	cl, err := cloud.New(c.Cfg.Cloud, cloud.Deps{
 		StoreID: c.Cfg.StoreID, DB: c.DB, Queue: c.Outbox, Log: c.Log.With("component", "cloud"),

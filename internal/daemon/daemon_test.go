@@ -3,6 +3,9 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"os"
 
 	"io"
 	"log/slog"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/auth"
+	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
 )
 
@@ -177,3 +181,32 @@ func TestUnknownRouteIsAdminOnly(t *testing.T) {
 }
 
 func auditFilterCommands() audit.Filter { return audit.Filter{Type: "command"} }
+
+// TestAPIOverTLS: with api.tls the API serves HTTPS only.
+func TestAPIOverTLS(t *testing.T) {
+	pki := cloudtest.NewPKI(t)
+	d, _ := startDaemon(t, func(c *config.Config) {
+		c.API.TLS = config.APITLS{CertFile: pki.ServerCert, KeyFile: pki.ServerKey}
+	})
+	caPEM, err := os.ReadFile(pki.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get("https://" + d.APIAddr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("https healthz: %d tls=%v", resp.StatusCode, resp.TLS != nil)
+	}
+	if resp, err := http.Get("http://" + d.APIAddr().String() + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP answered on the TLS listener")
+		}
+	}
+}

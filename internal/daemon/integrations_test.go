@@ -97,3 +97,18 @@ func TestConnectStatusDelete(t *testing.T) {
 		t.Fatal("a secret is in the logs")
 	}
 }
+
+// A custom manifest named through the API is confined to the manifests
+// directory: no path the daemon would otherwise open.
+func TestConnectManifestConfined(t *testing.T) {
+	d, _ := startDaemon(t, nil)
+	admin, _, _ := auth.Create(d.Core().DB, auth.Admin, "installer")
+	for _, m := range []string{"/etc/passwd", "../aura-edge.key", "sub/acme.yaml", ".hidden"} {
+		b, _ := json.Marshal(map[string]any{"vendor": "custom", "credentials": map[string]string{},
+			"settings": map[string]string{"manifest": m}})
+		code, body := request(t, "POST", "http://"+d.APIAddr().String()+"/integrations/pos/connect", admin, b)
+		if code != 400 || !strings.Contains(body, `"code":"bad_manifest"`) || strings.Contains(body, "root:") {
+			t.Errorf("manifest %q: %d %s", m, code, body)
+		}
+	}
+}

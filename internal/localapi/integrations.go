@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type IntegrationDeps struct {
 	// PublicURL is the base URL vendors were told to call; Square signs the
 	// full notification URL.
 	PublicURL string
+	// ManifestDir is where custom vendor manifests named through the API
+	// live (<data_dir>/manifests); the API never opens other paths.
+	ManifestDir string
 }
 
 type connectRequest struct {
@@ -99,6 +103,16 @@ func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
 	if missing := drv.CheckConfig(req.Credentials, req.Settings); len(missing) > 0 {
 		fail(http.StatusBadRequest, "missing_field", fmt.Sprintf("%s needs %s", drv.Name, strings.Join(missing, ", ")), missing[0])
 		return
+	}
+	if m := req.Settings["manifest"]; m != "" {
+		// A manifest named through the API is a file in ManifestDir: an
+		// API caller must not make the daemon open arbitrary paths.
+		if d.ManifestDir == "" || m != filepath.Base(m) || strings.HasPrefix(m, ".") {
+			fail(http.StatusBadRequest, "bad_manifest", "settings.manifest names a file in "+d.ManifestDir+
+				" (no directories), or send the manifest inline as settings.manifest_yaml", "settings.manifest")
+			return
+		}
+		req.Settings["manifest"] = filepath.Join(d.ManifestDir, m)
 	}
 	if req.ID != "" && !integrations.ValidID(req.ID) {
 		fail(http.StatusBadRequest, "bad_id", "id: use lowercase letters, digits, '-' and '_' (at most 63)", "id")

@@ -2,6 +2,7 @@ package localapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 type Config struct {
 	Listen        string // TCP address, e.g. 127.0.0.1:8787; "" disables
 	ControlSocket string // Unix socket path; "" disables
+	CertFile      string // PEM certificate and key: serve HTTPS
+	KeyFile       string
 }
 
 // Route is one handler and the pattern it serves ("POST /v1/orders").
@@ -112,8 +115,17 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		srv := s.httpServer(h)
 		servers = append(servers, srv)
+		if s.cfg.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("local api tls: %w", err)
+			}
+			srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			ln = tls.NewListener(ln, srv.TLSConfig)
+		}
 		go func() { errc <- srv.Serve(ln) }()
-		s.log.Info("local api listening", "addr", ln.Addr().String())
+		s.log.Info("local api listening", "addr", ln.Addr().String(), "tls", s.cfg.CertFile != "")
 	}
 	if s.cfg.ControlSocket != "" && runtime.GOOS != "windows" {
 		ln, err := listenUnix(s.cfg.ControlSocket)
@@ -165,7 +177,7 @@ func listenUnix(path string) (net.Listener, error) {
 		return nil, fmt.Errorf("control socket %s is in use by another aura-edge", path)
 	}
 	os.Remove(path)
-	ln, err := net.Listen("unix", path)
+	ln, err := listenPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("control socket listen %s: %w", path, err)
 	}
