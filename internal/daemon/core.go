@@ -3,10 +3,10 @@ package daemon
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
