@@ -152,14 +152,19 @@ func (b *Bridge) Delete(id string) error {
 	return nil
 }
 
-// Run does the bridge's housekeeping until ctx is done: it forgets old
-// webhook event ids every hour.
+// Run does the bridge's housekeeping until ctx is done: every hour it
+// forgets old webhook event ids and dead letters past their retention.
 func (b *Bridge) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := b.PruneWebhooks(); err != nil {
 			b.d.Log.Warn("prune webhook ids", "err", err)
+		}
+		if n, err := b.PruneDeadLetters(); err != nil {
+			b.d.Log.Warn("prune dead letters", "err", err)
+		} else if n > 0 {
+			b.d.Log.Info("dead letters pruned", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -301,3 +301,34 @@ func (b *Bridge) LatestMenu() (*model.Menu, error) {
 	})
 	return m, err
 }
+
+// deadLetterRetention is how long failed pushes are kept for an operator.
+const deadLetterRetention = 30 * 24 * time.Hour
+
+// PruneDeadLetters deletes dead letters older than the retention (their
+// keys are UUIDv7, so the key tells the age).
+func (b *Bridge) PruneDeadLetters() (int, error) {
+	cutoff := b.d.Now().Add(-deadLetterRetention)
+	n := 0
+	err := b.d.DB.Update(func(tx *store.Tx) error {
+		top := tx.Bucket(store.DeadLetters)
+		for _, id := range top.Buckets() {
+			bk := top.Sub(id)
+			var old [][]byte
+			bk.ForEach(func(k, v []byte) error {
+				if u, err := uuid.ParseBytes(k); err == nil && time.Unix(u.Time().UnixTime()).Before(cutoff) {
+					old = append(old, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			for _, k := range old {
+				if err := bk.Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(old)
+		}
+		return nil
+	})
+	return n, err
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -83,5 +84,33 @@ func TestRevisions(t *testing.T) {
 	}
 	if o, p := depth(ob, outbox.Orders), depth(ob, outbox.Payments); o != 3 || p != 1 {
 		t.Fatalf("outbox orders %d payments %d, want 3 and 1", o, p)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	in, _ := newIngest(t)
+	ctx := context.Background()
+	var orders []model.Order
+	for i := 0; i < 2500; i++ {
+		o := order(model.Source{Vendor: "local", ExternalID: fmt.Sprint(i)}, "")
+		if i%2 == 0 {
+			o.CreatedAt = time.Now().Add(-100 * 24 * time.Hour)
+		} else {
+			o.CreatedAt = time.Now()
+		}
+		orders = append(orders, o)
+	}
+	if _, err := in.Capture(ctx, orders, nil); err != nil {
+		t.Fatal(err)
+	}
+	n, err := in.Prune(time.Now().Add(-RecordRetention))
+	if err != nil || n != 1250 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if _, err := in.Order(orders[1].ID); err != nil {
+		t.Fatalf("recent order gone: %v", err)
+	}
+	if _, err := in.Order(orders[0].ID); err == nil {
+		t.Fatal("old order kept")
 	}
 }
