@@ -83,6 +83,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	c.Ingest.OnOrder = c.Spool.OnOrder
+	c.Ingest.DurableOnOrder = c.Spool.AutoPrints()
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
 	schedules := map[string]bridge.Schedule{}
 	for _, in := range cfg.Integrations {

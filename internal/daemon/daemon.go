@@ -86,6 +86,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := c.Bridge.Start(); err != nil {
 		return err
 	}
+	// Auto-prints of orders captured just before a crash.
+	if n, err := c.Ingest.ReplayPending(); err != nil {
+		log.Error("replay pending auto-prints", "err", err)
+	} else if n > 0 {
+		log.Info("auto-prints replayed after a restart", "orders", n)
+	}
 	if err := c.openCloud(d.statusExtra); err != nil {
 		return err
 	}

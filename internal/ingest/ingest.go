@@ -40,9 +40,16 @@ type Ingest struct {
 	ob  *outbox.Outbox
 	log *slog.Logger
 	// OnOrder, when set, is called after an order's commit (not for
-	// duplicates): auto-print hooks in here.
+	// duplicates): auto-print hooks in here. It must be idempotent.
 	OnOrder func(model.Order)
+	// DurableOnOrder makes OnOrder survive a crash: a marker is written in
+	// the capture transaction and removed after OnOrder ran; markers left
+	// by a crash are replayed by ReplayPending at start-up.
+	DurableOnOrder bool
 }
+
+// pendingBucket holds the ids of captured orders whose OnOrder has not run.
+const pendingBucket = "pending_on_order"
 
 // New returns an Ingest over db and ob.
 func New(db *store.DB, ob *outbox.Outbox, log *slog.Logger) *Ingest {
@@ -137,12 +144,65 @@ func (in *Ingest) Committed(fresh []model.Order) {
 }
 
 func (in *Ingest) after(fresh []model.Order) {
-	if in.OnOrder == nil {
+	if in.OnOrder == nil || len(fresh) == 0 {
 		return
 	}
 	for _, o := range fresh {
 		in.OnOrder(o)
 	}
+	if !in.DurableOnOrder {
+		return
+	}
+	err := in.db.Batch(func(tx *store.Tx) error {
+		b := tx.Bucket(store.Records, pendingBucket)
+		for _, o := range fresh {
+			if err := b.Delete([]byte(o.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		in.log.Warn("clear pending auto-print markers (they replay at the next start)", "err", err)
+	}
+}
+
+// ReplayPending runs OnOrder for orders captured before a crash that came
+// between their commit and their OnOrder, then clears the markers.
+// OnOrder is idempotent, so a marker that outlived a completed OnOrder does
+// no harm. It returns how many orders were replayed.
+func (in *Ingest) ReplayPending() (int, error) {
+	if in.OnOrder == nil {
+		return 0, nil
+	}
+	var ids [][]byte
+	if err := in.db.View(func(tx *store.Tx) error {
+		return tx.Bucket(store.Records, pendingBucket).ForEach(func(k, _ []byte) error {
+			ids = append(ids, append([]byte(nil), k...))
+			return nil
+		})
+	}); err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		o, err := in.Order(string(id))
+		if err != nil {
+			in.log.Warn("pending auto-print of an order no longer stored", "order_id", string(id), "err", err)
+			continue
+		}
+		in.OnOrder(*o)
+		n++
+	}
+	return n, in.db.Update(func(tx *store.Tx) error {
+		b := tx.Bucket(store.Records, pendingBucket)
+		for _, id := range ids {
+			if err := b.Delete(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
@@ -194,6 +254,11 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 	}
 	if err := tx.Bucket(store.Records, bucket).Put([]byte(id), data); err != nil {
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
+	}
+	if bucket == "orders" && in.DurableOnOrder && in.OnOrder != nil {
+		if err := tx.Bucket(store.Records, pendingBucket).Put([]byte(id), []byte{1}); err != nil {
+			return Result{}, false, fmt.Errorf("mark %s for auto-print: %w", id, err)
+		}
 	}
 	return r, false, nil
 }

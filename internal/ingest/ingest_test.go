@@ -114,3 +114,31 @@ func TestPrune(t *testing.T) {
 		t.Fatal("old order kept")
 	}
 }
+
+// TestDurableOnOrder: the auto-print hook of an order survives a crash
+// between the capture commit and the hook (simulated by a hook that does
+// not return normally), and is replayed once at the next start.
+func TestDurableOnOrder(t *testing.T) {
+	in, _ := newIngest(t)
+	var got []string
+	in.DurableOnOrder = true
+	in.OnOrder = func(o model.Order) { panic("crash after the commit") }
+	func() {
+		defer func() { recover() }()
+		in.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "77"}, "")}, nil)
+	}()
+	// "Restart": a working hook, then the replay.
+	in.OnOrder = func(o model.Order) { got = append(got, o.Source.ExternalID) }
+	n, err := in.ReplayPending()
+	if err != nil || n != 1 || len(got) != 1 || got[0] != "77" {
+		t.Fatalf("replay: %d %v %v", n, err, got)
+	}
+	if n, _ := in.ReplayPending(); n != 0 {
+		t.Fatalf("replayed again: %d", n)
+	}
+	// A normal capture clears its marker itself.
+	in.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "78"}, "")}, nil)
+	if n, _ := in.ReplayPending(); n != 0 || len(got) != 2 {
+		t.Fatalf("marker left after a normal capture: %d %v", n, got)
+	}
+}

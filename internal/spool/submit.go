@@ -344,3 +344,15 @@ func sanitizeID(s string) string {
 	}
 	return string(b)
 }
+
+// AutoPrints reports whether any printer prints captured orders by itself
+// (then the capture path keeps a durable marker so a crash cannot lose the
+// print).
+func (s *Spool) AutoPrints() bool {
+	for _, name := range s.names {
+		if len(s.autoKinds(s.printers[name])) > 0 {
+			return true
+		}
+	}
+	return false
+}
