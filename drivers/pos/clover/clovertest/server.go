@@ -7,11 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos/postest"
 )
 
 // Defaults for a new Server.
@@ -24,17 +25,9 @@ const (
 	DefaultAppID        = "TESTAPP000001"
 )
 
-// Request is one recorded request.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// IsWrite reports whether r changes state (every method but GET and HEAD).
-func (r Request) IsWrite() bool { return r.Method != http.MethodGet && r.Method != http.MethodHead }
+// Request is one recorded request; IsWrite reports whether it changes
+// state (every method but GET and HEAD).
+type Request = postest.Request
 
 // Fault is an injected failure answered instead of the real response.
 type Fault struct {
@@ -65,11 +58,6 @@ func ServerError() Fault {
 
 // TokenExpired is the 401 an expired access token gets.
 func TokenExpired() Fault { return Fault{Status: http.StatusUnauthorized, Message: "401 Unauthorized"} }
-
-type pendingFault struct {
-	f Fault
-	n int
-}
 
 // Option configures a Server.
 type Option func(*Server)
@@ -136,8 +124,8 @@ type Server struct {
 	taxItems   [][2]string // item id, tax rate id
 	orders     map[string]*Order
 
-	requests []Request
-	faults   []pendingFault
+	postest.Recorder      // Requests, Writes, ResetRequests
+	postest.Faults[Fault] // FailNext
 }
 
 // New builds a Server and starts it listening on a loopback port (as
@@ -208,38 +196,6 @@ func (s *Server) Settings() map[string]string {
 	return map[string]string{"merchant_id": s.merchant, "base_url": s.URL(), "currency": "USD"}
 }
 
-// Requests returns every request received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Writes returns the recorded requests that change state.
-func (s *Server) Writes() []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if r.IsWrite() {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	s.requests = nil
-	s.mu.Unlock()
-}
-
-// FailNext makes the next n matching requests fail with f.
-func (s *Server) FailNext(n int, f Fault) {
-	s.mu.Lock()
-	s.faults = append(s.faults, pendingFault{f: f, n: n})
-	s.mu.Unlock()
-}
-
 // ExpireAccessTokens makes every access token issued so far invalid, so the
 // next call gets 401 and the client must refresh.
 func (s *Server) ExpireAccessTokens() {
@@ -296,17 +252,11 @@ func writeErr(w http.ResponseWriter, e *apiError) {
 // and routes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-	if f, ok := s.takeFault(r); ok {
-		s.mu.Unlock()
-		if f.RetryAfter != "" {
-			w.Header().Set("Retry-After", f.RetryAfter)
-		}
-		writeErr(w, &apiError{status: f.Status, message: f.Message})
+	s.Record(postest.NewRequest(r, body))
+	if f, ok := s.TakeFault(func(f Fault) bool { return postest.Matches(r, f.Method, f.PathContains, "/v3/") }); ok {
+		postest.WriteFault(w, f.Status, f.RetryAfter, map[string]string{"message": f.Message})
 		return
 	}
-	s.mu.Unlock()
 
 	if r.URL.Path == "/oauth/v2/refresh" {
 		if r.Method != http.MethodPost {
@@ -355,29 +305,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, status, out)
-}
-
-func (s *Server) takeFault(r *http.Request) (Fault, bool) {
-	for i := range s.faults {
-		pf := &s.faults[i]
-		if pf.n <= 0 {
-			continue
-		}
-		f := pf.f
-		if f.Method != "" && f.Method != r.Method {
-			continue
-		}
-		if f.PathContains != "" {
-			if !strings.Contains(r.URL.Path, f.PathContains) {
-				continue
-			}
-		} else if !strings.HasPrefix(r.URL.Path, "/v3/") {
-			continue
-		}
-		pf.n--
-		return f, true
-	}
-	return Fault{}, false
 }
 
 func (s *Server) authenticate(r *http.Request) (string, *apiError) {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos/postest"
 )
 
 // Defaults for a new Server.
@@ -28,17 +30,9 @@ const (
 	MaxPageSize          = 100
 )
 
-// Request is one recorded request.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// IsWrite reports whether r changes state (every method but GET and HEAD).
-func (r Request) IsWrite() bool { return r.Method != http.MethodGet && r.Method != http.MethodHead }
+// Request is one recorded request; IsWrite reports whether it changes
+// state (every method but GET and HEAD).
+type Request = postest.Request
 
 // Fault is an injected failure answered instead of the real response.
 type Fault struct {
@@ -60,11 +54,6 @@ func TooManyRequests(retryAfter string) Fault {
 // ServerError is a 500.
 func ServerError() Fault {
 	return Fault{Status: http.StatusInternalServerError, Code: "internal", Message: "something broke"}
-}
-
-type pendingFault struct {
-	f Fault
-	n int
 }
 
 // Item is an item written with PUT /v1/locations/{id}/items/{item}.
@@ -130,8 +119,9 @@ type Server struct {
 	seq      int
 	orders   map[string]*Order
 	items    map[string]*Item
-	requests []Request
-	faults   []pendingFault
+
+	postest.Recorder      // Requests, ResetRequests (Writes is below)
+	postest.Faults[Fault] // FailNext
 }
 
 // New builds a Server listening on a loopback port. Close stops it.
@@ -191,13 +181,6 @@ func (s *Server) Settings() map[string]string {
 // Location returns the location id.
 func (s *Server) Location() string { return s.location }
 
-// Requests returns every request so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
 // Writes returns the recorded requests that change state, token requests
 // excluded.
 func (s *Server) Writes() []Request {
@@ -208,20 +191,6 @@ func (s *Server) Writes() []Request {
 		}
 	}
 	return out
-}
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	s.requests = nil
-	s.mu.Unlock()
-}
-
-// FailNext answers the next n matching requests with f.
-func (s *Server) FailNext(n int, f Fault) {
-	s.mu.Lock()
-	s.faults = append(s.faults, pendingFault{f, n})
-	s.mu.Unlock()
 }
 
 // TokenRequests returns how many tokens were issued.
@@ -353,17 +322,11 @@ func (s *Server) SeedDemoOrders() []Order {
 // ServeHTTP routes a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-	if f, ok := s.takeFaultLocked(r); ok {
-		s.mu.Unlock()
-		if f.RetryAfter != "" {
-			w.Header().Set("Retry-After", f.RetryAfter)
-		}
-		writeError(w, f.Status, f.Code, f.Message)
+	s.Record(postest.NewRequest(r, body))
+	if f, ok := s.TakeFault(func(f Fault) bool { return postest.Matches(r, f.Method, f.PathContains, "/v1/") }); ok {
+		postest.WriteFault(w, f.Status, f.RetryAfter, errorBody(f.Code, f.Message))
 		return
 	}
-	s.mu.Unlock()
 	if r.URL.Path == "/oauth/token" {
 		s.token(w, r, body)
 		return
@@ -403,26 +366,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) takeFaultLocked(r *http.Request) (Fault, bool) {
-	for i := range s.faults {
-		pf := &s.faults[i]
-		f := pf.f
-		if pf.n <= 0 || (f.Method != "" && f.Method != r.Method) {
-			continue
-		}
-		if f.PathContains != "" {
-			if !strings.Contains(r.URL.Path, f.PathContains) {
-				continue
-			}
-		} else if !strings.HasPrefix(r.URL.Path, "/v1/") {
-			continue
-		}
-		pf.n--
-		return f, true
-	}
-	return Fault{}, false
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -430,7 +373,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	writeJSON(w, status, errorBody(code, msg))
+}
+
+func errorBody(code, msg string) map[string]any {
+	return map[string]any{"error": map[string]string{"code": code, "message": msg}}
 }
 
 // token is POST /oauth/token (client_credentials; client auth by HTTP

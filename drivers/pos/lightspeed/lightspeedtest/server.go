@@ -30,6 +30,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/drivers/pos/postest"
 )
 
 // APIPrefix is the path prefix of the dated API.
@@ -46,14 +47,9 @@ const (
 	DomainPrefix = "standin"
 )
 
-// Request is one recorded request.
-type Request struct {
-	Method string
-	Path   string // without APIPrefix for API calls
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+// Request is one recorded request; its Path is without APIPrefix for API
+// calls.
+type Request postest.Request
 
 // IsWrite reports whether the request changes the catalog.
 func (r Request) IsWrite() bool {
@@ -127,9 +123,10 @@ type Server struct {
 	products     map[string]*Product
 	attrs        []attribute
 	sales        map[string]*storedSale
-	faults       []Fault
-	reqs         []Request
 	refreshes    int
+
+	rec                   postest.Recorder
+	postest.Faults[Fault] // FailNext
 }
 
 // ServerOption configures a Server.
@@ -222,28 +219,17 @@ func (s *Server) RevokeRefreshToken() {
 	s.refresh = "revoked-" + s.refresh
 }
 
-// FailNext answers the next n matching API requests with f.
-func (s *Server) FailNext(n int, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
-
 // Requests returns every request so far (API and token endpoint).
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
+	var out []Request
+	for _, r := range s.rec.Requests() {
+		out = append(out, Request(r))
+	}
+	return out
 }
 
 // ResetRequests forgets recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reqs = nil
-}
+func (s *Server) ResetRequests() { s.rec.ResetRequests() }
 
 // Writes returns the recorded catalog writes (POST/PUT/DELETE on the API).
 func (s *Server) Writes() []Request {
@@ -293,9 +279,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if api {
 		path = strings.TrimPrefix(path, APIPrefix)
 	}
+	req := postest.NewRequest(r, body)
+	req.Path = path
+	s.rec.Record(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
 
 	if path == TokenPath && r.Method == http.MethodPost {
 		s.token(w, r, body)
@@ -305,21 +293,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
-	for i, f := range s.faults {
-		if f.Path == "" || strings.HasPrefix(path, f.Path) {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			if f.RetryAfter != "" {
-				w.Header().Set("Retry-After", f.RetryAfter)
-			}
-			b := f.Body
-			if b == "" {
-				b = fmt.Sprintf(`{"error":%q}`, http.StatusText(f.Status))
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(f.Status)
-			io.WriteString(w, b)
-			return
+	if f, ok := s.TakeFault(func(f Fault) bool { return f.Path == "" || strings.HasPrefix(path, f.Path) }); ok {
+		b := f.Body
+		if b == "" {
+			b = fmt.Sprintf(`{"error":%q}`, http.StatusText(f.Status))
 		}
+		postest.WriteFault(w, f.Status, f.RetryAfter, []byte(b))
+		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if exp, valid := s.access[tok]; !ok || !valid || !s.now().Before(exp) {

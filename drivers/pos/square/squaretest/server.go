@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos/postest"
 )
 
 // Defaults of a new Server.
@@ -108,11 +110,6 @@ type token struct {
 	expires time.Time
 }
 
-type pendingFault struct {
-	f Fault
-	n int
-}
-
 // Server is a stand-in for Square's Connect API: catalog, orders,
 // payments, locations and OAuth token refresh, with state, pagination,
 // request recording and fault injection. Use Start in tests, or New plus
@@ -127,7 +124,8 @@ type Server struct {
 	validator  Validator
 	violations []string
 	requests   []Request
-	faults     []pendingFault
+
+	postest.Faults[Fault] // FailNext
 
 	locations     []string
 	clientID      string
@@ -265,13 +263,6 @@ func (s *Server) Violations() []string {
 	return append([]string(nil), s.violations...)
 }
 
-// FailNext makes the next n matching requests fail with f.
-func (s *Server) FailNext(n int, f Fault) {
-	s.mu.Lock()
-	s.faults = append(s.faults, pendingFault{f: f, n: n})
-	s.mu.Unlock()
-}
-
 // ExpireAccessTokens marks every issued access token expired: the next
 // call gets 401 ACCESS_TOKEN_EXPIRED until the adapter refreshes.
 func (s *Server) ExpireAccessTokens() {
@@ -353,7 +344,7 @@ func (s *Server) violate(format string, args ...any) {
 // serve answers one request; it reports whether the request failed spec
 // validation.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) (invalid bool) {
-	if f, ok := s.takeFault(r.URL.Path); ok {
+	if f, ok := s.TakeFault(func(f Fault) bool { return strings.HasPrefix(r.URL.Path, f.Path) }); ok {
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
@@ -373,19 +364,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) (inv
 	}
 	s.mux.ServeHTTP(w, r)
 	return false
-}
-
-func (s *Server) takeFault(path string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.faults {
-		pf := &s.faults[i]
-		if pf.n > 0 && strings.HasPrefix(path, pf.f.Path) {
-			pf.n--
-			return pf.f, true
-		}
-	}
-	return Fault{}, false
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {

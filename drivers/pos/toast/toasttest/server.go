@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/drivers/pos/postest"
 )
 
 // Defaults of a new Server.
@@ -41,13 +42,7 @@ const (
 const TimeLayout = "2006-01-02T15:04:05.000-0700"
 
 // Request is one recorded request.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+type Request = postest.Request
 
 // Fault is an injected failure answered instead of the real response.
 type Fault struct {
@@ -85,8 +80,9 @@ type Server struct {
 	tokens        map[string]time.Time
 	logins        int
 	orders        map[string]*storedOrder
-	faults        []Fault
-	reqs          []Request
+
+	postest.Recorder      // Requests, ResetRequests
+	postest.Faults[Fault] // FailNext
 }
 
 // Option configures a Server.
@@ -155,29 +151,6 @@ func (s *Server) ExpireTokens() {
 	s.tokens = map[string]time.Time{}
 }
 
-// FailNext answers the next n matching requests with f.
-func (s *Server) FailNext(n int, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
-
-// Requests returns every request so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
-}
-
-// ResetRequests forgets recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reqs = nil
-}
-
 func (s *Server) newGUID() string {
 	s.seq++
 	return fmt.Sprintf("0b000000-0000-4000-8000-%012d", s.seq)
@@ -200,29 +173,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	path := r.URL.Path
+	s.Record(postest.NewRequest(r, body))
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
 	if path == "/authentication/v1/authentication/login" && r.Method == http.MethodPost {
 		s.login(w, body)
 		s.mu.Unlock()
 		return
 	}
-	for i, f := range s.faults {
-		if f.Path == "" || strings.HasPrefix(path, f.Path) {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			s.mu.Unlock()
-			if f.RetryAfter != "" {
-				w.Header().Set("Retry-After", f.RetryAfter)
-			}
-			if f.Body != "" {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(f.Status)
-				io.WriteString(w, f.Body)
-				return
-			}
-			writeJSON(w, f.Status, errorBody(f.Status, http.StatusText(f.Status)))
-			return
+	if f, ok := s.TakeFault(func(f Fault) bool { return f.Path == "" || strings.HasPrefix(path, f.Path) }); ok {
+		s.mu.Unlock()
+		var out any = errorBody(f.Status, http.StatusText(f.Status))
+		if f.Body != "" {
+			out = []byte(f.Body)
 		}
+		postest.WriteFault(w, f.Status, f.RetryAfter, out)
+		return
 	}
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if exp, ok := s.tokens[tok]; !ok || !s.now().Before(exp) {
