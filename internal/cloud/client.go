@@ -281,6 +281,7 @@ func (c *Client) Run(ctx context.Context) error {
 		wg.Go(func() { c.commandWorker(ctx) })
 	}
 	wg.Go(func() { c.pruneLoop(ctx) })
+	wg.Go(func() { c.inboxReplay(ctx) })
 	defer func() {
 		wg.Wait()
 		c.setState(StateStopped, nil)

@@ -49,8 +49,9 @@ const (
 
 // cmdJob is one received command message.
 type cmdJob struct {
-	topic   string
-	payload []byte
+	topic    string
+	payload  []byte
+	inboxKey []byte // the durable copy, removed once the command has its result
 }
 
 // onCommand is paho's callback for cmd/#. With OrderMatters(false) paho
@@ -59,6 +60,9 @@ type cmdJob struct {
 func (c *Client) onCommand(ctx context.Context) paho.MessageHandler {
 	return func(_ paho.Client, m paho.Message) {
 		job := cmdJob{topic: m.Topic(), payload: bytes.Clone(m.Payload())}
+		// Stored before this callback returns, which is before paho sends
+		// the PUBACK: a crash from here on replays it at the next start.
+		job.inboxKey = c.inboxPut(job)
 		select {
 		case c.cmdQueue <- job:
 		case <-ctx.Done():
@@ -73,6 +77,9 @@ func (c *Client) commandWorker(ctx context.Context) {
 			return
 		case job := <-c.cmdQueue:
 			c.handleCommand(ctx, job)
+			if ctx.Err() == nil {
+				c.inboxDone(job.inboxKey)
+			}
 		}
 	}
 }

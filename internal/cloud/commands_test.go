@@ -461,3 +461,31 @@ func TestDuplicateWhileRunning(t *testing.T) {
 		t.Errorf("handler ran %d times", runs.Load())
 	}
 }
+
+// TestInboxReplay: a delivery the broker saw acknowledged, left in the
+// inbox by a process that died before handling it, runs once at the next
+// start and gets its result; the inbox is then empty.
+func TestInboxReplay(t *testing.T) {
+	db, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	env := signed(command("print", newCmdID("inbox"), `{"text":"after the crash"}`, nil))
+	v, _ := json.Marshal(inboxEntry{Topic: testPrefix + "/cmd/print", Payload: marshal(t, env)})
+	if err := db.Update(func(tx *store.Tx) error { return tx.Bucket(inboxBucket).Put(store.U64(1), v) }); err != nil {
+		t.Fatal(err)
+	}
+	r := newCmdRig(t, db)
+	res := r.await(t, env.ID, 1)
+	if res[0].Status != StatusOK || r.prints.Load() != 1 {
+		t.Fatalf("replayed command: %+v, handler ran %d times", res[0], r.prints.Load())
+	}
+	waitUntil(t, 5*time.Second, "inbox emptied", func() bool {
+		empty := true
+		db.View(func(tx *store.Tx) error {
+			return tx.Bucket(inboxBucket).ForEach(func(k, v []byte) error { empty = false; return nil })
+		})
+		return empty
+	})
+}
