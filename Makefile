@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X github.com/auraconnect/aura-edge/internal/version.Version=
 BIN       := bin/aura-edge
 PKGS      := ./...
 
-.PHONY: all build test demo bench bench-all lint cross fuzz clean
+.PHONY: all build test demo bench bench-all lint release-check cross fuzz clean
 
 all: lint test build
 
@@ -19,8 +19,10 @@ test:
 
 # The main job on embedded defaults: embedded broker as the cloud, a stand-in
 # POS vendor, a virtual printer. No config and no external service needed.
+# The demo lives behind the `demo` build tag so the release binary does not
+# link the stand-ins, the embedded broker or the testing package.
 demo:
-	$(GO) run ./cmd/aura-edge demo --duration 15s
+	$(GO) run -tags demo ./cmd/aura-edge demo --duration 15s
 
 # The performance targets, each with a benchtime that makes its figure
 # meaningful (README "Measured" quotes these). Needs mosquitto for Drain.
@@ -38,9 +40,18 @@ bench:
 bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
 
-lint:
+lint: release-check
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags demo ./cmd/aura-edge
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# The release binary ships to stores: it must not link the testing package,
+# httptest, the vendor or printer stand-ins, or the embedded test broker.
+release-check:
+	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/aura-edge | grep -E 'mochi-mqtt|test$$' || true); \
+	 std=$$($(GO) list -deps ./cmd/aura-edge | grep -xE 'testing|net/http/httptest' || true); \
+	 if [ -n "$$bad$$std" ]; then echo "the release binary links test-only code:"; echo "$$bad$$std"; exit 1; fi; \
+	 echo "release binary: no test-only code linked"
 
 # Short runs of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 10s

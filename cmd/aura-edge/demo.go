@@ -1,3 +1,9 @@
+//go:build demo
+
+// The demo links the vendor stand-ins, an embedded MQTT broker and the
+// printer stand-in, so it is only in binaries built with -tags demo
+// (`make demo`); the release binary ships the product alone.
+
 package main
 
 import (
@@ -11,7 +17,9 @@ import (
 	"github.com/auraconnect/aura-edge/internal/demo"
 )
 
-func newDemoCmd() *cobra.Command {
+func init() { newDemoCmd = newDemoRunCmd }
+
+func newDemoRunCmd() *cobra.Command {
 	var opts demo.Options
 	c := &cobra.Command{
 		Use:   "demo",

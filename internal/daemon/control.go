@@ -1,11 +1,12 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/config"
@@ -50,11 +51,46 @@ func DialControl(cfg *config.Config, log *slog.Logger) (*ControlClient, error) {
 	return &ControlClient{Client: &http.Client{Transport: handlerTransport{h}}, Via: "store", core: core}, nil
 }
 
-// handlerTransport serves requests with an in-process handler.
+// handlerTransport serves requests with an in-process handler. It records
+// the answer itself (httptest would link the testing package into the
+// release binary).
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
+	w := &recorder{header: http.Header{}}
+	t.h.ServeHTTP(w, r)
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return &http.Response{
+		Status:        http.StatusText(w.code),
+		StatusCode:    w.code,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        w.header,
+		Body:          io.NopCloser(&w.body),
+		ContentLength: int64(w.body.Len()),
+		Request:       r,
+	}, nil
+}
+
+// recorder is the http.ResponseWriter behind handlerTransport.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+
+func (w *recorder) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
 }
