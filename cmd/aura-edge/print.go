@@ -227,6 +227,7 @@ func newPrintersCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.AddCommand(newDiscoverCmd())
 	return c
 }
 
