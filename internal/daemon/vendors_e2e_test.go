@@ -1102,6 +1102,27 @@ func cloverStandIn(t *testing.T, _ string) *standIn {
 			if o.LineItems[0].VariationID != "var-latte-16" || o.LineItems[0].ItemID != "item-latte" {
 				t.Errorf("clover line not mapped back to the pushed menu: %+v", o.LineItems[0])
 			}
+			// Tax from the lines' own rates (fetched from the order's line
+			// items), modifiers kept, and the cash payment read as cash
+			// (tender expanded), through the daemon.
+			if len(o.Taxes) != 1 || o.Taxes[0].Name != "Sales tax" || o.Taxes[0].Amount.Amount == 0 {
+				t.Errorf("clover taxes = %+v", o.Taxes)
+			}
+			for _, d := range o.Discounts {
+				if d.Name == "Clover total adjustment" {
+					t.Errorf("clover order needed a total adjustment: %+v", d)
+				}
+			}
+			if len(o.LineItems[0].Modifiers) != 1 {
+				t.Errorf("clover modifiers = %+v", o.LineItems[0].Modifiers)
+			}
+			methods := map[model.PaymentMethod]int{}
+			for _, p := range o.Payments {
+				methods[p.Method]++
+			}
+			if methods[model.MethodCash] != 1 || methods[model.MethodCard] != 1 {
+				t.Errorf("clover payment methods = %v, want one card and one cash", methods)
+			}
 		},
 		fetches: func(id string) int {
 			n := 0

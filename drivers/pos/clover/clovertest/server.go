@@ -123,6 +123,7 @@ type Server struct {
 	itemGroups [][2]string // item id, group id
 	taxItems   [][2]string // item id, tax rate id
 	orders     map[string]*Order
+	ignored    []string // undocumented expansions asked for
 
 	postest.Recorder      // Requests, Writes, ResetRequests
 	postest.Faults[Fault] // FailNext
