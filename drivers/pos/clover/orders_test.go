@@ -673,3 +673,38 @@ func TestDocumentedExampleOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTenderResolvedWhenNotExpanded: if the list's tender expansion is
+// spelt otherwise than the adapter asks (the parameter text says
+// payment.tender; the collection is payments), the tender arrives as a bare
+// {id} and the adapter resolves it through the merchant's tenders, read
+// once and cached.
+func TestTenderResolvedWhenNotExpanded(t *testing.T) {
+	e := setup(t, nil, clovertest.WithTenderExpansion("payments.tender"))
+	for range 2 {
+		e.srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Tea", Price: 250}},
+			Payments: []clovertest.Payment{clovertest.Cash(250)}})
+	}
+	e.clock.Add(time.Second)
+	res, err := e.a.PullOrders(ctx(t), nil)
+	if err != nil || len(res.Orders) != 2 {
+		t.Fatalf("pull: %v", err)
+	}
+	for _, o := range res.Orders {
+		if m := o.Payments[0].Method; m != model.MethodCash {
+			t.Errorf("order %s paid in cash recorded as %s", o.Source.ExternalID, m)
+		}
+	}
+	if ig := e.srv.Ignored(); len(ig) != 1 || ig[0] != "list orders expand=payment.tender" {
+		t.Errorf("ignored = %q", ig)
+	}
+	n := 0
+	for _, r := range e.srv.Requests() {
+		if strings.HasSuffix(r.Path, "/tenders") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("tenders read %d times, want once (cached)", n)
+	}
+}

@@ -426,7 +426,20 @@ func (s *Server) listOrders(q url.Values) (int, any, *apiError) {
 		}
 		return sel[i].ID < sel[j].ID
 	})
-	v := listView(s.documented("list orders", q, listOrderExpands))
+	allowed := listOrderExpands
+	if s.tenderExp != "" && s.tenderExp != "payment.tender" {
+		allowed = map[string]bool{s.tenderExp: true}
+		for k := range listOrderExpands {
+			if k != "payment.tender" {
+				allowed[k] = true
+			}
+		}
+	}
+	ex := s.documented("list orders", q, allowed)
+	if s.tenderExp != "" {
+		ex["payment.tender"] = ex[s.tenderExp]
+	}
+	v := listView(ex)
 	els := make([]any, len(sel))
 	for i, o := range sel {
 		els[i] = orderJSON(o, v)
