@@ -708,3 +708,47 @@ func TestTenderResolvedWhenNotExpanded(t *testing.T) {
 		t.Errorf("tenders read %d times, want once (cached)", n)
 	}
 }
+
+// TestRequestsPerOrder pins the cost of reading what the orders operations
+// do not inline: the webhook fetch reads an order, its line items and its
+// payments (3 requests); the poll reads a page plus the line items of each
+// order that may be taxed (an untaxed order costs nothing more).
+func TestRequestsPerOrder(t *testing.T) {
+	e := setup(t, nil)
+	taxed := e.srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Tea", Price: 250, TaxRates: []clovertest.TaxRate{tax9}}},
+		Payments: []clovertest.Payment{clovertest.Cash(273)}})
+	e.srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Water", Price: 100}},
+		Payments: []clovertest.Payment{clovertest.Cash(100)}})
+	count := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range e.srv.Requests() {
+			p := r.Path[strings.Index(r.Path, "/orders"):]
+			switch {
+			case strings.HasSuffix(p, "/line_items"):
+				n["line_items"]++
+			case strings.HasSuffix(p, "/payments"):
+				n["payments"]++
+			case p == "/orders":
+				n["list"]++
+			default:
+				n["order"]++
+			}
+		}
+		e.srv.ResetRequests()
+		return n
+	}
+	e.clock.Add(time.Second)
+	e.srv.ResetRequests()
+	if _, err := e.a.PullOrders(ctx(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n["list"] != 1 || n["line_items"] != 1 || n["payments"] != 0 || n["order"] != 0 {
+		t.Errorf("poll of one taxed and one untaxed order: %v", n)
+	}
+	if _, err := e.a.FetchOrders(ctx(t), []string{taxed.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n["order"] != 1 || n["line_items"] != 1 || n["payments"] != 1 {
+		t.Errorf("webhook fetch of one order: %v", n)
+	}
+}
