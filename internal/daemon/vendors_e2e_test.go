@@ -1102,6 +1102,27 @@ func cloverStandIn(t *testing.T, _ string) *standIn {
 			if o.LineItems[0].VariationID != "var-latte-16" || o.LineItems[0].ItemID != "item-latte" {
 				t.Errorf("clover line not mapped back to the pushed menu: %+v", o.LineItems[0])
 			}
+			// Tax from the lines' own rates (fetched from the order's line
+			// items), modifiers kept, and the cash payment read as cash
+			// (tender expanded), through the daemon.
+			if len(o.Taxes) != 1 || o.Taxes[0].Name != "Sales tax" || o.Taxes[0].Amount.Amount == 0 {
+				t.Errorf("clover taxes = %+v", o.Taxes)
+			}
+			for _, d := range o.Discounts {
+				if d.Name == "Clover total adjustment" {
+					t.Errorf("clover order needed a total adjustment: %+v", d)
+				}
+			}
+			if len(o.LineItems[0].Modifiers) != 1 {
+				t.Errorf("clover modifiers = %+v", o.LineItems[0].Modifiers)
+			}
+			methods := map[model.PaymentMethod]int{}
+			for _, p := range o.Payments {
+				methods[p.Method]++
+			}
+			if methods[model.MethodCash] != 1 || methods[model.MethodCard] != 1 {
+				t.Errorf("clover payment methods = %v, want one card and one cash", methods)
+			}
 		},
 		fetches: func(id string) int {
 			n := 0
@@ -1297,13 +1318,22 @@ func toastStandIn(t *testing.T, _ string) *standIn {
 					{Name: "Latte 16oz", UnitPrice: "5.25", TaxRate: "0.08875", Modifiers: []toasttest.ModifierSpec{{Name: "Oat milk", Price: "0.75"}}},
 					{Name: "Croissant", Quantity: "2", UnitPrice: "3.25", TaxRate: "0.08875", Discount: &toasttest.DiscountSpec{Name: "Day-old", Amount: "0.50"}},
 				},
-				Discount: &toasttest.DiscountSpec{Name: "Loyalty", Amount: "1.00"},
-				Payments: []toasttest.PaymentSpec{{Type: "CREDIT", Amount: "8.00", Tip: "1.50", CardType: "VISA", Last4: "4242"}, {Type: "CASH"}},
+				Discount:       &toasttest.DiscountSpec{Name: "Loyalty", Amount: "1.00"},
+				ServiceCharges: []toasttest.ServiceChargeSpec{{Name: "Staff gratuity", Amount: "2.00", Gratuity: true}},
+				Payments:       []toasttest.PaymentSpec{{Type: "CREDIT", Amount: "8.00", Tip: "1.50", CardType: "VISA", Last4: "4242"}, {Type: "CASH"}},
 			}}})
+			// The vendor's figure, from the spec's definitions: Check.amount
+			// (no gratuity, no tax) + taxAmount + gratuity charges + tips.
+			// (Before: totalAmount + tips, with the gratuity inside amount.)
 			var js struct {
 				Checks []struct {
-					TotalAmount json.Number `json:"totalAmount"`
-					Payments    []struct {
+					Amount                json.Number `json:"amount"`
+					TaxAmount             json.Number `json:"taxAmount"`
+					AppliedServiceCharges []struct {
+						ChargeAmount json.Number `json:"chargeAmount"`
+						Gratuity     bool        `json:"gratuity"`
+					} `json:"appliedServiceCharges"`
+					Payments []struct {
 						TipAmount json.Number `json:"tipAmount"`
 					}
 				}
@@ -1311,12 +1341,29 @@ func toastStandIn(t *testing.T, _ string) *standIn {
 			decodeNumbers(t, srv.OrderJSON(guid), &js)
 			var want int64
 			for _, c := range js.Checks {
-				want += cents(t, string(c.TotalAmount))
+				want += cents(t, string(c.Amount)) + cents(t, string(c.TaxAmount))
+				for _, sc := range c.AppliedServiceCharges {
+					if sc.Gratuity {
+						want += cents(t, string(sc.ChargeAmount))
+					}
+				}
 				for _, p := range c.Payments {
 					want += cents(t, string(p.TipAmount))
 				}
 			}
 			return guid, want
+		},
+		checkOrder: func(t *testing.T, o model.Order) {
+			// The 2.00 gratuity is outside Check.amount: kept as tip, never
+			// a discount, and the total is right to the cent (checkOrder).
+			if o.Tip.Amount != 150+200 {
+				t.Errorf("toast tip = %d, want the card tip 150 + gratuity 200", o.Tip.Amount)
+			}
+			for _, d := range o.Discounts {
+				if d.Name != "Day-old" && d.Name != "Loyalty" {
+					t.Errorf("toast order has a discount %q of %d", d.Name, d.Amount.Amount)
+				}
+			}
 		},
 		fetches: func(guid string) int {
 			n := 0
@@ -1328,7 +1375,11 @@ func toastStandIn(t *testing.T, _ string) *standIn {
 			return n
 		},
 		webhook: func(t *testing.T, guid string, sig sigMode) (http.Header, []byte) {
-			var opts []toasttest.WebhookOption
+			// Every delivery is Toast's second retry: the event's original
+			// signed timestamp, 15 minutes old (Toast retries after 5 and
+			// then 10 more minutes). It must be accepted; the replay of it
+			// is refused by its GUID, which the bridge keeps in bbolt.
+			opts := []toasttest.WebhookOption{toasttest.WebhookAt(time.Now().Add(-15 * time.Minute)), toasttest.Attempt(3)}
 			switch sig {
 			case sigWrong:
 				opts = append(opts, toasttest.WebhookSignedWith("not-the-webhook-secret"))

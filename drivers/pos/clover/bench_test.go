@@ -9,13 +9,13 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/pos/clover/clovertest"
 )
 
-// BenchmarkConvertPage normalises one page of 100 expanded Clover orders
+// BenchmarkConvertPage normalises one page of 100 listed Clover orders
 // (decode, totals, validation), the per-page CPU cost of PullOrders.
 func BenchmarkConvertPage(b *testing.B) {
 	srv := clovertest.New()
 	defer srv.Close()
 	srv.SeedDemoOrders(100)
-	req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/v3/merchants/"+srv.Merchant()+"/orders?limit=100&expand="+expand, nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/v3/merchants/"+srv.Merchant()+"/orders?limit=100&expand="+listExpand, nil)
 	req.Header.Set("Authorization", "Bearer "+clovertest.DefaultAccessToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -32,7 +32,7 @@ func BenchmarkConvertPage(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, _, err := a.convert(page.Elements)
+		res, _, err := a.convertWith(page.Elements, nil)
 		if err != nil || len(res.Orders) != 100 {
 			b.Fatalf("convert: %v (%d)", err, len(res.Orders))
 		}

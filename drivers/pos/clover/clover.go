@@ -64,6 +64,10 @@ type Adapter struct {
 	overlap  time.Duration
 	lookback time.Duration
 
+	tenderMu  sync.Mutex         // guards tenders, tendersAt
+	tenders   map[string]cTender // the merchant's tenders by id (GET /tenders)
+	tendersAt time.Time
+
 	refreshMu sync.Mutex // held for a whole refresh: one refresh at a time
 	mu        sync.Mutex // guards the fields below
 	tok       tokenState

@@ -119,8 +119,28 @@ type lineCalc struct {
 // normalize turns one Clover order into an Aura order whose Totals.Total is
 // Clover's total plus the tips of its successful payments.
 func (a *Adapter) normalize(o *cOrder, ix *revIndex) (*model.Order, error) {
+	ord, tips, err := a.build(o, ix)
+	if err != nil {
+		return nil, err
+	}
+	if diff := o.Total - (ord.Totals.Total.Amount - tips); diff != 0 {
+		level := "debug"
+		if abs(diff) > int64(len(ord.LineItems)) {
+			level = "warn" // beyond per-line rounding
+		}
+		a.logDiff(level, o.ID, o.Total, ord.Totals.Total.Amount-tips)
+		reconcile(ord, diff, func(n int64) model.Money { return model.M(n, ord.Currency) })
+		ord.ComputeTotals()
+	}
+	return ord, nil
+}
+
+// build derives the order from its lines, discounts, service charge, taxes
+// and payments, without reconciling to Clover's total; tips is the sum of
+// the tips of its successful payments.
+func (a *Adapter) build(o *cOrder, ix *revIndex) (*model.Order, int64, error) {
 	if o.ID == "" {
-		return nil, fmt.Errorf("order without id")
+		return nil, 0, fmt.Errorf("order without id")
 	}
 	cur := strings.ToUpper(o.Currency)
 	if cur == "" {
@@ -176,7 +196,7 @@ func (a *Adapter) normalize(o *cOrder, ix *revIndex) (*model.Order, error) {
 		}
 		gross, ok := ml.LineGross()
 		if !ok {
-			return nil, fmt.Errorf("order %s line %s: amount overflows", o.ID, li.ID)
+			return nil, 0, fmt.Errorf("order %s line %s: amount overflows", o.ID, li.ID)
 		}
 		ml.Gross = money(gross)
 		net := gross // Clover's line subtotal: gross less the credits, never below zero
@@ -204,7 +224,7 @@ func (a *Adapter) normalize(o *cOrder, ix *revIndex) (*model.Order, error) {
 	}
 	if len(ord.LineItems) == 0 {
 		if o.Total <= 0 {
-			return nil, errEmptyOrder
+			return nil, 0, errEmptyOrder
 		}
 		// A quick sale without items: one line for the amount (no tax known).
 		ord.LineItems = []model.LineItem{{ID: o.ID + "-amount", Name: "Custom amount", Quantity: model.Q(1),
@@ -233,16 +253,7 @@ func (a *Adapter) normalize(o *cOrder, ix *revIndex) (*model.Order, error) {
 	}
 	ord.Tip = money(tips)
 	ord.ComputeTotals()
-	if diff := o.Total - (ord.Totals.Total.Amount - tips); diff != 0 {
-		level := "debug"
-		if abs(diff) > int64(len(ord.LineItems)) {
-			level = "warn" // beyond per-line rounding
-		}
-		a.logDiff(level, o.ID, o.Total, ord.Totals.Total.Amount-tips)
-		reconcile(ord, diff, money)
-		ord.ComputeTotals()
-	}
-	return ord, nil
+	return ord, tips, nil
 }
 
 // orderLevel adds order discounts, the service charge and taxes, following

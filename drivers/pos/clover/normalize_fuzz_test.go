@@ -33,7 +33,7 @@ func FuzzConvertOrder(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		res, _, err := a.convert([]json.RawMessage{body})
+		res, _, err := a.convertWith([]json.RawMessage{body}, nil)
 		if err != nil {
 			t.Fatal(err) // only State failures may error
 		}

@@ -14,9 +14,21 @@ import (
 	"github.com/auraconnect/aura-edge/internal/model"
 )
 
-// expand asks Clover to inline everything normalize reads. lineItems.taxRates
-// is added to the documented list so per-line rates are present (verify).
-const expand = "lineItems,lineItems.modifications,lineItems.discounts,lineItems.taxRates,discounts,payments,refunds,serviceCharge"
+// Expansions, each from the operation's documented list (Clover REST API
+// v3 reference, docs.clover.com, read 2026-12-03). No orders operation
+// documents line tax rates, and "Get a single order" documents neither line
+// modifications nor line discounts nor the payment tender: those come from
+// the order's line items and payments operations (see complete).
+const (
+	// GET /v3/merchants/{mId}/orders.
+	listExpand = "lineItems,lineItems.modifications,lineItems.discounts,discounts,serviceCharge,payments,payment.tender,payment.cardTransaction,refunds"
+	// GET /v3/merchants/{mId}/orders/{orderId}.
+	getExpand = "lineItems,discounts,serviceCharge,payments,refunds"
+	// GET /v3/merchants/{mId}/orders/{orderId}/line_items.
+	lineItemsExpand = "taxRates,modifications,discounts"
+	// GET /v3/merchants/{mId}/orders/{orderId}/payments.
+	orderPaymentsExpand = "tender,cardTransaction"
+)
 
 // cursor is PullOrders' opaque position: a window [From, To) of modifiedTime
 // in milliseconds, read in pages sorted by modifiedTime ascending. Within a
@@ -57,7 +69,7 @@ func (a *Adapter) PullOrders(ctx context.Context, raw []byte) (*pos.PullResult, 
 	q := url.Values{}
 	q.Add("filter", "modifiedTime>="+strconv.FormatInt(c.From, 10))
 	q.Add("filter", "modifiedTime<"+strconv.FormatInt(c.To, 10))
-	q.Set("expand", expand)
+	q.Set("expand", listExpand)
 	q.Set("orderBy", "modifiedTime ASC")
 	q.Set("limit", strconv.Itoa(a.pageSize))
 	q.Set("offset", strconv.Itoa(c.Skip+c.Offset))
@@ -65,7 +77,7 @@ func (a *Adapter) PullOrders(ctx context.Context, raw []byte) (*pos.PullResult, 
 	if _, err := a.call(ctx, "list orders", http.MethodGet, a.mpath("/orders"), q, nil, &page); err != nil {
 		return nil, err
 	}
-	res, times, err := a.convert(page.Elements)
+	res, times, err := a.convert(ctx, page.Elements, false)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +120,7 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 			continue
 		}
 		var raw json.RawMessage
-		_, err := a.call(ctx, "get order", http.MethodGet, a.mpath("/orders/"+url.PathEscape(id)), url.Values{"expand": {expand}}, nil, &raw)
+		_, err := a.call(ctx, "get order", http.MethodGet, a.mpath("/orders/"+url.PathEscape(id)), url.Values{"expand": {getExpand}}, nil, &raw)
 		if pos.IsStatus(err, http.StatusNotFound) {
 			a.log.Info("order not found, skipped", "order_id", id)
 			continue
@@ -118,13 +130,21 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 		}
 		raws = append(raws, raw)
 	}
-	res, _, err := a.convert(raws)
+	res, _, err := a.convert(ctx, raws, true)
 	return res, err
 }
 
-// convert normalises raw orders. An order that cannot be normalised is
-// logged and skipped so one odd order never blocks the stream.
-func (a *Adapter) convert(raws []json.RawMessage) (*pos.PullResult, []int64, error) {
+// convert normalises raw orders, completing each first (see complete;
+// byID: the orders came from "Get a single order"). An order that cannot be
+// normalised is logged and skipped so one odd order never blocks the
+// stream.
+func (a *Adapter) convert(ctx context.Context, raws []json.RawMessage, byID bool) (*pos.PullResult, []int64, error) {
+	return a.convertWith(raws, func(o *cOrder, ix *revIndex) (bool, error) { return a.complete(ctx, o, ix, byID) })
+}
+
+// convertWith is convert with its completion step given (nil: none, the
+// orders are normalised as decoded).
+func (a *Adapter) convertWith(raws []json.RawMessage, complete func(*cOrder, *revIndex) (gone bool, err error)) (*pos.PullResult, []int64, error) {
 	res := &pos.PullResult{Orders: []model.Order{}, Payments: []model.Payment{}}
 	times := make([]int64, 0, len(raws))
 	if len(raws) == 0 {
@@ -147,6 +167,16 @@ func (a *Adapter) convert(raws []json.RawMessage) (*pos.PullResult, []int64, err
 			continue
 		}
 		times = append(times, o.ModifiedTime)
+		if complete != nil {
+			gone, err := complete(&o, ix)
+			if err != nil {
+				return nil, nil, err
+			}
+			if gone {
+				a.log.Info("order not found, skipped", "order_id", o.ID)
+				continue
+			}
+		}
 		ord, err := a.normalize(&o, ix)
 		if errors.Is(err, errEmptyOrder) {
 			a.log.Debug("empty order skipped", "order_id", o.ID)
@@ -187,4 +217,118 @@ func truncate(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
+}
+
+// complete fetches what the order's own operation cannot inline, from the
+// documented sub-resources:
+//   - line tax rates (and, for an order read by id, line modifications and
+//     discounts): GET /orders/{id}/line_items?expand=taxRates,modifications,discounts.
+//     On the list path, whose documented expansions include the lines'
+//     modifications and discounts, the lines are fetched only when the order
+//     may carry tax: a VAT order, or a total above what its lines, discounts
+//     and service charge explain.
+//   - for an order read by id, its payments with tender and card
+//     transaction: GET /orders/{id}/payments?expand=tender,cardTransaction.
+//   - any tender still a bare {id}: the merchant's tenders (GET /tenders,
+//     cached).
+//
+// gone reports that the order disappeared meanwhile (404).
+func (a *Adapter) complete(ctx context.Context, o *cOrder, ix *revIndex, byID bool) (gone bool, err error) {
+	base := a.mpath("/orders/" + url.PathEscape(o.ID))
+	if len(o.LineItems.Elements) > 0 && (byID || a.mayHaveTax(o, ix)) {
+		var lines elements[cLineItem]
+		q := url.Values{"expand": {lineItemsExpand}, "limit": {strconv.Itoa(MaxPageSize)}}
+		_, err := a.call(ctx, "get order line items", http.MethodGet, base+"/line_items", q, nil, &lines)
+		if pos.IsStatus(err, http.StatusNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		o.LineItems = lines
+	}
+	if byID && len(o.Payments.Elements) > 0 {
+		var pays elements[cPayment]
+		q := url.Values{"expand": {orderPaymentsExpand}, "limit": {strconv.Itoa(MaxPageSize)}}
+		_, err := a.call(ctx, "get order payments", http.MethodGet, base+"/payments", q, nil, &pays)
+		if pos.IsStatus(err, http.StatusNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		o.Payments = pays
+	}
+	for i := range o.Payments.Elements {
+		p := &o.Payments.Elements[i]
+		if p.Tender == nil || p.Tender.ID == "" || p.Tender.LabelKey != "" || p.Tender.Label != "" {
+			continue
+		}
+		t, err := a.tender(ctx, p.Tender.ID)
+		if err != nil {
+			return false, err
+		}
+		if t != nil {
+			p.Tender = t
+		}
+	}
+	return false, nil
+}
+
+// mayHaveTax reports whether a listed order (whose lines come without tax
+// rates) needs its lines' tax rates: it is a VAT order (tax inside the
+// prices), or its total exceeds what the lines, discounts and service
+// charge explain.
+func (a *Adapter) mayHaveTax(o *cOrder, ix *revIndex) bool {
+	if o.TaxRemoved {
+		return false
+	}
+	for _, li := range o.LineItems.Elements {
+		if len(li.TaxRates.Elements) > 0 {
+			return false // the rates are already here
+		}
+	}
+	if o.IsVat {
+		return true
+	}
+	ord, tips, err := a.build(o, ix)
+	if err != nil {
+		return true
+	}
+	return o.Total > ord.Totals.Total.Amount-tips
+}
+
+// tender resolves a bare tender id through the merchant's tenders, read
+// once and again when an id is unknown (a tender added since). It returns
+// nil for an id the merchant does not list.
+func (a *Adapter) tender(ctx context.Context, id string) (*cTender, error) {
+	a.tenderMu.Lock()
+	defer a.tenderMu.Unlock()
+	if t, ok := a.tenders[id]; ok {
+		return &t, nil
+	}
+	if a.tenders != nil && a.now().Sub(a.tendersAt) < time.Minute {
+		return nil, nil // just re-read: not a tender of this merchant
+	}
+	all := map[string]cTender{}
+	for offset := 0; ; {
+		var page elements[cTender]
+		q := url.Values{"limit": {strconv.Itoa(MaxPageSize)}, "offset": {strconv.Itoa(offset)}}
+		if _, err := a.call(ctx, "list tenders", http.MethodGet, a.mpath("/tenders"), q, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, t := range page.Elements {
+			all[t.ID] = t
+		}
+		if len(page.Elements) < MaxPageSize {
+			break
+		}
+		offset += len(page.Elements)
+	}
+	a.tenders, a.tendersAt = all, a.now()
+	if t, ok := all[id]; ok {
+		return &t, nil
+	}
+	a.log.Warn("payment tender not among the merchant's tenders; recorded as other", "tender_id", id)
+	return nil, nil
 }

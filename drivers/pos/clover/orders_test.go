@@ -224,47 +224,67 @@ func TestNormalizeOrders(t *testing.T) {
 			},
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := setup(t, nil)
-			o := tc.order
-			if tc.pay != nil {
-				total := clovertest.ComputeTotals(&o).Total
-				if o.TotalOverride != nil {
-					total = *o.TotalOverride
+	// Every case runs through both paths: the poll (the orders list) and
+	// the webhook fetch (one order by id), which Clover documents with
+	// different expansions.
+	for _, path := range []string{"list", "webhook"} {
+		for _, tc := range tests {
+			t.Run(path+"/"+tc.name, func(t *testing.T) {
+				e := setup(t, nil)
+				o := tc.order
+				if tc.pay != nil {
+					total := clovertest.ComputeTotals(&o).Total
+					if o.TotalOverride != nil {
+						total = *o.TotalOverride
+					}
+					o.Payments = tc.pay(total)
 				}
-				o.Payments = tc.pay(total)
-			}
-			stored := e.srv.SeedOrder(o)
-			res, err := e.a.FetchOrders(ctx(t), []string{stored.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(res.Orders) != 1 {
-				t.Fatalf("%d orders; logs:\n%s", len(res.Orders), e.logs)
-			}
-			got := &res.Orders[0]
-			if ps := got.Validate(); ps != nil {
-				t.Fatalf("normalised order invalid: %v", ps)
-			}
-			if tt := totalsOf(got); tt != tc.want {
-				t.Errorf("totals = %+v, want %+v", tt, tc.want)
-			}
-			// The invariant: Aura's total is Clover's total plus tips.
-			if got.Totals.Total.Amount != stored.Total+got.Tip.Amount {
-				t.Errorf("total %d != clover total %d + tips %d", got.Totals.Total.Amount, stored.Total, got.Tip.Amount)
-			}
-			if got.Source.Vendor != "clover" || got.Source.IntegrationID != "int-clover-1" || got.Source.ExternalID != stored.ID ||
-				got.Source.Version != itoa(stored.ModifiedTime) || got.Source.LocationID != e.srv.Merchant() {
-				t.Errorf("source = %+v", got.Source)
-			}
-			if len(res.Payments) != len(got.Payments) {
-				t.Errorf("result payments %d, order payments %d", len(res.Payments), len(got.Payments))
-			}
-			if tc.check != nil {
-				tc.check(t, got)
-			}
-		})
+				stored := e.srv.SeedOrder(o)
+				var res *pos.PullResult
+				var err error
+				if path == "list" {
+					e.clock.Add(time.Second) // the window ends before now
+					res, err = e.a.PullOrders(ctx(t), nil)
+				} else {
+					res, err = e.a.FetchOrders(ctx(t), []string{stored.ID})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ig := e.srv.Ignored(); len(ig) > 0 {
+					t.Errorf("adapter asked for undocumented expansions: %q", ig)
+				}
+				checkNormalized(t, e, res, stored, tc.want, tc.check)
+			})
+		}
+	}
+}
+
+func checkNormalized(t *testing.T, e *env, res *pos.PullResult, stored clovertest.Order, want totals, check func(*testing.T, *model.Order)) {
+	t.Helper()
+	if len(res.Orders) != 1 {
+		t.Fatalf("%d orders; logs:\n%s", len(res.Orders), e.logs)
+	}
+	got := &res.Orders[0]
+	if ps := got.Validate(); ps != nil {
+		t.Fatalf("normalised order invalid: %v", ps)
+	}
+	if tt := totalsOf(got); tt != want {
+		t.Errorf("totals = %+v, want %+v", tt, want)
+	}
+	// The invariant: Aura's total is Clover's total plus tips.
+	if got.Totals.Total.Amount != stored.Total+got.Tip.Amount {
+		t.Errorf("total %d != clover total %d + tips %d", got.Totals.Total.Amount, stored.Total, got.Tip.Amount)
+	}
+	if got.Source.Vendor != "clover" || got.Source.IntegrationID != "int-clover-1" || got.Source.ExternalID != stored.ID ||
+		got.Source.Version != itoa(stored.ModifiedTime) || got.Source.LocationID != e.srv.Merchant() {
+		t.Errorf("source = %+v", got.Source)
+	}
+	if len(res.Payments) != len(got.Payments) {
+		t.Errorf("result payments %d, order payments %d", len(res.Payments), len(got.Payments))
+	}
+	if check != nil {
+		check(t, got)
 	}
 }
 
@@ -324,9 +344,16 @@ func TestFetchOrdersSkipsDeleted(t *testing.T) {
 	if len(res.Orders) != 1 || res.Orders[0].Source.ExternalID != a.ID || res.Next != nil {
 		t.Errorf("orders = %d, next = %s", len(res.Orders), res.Next)
 	}
+	// "Get a single order" documents lineItems and payments but not their
+	// modifications, tax rates or tender: those come from the order's line
+	// items and payments operations.
 	r := e.srv.Requests()[0]
-	if exp := r.Query.Get("expand"); !strings.Contains(exp, "lineItems.modifications") || !strings.Contains(exp, "payments") {
+	if exp := r.Query.Get("expand"); !strings.Contains(exp, "lineItems") || !strings.Contains(exp, "payments") ||
+		strings.Contains(exp, "lineItems.") {
 		t.Errorf("expand = %q", exp)
+	}
+	if ig := e.srv.Ignored(); len(ig) > 0 {
+		t.Errorf("undocumented expansions asked for: %q", ig)
 	}
 }
 
@@ -581,5 +608,147 @@ func derivedTotals(t *testing.T, seed uint64) {
 	}
 	if strings.Contains(e.logs.String(), "adjusted") {
 		t.Errorf("reconciliation was needed: the adapter's rules differ from the stand-in's\n%s", e.logs)
+	}
+}
+
+// TestDocumentedExampleOrder reads Clover's documented example order (Latte
+// 450 with an Oat modification of 75, a 9% tax rate, total 572, a payment
+// of 572 with a tip of 100) through the poll and the webhook fetch, paid by
+// card and in cash. The tax must arrive as the line's 9% sales tax (not as
+// a "total adjustment"), the modifier must stay on its line, and cash must
+// be cash, although no orders operation documents line tax rates and
+// "Get a single order" documents neither modifications nor tenders.
+func TestDocumentedExampleOrder(t *testing.T) {
+	for _, path := range []string{"list", "webhook"} {
+		for _, tender := range []string{"card", "cash"} {
+			t.Run(path+"/"+tender, func(t *testing.T) {
+				e := setup(t, nil)
+				pay := clovertest.Payment{ID: "PAY1", Amount: 572, TipAmount: 100, TaxAmount: 47, CardType: "VISA", Last4: "4242"}
+				method := model.MethodCard
+				if tender == "cash" {
+					pay = clovertest.Cash(572)
+					pay.ID, pay.TipAmount, pay.TaxAmount = "PAY1", 100, 47
+					method = model.MethodCash
+				}
+				stored := e.srv.SeedOrder(clovertest.Order{ID: "ORD1", Currency: "USD", LineItems: []clovertest.LineItem{{
+					ID: "LI1", ItemID: "IT1", Name: "Latte", Price: 450,
+					Modifications: []clovertest.Modification{{Name: "Oat", Amount: 75, ModifierID: "MOD1"}},
+					TaxRates:      []clovertest.TaxRate{{ID: "TX1", Name: "Sales tax", Rate: 900000}}}},
+					Payments: []clovertest.Payment{pay}})
+				if stored.Total != 572 {
+					t.Fatalf("stand-in total %d, the documented example says 572", stored.Total)
+				}
+				var res *pos.PullResult
+				var err error
+				if path == "list" {
+					e.clock.Add(time.Second)
+					res, err = e.a.PullOrders(ctx(t), nil)
+				} else {
+					res, err = e.a.FetchOrders(ctx(t), []string{"ORD1"})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkNormalized(t, e, res, stored, totals{sub: 525, tax: 47, tip: 100, total: 672}, func(t *testing.T, o *model.Order) {
+					if len(o.Taxes) != 1 || o.Taxes[0].ID != "TX1" || o.Taxes[0].Name != "Sales tax" || o.Taxes[0].Percentage != "9" || o.Taxes[0].Amount.Amount != 47 {
+						t.Errorf("taxes = %+v", o.Taxes)
+					}
+					if len(o.Discounts) != 0 || len(o.ServiceCharges) != 0 {
+						t.Errorf("adjustments: discounts %+v, service charges %+v", o.Discounts, o.ServiceCharges)
+					}
+					if ms := o.LineItems[0].Modifiers; len(ms) != 1 || ms[0].Name != "Oat" || ms[0].UnitPrice.Amount != 75 {
+						t.Errorf("modifiers = %+v", ms)
+					}
+					if p := o.Payments[0]; p.Method != method || p.Amount.Amount != 572 || p.Tip.Amount != 100 {
+						t.Errorf("payment = %+v, want method %s", p, method)
+					}
+					if tender == "card" && (o.Payments[0].CardBrand != "VISA" || o.Payments[0].Last4 != "4242") {
+						t.Errorf("card = %q %q", o.Payments[0].CardBrand, o.Payments[0].Last4)
+					}
+				})
+				if ig := e.srv.Ignored(); len(ig) > 0 {
+					t.Errorf("undocumented expansions asked for: %q", ig)
+				}
+			})
+		}
+	}
+}
+
+// TestTenderResolvedWhenNotExpanded: if the list's tender expansion is
+// spelt otherwise than the adapter asks (the parameter text says
+// payment.tender; the collection is payments), the tender arrives as a bare
+// {id} and the adapter resolves it through the merchant's tenders, read
+// once and cached.
+func TestTenderResolvedWhenNotExpanded(t *testing.T) {
+	e := setup(t, nil, clovertest.WithTenderExpansion("payments.tender"))
+	for range 2 {
+		e.srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Tea", Price: 250}},
+			Payments: []clovertest.Payment{clovertest.Cash(250)}})
+	}
+	e.clock.Add(time.Second)
+	res, err := e.a.PullOrders(ctx(t), nil)
+	if err != nil || len(res.Orders) != 2 {
+		t.Fatalf("pull: %v", err)
+	}
+	for _, o := range res.Orders {
+		if m := o.Payments[0].Method; m != model.MethodCash {
+			t.Errorf("order %s paid in cash recorded as %s", o.Source.ExternalID, m)
+		}
+	}
+	if ig := e.srv.Ignored(); len(ig) != 1 || ig[0] != "list orders expand=payment.tender" {
+		t.Errorf("ignored = %q", ig)
+	}
+	n := 0
+	for _, r := range e.srv.Requests() {
+		if strings.HasSuffix(r.Path, "/tenders") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("tenders read %d times, want once (cached)", n)
+	}
+}
+
+// TestRequestsPerOrder pins the cost of reading what the orders operations
+// do not inline: the webhook fetch reads an order, its line items and its
+// payments (3 requests); the poll reads a page plus the line items of each
+// order that may be taxed (an untaxed order costs nothing more).
+func TestRequestsPerOrder(t *testing.T) {
+	e := setup(t, nil)
+	taxed := e.srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Tea", Price: 250, TaxRates: []clovertest.TaxRate{tax9}}},
+		Payments: []clovertest.Payment{clovertest.Cash(273)}})
+	e.srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Water", Price: 100}},
+		Payments: []clovertest.Payment{clovertest.Cash(100)}})
+	count := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range e.srv.Requests() {
+			p := r.Path[strings.Index(r.Path, "/orders"):]
+			switch {
+			case strings.HasSuffix(p, "/line_items"):
+				n["line_items"]++
+			case strings.HasSuffix(p, "/payments"):
+				n["payments"]++
+			case p == "/orders":
+				n["list"]++
+			default:
+				n["order"]++
+			}
+		}
+		e.srv.ResetRequests()
+		return n
+	}
+	e.clock.Add(time.Second)
+	e.srv.ResetRequests()
+	if _, err := e.a.PullOrders(ctx(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n["list"] != 1 || n["line_items"] != 1 || n["payments"] != 0 || n["order"] != 0 {
+		t.Errorf("poll of one taxed and one untaxed order: %v", n)
+	}
+	if _, err := e.a.FetchOrders(ctx(t), []string{taxed.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n["order"] != 1 || n["line_items"] != 1 || n["payments"] != 1 {
+		t.Errorf("webhook fetch of one order: %v", n)
 	}
 }

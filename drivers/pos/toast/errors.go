@@ -7,6 +7,6 @@ import (
 )
 
 // ErrStaleWebhook is returned (wrapping pos.ErrBadSignature) for a
-// correctly signed webhook whose timestamp is more than MaxWebhookAge away
-// from now: a replay of an old delivery.
+// correctly signed webhook whose timestamp is more than MaxWebhookAge old
+// or MaxWebhookSkew ahead of now.
 var ErrStaleWebhook = fmt.Errorf("webhook timestamp outside the accepted window: %w", pos.ErrBadSignature)

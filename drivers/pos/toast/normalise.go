@@ -19,10 +19,13 @@ import (
 //     voided or deleted order, or one whose checks are all voided, is an
 //     Aura order in state canceled built from all its checks.
 //   - Per check, Toast's own totals are the truth: Aura total (before tip)
-//     = round(totalAmount), tax = round(taxAmount), and the rest is the
-//     check's amount (selections + service charges - discounts, excl. tax).
-//     Tips are the payments' tipAmount. Everything is rounded half away
-//     from zero to the currency's minor unit with shopspring/decimal.
+//     = round(amount) + round(taxAmount), where amount is the selections +
+//     service charges - discounts, excluding gratuity and tax (Orders API
+//     v2 spec, Check.amount). Tips are the payments' tipAmount plus the
+//     check's gratuity service charges (outside amount, so never a
+//     discount). totalAmount is used only when amount is missing.
+//     Everything is rounded half away from zero to the currency's minor
+//     unit with shopspring/decimal.
 //   - Each non-voided selection's Aura gross equals round(preDiscountPrice)
 //     exactly (gross excl. tax, modifiers included). Modifier unit prices
 //     are their preDiscountPrice (or price) spread per unit of the line;
@@ -214,16 +217,19 @@ func (b *builder) check(c *check, canceled bool) error {
 	} else {
 		taxC = m.minor(sumTax)
 	}
-	var totalC int64
+	// Check.amount "includes discounts and service charges" and "does not
+	// include gratuity or taxes" (Orders API v2 spec). totalAmount is
+	// "including discounts and taxes" and silent on gratuity, so it is
+	// read only when amount is missing.
+	var amountC int64
 	switch {
-	case c.TotalAmount != nil:
-		totalC = m.minor(*c.TotalAmount)
 	case c.Amount != nil:
-		totalC = m.minor(*c.Amount) + taxC
+		amountC = m.minor(*c.Amount)
+	case c.TotalAmount != nil:
+		amountC = m.minor(*c.TotalAmount) - taxC
 	default:
-		totalC = m.minor(sumPrice) + taxC
+		amountC = m.minor(sumPrice)
 	}
-	amountC := totalC - taxC
 
 	// Service charges (excl. tax).
 	var svc int64
@@ -236,8 +242,12 @@ func (b *builder) check(c *check, canceled bool) error {
 		if name == "" {
 			name = "Service charge"
 		}
-		if sc.Gratuity {
-			name += " (gratuity)"
+		if sc.Gratuity && v > 0 {
+			// A gratuity is outside Check.amount: it is the staff's, so it
+			// is kept as tip, on top of the check's amount and tax.
+			o.Tip.Amount += v
+			o.Tip.Currency = cur
+			continue
 		}
 		id := "sc_" + sc.GUID
 		if sc.GUID == "" {

@@ -17,17 +17,23 @@ import (
 )
 
 // vendorTotals reads a stored order's own figures, independently of the
-// adapter: Σ round(totalAmount), Σ round(taxAmount) over the checks that
-// count, Σ tips of standing payments, and each selection's round(preDiscountPrice).
+// adapter: Σ round(amount) + round(taxAmount) over the checks that count
+// (Check.amount excludes gratuity and taxes), Σ round(taxAmount), Σ tips of
+// standing payments plus Σ gratuity service charges, and each selection's
+// round(preDiscountPrice).
 func vendorTotals(t *testing.T, raw []byte) (total, tax, tip int64, gross map[string]int64) {
 	t.Helper()
 	var o struct {
 		Voided bool `json:"voided"`
 		Checks []struct {
-			Voided      bool            `json:"voided"`
-			TaxAmount   decimal.Decimal `json:"taxAmount"`
-			TotalAmount decimal.Decimal `json:"totalAmount"`
-			Selections  []struct {
+			Voided                bool            `json:"voided"`
+			Amount                decimal.Decimal `json:"amount"`
+			TaxAmount             decimal.Decimal `json:"taxAmount"`
+			AppliedServiceCharges []struct {
+				ChargeAmount decimal.Decimal `json:"chargeAmount"`
+				Gratuity     bool            `json:"gratuity"`
+			} `json:"appliedServiceCharges"`
+			Selections []struct {
 				GUID             string          `json:"guid"`
 				Voided           bool            `json:"voided"`
 				PreDiscountPrice decimal.Decimal `json:"preDiscountPrice"`
@@ -47,8 +53,13 @@ func vendorTotals(t *testing.T, raw []byte) (total, tax, tip int64, gross map[st
 		if c.Voided && !o.Voided {
 			continue
 		}
-		total += cents(c.TotalAmount)
+		total += cents(c.Amount) + cents(c.TaxAmount)
 		tax += cents(c.TaxAmount)
+		for _, sc := range c.AppliedServiceCharges {
+			if sc.Gratuity {
+				tip += cents(sc.ChargeAmount)
+			}
+		}
 		for _, s := range c.Selections {
 			if !s.Voided {
 				gross["li_"+s.GUID] = cents(s.PreDiscountPrice)
@@ -111,10 +122,12 @@ func TestNormaliseOrders(t *testing.T) {
 				if names["Happy hour"] != 200 || names["10% off"] != 273 {
 					t.Errorf("discounts %+v", o.Discounts)
 				}
-				if len(o.ServiceCharges) != 2 || o.ServiceCharges[1].Name != "Large party (gratuity)" {
-					t.Errorf("service charges %+v", o.ServiceCharges)
+				// The gratuity (4.50) is outside Check.amount: tip, not a
+				// service charge nor a discount.
+				if len(o.ServiceCharges) != 1 || o.ServiceCharges[0].Name != "Delivery" || len(o.Discounts) != 2 {
+					t.Errorf("service charges %+v discounts %+v", o.ServiceCharges, o.Discounts)
 				}
-				if len(o.Payments) != 2 || o.Payments[0].Method != model.MethodCash || o.Tip.Amount != 350 {
+				if len(o.Payments) != 2 || o.Payments[0].Method != model.MethodCash || o.Tip.Amount != 350+450 {
 					t.Errorf("payments %+v tip %d", o.Payments, o.Tip.Amount)
 				}
 			}},
@@ -362,5 +375,78 @@ func TestNormaliseGolden(t *testing.T) {
 	}
 	if string(want) != string(got) {
 		t.Errorf("normalised order differs from %s:\n%s", p, got)
+	}
+}
+
+// TestGratuityIsTip reads a check shaped as the Orders API v2 spec defines
+// it: Burger 20.00 with 8.25% tax (1.65), an 18% gratuity service charge
+// of 3.60, paid by card with a 2.00 tip. Check.amount (20.00) "does not
+// include gratuity or taxes". The spec does not say whether totalAmount
+// includes gratuity, so both readings (21.65 and 25.25) must give the same
+// Aura order: subtotal 20.00, no discount, tax 1.65, tip 3.60 + 2.00,
+// total 27.25 (what the guest paid: 25.25 + 2.00), to the cent.
+func TestGratuityIsTip(t *testing.T) {
+	raw, err := os.ReadFile("testdata/order_gratuity.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, total := range []string{"21.65", "25.25"} {
+		t.Run("totalAmount="+total, func(t *testing.T) {
+			f := newFixture(t, nil)
+			body := strings.Replace(string(raw), `"totalAmount": 21.65`, `"totalAmount": `+total, 1)
+			guid, err := f.srv.SeedRawOrder([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.a.FetchOrders(context.Background(), []string{guid})
+			if err != nil || len(res.Orders) != 1 {
+				t.Fatalf("fetch: %v", err)
+			}
+			o := res.Orders[0]
+			tt := o.Totals
+			if tt.Subtotal.Amount != 2000 || tt.Discount.Amount != 0 || tt.Tax.Amount != 165 || tt.ServiceCharge.Amount != 0 ||
+				tt.Tip.Amount != 560 || tt.Total.Amount != 2725 {
+				t.Errorf("totals %+v, want subtotal 20.00, tax 1.65, tip 5.60, total 27.25", tt)
+			}
+			if len(o.Discounts) != 0 {
+				t.Errorf("phantom discount: %+v", o.Discounts)
+			}
+			var paid int64
+			for _, p := range o.Payments {
+				paid += p.Amount.Amount + p.Tip.Amount
+			}
+			if paid != tt.Total.Amount {
+				t.Errorf("payments %d != total %d", paid, tt.Total.Amount)
+			}
+		})
+	}
+}
+
+// TestGratuityBothReadingsOfTotalAmount: the stand-in's two readings of
+// totalAmount (without and with gratuity) give the same Aura order.
+func TestGratuityBothReadingsOfTotalAmount(t *testing.T) {
+	spec := toasttest.OrderSpec{Checks: []toasttest.CheckSpec{{
+		Selections:     []toasttest.SelectionSpec{{Name: "Steak", UnitPrice: "30.00", TaxRate: "0.0825"}},
+		ServiceCharges: []toasttest.ServiceChargeSpec{{Name: "Auto gratuity", Amount: "5.40", Gratuity: true}},
+		Payments:       []toasttest.PaymentSpec{{Type: "CREDIT", Tip: "1.00", CardType: "VISA", Last4: "4242"}}}}}
+	var got []model.Totals
+	for _, opts := range [][]toasttest.Option{nil, {toasttest.WithGratuityInTotal()}} {
+		srv := toasttest.Start(t, opts...)
+		a, err := pos.Open("toast", pos.Config{IntegrationID: "int-t", Credentials: srv.Credentials(), Settings: srv.Settings("USD")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		guid := srv.SeedOrder(spec)
+		res, err := a.(*Adapter).FetchOrders(context.Background(), []string{guid})
+		if err != nil || len(res.Orders) != 1 {
+			t.Fatalf("fetch: %v", err)
+		}
+		got = append(got, res.Orders[0].Totals)
+	}
+	// 30.00 + 2.48 tax + 5.40 gratuity + 1.00 tip = 38.88
+	for _, tt := range got {
+		if tt.Total.Amount != 3888 || tt.Tip.Amount != 640 || tt.Discount.Amount != 0 {
+			t.Errorf("totals %+v, want total 38.88, tip 6.40, no discount", tt)
+		}
 	}
 }

@@ -26,8 +26,22 @@ const (
 	EventTimestampHeader = "Toast-Event-Timestamp"
 )
 
-// MaxWebhookAge is how far a signed timestamp may be from now.
-const MaxWebhookAge = 5 * time.Minute
+// Toast retries a failed delivery after 5 and then 10 more minutes (and
+// may pause a subscription that keeps failing), resending the event with
+// its original signed timestamp, so an old timestamp is normal. Replays are
+// refused by the event's GUID instead (WebhookEvent.ID: the bridge keeps
+// the ids it has seen in bbolt for 7 days, pruned hourly, and answers a
+// repeat as a duplicate); the timestamp only has to be within a generous
+// bound.
+const (
+	// MaxWebhookAge is how old a signed timestamp may be: a day, well past
+	// Toast's last retry (15 minutes) and well inside the 7 days the bridge
+	// remembers event ids.
+	MaxWebhookAge = 24 * time.Hour
+	// MaxWebhookSkew is how far in the future a signed timestamp may be
+	// (clock skew).
+	MaxWebhookSkew = 5 * time.Minute
+)
 
 type webhookBody struct {
 	Timestamp     json.RawMessage `json:"timestamp"`
@@ -47,8 +61,10 @@ type webhookBody struct {
 // body + timestamp)). The timestamp is taken from the payload's
 // "timestamp" field (primary assumption) or from a Toast-Timestamp /
 // Toast-Event-Timestamp header when present; a delivery whose signed
-// timestamp is more than 5 minutes off is rejected with ErrStaleWebhook.
-// The event ID is the payload's eventGuid/guid, so redeliveries repeat it.
+// timestamp is more than MaxWebhookAge old or MaxWebhookSkew ahead is
+// rejected with ErrStaleWebhook. The event ID is the payload's
+// eventGuid/guid, so retries repeat it and the bridge's bbolt record of
+// seen ids turns them into duplicates.
 func (a *Adapter) VerifyWebhook(_ context.Context, req pos.WebhookRequest) (*pos.WebhookEvent, error) {
 	secret := a.cfg.Credentials["webhook_secret"]
 	if secret == "" {
@@ -106,7 +122,7 @@ func (a *Adapter) VerifyWebhook(_ context.Context, req pos.WebhookRequest) (*pos
 	if !ok {
 		return nil, fmt.Errorf("toast webhook: timestamp %q unreadable: %w", matched, ErrStaleWebhook)
 	}
-	if d := a.now().Sub(at); d > MaxWebhookAge || d < -MaxWebhookAge {
+	if d := a.now().Sub(at); d > MaxWebhookAge || d < -MaxWebhookSkew {
 		return nil, fmt.Errorf("toast webhook: timestamp %s is %s from now: %w", matched, d.Round(time.Second), ErrStaleWebhook)
 	}
 	if jsonErr != nil {

@@ -97,6 +97,9 @@ func (s *Server) route(method string, p []string, q url.Values, body []byte) (in
 	defer s.mu.Unlock()
 	get, post := method == http.MethodGet, method == http.MethodPost
 	n := len(p)
+	if n > 0 && (p[0] == "orders" || p[0] == "tenders") && get {
+		return s.routeOrders(p, q)
+	}
 	switch {
 	case n == 0 && get:
 		return 200, map[string]any{"id": s.merchant, "name": "Stand-in Merchant", "defaultCurrency": "USD"}, nil
@@ -154,16 +157,8 @@ func (s *Server) route(method string, p []string, q url.Values, body []byte) (in
 		return s.writeTax(p[1], body)
 	case n == 1 && p[0] == "tax_rate_items" && post:
 		return s.linkTaxes(body)
-	case n == 1 && p[0] == "orders" && get:
-		return s.listOrders(q)
-	case n == 2 && p[0] == "orders" && get:
-		o, ok := s.orders[p[1]]
-		if !ok {
-			return 0, nil, errf(404, "Order not found")
-		}
-		return 200, orderJSON(o, expands(q)), nil
 	}
-	for _, known := range []string{"", "items", "modifier_groups", "item_modifier_groups", "tax_rates", "tax_rate_items", "orders"} {
+	for _, known := range []string{"", "items", "modifier_groups", "item_modifier_groups", "tax_rates", "tax_rate_items", "orders", "tenders"} {
 		if n > 0 && p[0] == known {
 			return 0, nil, errf(http.StatusMethodNotAllowed, "Method Not Allowed")
 		}

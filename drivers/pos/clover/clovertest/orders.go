@@ -100,7 +100,7 @@ type Refund struct {
 
 // Cash is a cash payment of amount.
 func Cash(amount int64) Payment {
-	return Payment{Amount: amount, TenderLabel: "Cash", TenderLabelKey: "com.clover.tender.cash"}
+	return Payment{Amount: amount, TenderLabel: "Cash", TenderLabelKey: TenderCash}
 }
 
 // Card is a card payment of amount plus tip.
@@ -325,7 +325,7 @@ func (s *Server) fill(o *Order) {
 			p.Result = "SUCCESS"
 		}
 		if p.TenderLabel == "" && p.TenderLabelKey == "" {
-			p.TenderLabel, p.TenderLabelKey = "Credit Card", "com.clover.tender.credit_card"
+			p.TenderLabel, p.TenderLabelKey = "Credit Card", TenderCreditCard
 		}
 		if p.CreatedTime == 0 {
 			p.CreatedTime = o.ModifiedTime
@@ -426,22 +426,138 @@ func (s *Server) listOrders(q url.Values) (int, any, *apiError) {
 		}
 		return sel[i].ID < sel[j].ID
 	})
-	ex := expands(q)
+	allowed := listOrderExpands
+	if s.tenderExp != "" && s.tenderExp != "payment.tender" {
+		allowed = map[string]bool{s.tenderExp: true}
+		for k := range listOrderExpands {
+			if k != "payment.tender" {
+				allowed[k] = true
+			}
+		}
+	}
+	ex := s.documented("list orders", q, allowed)
+	if s.tenderExp != "" {
+		ex["payment.tender"] = ex[s.tenderExp]
+	}
+	v := listView(ex)
 	els := make([]any, len(sel))
 	for i, o := range sel {
-		els[i] = orderJSON(o, ex)
+		els[i] = orderJSON(o, v)
 	}
 	return 200, page(els, q), nil
 }
 
-func tenderID(labelKey string) string {
-	switch labelKey {
-	case "com.clover.tender.cash":
-		return "TENDERCASH001"
-	case "com.clover.tender.credit_card":
-		return "TENDERCARD001"
+// Documented expansions, per operation (Clover REST API v3 reference on
+// docs.clover.com, "expand" parameter of each operation, read 2026-12-03).
+// Anything else in expand is ignored, as the real API may: it is not
+// honoured, and Ignored reports it so tests can see an adapter asking for it.
+var (
+	// GET /v3/merchants/{mId}/orders ("Get all orders").
+	listOrderExpands = set("employee", "payments", "refunds", "credits", "voids", "payment.tender",
+		"payment.cardTransaction", "lineItems", "customers", "serviceCharge", "discounts", "orderType",
+		"lineItems.discounts", "lineItems.modifications")
+	// GET /v3/merchants/{mId}/orders/{orderId} ("Get a single order").
+	getOrderExpands = set("lineItems", "serviceCharge", "discounts", "credits", "payments", "customers",
+		"orderFulfillmentEvent", "refunds")
+	// GET /v3/merchants/{mId}/orders/{orderId}/line_items ("Get all line
+	// items for an order").
+	lineItemExpands = set("employee", "orderType", "discounts", "modifications", "taxRates", "payments")
+	// GET /v3/merchants/{mId}/orders/{orderId}/payments ("Get all payments
+	// for an order").
+	orderPaymentExpands = set("tender", "germanInfo", "lineItemPayments", "cardTransaction", "dccInfo", "employee",
+		"refunds", "transactionInfo", "externalReferenceId", "oceanGatewayInfo", "taxRates", "additionalCharges",
+		"appTracking", "paymentAttributes", "order")
+)
+
+func set(xs ...string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
 	}
-	return "TENDEROTHER01"
+	return m
+}
+
+// documented keeps the expansions the operation documents and records the
+// others as ignored.
+func (s *Server) documented(op string, q url.Values, allowed map[string]bool) map[string]bool {
+	ex := expands(q)
+	for e := range ex {
+		if !allowed[e] {
+			delete(ex, e)
+			s.ignored = append(s.ignored, op+" expand="+e)
+		}
+	}
+	return ex
+}
+
+// Ignored returns the undocumented expansions requests asked for (and the
+// stand-in ignored), as "<operation> expand=<name>".
+func (s *Server) Ignored() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ignored...)
+}
+
+// Tender labelKeys Clover's built-in tenders use.
+const (
+	TenderCash       = "com.clover.tender.cash"
+	TenderCreditCard = "com.clover.tender.credit_card"
+	TenderDebitCard  = "com.clover.tender.debit_card"
+	TenderExternal   = "com.clover.tender.external_payment"
+	TenderGiftCard   = "com.clover.tender.external_gift_card"
+)
+
+var builtinTenders = []struct{ key, label, id string }{
+	{TenderCash, "Cash", "TENDERCASH001"},
+	{TenderCreditCard, "Credit Card", "TENDERCARD001"},
+	{TenderDebitCard, "Debit Card", "TENDERDEBIT01"},
+	{TenderExternal, "External Payment", "TENDEREXTPAY1"},
+	{TenderGiftCard, "Gift Card", "TENDERGIFT001"},
+}
+
+// tenderID is the merchant tender id for a labelKey: built-in tenders have
+// fixed ids, custom ones one derived from the key.
+func tenderID(labelKey string) string {
+	for _, t := range builtinTenders {
+		if t.key == labelKey {
+			return t.id
+		}
+	}
+	id := "TC"
+	for _, r := range strings.ToUpper(labelKey) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			id += string(r)
+		}
+	}
+	if len(id) > 13 {
+		id = id[len(id)-13:]
+	}
+	return id
+}
+
+// tendersJSON serves GET /tenders ("Get all tenders for a merchant"): the
+// built-in tenders plus every custom tender a seeded payment used.
+func (s *Server) tendersJSON(q url.Values) map[string]any {
+	seen := map[string]bool{}
+	var els []any
+	add := func(key, label string) {
+		id := tenderID(key)
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		els = append(els, map[string]any{"id": id, "labelKey": key, "label": label, "enabled": true, "visible": true,
+			"editable": !strings.HasPrefix(key, "com.clover.tender."), "opensCashDrawer": key == TenderCash})
+	}
+	for _, t := range builtinTenders {
+		add(t.key, t.label)
+	}
+	for _, id := range sortedKeys(s.orders) {
+		for _, p := range s.orders[id].Payments {
+			add(p.TenderLabelKey, p.TenderLabel)
+		}
+	}
+	return page(els, q)
 }
 
 func wrap(els []any) map[string]any {
@@ -462,9 +578,125 @@ func discountJSON(d Discount) map[string]any {
 	return m
 }
 
-// orderJSON renders o as Clover does, inlining only the expanded
-// collections (line item tax rates come with lineItems).
-func orderJSON(o *Order, ex map[string]bool) map[string]any {
+// routeOrders serves the order operations (all GET): the list, one order,
+// its line items and payments, and the merchant's tenders.
+func (s *Server) routeOrders(p []string, q url.Values) (int, any, *apiError) {
+	if p[0] == "tenders" {
+		if len(p) != 1 {
+			return 0, nil, errf(404, "Not Found")
+		}
+		return 200, s.tendersJSON(q), nil
+	}
+	if len(p) == 1 {
+		return s.listOrders(q)
+	}
+	o, ok := s.orders[p[1]]
+	if !ok {
+		return 0, nil, errf(404, "Order not found")
+	}
+	switch {
+	case len(p) == 2:
+		ex := s.documented("get order", q, getOrderExpands)
+		return 200, orderJSON(o, orderView{
+			lineItems: ex["lineItems"], discounts: ex["discounts"], serviceCharge: ex["serviceCharge"],
+			payments: ex["payments"], refunds: ex["refunds"],
+		}), nil
+	case len(p) == 3 && p[2] == "line_items":
+		ex := s.documented("get line items", q, lineItemExpands)
+		els := make([]any, 0, len(o.LineItems))
+		for _, li := range o.LineItems {
+			els = append(els, lineJSON(o, li, ex["modifications"], ex["discounts"], ex["taxRates"]))
+		}
+		return 200, page(els, q), nil
+	case len(p) == 3 && p[2] == "payments":
+		ex := s.documented("get order payments", q, orderPaymentExpands)
+		els := make([]any, 0, len(o.Payments))
+		for _, pm := range o.Payments {
+			els = append(els, paymentJSON(o, pm, ex["tender"], ex["cardTransaction"]))
+		}
+		return 200, page(els, q), nil
+	}
+	return 0, nil, errf(404, "Not Found")
+}
+
+// orderView says which collections an order response inlines.
+type orderView struct {
+	lineItems, lineMods, lineDiscounts, discounts, serviceCharge bool
+	payments, tender, cardTransaction, refunds                   bool
+}
+
+func listView(ex map[string]bool) orderView {
+	return orderView{
+		lineItems: ex["lineItems"], lineMods: ex["lineItems.modifications"], lineDiscounts: ex["lineItems.discounts"],
+		discounts: ex["discounts"], serviceCharge: ex["serviceCharge"], payments: ex["payments"],
+		tender: ex["payment.tender"], cardTransaction: ex["payment.cardTransaction"], refunds: ex["refunds"],
+	}
+}
+
+// lineJSON renders one line item. Tax rates appear only where an operation
+// documents them as an expansion (the line items operations), never on the
+// orders operations.
+func lineJSON(o *Order, li LineItem, mods, discounts, taxRates bool) map[string]any {
+	l := map[string]any{"id": li.ID, "name": li.Name, "price": li.Price, "orderRef": map[string]any{"id": o.ID}}
+	if li.ItemID != "" {
+		l["item"] = map[string]any{"id": li.ItemID}
+	}
+	if li.UnitQty > 0 {
+		l["unitQty"] = li.UnitQty
+	}
+	if li.Note != "" {
+		l["note"] = li.Note
+	}
+	if mods {
+		var ms []any
+		for _, md := range li.Modifications {
+			x := map[string]any{"id": md.ID, "name": md.Name, "amount": md.Amount}
+			if md.ModifierID != "" {
+				x["modifier"] = map[string]any{"id": md.ModifierID}
+			}
+			ms = append(ms, x)
+		}
+		l["modifications"] = wrap(ms)
+	}
+	if discounts {
+		var ds []any
+		for _, d := range li.Discounts {
+			ds = append(ds, discountJSON(d))
+		}
+		l["discounts"] = wrap(ds)
+	}
+	if taxRates {
+		var trs []any
+		for _, r := range li.TaxRates {
+			x := map[string]any{"id": r.ID, "name": r.Name, "rate": r.Rate, "isDefault": r.IsDefault}
+			if r.TaxAmount != 0 {
+				x["taxAmount"] = r.TaxAmount
+			}
+			trs = append(trs, x)
+		}
+		l["taxRates"] = wrap(trs)
+	}
+	return l
+}
+
+// paymentJSON renders one payment: the tender is a bare {id} unless
+// expanded, and the card transaction appears only when expanded.
+func paymentJSON(o *Order, p Payment, tender, card bool) map[string]any {
+	x := map[string]any{"id": p.ID, "order": map[string]any{"id": o.ID}, "amount": p.Amount, "tipAmount": p.TipAmount,
+		"taxAmount": p.TaxAmount, "result": p.Result, "createdTime": p.CreatedTime, "clientCreatedTime": p.CreatedTime,
+		"modifiedTime": p.ModifiedTime, "tender": map[string]any{"id": tenderID(p.TenderLabelKey)}}
+	if tender {
+		x["tender"] = map[string]any{"id": tenderID(p.TenderLabelKey), "label": p.TenderLabel, "labelKey": p.TenderLabelKey}
+	}
+	if card && p.CardType != "" {
+		x["cardTransaction"] = map[string]any{"cardType": p.CardType, "last4": p.Last4, "type": "AUTH", "entryType": "EMV_CONTACT"}
+	}
+	return x
+}
+
+// orderJSON renders o as Clover does, inlining only the collections v asks
+// for.
+func orderJSON(o *Order, v orderView) map[string]any {
 	m := map[string]any{
 		"id": o.ID, "currency": o.Currency, "total": o.Total, "state": o.State, "paymentState": o.PaymentState,
 		"isVat": o.IsVat, "taxRemoved": o.TaxRemoved, "createdTime": o.CreatedTime, "clientCreatedTime": o.CreatedTime,
@@ -476,76 +708,32 @@ func orderJSON(o *Order, ex map[string]bool) map[string]any {
 	if o.Note != "" {
 		m["note"] = o.Note
 	}
-	if ex["lineItems"] {
+	if v.lineItems {
 		var lis []any
 		for _, li := range o.LineItems {
-			l := map[string]any{"id": li.ID, "name": li.Name, "price": li.Price, "orderRef": map[string]any{"id": o.ID}}
-			if li.ItemID != "" {
-				l["item"] = map[string]any{"id": li.ItemID}
-			}
-			if li.UnitQty > 0 {
-				l["unitQty"] = li.UnitQty
-			}
-			if li.Note != "" {
-				l["note"] = li.Note
-			}
-			if ex["lineItems.modifications"] {
-				var ms []any
-				for _, md := range li.Modifications {
-					x := map[string]any{"id": md.ID, "name": md.Name, "amount": md.Amount}
-					if md.ModifierID != "" {
-						x["modifier"] = map[string]any{"id": md.ModifierID}
-					}
-					ms = append(ms, x)
-				}
-				l["modifications"] = wrap(ms)
-			}
-			if ex["lineItems.discounts"] {
-				var ds []any
-				for _, d := range li.Discounts {
-					ds = append(ds, discountJSON(d))
-				}
-				l["discounts"] = wrap(ds)
-			}
-			var trs []any
-			for _, r := range li.TaxRates {
-				x := map[string]any{"id": r.ID, "name": r.Name, "rate": r.Rate, "isDefault": r.IsDefault}
-				if r.TaxAmount != 0 {
-					x["taxAmount"] = r.TaxAmount
-				}
-				trs = append(trs, x)
-			}
-			l["taxRates"] = wrap(trs)
-			lis = append(lis, l)
+			lis = append(lis, lineJSON(o, li, v.lineMods, v.lineDiscounts, false))
 		}
 		m["lineItems"] = wrap(lis)
 	}
-	if ex["discounts"] {
+	if v.discounts {
 		var ds []any
 		for _, d := range o.Discounts {
 			ds = append(ds, discountJSON(d))
 		}
 		m["discounts"] = wrap(ds)
 	}
-	if ex["serviceCharge"] && o.ServiceCharge != nil {
+	if v.serviceCharge && o.ServiceCharge != nil {
 		m["serviceCharge"] = map[string]any{"id": o.ServiceCharge.ID, "name": o.ServiceCharge.Name, "enabled": true,
 			"percentageDecimal": o.ServiceCharge.PercentageDecimal}
 	}
-	if ex["payments"] {
+	if v.payments {
 		var ps []any
 		for _, p := range o.Payments {
-			x := map[string]any{"id": p.ID, "order": map[string]any{"id": o.ID}, "amount": p.Amount, "tipAmount": p.TipAmount,
-				"taxAmount": p.TaxAmount, "result": p.Result, "createdTime": p.CreatedTime, "clientCreatedTime": p.CreatedTime,
-				"modifiedTime": p.ModifiedTime,
-				"tender":       map[string]any{"id": tenderID(p.TenderLabelKey), "label": p.TenderLabel, "labelKey": p.TenderLabelKey}}
-			if p.CardType != "" {
-				x["cardTransaction"] = map[string]any{"cardType": p.CardType, "last4": p.Last4, "type": "AUTH", "entryType": "EMV_CONTACT"}
-			}
-			ps = append(ps, x)
+			ps = append(ps, paymentJSON(o, p, v.tender, v.cardTransaction))
 		}
 		m["payments"] = wrap(ps)
 	}
-	if ex["refunds"] {
+	if v.refunds {
 		var rs []any
 		for _, r := range o.Refunds {
 			rs = append(rs, map[string]any{"id": r.ID, "amount": r.Amount, "taxAmount": r.TaxAmount, "tipAmount": r.TipAmount,

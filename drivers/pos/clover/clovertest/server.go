@@ -80,6 +80,12 @@ func WithAuthCode(code string) Option { return func(s *Server) { s.authCode = co
 // expiry (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithTenderExpansion names the orders list's tender expansion (default
+// "payment.tender", as the "Get all orders" parameter text spells it). Other
+// readings ("payments.tender") test that the adapter still gets the tender
+// when its expansion is ignored: the tender is then a bare {id}.
+func WithTenderExpansion(name string) Option { return func(s *Server) { s.tenderExp = name } }
+
 // WithTokenTTL sets how long refreshed access tokens live (default 1h).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.ttl = d } }
 
@@ -123,6 +129,8 @@ type Server struct {
 	itemGroups [][2]string // item id, group id
 	taxItems   [][2]string // item id, tax rate id
 	orders     map[string]*Order
+	ignored    []string // undocumented expansions asked for
+	tenderExp  string   // the list route's tender expansion (default payment.tender)
 
 	postest.Recorder      // Requests, Writes, ResetRequests
 	postest.Faults[Fault] // FailNext

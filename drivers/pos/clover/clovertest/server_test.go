@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,3 +165,68 @@ func TestOrdersListing(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestDocumentedExpansionsOnly: each orders operation honours only the
+// expansions its reference page lists; the rest are ignored (and reported),
+// so a line's tax rates never come with an order, and a payment's tender is
+// a bare {id} unless payment.tender (list) or tender (order payments) is
+// expanded.
+func TestDocumentedExpansionsOnly(t *testing.T) {
+	s := Start(t)
+	o := s.SeedOrder(Order{ID: "ORD1", LineItems: []LineItem{{ID: "LI1", ItemID: "IT1", Name: "Latte", Price: 450,
+		Modifications: []Modification{{Name: "Oat", Amount: 75, ModifierID: "MOD1"}},
+		TaxRates:      []TaxRate{{ID: "TX1", Name: "Sales tax", Rate: 900000}}}},
+		Payments: []Payment{Cash(572)}})
+	if o.Total != 572 {
+		t.Fatalf("documented example total = %d, want 572", o.Total)
+	}
+	m := "/v3/merchants/" + s.Merchant()
+	line := func(out map[string]any) map[string]any {
+		return out["lineItems"].(map[string]any)["elements"].([]any)[0].(map[string]any)
+	}
+	pay := func(out map[string]any) map[string]any {
+		return out["payments"].(map[string]any)["elements"].([]any)[0].(map[string]any)
+	}
+
+	_, out, _ := do(t, s, "GET", m+"/orders/ORD1?expand=lineItems,lineItems.modifications,lineItems.taxRates,payments,payment.tender", DefaultAccessToken, "")
+	if l := line(out); l["modifications"] != nil || l["taxRates"] != nil {
+		t.Errorf("get order inlined undocumented line expansions: %v", l)
+	}
+	if tn := pay(out)["tender"].(map[string]any); len(tn) != 1 || tn["id"] != "TENDERCASH001" {
+		t.Errorf("get order tender = %v, want a bare id", tn)
+	}
+	want := []string{"get order expand=lineItems.modifications", "get order expand=lineItems.taxRates", "get order expand=payment.tender"}
+	got := s.Ignored()
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("ignored = %q, want %q", got, want)
+	}
+
+	_, out, _ = do(t, s, "GET", m+"/orders?expand=lineItems,lineItems.modifications,lineItems.taxRates,payments,payment.tender", DefaultAccessToken, "")
+	o1 := out["elements"].([]any)[0].(map[string]any)
+	if l := line(o1); l["modifications"] == nil || l["taxRates"] != nil {
+		t.Errorf("list: line = %v, want modifications and no taxRates", l)
+	}
+	if tn := pay(o1)["tender"].(map[string]any); tn["labelKey"] != TenderCash {
+		t.Errorf("list with payment.tender: tender = %v", tn)
+	}
+
+	_, out, _ = do(t, s, "GET", m+"/orders/ORD1/line_items?expand=taxRates,modifications", DefaultAccessToken, "")
+	l := out["elements"].([]any)[0].(map[string]any)
+	if l["taxRates"] == nil || l["modifications"] == nil {
+		t.Errorf("line items with taxRates,modifications = %v", l)
+	}
+	_, out, _ = do(t, s, "GET", m+"/orders/ORD1/payments?expand=tender", DefaultAccessToken, "")
+	if tn := out["elements"].([]any)[0].(map[string]any)["tender"].(map[string]any); tn["labelKey"] != TenderCash {
+		t.Errorf("order payments with tender: %v", tn)
+	}
+	_, out, _ = do(t, s, "GET", m+"/tenders", DefaultAccessToken, "")
+	found := false
+	for _, e := range out["elements"].([]any) {
+		x := e.(map[string]any)
+		found = found || (x["id"] == "TENDERCASH001" && x["labelKey"] == TenderCash)
+	}
+	if !found {
+		t.Errorf("tenders = %v", out)
+	}
+}

@@ -12,7 +12,8 @@ import (
 
 // SaleSpec describes a sale to seed; SeedSale computes the line and sale
 // totals the way X-Series reports them (tax-exclusive amounts with up to 5
-// decimals).
+// decimals) and stores the sale in the API 2026-07 Sale shape (see the
+// package doc).
 type SaleSpec struct {
 	ID            string    // generated when empty
 	State         string    // closed (default), parked, pending, voided
@@ -89,12 +90,19 @@ func (s *Server) SeedSale(spec SaleSpec) string {
 		if status == "" {
 			status = "CONFIRMED"
 		}
+		// The 2026-07 SaleResponseLineItem: product{id}, pricing{price
+		// (unit, after discount, excl. tax), discount, discount_total,
+		// total}, tax{id, amount (unit), total}, return{is_return},
+		// _metadata{sequence, tax_components}.
 		line := map[string]any{
-			"id": fmt.Sprintf("line-%d", i+1), "product_id": l.ProductID, "quantity": num(q),
-			"price": num(price), "discount": num(disc), "tax": num(unitTax),
-			"price_total": num(priceTotal), "discount_total": num(disc.Mul(q).Round(5)), "tax_total": num(taxTotal),
-			"tax_id": taxID, "is_return": q.IsNegative(), "sequence": i, "status": status,
-			"tax_components": []map[string]any{{"rate_id": taxID, "total_tax": num(taxTotal)}},
+			"id": fmt.Sprintf("line-%d", i+1), "product": map[string]any{"id": l.ProductID}, "quantity": num(q),
+			"pricing": map[string]any{"price": num(price), "discount": num(disc),
+				"discount_total": num(disc.Mul(q).Round(5)), "total": num(priceTotal)},
+			"tax":    map[string]any{"id": taxID, "amount": num(unitTax), "total": num(taxTotal)},
+			"return": map[string]any{"is_return": q.IsNegative()},
+			"status": status,
+			"_metadata": map[string]any{"sequence": i,
+				"tax_components": []map[string]any{{"rate_id": taxID, "total_tax": num(taxTotal)}}},
 		}
 		if l.Note != "" {
 			line["note"] = l.Note
@@ -131,12 +139,12 @@ func (s *Server) SeedSale(spec SaleSpec) string {
 	body := map[string]any{
 		"date": spec.Date.Format(time.RFC3339), "created_at": spec.Date.Format(time.RFC3339),
 		"updated_at": spec.Date.Format(time.RFC3339), "state": spec.State, "note": spec.Note,
-		"receipt_number": spec.ReceiptNumber, "outlet_id": spec.OutletID,
+		"receipt_number": spec.ReceiptNumber, "source": map[string]any{"outlet_id": spec.OutletID},
 		"line_items": lines, "payments": pays, "taxes": taxes,
 		"totals": map[string]any{"price": num(totPrice), "tax": num(totTax), "price_incl_tax": num(total)},
 	}
 	if spec.ReturnFor != "" {
-		body["return_for"] = spec.ReturnFor
+		body["return"] = map[string]any{"is_return": true, "original_sale_id": spec.ReturnFor}
 	}
 	if spec.Tip != "" {
 		body["adjustments"] = []map[string]any{{"adjustment_type": "TIP", "name": "Tip", "total": num(dec(spec.Tip))}}
@@ -145,8 +153,8 @@ func (s *Server) SeedSale(spec SaleSpec) string {
 }
 
 // SeedRawSale stores a sale given as JSON (fields as X-Series returns them;
-// id and version are assigned when absent or overwritten) and returns its
-// id.
+// id and _metadata.version are assigned when absent or overwritten) and
+// returns its id.
 func (s *Server) SeedRawSale(raw []byte) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -156,6 +164,9 @@ func (s *Server) SeedRawSale(raw []byte) (string, error) {
 	}
 	id, _ := body["id"].(string)
 	delete(body, "version")
+	if md, ok := body["_metadata"].(map[string]any); ok {
+		delete(md, "version")
+	}
 	return s.store(id, body), nil
 }
 

@@ -3,6 +3,27 @@
 // keeps products, variant attributes and sales, rotates refresh tokens,
 // records every request and injects faults, for tests and `aura-edge demo`.
 //
+// # Documents it follows
+//
+//   - Lightspeed Retail (X-Series) API 2026-07 OpenAPI description ("API
+//     2026-07", OpenAPI 3.0.1, Apache-2.0, served by
+//     x-series-api.lightspeedhq.com; read from github.com/api-evangelist/lightspeed
+//     openapi/_original/lightspeed-x-series-openapi.json @ 899ac0fb and its
+//     Sales tag openapi/lightspeed-sales-api-openapi.yml @ 3cc966a3, on
+//     2026-12-03). Sales are served in its Sale shape: a line nests
+//     product{id}, pricing{price, discount, discount_total, total},
+//     tax{id, amount, total}, return{is_return} and
+//     _metadata{sequence, tax_components}; a sale carries
+//     _metadata.version, return{is_return, original_sale_id} and
+//     source{outlet_id}. The flat 2.x line (product_id, price_total, tax as
+//     a number, top-level version, return_for) is not served.
+//     drivers/pos/lightspeed/testdata/openapi/sales-2026-07.yaml keeps the
+//     sales excerpt, against which spec_test.go validates GET /sales and
+//     GET /sales/{id} responses and the adapter's requests with
+//     kin-openapi (strictly: undocumented fields fail).
+//   - The developer pages on OAuth (POST /api/1.0/token, rotating refresh
+//     tokens), webhooks (form-encoded payload, X-Signature) and rate limits.
+//
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at BaseURL() (settings.base_url); the token endpoint is
 // served at URL()+"/api/1.0/token", where the adapter derives it.
@@ -650,13 +671,22 @@ func (s *Server) listSales(w http.ResponseWriter, q url.Values) {
 	writeJSON(w, 200, map[string]any{"data": data, "version": map[string]any{"min": vmin, "max": vmax}})
 }
 
+// render is the sale as API 2026-07 serves it: the version is
+// _metadata.version (the flat top-level version belongs to the 2.x paths).
 func (ss *storedSale) render() map[string]any {
 	out := make(map[string]any, len(ss.body)+1)
 	for k, v := range ss.body {
 		out[k] = v
 	}
 	out["id"] = ss.id
-	out["version"] = ss.version
+	md := map[string]any{}
+	if m, ok := ss.body["_metadata"].(map[string]any); ok {
+		for k, v := range m {
+			md[k] = v
+		}
+	}
+	md["version"] = ss.version
+	out["_metadata"] = md
 	return out
 }
 

@@ -10,8 +10,11 @@ import (
 )
 
 // OrderSpec describes an order to seed; SeedOrder computes the selection,
-// check and payment amounts the way Toast reports them (2-decimal numbers,
-// amounts excluding tax).
+// check and payment amounts the way the Toast Orders API v2 spec defines
+// them (2-decimal numbers; Check.amount "includes discounts and service
+// charges" and "does not include gratuity or taxes"; taxAmount includes
+// service charge and item taxes; totalAmount "including discounts and
+// taxes").
 type OrderSpec struct {
 	GUID          string    // generated when empty
 	Modified      time.Time // default: the server clock's now
@@ -67,8 +70,8 @@ type ServiceChargeSpec struct {
 	TaxRate  string // taxable when set
 }
 
-// PaymentSpec is one payment; an empty Amount pays what is left of the
-// check's totalAmount.
+// PaymentSpec is one payment; an empty Amount pays what is left of what
+// the check owes (amount, tax and gratuity).
 type PaymentSpec struct {
 	Type     string // CASH, CREDIT, GIFTCARD, OTHER...
 	Amount   string
@@ -235,9 +238,14 @@ func (s *Server) buildCheck(spec OrderSpec, ci int, c CheckSpec, ts func(time.Ti
 		}
 	}
 	var scs []map[string]any
+	var gratuity decimal.Decimal
 	for i, sc := range c.ServiceCharges {
 		a := r2(dec(sc.Amount))
-		amount = amount.Add(a)
+		if sc.Gratuity {
+			gratuity = gratuity.Add(a) // Check.amount "does not include gratuity or taxes"
+		} else {
+			amount = amount.Add(a)
+		}
 		var applied []map[string]any
 		if sc.TaxRate != "" {
 			t := r2(a.Mul(dec(sc.TaxRate)))
@@ -250,13 +258,19 @@ func (s *Server) buildCheck(spec OrderSpec, ci int, c CheckSpec, ts func(time.Ti
 			"name": sc.Name, "chargeAmount": num(a), "chargeType": "FIXED", "gratuity": sc.Gratuity, "taxable": sc.TaxRate != "",
 			"serviceCharge": refTo("sc-"+sc.Name, "ServiceCharge"), "appliedTaxes": applied})
 	}
+	// totalAmount: "including discounts and taxes" (the spec says nothing
+	// of gratuity; this stand-in leaves it out, GratuityInTotal puts it in).
 	total := amount.Add(tax)
+	owed := total.Add(gratuity)
+	if s.gratuityInTotal {
+		total = owed
+	}
 	var pays []map[string]any
 	paid := decimal.Zero
 	for i, p := range c.Payments {
 		a := dec(p.Amount)
 		if p.Amount == "" {
-			a = total.Sub(paid)
+			a = owed.Sub(paid)
 		}
 		paid = paid.Add(a)
 		st := p.Status

@@ -4,6 +4,31 @@
 // injects faults (429 with Retry-After, 500, expired tokens, slowness), for
 // tests and `aura-edge demo`.
 //
+// # Documents it follows
+//
+//   - Toast Orders API, Swagger 2.0 "Toast Orders API" info.version 2.9.0
+//     (doc.toasttab.com/openapi/orders; the copy read is
+//     github.com/api-evangelist/toast openapi/_original/toast-orders-openapi.yaml
+//     @ 8076403eb79db81623228946df2c63f26b9bdb5a, read 2026-12-03): GET
+//     /ordersBulk (startDate, endDate, businessDate, pageSize <= 100, page),
+//     GET /orders/{guid}, the Order, Check, MenuItemSelection,
+//     AppliedServiceCharge and Payment definitions. In particular
+//     Check.amount "includes discounts and service charges" and "does not
+//     include gratuity or taxes"; taxAmount "includes service charge and
+//     item level taxes"; totalAmount is "including discounts and taxes" and
+//     says nothing of gratuity, so the stand-in leaves gratuity out of it
+//     and WithGratuityInTotal serves the other reading.
+//   - Toast Authentication API (POST /authentication/v1/authentication/login)
+//     and the developer guide's webhooks pages: order_updated events with
+//     the whole order, Toast-Signature = base64(HMAC-SHA256(secret, body +
+//     timestamp)), retries after 5 and then 10 more minutes with the same
+//     event (Toast-Attempt-Number counts them).
+//
+// The Swagger file carries no licence and the mirror holding it has none,
+// so it is not copied into this repository and the stand-in is not
+// validated against it with kin-openapi (Square's is: squarespec); the
+// shapes above are followed by hand.
+//
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at URL() (settings.base_url).
 package toasttest
@@ -67,19 +92,20 @@ type storedOrder struct {
 
 // Server is the stand-in.
 type Server struct {
-	mu            sync.Mutex
-	hs            *httptest.Server
-	clientID      string
-	clientSecret  string
-	webhookSecret string
-	restaurant    string
-	tokenTTL      time.Duration
-	now           func() time.Time
-	slow          time.Duration
-	seq           int
-	tokens        map[string]time.Time
-	logins        int
-	orders        map[string]*storedOrder
+	mu              sync.Mutex
+	hs              *httptest.Server
+	clientID        string
+	clientSecret    string
+	webhookSecret   string
+	restaurant      string
+	tokenTTL        time.Duration
+	now             func() time.Time
+	slow            time.Duration
+	seq             int
+	tokens          map[string]time.Time
+	logins          int
+	orders          map[string]*storedOrder
+	gratuityInTotal bool
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -90,6 +116,13 @@ type Option func(*Server)
 
 // WithClock sets the server's clock (token expiry, default modified dates).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithGratuityInTotal makes a check's totalAmount include its gratuity
+// service charges. The spec describes totalAmount as "including discounts
+// and taxes" without saying whether gratuity is in it; by default the
+// stand-in leaves it out, and this option serves the other reading, so the
+// adapter can be tested against both.
+func WithGratuityInTotal() Option { return func(s *Server) { s.gratuityInTotal = true } }
 
 // WithTokenTTL sets expiresIn of issued tokens (default 24 h).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
@@ -333,6 +366,7 @@ type webhookOpts struct {
 	secret    string
 	noSig     bool
 	eventGUID string
+	attempt   int
 }
 
 // WebhookAt sets the signed timestamp (default: the server clock's now).
@@ -349,6 +383,12 @@ func WebhookSignedWith(secret string) WebhookOption {
 
 // WithoutSignature omits the Toast-Signature header.
 func WithoutSignature() WebhookOption { return func(o *webhookOpts) { o.noSig = true } }
+
+// Attempt sets Toast-Attempt-Number: Toast retries a failed delivery after
+// 5 and then 10 more minutes, resending the same event (same guid, same
+// signed timestamp); pass WebhookAt with the original time and EventGUID
+// with the original guid to model a retry.
+func Attempt(n int) WebhookOption { return func(o *webhookOpts) { o.attempt = n } }
 
 // EventGUID sets the event's guid (default: a new one per delivery, so
 // pass the same one to model a redelivery).
@@ -391,7 +431,7 @@ func (s *Server) Webhook(orderGUID string, opts ...WebhookOption) pos.WebhookReq
 	h.Set("Toast-Event-Type", "order_updated")
 	h.Set("Toast-Event-Category", "orders")
 	h.Set("Toast-Restaurant-External-ID", s.restaurant)
-	h.Set("Toast-Attempt-Number", "1")
+	h.Set("Toast-Attempt-Number", strconv.Itoa(max(o.attempt, 1)))
 	if !o.noSig {
 		h.Set("Toast-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	}
