@@ -63,6 +63,11 @@ type Options struct {
 	Kitchen    kitchen.Config
 	CategoryOf kitchen.CategoryFunc
 
+	// DrawerAlertAfter is how long a cash drawer may stay open before an
+	// alert goes to the audit log (and so to the cloud); default
+	// DefaultDrawerAlertAfter.
+	DrawerAlertAfter time.Duration
+
 	// MaxAge and MaxRows bound how many finished jobs are kept.
 	MaxAge  time.Duration
 	MaxRows int
@@ -93,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultMaxAge
+	}
+	if o.DrawerAlertAfter <= 0 {
+		o.DrawerAlertAfter = DefaultDrawerAlertAfter
 	}
 	if o.MaxRows <= 0 {
 		o.MaxRows = DefaultMaxRows

@@ -96,6 +96,9 @@ func (s *Spool) submit(ctx context.Context, r Request, validate bool, reprintOf 
 		src = &source{Kind: r.Kind, Order: &o, Reprint: reprintOf != "", Ticket: r.ticket}
 	case KindTest:
 		src = &source{Kind: KindTest, At: time.Now().UTC(), Reprint: reprintOf != ""}
+	case KindDrawer:
+		data = r.Raw
+		pv = "[cash drawer opened]\n"
 	case KindRaw:
 		if len(r.Raw) == 0 {
 			return Job{}, false, fmt.Errorf("a raw job needs bytes: %w", ErrInvalidRequest)
@@ -219,6 +222,9 @@ func (s *Spool) Reprint(ctx context.Context, id, newID string) (j Job, created b
 	}
 	if !ok {
 		return Job{}, false, fmt.Errorf("print job %q: %w", id, ErrUnknownJob)
+	}
+	if orig.Kind == KindDrawer {
+		return Job{}, false, fmt.Errorf("job %s opened the cash drawer; open it again with a new request, not a reprint: %w", id, ErrInvalidRequest)
 	}
 	r := Request{ID: newID, Printer: orig.Printer, Kind: orig.Kind}
 	if newID == "" {
