@@ -37,6 +37,7 @@ func DefaultRules() []Rule {
 		{Pattern: "GET /v1/print/jobs", Roles: staff},
 		{Pattern: "GET /v1/print/jobs/{id}", Roles: staff},
 		{Pattern: "GET /v1/printers", Roles: staff},
+		{Pattern: "POST /v1/drawer/open", Roles: staff},
 		{Pattern: "GET /v1/status", Roles: staff},
 		{Pattern: "GET /v1/queue", Roles: staff},
 		{Pattern: "GET /v1/sync-logs", Roles: staff},

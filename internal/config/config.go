@@ -15,6 +15,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/auraconnect/aura-edge/internal/cloud"
+	"github.com/auraconnect/aura-edge/internal/kitchen"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -34,6 +35,8 @@ type Config struct {
 	Receipt Receipt `yaml:"receipt"`
 	// Printers are the receipt and kitchen printers.
 	Printers []Printer `yaml:"printers"`
+	// Kitchen routes kitchen tickets to stations (grill, bar, ...).
+	Kitchen kitchen.Config `yaml:"kitchen"`
 	// Integrations tune the sync schedule of POS integrations.
 	Integrations []Integration `yaml:"integrations"`
 	// Outbox bounds the offline buffer.
@@ -366,6 +369,13 @@ func (c *Config) validate(d *decoder) {
 		if p.FailoverAfter < 0 {
 			bad(base+".failover_after", "must not be negative")
 		}
+	}
+	printerNames := map[string]bool{}
+	for _, p := range c.Printers {
+		printerNames[p.Name] = true
+	}
+	for _, p := range c.Kitchen.Validate(printerNames) {
+		bad("kitchen."+p.Path, "%s", p.Message)
 	}
 	ids := map[string]bool{}
 	for i, in := range c.Integrations {

@@ -70,6 +70,36 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		return map[string]any{"results": res}, nil
 	})
 	cl.Handle("print", c.handlePrint)
+	cl.Handle("drawer.open", c.handleDrawerOpen)
+}
+
+// drawerCmd is the data of a drawer.open command. The job id is the
+// command id, so a redelivered command opens the drawer once.
+type drawerCmd struct {
+	Printer string `json:"printer"`
+	Reason  string `json:"reason"`
+	// By names who asked in the cloud (a manager's name); the audit log
+	// records "cloud:<by>".
+	By string `json:"by,omitempty"`
+}
+
+func (c *Core) handleDrawerOpen(ctx context.Context, cmd cloud.Command) (any, error) {
+	var req drawerCmd
+	if err := decodeData(cmd, &req); err != nil {
+		return nil, err
+	}
+	actor := "cloud"
+	if req.By != "" {
+		actor += ":" + req.By
+	}
+	job, created, err := c.Spool.OpenDrawer(ctx, cmd.ID, req.Printer, req.Reason, actor)
+	switch {
+	case errors.Is(err, spool.ErrUnknownPrinter), errors.Is(err, spool.ErrInvalidRequest):
+		return nil, &cloud.CommandError{Code: "bad_request", Message: err.Error()}
+	case err != nil:
+		return nil, err
+	}
+	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
 }
 
 // printCmd is the data of a print command: an order (or the id of a

@@ -78,7 +78,8 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{}, log.With("component", "audit"))
 	c.Ingest = ingest.New(c.DB, c.Outbox, log.With("component", "ingest"))
 	c.Integrations = integrations.New(c.DB, c.Keys)
-	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit})
+	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit,
+		Kitchen: cfg.Kitchen, CategoryOf: menuCategories(&c.Bridge)})
 	if err != nil {
 		return nil, err
 	}

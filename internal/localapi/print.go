@@ -55,6 +55,7 @@ type PrintResult struct {
 //	GET  /v1/print/jobs             jobs, newest first (?printer=&state=&order_id=&limit=)
 //	GET  /v1/print/jobs/{id}        one job with its text preview
 //	GET  /v1/printers               configured printers with their live state
+//	POST /v1/drawer/open            open a cash drawer without a sale (printer, reason) -> 202
 //
 // Bad input (unknown printer, missing or invalid order, bad kind or job
 // id) is a 400 in the API's error shape; the queue keeps running.
@@ -68,6 +69,7 @@ func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
 	s.HandleFunc("GET /v1/print/jobs", h.jobs)
 	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
 	s.HandleFunc("GET /v1/printers", h.printers)
+	s.HandleFunc("POST /v1/drawer/open", h.openDrawer)
 }
 
 type printHandlers struct {

@@ -49,15 +49,21 @@ const (
 
 // Order is a sale as the Aura cloud sees it, whatever system took it.
 type Order struct {
-	ID             string          `json:"id"`
-	Source         Source          `json:"source"`
-	State          OrderState      `json:"state"`
-	Currency       string          `json:"currency"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at,omitzero"`
-	ClosedAt       time.Time       `json:"closed_at,omitzero"`
-	Reference      string          `json:"reference,omitempty"` // receipt or ticket number shown to staff
-	Note           string          `json:"note,omitempty"`
+	ID        string     `json:"id"`
+	Source    Source     `json:"source"`
+	State     OrderState `json:"state"`
+	Currency  string     `json:"currency"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at,omitzero"`
+	ClosedAt  time.Time  `json:"closed_at,omitzero"`
+	Reference string     `json:"reference,omitempty"` // receipt or ticket number shown to staff
+	Note      string     `json:"note,omitempty"`
+	// Table, PickupName and Channel tell the kitchen where the food goes:
+	// a table number, a pickup or delivery name, and how the order came in
+	// ("dine-in", "takeaway", "delivery", "online", "kiosk", ...).
+	Table          string          `json:"table,omitempty"`
+	PickupName     string          `json:"pickup_name,omitempty"`
+	Channel        string          `json:"channel,omitempty"`
 	LineItems      []LineItem      `json:"line_items"`
 	Discounts      []Discount      `json:"discounts,omitempty"`
 	Taxes          []AppliedTax    `json:"taxes,omitempty"`
@@ -80,6 +86,9 @@ type LineItem struct {
 	UnitPrice     Money          `json:"unit_price"`
 	Modifiers     []LineModifier `json:"modifiers,omitempty"`
 	Note          string         `json:"note,omitempty"`
+	// Course is the course the line belongs to ("1", "2", "dessert") or
+	// "fire" when the kitchen is to start it now; kitchen tickets show it.
+	Course string `json:"course,omitempty"`
 	// Gross is the line before discounts and taxes: quantity x (unit price +
 	// modifiers). Optional; when present it must match.
 	Gross Money `json:"gross,omitzero"`

@@ -87,4 +87,6 @@ type source struct {
 	Reprint bool         `json:"reprint,omitempty"`
 	// At is the self-test page's time.
 	At time.Time `json:"at,omitzero"`
+	// Ticket is set for a kitchen station's ticket or change ticket.
+	Ticket *stationSource `json:"ticket,omitempty"`
 }

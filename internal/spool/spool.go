@@ -15,6 +15,7 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -56,6 +57,17 @@ type Options struct {
 	// status; negative turns polling off.
 	StatusInterval time.Duration
 
+	// Kitchen routes kitchen tickets to stations; CategoryOf tells the
+	// router an item's menu category. Without stations every printer with
+	// auto_print kitchen or both gets whole-order tickets.
+	Kitchen    kitchen.Config
+	CategoryOf kitchen.CategoryFunc
+
+	// DrawerAlertAfter is how long a cash drawer may stay open before an
+	// alert goes to the audit log (and so to the cloud); default
+	// DefaultDrawerAlertAfter.
+	DrawerAlertAfter time.Duration
+
 	// MaxAge and MaxRows bound how many finished jobs are kept.
 	MaxAge  time.Duration
 	MaxRows int
@@ -87,6 +99,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultMaxAge
 	}
+	if o.DrawerAlertAfter <= 0 {
+		o.DrawerAlertAfter = DefaultDrawerAlertAfter
+	}
 	if o.MaxRows <= 0 {
 		o.MaxRows = DefaultMaxRows
 	}
@@ -107,6 +122,9 @@ type Spool struct {
 
 	running sync.Mutex
 	audits  sync.WaitGroup
+
+	router    *kitchen.Router // nil: no stations
+	kitchenMu sync.Mutex      // one order's station tickets at a time
 }
 
 // printer is one configured printer. Its device (connection, worker and
@@ -230,6 +248,18 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc config.Rece
 		}
 		if _, ok := s.printers[pc.Backup]; !ok || pc.Backup == pc.Name {
 			bad(i, pc.Name, "backup", fmt.Errorf("%q names no other printer", pc.Backup))
+		}
+	}
+	if opts.Kitchen.Enabled() || opts.Kitchen.DefaultPrinter != "" {
+		names := map[string]bool{}
+		for _, n := range s.names {
+			names[n] = true
+		}
+		for _, p := range opts.Kitchen.Validate(names) {
+			errs = append(errs, fmt.Errorf("kitchen.%s: %w: %s", p.Path, ErrInvalidConfig, p.Message))
+		}
+		if opts.Kitchen.Enabled() {
+			s.router = kitchen.NewRouter(opts.Kitchen, opts.CategoryOf)
 		}
 	}
 	if len(errs) > 0 {

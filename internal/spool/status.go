@@ -63,6 +63,11 @@ type PrinterStatus struct {
 	QueueDepth int `json:"queue_depth"`
 	// FailedOver is set while queued jobs go to the backup printer.
 	FailedOver bool `json:"failed_over,omitempty"`
+	// DrawerState is the cash drawer sensor ("open" or "closed") on
+	// printers with a drawer, from the last status answer; DrawerSince is
+	// when it was last seen to change.
+	DrawerState string    `json:"drawer_state,omitempty"`
+	DrawerSince time.Time `json:"drawer_since,omitzero"`
 }
 
 // device is one connection URL: the printers configured on it share its
@@ -72,8 +77,9 @@ type device struct {
 	wake        chan struct{}
 	printers    []*printer
 
-	mu sync.Mutex
-	st deviceStatus
+	mu     sync.Mutex
+	st     deviceStatus
+	drawer drawerState
 }
 
 // deviceStatus is what the worker maintains for status pages.
@@ -115,6 +121,10 @@ func (p *printer) status(depth int) PrinterStatus {
 	p.mu.Lock()
 	st, failedOver := p.st, p.failedOver
 	p.mu.Unlock()
+	drawer, drawerSince := "", time.Time{}
+	if p.drawer != 0 {
+		drawer, drawerSince = p.drawerStatus()
+	}
 	cols := 0
 	if p.profile != nil {
 		cols = p.profile.Columns(0)
@@ -124,6 +134,7 @@ func (p *printer) status(depth int) PrinterStatus {
 		AutoPrint: p.auto, Drawer: p.drawerName, Backup: p.backup,
 		State: st.State, Since: st.Since, LastError: st.LastError, LastErrorAt: st.LastErrorAt,
 		LastPrinted: st.LastPrinted, NextRetry: st.NextRetry, QueueDepth: depth, FailedOver: failedOver,
+		DrawerState: drawer, DrawerSince: drawerSince,
 	}
 }
 

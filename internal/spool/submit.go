@@ -38,6 +38,8 @@ type Request struct {
 	Order *model.Order
 	// Raw is the stream of a raw job, sent as it is.
 	Raw []byte
+
+	ticket *stationSource // a station ticket (kitchen kind, auto print)
 }
 
 // Submit renders the request for its printer and queues it durably; the
@@ -91,9 +93,12 @@ func (s *Spool) submit(ctx context.Context, r Request, validate bool, reprintOf 
 				return Job{}, false, fmt.Errorf("order %s: %w: %w", o.ID, ErrInvalidRequest, ps)
 			}
 		}
-		src = &source{Kind: r.Kind, Order: &o, Reprint: reprintOf != ""}
+		src = &source{Kind: r.Kind, Order: &o, Reprint: reprintOf != "", Ticket: r.ticket}
 	case KindTest:
 		src = &source{Kind: KindTest, At: time.Now().UTC(), Reprint: reprintOf != ""}
+	case KindDrawer:
+		data = r.Raw
+		pv = "[cash drawer opened]\n"
 	case KindRaw:
 		if len(r.Raw) == 0 {
 			return Job{}, false, fmt.Errorf("a raw job needs bytes: %w", ErrInvalidRequest)
@@ -176,6 +181,10 @@ func (s *Spool) render(p *printer, src *source) (receipt.Output, error) {
 		case KindReceipt:
 			return s.layout.Receipt(e, src.Order, opt)
 		case KindKitchen:
+			if t := src.Ticket; t != nil {
+				return s.layout.Station(e, receipt.StationTicket{Order: src.Order, Station: t.Station,
+					Lines: t.Lines, Changes: t.Changes, Voided: t.Voided}, opt)
+			}
 			return s.layout.Kitchen(e, src.Order, opt)
 		case KindTest:
 			return s.layout.SelfTest(e, receipt.TestPage{Printer: p.name, Connection: p.url, Time: src.At}, opt)
@@ -213,6 +222,9 @@ func (s *Spool) Reprint(ctx context.Context, id, newID string) (j Job, created b
 	}
 	if !ok {
 		return Job{}, false, fmt.Errorf("print job %q: %w", id, ErrUnknownJob)
+	}
+	if orig.Kind == KindDrawer {
+		return Job{}, false, fmt.Errorf("job %s opened the cash drawer; open it again with a new request, not a reprint: %w", id, ErrInvalidRequest)
 	}
 	r := Request{ID: newID, Printer: orig.Printer, Kind: orig.Kind}
 	if newID == "" {
@@ -259,10 +271,15 @@ func (s *Spool) OnOrder(o model.Order) {
 	if o.ID == "" && o.Source.ExternalID != "" {
 		o.ID = o.Source.DerivedID("ord_")
 	}
+	if s.router != nil {
+		s.routeKitchen(o)
+	}
 	for _, name := range s.names {
 		p := s.printers[name]
 		for _, kind := range s.autoKinds(p) {
 			switch {
+			case kind == KindKitchen && s.router != nil:
+				continue // the stations print the kitchen's tickets
 			case kind == KindReceipt && o.State != model.OrderCompleted:
 				continue
 			case kind == KindKitchen && o.State == model.OrderCanceled:
@@ -303,7 +320,12 @@ func autoID(kind Kind, printer string, o *model.Order) string {
 	} else if rev = o.Source.Version; rev == "" {
 		rev = "0"
 	}
-	id := sanitizeID("auto:" + string(kind) + ":" + printer + ":" + o.ID + "@" + rev)
+	return shortID(sanitizeID("auto:" + string(kind) + ":" + printer + ":" + o.ID + "@" + rev))
+}
+
+// shortID keeps a derived job id within maxIDLen, ending a longer one with
+// a hash of the whole.
+func shortID(id string) string {
 	if len(id) > maxIDLen {
 		h := sha256.Sum256([]byte(id))
 		id = id[:maxIDLen-17] + "~" + hex.EncodeToString(h[:8])
@@ -349,6 +371,9 @@ func sanitizeID(s string) string {
 // (then the capture path keeps a durable marker so a crash cannot lose the
 // print).
 func (s *Spool) AutoPrints() bool {
+	if s.router != nil {
+		return true
+	}
 	for _, name := range s.names {
 		if len(s.autoKinds(s.printers[name])) > 0 {
 			return true

@@ -155,6 +155,7 @@ func (s *Spool) probe(ctx context.Context, d *device) {
 	default:
 		state, nr := stateOf(st)
 		s.setState(d, state, nr)
+		s.noteDrawer(d, st)
 	}
 }
 
@@ -258,6 +259,7 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 	if answered {
 		state, notReady := stateOf(st)
 		s.setState(p.device, state, notReady)
+		s.noteDrawer(p.device, st)
 		if notReady != nil {
 			conn.Close()
 			s.retryLater(ctx, p, j, state, notReady, start)

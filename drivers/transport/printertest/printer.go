@@ -117,6 +117,7 @@ type Printer struct {
 	conns     map[*net.TCPConn]struct{}
 	jobs      [][]byte
 	queries   int
+	pin3High  bool // drawer kick-out connector pin 3 (DLE EOT 1 bit 2)
 	changed   chan struct{} // closed and replaced when a job is recorded
 	closed    bool
 
@@ -188,6 +189,15 @@ func (p *Printer) SetMode(m Mode) {
 		p.wg.Add(1)
 		go p.accept(ln)
 	}
+}
+
+// SetDrawerPin3 sets the level of the cash drawer connector's pin 3, which
+// DLE EOT 1 reports in bit 2 (with Epson's default wiring, low means the
+// drawer is open). It starts low.
+func (p *Printer) SetDrawerPin3(high bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pin3High = high
 }
 
 // SetDelay makes the printer slow: it pauses d before each read of up to
@@ -366,6 +376,9 @@ func (p *Printer) serve(c *net.TCPConn) {
 			p.mu.Lock()
 			p.queries++
 			answer := StatusByte(p.mode, q)
+			if q == 1 && answer != 0 && p.pin3High {
+				answer |= 0x04
+			}
 			p.mu.Unlock()
 			if answer == 0 {
 				continue
