@@ -219,7 +219,6 @@ func lacks(t *testing.T, what, text string, not ...string) {
 	}
 }
 
-
 // nospace drops spaces: the preview spreads double-width text out
 // ("2   x   C o l a").
 func nospace(s string) string { return strings.ReplaceAll(s, " ", "") }
