@@ -117,7 +117,7 @@ type Printer struct {
 	conns     map[*net.TCPConn]struct{}
 	jobs      [][]byte
 	queries   int
-	pin3High  bool // drawer kick-out connector pin 3 (DLE EOT 1 bit 2)
+	pin3High  bool          // drawer kick-out connector pin 3 (DLE EOT 1 bit 2)
 	changed   chan struct{} // closed and replaced when a job is recorded
 	closed    bool
 
