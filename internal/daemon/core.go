@@ -58,13 +58,15 @@ func KeyFile(cfg *config.Config) string {
 // On error everything opened so far is closed.
 func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c = &Core{Cfg: cfg, Log: log}
-	c.DB, err = store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
+	db, err := store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
 	if err != nil {
 		return nil, err
 	}
+	c.DB = db
 	defer func() {
+		// db, not c.DB: the error returns below set c to nil.
 		if err != nil {
-			c.DB.Close()
+			db.Close()
 		}
 	}()
 	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
