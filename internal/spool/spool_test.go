@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
