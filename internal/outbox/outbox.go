@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -23,6 +25,10 @@ type Entry struct {
 	// returns the first one's Appended with Duplicate set.
 	DedupeKey string
 	Data      []byte // JSON
+	// ID, when set, is the CloudEvents id the row keeps instead of a new
+	// UUIDv7: a resend of an event sent before (e.g. a command result sent
+	// again for a redelivered command), which the cloud drops by id.
+	ID string
 }
 
 // Appended describes a queued Entry.
@@ -349,6 +355,11 @@ func validate(entries []Entry) error {
 			return fmt.Errorf("entry %d: subject longer than %d bytes: %w", i, maxSubjectLen, ErrInvalidEntry)
 		case len(e.DedupeKey) > maxDedupeLen:
 			return fmt.Errorf("entry %d: dedupe key longer than %d bytes: %w", i, maxDedupeLen, ErrInvalidEntry)
+		}
+		if e.ID != "" {
+			if _, err := uuid.Parse(e.ID); err != nil {
+				return fmt.Errorf("entry %d: id %q is not a UUID: %w", i, e.ID, ErrInvalidEntry)
+			}
 		}
 	}
 	return nil

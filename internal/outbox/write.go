@@ -99,6 +99,9 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 			return nil, nil, err
 		}
 		id, err := uuid.NewV7()
+		if e.ID != "" {
+			id, err = uuid.Parse(e.ID) // validated already
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("new event id: %w", err)
 		}
