@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -80,6 +84,9 @@ func newTokenCmd() *cobra.Command {
 			var out struct {
 				Token, ID, Name, Role string
 			}
+			if name == "" {
+				name = generatedTokenName(role)
+			}
 			if err := ctlCall(cmd, "POST", "/ctl/tokens", map[string]string{"role": role, "name": name}, &out); err != nil {
 				return err
 			}
@@ -139,6 +146,20 @@ func newTokenCmd() *cobra.Command {
 	c.AddCommand(create, list, revoke)
 	return c
 }
+
+// generatedTokenName is the name of a token created without --name:
+// role, date and 4 random hex digits, e.g. staff-20261203-9f2c.
+func generatedTokenName(role string) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	r := strings.ToLower(role)
+	if !tokenRoleRe.MatchString(r) {
+		r = "token"
+	}
+	return fmt.Sprintf("%s-%s-%s", r, time.Now().UTC().Format("20060102"), hex.EncodeToString(b[:]))
+}
+
+var tokenRoleRe = regexp.MustCompile(`^[a-z]{1,16}$`)
 
 func newKeysCmd() *cobra.Command {
 	c := &cobra.Command{Use: "keys", Short: "Manage the credential encryption key"}
