@@ -42,8 +42,8 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			WriteError(w, http.StatusBadRequest, "bad_body", "read body: "+err.Error(), "")
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); ct != "" && !bytes.HasPrefix([]byte(ct), []byte("application/json")) {
-			WriteError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", "")
+		if e := checkJSONType(r); e != nil {
+			e.write(w)
 			return
 		}
 		var items []T

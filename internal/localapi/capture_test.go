@@ -137,6 +137,8 @@ func TestCaptureBadInput(t *testing.T) {
 		{"empty array", "/v1/orders", "application/json", []byte(`[]`), 400, "empty", ""},
 		{"empty body", "/v1/orders", "application/json", nil, 400, "bad_json", ""},
 		{"wrong content type", "/v1/orders", "text/plain", order, 415, "unsupported_media_type", ""},
+		{"no content type", "/v1/orders", "", order, 415, "unsupported_media_type", ""},
+		{"json-like content type", "/v1/orders", "application/jsonx", order, 415, "unsupported_media_type", ""},
 		{"too large", "/v1/orders", "application/json", bytes.Repeat([]byte(" "), MaxBody+1), 413, "too_large", ""},
 		{"invalid payment", "/v1/payments", "application/json", []byte(`{"method":"barter"}`), 400, "invalid", "source.vendor"},
 	}
