@@ -29,6 +29,10 @@ type Entry struct {
 	// UUIDv7: a resend of an event sent before (e.g. a command result sent
 	// again for a redelivered command), which the cloud drops by id.
 	ID string
+
+	// subjectSeq, when set, is kept instead of the subject's next sequence
+	// (a retried dead letter keeps its place in its order's revisions).
+	subjectSeq uint64
 }
 
 // Appended describes a queued Entry.
@@ -219,7 +223,7 @@ func bucketPaths() [][]string {
 	for _, s := range Streams {
 		paths = append(paths, []string{store.Outbox, string(s), bucketRows})
 	}
-	for _, b := range []string{bucketKeys, bucketKeyOrder, bucketSubjects, bucketState} {
+	for _, b := range []string{bucketKeys, bucketKeyOrder, bucketSubjects, bucketState, bucketDead} {
 		paths = append(paths, []string{store.Outbox, b})
 	}
 	return paths

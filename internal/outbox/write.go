@@ -105,8 +105,8 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 		if err != nil {
 			return nil, nil, fmt.Errorf("new event id: %w", err)
 		}
-		var subjectSeq uint64
-		if e.Subject != "" {
+		subjectSeq := e.subjectSeq
+		if e.Subject != "" && subjectSeq == 0 {
 			old := subjects.Get([]byte(e.Subject))
 			if old == nil {
 				newSubjects++
