@@ -98,6 +98,7 @@ type State struct {
 	Reconnects  uint64 // successful connections after the first
 	Delivered   uint64 // rows acknowledged by the broker and deleted
 	Commands    uint64 // command deliveries processed
+	DeadLetters uint64 // events moved to the dead letters by this process
 	ConnectedAt time.Time
 }
 
@@ -127,8 +128,10 @@ type Client struct {
 	statusReq chan struct{}
 	cmdQueue  chan cmdJob
 
-	delivered atomic.Uint64
-	commands  atomic.Uint64
+	delivered   atomic.Uint64
+	commands    atomic.Uint64
+	deadLetters atomic.Uint64 // events this process moved to the dead letters
+	poison      poisonState
 
 	mu       sync.Mutex
 	handlers map[string]Handler
@@ -236,6 +239,7 @@ func (c *Client) State() State {
 	c.mu.Unlock()
 	s.Connected = s.State == StateConnected
 	s.Delivered = c.delivered.Load()
+	s.DeadLetters = c.deadLetters.Load()
 	s.Commands = c.commands.Load()
 	return s
 }
@@ -314,6 +318,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
+		c.poison.lost() // the next connection finds out whether one event is the cause
 		if c.now().Sub(cn.connectedAt) >= stableAfter {
 			bo.reset()
 		}

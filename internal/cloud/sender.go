@@ -3,13 +3,14 @@ package cloud
 import (
 	"context"
 	"fmt"
-	"github.com/auraconnect/aura-edge/internal/outbox"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
 // Sender tunables.
@@ -57,6 +58,11 @@ type sender struct {
 	failed   chan struct{}
 	failOnce sync.Once
 	err      error
+
+	// careful counts the publishes still to send one at a time (each waits
+	// for its PUBACK first) after a connection failed: if the broker drops
+	// the connection now, the one event in flight is the cause.
+	careful int
 }
 
 func (s *sender) fail(err error) {
@@ -80,6 +86,9 @@ func (c *Client) send(ctx context.Context, cn *conn) error {
 	}
 	for _, st := range sendOrder {
 		s.topics[st] = c.Topic(streamTopic(st))
+	}
+	if c.poison.isCareful() {
+		s.careful = carefulPublishes
 	}
 	s.book = newBook(c.q, c.log, c.now, s.room, s.fail, &c.delivered)
 	bookDone := make(chan struct{})
@@ -184,8 +193,53 @@ func (s *sender) loop(ctx context.Context) error {
 	}
 }
 
-// publish takes a place in the window and publishes r.
+// publish takes a place in the window and publishes r. An event over the
+// broker's size limit is moved to the dead letters instead.
 func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Row) error {
+	buf := payloads.Get().(*[]byte)
+	*buf = appendEvent((*buf)[:0], s.c.source, r)
+	if size := packetSize(s.topics[stream], len(*buf)); size > s.c.cfg.MaxMessageBytes {
+		payloads.Put(buf)
+		s.c.deadLetter(stream, r, fmt.Sprintf("the event is %d bytes as an MQTT message, over the broker's limit of %d bytes (cloud.max_message_bytes)", size, s.c.cfg.MaxMessageBytes))
+		return nil
+	}
+	if err := s.acquire(ctx); err != nil {
+		payloads.Put(buf)
+		return err
+	}
+	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
+	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
+	if s.careful == 0 {
+		return nil
+	}
+	s.careful--
+	var cause error
+	select {
+	case <-tok.Done():
+		cause = tok.Error()
+		if cause == nil && s.cn.isLost() {
+			cause = ErrStaleAck
+		}
+		if cause == nil {
+			s.c.poison.delivered(r.ID, s.careful == 0)
+			return nil
+		}
+	case <-s.cn.lost:
+		cause = s.cn.lostErr
+	case <-s.failed:
+		return s.err // not the broker's answer to this event
+	case <-ctx.Done():
+		if !s.cn.isLost() {
+			return ctx.Err()
+		}
+		cause = s.cn.lostErr
+	}
+	s.c.strike(stream, r, cause)
+	return fmt.Errorf("publish %s seq %d: %w", stream, r.Seq, cause)
+}
+
+// acquire takes a place in the window.
+func (s *sender) acquire(ctx context.Context) error {
 	for _, sem := range [...]chan struct{}{s.room, s.slots} {
 		select { // fast path: room in the window
 		case sem <- struct{}{}:
@@ -207,10 +261,6 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 		return s.err
 	default:
 	}
-	buf := payloads.Get().(*[]byte)
-	*buf = appendEvent((*buf)[:0], s.c.source, r)
-	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
-	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
 	return nil
 }
 

@@ -79,6 +79,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	}
 	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{}, log.With("component", "audit"))
 	c.Ingest = ingest.New(c.DB, c.Outbox, log.With("component", "ingest"))
+	c.Ingest.MaxEventBytes = cloud.MaxEventBytes(cfg.Cloud)
 	c.Integrations = integrations.New(c.DB, c.Keys)
 	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit})
 	if err != nil {
@@ -107,6 +108,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		auth.Middleware(policy, c.Auth, apiLog), asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
+	localapi.DeadLetterRoutes(c.API, c.Outbox, c.Audit, apiLog)
 	localapi.SyncLogRoutes(c.API, c.Audit)
 	localapi.IntegrationRoutes(c.API, localapi.IntegrationDeps{Bridge: c.Bridge, Integrations: c.Integrations,
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL, ManifestDir: filepath.Join(cfg.DataDir, "manifests")})

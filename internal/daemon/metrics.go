@@ -31,6 +31,7 @@ func (d *Daemon) metricsHandler(c *Core) http.HandlerFunc {
 		set.NewGauge("aura_outbox_full"+label, func() float64 { return b2f(stat().Full) })
 		set.NewGauge("aura_outbox_dropped_total"+label, func() float64 { return float64(stat().Dropped) })
 		set.NewGauge("aura_outbox_refused_total"+label, func() float64 { return float64(stat().Refused) })
+		set.NewGauge("aura_outbox_dead_letters"+label, func() float64 { return float64(c.Outbox.DeadCount()[s]) })
 	}
 	if c.Cloud != nil {
 		set.NewGauge("aura_cloud_connected", func() float64 { return b2f(c.Cloud.Connected()) })

@@ -95,6 +95,9 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 				Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(), Field: field, Problems: ps,
 			}})
 			return
+		case errors.Is(err, ingest.ErrTooLarge):
+			WriteError(w, http.StatusRequestEntityTooLarge, "too_large_for_cloud", err.Error(), "")
+			return
 		case errors.Is(err, outbox.ErrFull), errors.Is(err, outbox.ErrDiskLow):
 			w.Header().Set("Retry-After", "30")
 			WriteError(w, http.StatusServiceUnavailable, "outbox_refused", err.Error(), "")
