@@ -75,7 +75,7 @@ func TestVerifyWebhook(t *testing.T) {
 			nil, nil, square.ErrStaleWebhook},
 		{"slightly ahead (clock skew)", ok(squaretest.Event("order.updated", "ev-skew", e.clk.Now().Add(time.Minute), "order", so.ID, map[string]any{})),
 			[]string{so.ID}, nil, nil},
-		{"no created_at", ok([]byte(`{"merchant_id":"M","type":"order.updated","event_id":"ev-nodate","data":{"type":"order","id":"`+so.ID+`","object":{"order_updated":{"order_id":"`+so.ID+`"}}}}`)),
+		{"no created_at", ok([]byte(`{"merchant_id":"M","type":"order.updated","event_id":"ev-nodate","data":{"type":"order","id":"` + so.ID + `","object":{"order_updated":{"order_id":"` + so.ID + `"}}}}`)),
 			nil, nil, square.ErrStaleWebhook},
 		{"signed but not JSON", ok([]byte("not json")), nil, nil, errors.New("any")},
 		{"signed but no event id", ok([]byte(`{"type":"order.updated","data":{"id":"X"}}`)), nil, nil, errors.New("any")},
