@@ -106,6 +106,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		g.Go(func() error { return c.Cloud.Run(gctx) })
 	}
 	g.Go(func() error { return c.Scheduler.Run(gctx) })
+	g.Go(func() error { return c.Outbox.RunCompactor(gctx) })
 	g.Go(func() error { return c.Bridge.Run(gctx) })
 	g.Go(func() error { return c.Ingest.Run(gctx) })
 	g.Go(func() error { return c.API.Run(gctx) })

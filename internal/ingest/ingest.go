@@ -130,7 +130,13 @@ func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []
 		return err
 	})
 	if err != nil {
-		return nil, err
+		stream := outbox.Orders
+		if len(orders) == 0 {
+			stream = outbox.Payments
+		}
+		// A full file system is a refusal with a plain reason (503), not an
+		// internal error naming the store file.
+		return nil, outbox.NoSpace(err, stream)
 	}
 	in.ob.Notify()
 	in.after(fresh)

@@ -310,6 +310,10 @@ func (o *Outbox) Append(ctx context.Context, entries ...Entry) ([]Appended, erro
 		return nil
 	})
 	if err != nil {
+		if d := NoSpace(err, entries[0].Stream); d != err {
+			o.refused(d)
+			return nil, d
+		}
 		return nil, fmt.Errorf("append to outbox: %w", err)
 	}
 	if refusal != nil {
@@ -561,9 +565,19 @@ func (o *Outbox) Stats() []StreamStats {
 	return out
 }
 
-// free returns the free bytes of the data directory's file system, measured
-// at most every DiskCheckEvery. An unmeasurable disk counts as unlimited.
+// free returns the free bytes for new rows: the data directory's file
+// system (measured at most every DiskCheckEvery; unmeasurable counts as
+// unlimited) plus the free pages inside the store file, which bbolt reuses
+// before it grows the file (after a backlog drains they are most of it).
 func (o *Outbox) free() uint64 {
+	fs := o.fsFree()
+	if fs == ^uint64(0) {
+		return fs
+	}
+	return fs + uint64(max(o.db.FreeBytes(), 0))
+}
+
+func (o *Outbox) fsFree() uint64 {
 	o.diskMu.Lock()
 	defer o.diskMu.Unlock()
 	now := time.Now()

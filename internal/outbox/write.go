@@ -307,9 +307,9 @@ func fullReason(s Stream, depth int, size int64, l Limits, byBytes bool, oldest 
 		s, what, s)
 }
 
-func diskReason(s Stream, free, floor uint64, dir string) string {
-	return fmt.Sprintf("disk almost full (%s free in %s, %s needs %s): nothing was lost, new %s are refused until space is freed",
-		formatBytes(free), dir, s, formatBytes(floor), s)
+func diskReason(s Stream, free, floor uint64, _ string) string {
+	return fmt.Sprintf("disk almost full (%s free for the data directory, counting free space inside the store file; %s needs %s): nothing was lost, new %s are refused until space is freed",
+		formatBytes(free), s, formatBytes(floor), s)
 }
 
 // formatAge prints d coarsely: 45s, 12m, 5h3m, 3d12h.
