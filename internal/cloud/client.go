@@ -99,7 +99,12 @@ type State struct {
 	Delivered   uint64 // rows acknowledged by the broker and deleted
 	Commands    uint64 // command deliveries processed
 	DeadLetters uint64 // events moved to the dead letters by this process
-	ConnectedAt time.Time
+	// With receipts: events awaiting the cloud's receipt now, and how many
+	// times a receipt did not come within the timeout (each time the
+	// event was sent again).
+	AwaitingReceipt int
+	Unconfirmed     uint64
+	ConnectedAt     time.Time
 }
 
 // Client is the MQTT link to the Aura cloud. It drains the outbox to the
@@ -132,6 +137,7 @@ type Client struct {
 	commands    atomic.Uint64
 	deadLetters atomic.Uint64 // events this process moved to the dead letters
 	poison      poisonState
+	rcpt        *receiptBook // nil unless receipts are enabled
 
 	mu       sync.Mutex
 	handlers map[string]Handler
@@ -191,6 +197,9 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if cfg.Receipts.Enabled {
+		c.rcpt = newReceiptBook(cfg.Receipts)
+	}
 	c.state = State{State: StateStopped, Broker: u.Redacted()}
 	c.Handle("ping", c.handlePing)
 	c.Handle("status.request", c.handleStatusRequest)
@@ -240,6 +249,9 @@ func (c *Client) State() State {
 	s.Connected = s.State == StateConnected
 	s.Delivered = c.delivered.Load()
 	s.DeadLetters = c.deadLetters.Load()
+	if c.rcpt != nil {
+		s.AwaitingReceipt, s.Unconfirmed = c.rcpt.len(), c.rcpt.unconfirmed.Load()
+	}
 	s.Commands = c.commands.Load()
 	return s
 }
@@ -451,6 +463,14 @@ func (c *Client) serve(ctx context.Context, cn *conn) error {
 	if err := waitToken(ctx, cn, tok, statusGrace); err != nil {
 		cn.drop(err)
 		return fmt.Errorf("subscribe to commands: %w", err)
+	}
+	if c.rcpt != nil {
+		c.rcpt.connectionEnded() // whatever the last connection had in flight is due again
+		tok := cn.pc.Subscribe(c.Topic(topicReceipts), 1, c.onReceipt)
+		if err := waitToken(ctx, cn, tok, statusGrace); err != nil {
+			cn.drop(err)
+			return fmt.Errorf("subscribe to receipts: %w", err)
+		}
 	}
 	if err := c.publishStatus(ctx, cn); err != nil {
 		cn.drop(err)

@@ -70,6 +70,9 @@ type Config struct {
 	// before it becomes a dead letter and the events behind it flow.
 	// Default 3.
 	PoisonStrikes int `yaml:"poison_strikes"`
+	// Receipts: the cloud confirms event ids on <prefix>/receipts and
+	// rows stay in the outbox until then (see ReceiptsConfig).
+	Receipts ReceiptsConfig `yaml:"receipts"`
 }
 
 // TLSConfig names PEM files for MQTT over TLS.
@@ -158,6 +161,12 @@ func (c Config) withDefaults() Config {
 	if c.PoisonStrikes == 0 {
 		c.PoisonStrikes = DefaultPoisonStrikes
 	}
+	if c.Receipts.Timeout == 0 {
+		c.Receipts.Timeout = DefaultReceiptTimeout
+	}
+	if c.Receipts.MaxPending == 0 {
+		c.Receipts.MaxPending = DefaultReceiptMaxPending
+	}
 	return c
 }
 
@@ -224,6 +233,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxMessageBytes < 2*EventOverhead || c.MaxMessageBytes > 256<<20 {
 		bad("max_message_bytes", "must be between %d and 268435456 (the MQTT limit), got %d", 2*EventOverhead, c.MaxMessageBytes)
+	}
+	if c.Receipts.Timeout < time.Second {
+		bad("receipts.timeout", "must be at least 1s")
+	}
+	if c.Receipts.MaxPending < 1 || c.Receipts.MaxPending > 1_000_000 {
+		bad("receipts.max_pending", "must be between 1 and 1000000 (got %d)", c.Receipts.MaxPending)
 	}
 	if c.PoisonStrikes < 1 || c.PoisonStrikes > 100 {
 		bad("poison_strikes", "must be between 1 and 100 (got %d)", c.PoisonStrikes)

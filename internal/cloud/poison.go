@@ -111,4 +111,7 @@ func (c *Client) deadLetter(stream outbox.Stream, r *outbox.Row, reason string) 
 	if ok {
 		c.deadLetters.Add(1)
 	}
+	if c.rcpt != nil {
+		c.rcpt.forget(r.ID)
+	}
 }

@@ -91,6 +91,7 @@ func (c *Client) send(ctx context.Context, cn *conn) error {
 		s.careful = carefulPublishes
 	}
 	s.book = newBook(c.q, c.log, c.now, s.room, s.fail, &c.delivered)
+	s.book.receipts = c.rcpt != nil
 	bookDone := make(chan struct{})
 	go func() { defer close(bookDone); s.book.run() }()
 	abort := make(chan struct{})
@@ -138,6 +139,22 @@ func (s *sender) loop(ctx context.Context) error {
 			st[i].idle = false
 		}
 	}
+	rb := s.c.rcpt
+	var rcptChanged <-chan struct{}
+	var overdueTick <-chan time.Time
+	if rb != nil {
+		rcptChanged = rb.changed
+		t := time.NewTicker(max(rb.timeout/4, 100*time.Millisecond))
+		defer t.Stop()
+		overdueTick = t.C
+	}
+	// rewind sends every stream again from its head: rows whose receipt is
+	// late are published again, the others are skipped.
+	rewind := func() {
+		for i := range st {
+			st[i] = streamState{}
+		}
+	}
 	for {
 		select {
 		case <-s.c.q.Ready():
@@ -163,6 +180,19 @@ func (s *sender) loop(ctx context.Context) error {
 			}
 			for n := 0; n < quantum && len(ss.buf) > 0; n++ {
 				r := &ss.buf[0]
+				if rb != nil {
+					send, full := rb.shouldSend(r, s.c.now())
+					if full {
+						break // wait for receipts (rcptChanged) or the overdue check
+					}
+					if !send {
+						ss.after = r.Seq // awaiting its receipt
+						ss.buf[0] = outbox.Row{}
+						ss.buf = ss.buf[1:]
+						worked = true
+						continue
+					}
+				}
 				if err := s.publish(ctx, stream, r); err != nil {
 					if ctx.Err() != nil {
 						return nil
@@ -189,6 +219,15 @@ func (s *sender) loop(ctx context.Context) error {
 			wake()
 		case <-poll.C:
 			wake()
+		case <-rcptChanged:
+			wake()
+		case <-overdueTick:
+			if n, id, stream := rb.overdue(s.c.now()); n > 0 {
+				rb.unconfirmed.Add(uint64(n))
+				s.c.log.Warn("events not confirmed by the cloud in time; sending them again (the broker may have dropped them, e.g. its ACL denies the topic, while acknowledging the publish)",
+					"events", n, "timeout", rb.timeout, "stream", stream, "event_id", id)
+				rewind()
+			}
 		}
 	}
 }
@@ -206,6 +245,9 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 	if err := s.acquire(ctx); err != nil {
 		payloads.Put(buf)
 		return err
+	}
+	if s.c.rcpt != nil {
+		s.c.rcpt.sending(stream, r, s.c.now()) // before the publish: its receipt may come before the PUBACK
 	}
 	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
 	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
@@ -324,6 +366,7 @@ type book struct {
 	room      chan struct{}
 	fail      func(error)
 	delivered *atomic.Uint64
+	receipts  bool // rows wait for the cloud's receipt, not deleted on PUBACK
 
 	mu     sync.Mutex
 	acks   map[outbox.Stream][]uint64
@@ -345,6 +388,10 @@ func newBook(q Queue, log *slog.Logger, now func() time.Time, room chan struct{}
 }
 
 func (b *book) acked(st outbox.Stream, seq uint64) {
+	if b.receipts {
+		<-b.room // the row stays until its receipt (onReceipt deletes it)
+		return
+	}
 	b.mu.Lock()
 	b.acks[st] = append(b.acks[st], seq)
 	b.nacks++
