@@ -77,3 +77,19 @@ func TestTokenAndKeyCommands(t *testing.T) {
 		t.Fatal("a token is in the daemon's logs")
 	}
 }
+
+// TestTokenCreateGeneratesName: --name is optional, as the help says.
+func TestTokenCreateGeneratesName(t *testing.T) {
+	cfg := writeConfig(t, fmt.Sprintf("store_id: s1\ndata_dir: %s\n", t.TempDir()))
+	var names []string
+	for range 2 {
+		out, code := runBin(t, "token", "create", "--role", "staff", "--config", cfg)
+		if code != 0 || !strings.Contains(out, `created staff token "staff-`) {
+			t.Fatalf("token create without --name: exit %d\n%s", code, out)
+		}
+		names = append(names, out[strings.Index(out, `"`):])
+	}
+	if names[0] == names[1] {
+		t.Fatalf("two generated tokens share a name: %s", names[0])
+	}
+}

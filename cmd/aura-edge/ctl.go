@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +18,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/daemon"
 	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
 // ctlCall sends one request to the daemon (or the store) and decodes the
@@ -80,6 +85,9 @@ func newTokenCmd() *cobra.Command {
 			var out struct {
 				Token, ID, Name, Role string
 			}
+			if name == "" {
+				name = generatedTokenName(role)
+			}
 			if err := ctlCall(cmd, "POST", "/ctl/tokens", map[string]string{"role": role, "name": name}, &out); err != nil {
 				return err
 			}
@@ -140,6 +148,20 @@ func newTokenCmd() *cobra.Command {
 	return c
 }
 
+// generatedTokenName is the name of a token created without --name:
+// role, date and 4 random hex digits, e.g. staff-20261203-9f2c.
+func generatedTokenName(role string) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	r := strings.ToLower(role)
+	if !tokenRoleRe.MatchString(r) {
+		r = "token"
+	}
+	return fmt.Sprintf("%s-%s-%s", r, time.Now().UTC().Format("20060102"), hex.EncodeToString(b[:]))
+}
+
+var tokenRoleRe = regexp.MustCompile(`^[a-z]{1,16}$`)
+
 func newKeysCmd() *cobra.Command {
 	c := &cobra.Command{Use: "keys", Short: "Manage the credential encryption key"}
 	c.AddCommand(&cobra.Command{
@@ -197,6 +219,72 @@ func newQueueCmd() *cobra.Command {
 		},
 	}
 	stats.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	c.AddCommand(stats)
+	c.AddCommand(stats, newDeadCmd())
 	return c
+}
+
+// newDeadCmd is `aura-edge queue dead`: events the cloud broker refused,
+// set aside so the rest keeps flowing.
+func newDeadCmd() *cobra.Command {
+	var asJSON bool
+	dead := &cobra.Command{
+		Use:   "dead",
+		Short: "List events the cloud broker refused (dead letters); retry or drop them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out struct {
+				Dead []outbox.DeadLetter `json:"dead_letters"`
+			}
+			if err := ctlCall(cmd, "GET", "/v1/queue/dead", nil, &out); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			if len(out.Dead) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no dead letters")
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTREAM\tSUBJECT\tBYTES\tDEAD SINCE\tREASON")
+			for _, d := range out.Dead {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Stream, d.Subject, d.Bytes, d.DeadAt.Format(time.RFC3339), d.Reason)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "retry one with `aura-edge queue dead retry ID` (after fixing the broker's limit), or drop it with `aura-edge queue dead drop ID`")
+			return nil
+		},
+	}
+	dead.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	retry := &cobra.Command{
+		Use:   "retry ID",
+		Short: "Queue a dead letter again, under its original id (audited)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out struct {
+				Stream string `json:"stream"`
+			}
+			if err := ctlCall(cmd, "POST", "/v1/queue/dead/"+args[0]+"/retry", nil, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "queued %s again on %s\n", args[0], out.Stream)
+			return nil
+		},
+	}
+	drop := &cobra.Command{
+		Use:   "drop ID",
+		Short: "Drop a dead letter for good: it will never reach the cloud (audited)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := ctlCall(cmd, "DELETE", "/v1/queue/dead/"+args[0], nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "dropped %s\n", args[0])
+			return nil
+		},
+	}
+	dead.AddCommand(retry, drop)
+	return dead
 }

@@ -98,7 +98,13 @@ type State struct {
 	Reconnects  uint64 // successful connections after the first
 	Delivered   uint64 // rows acknowledged by the broker and deleted
 	Commands    uint64 // command deliveries processed
-	ConnectedAt time.Time
+	DeadLetters uint64 // events moved to the dead letters by this process
+	// With receipts: events awaiting the cloud's receipt now, and how many
+	// times a receipt did not come within the timeout (each time the
+	// event was sent again).
+	AwaitingReceipt int
+	Unconfirmed     uint64
+	ConnectedAt     time.Time
 }
 
 // Client is the MQTT link to the Aura cloud. It drains the outbox to the
@@ -127,8 +133,11 @@ type Client struct {
 	statusReq chan struct{}
 	cmdQueue  chan cmdJob
 
-	delivered atomic.Uint64
-	commands  atomic.Uint64
+	delivered   atomic.Uint64
+	commands    atomic.Uint64
+	deadLetters atomic.Uint64 // events this process moved to the dead letters
+	poison      poisonState
+	rcpt        *receiptBook // nil unless receipts are enabled
 
 	mu       sync.Mutex
 	handlers map[string]Handler
@@ -188,6 +197,9 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if cfg.Receipts.Enabled {
+		c.rcpt = newReceiptBook(cfg.Receipts)
+	}
 	c.state = State{State: StateStopped, Broker: u.Redacted()}
 	c.Handle("ping", c.handlePing)
 	c.Handle("status.request", c.handleStatusRequest)
@@ -236,6 +248,10 @@ func (c *Client) State() State {
 	c.mu.Unlock()
 	s.Connected = s.State == StateConnected
 	s.Delivered = c.delivered.Load()
+	s.DeadLetters = c.deadLetters.Load()
+	if c.rcpt != nil {
+		s.AwaitingReceipt, s.Unconfirmed = c.rcpt.len(), c.rcpt.unconfirmed.Load()
+	}
 	s.Commands = c.commands.Load()
 	return s
 }
@@ -314,6 +330,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
+		c.poison.lost() // the next connection finds out whether one event is the cause
 		if c.now().Sub(cn.connectedAt) >= stableAfter {
 			bo.reset()
 		}
@@ -446,6 +463,14 @@ func (c *Client) serve(ctx context.Context, cn *conn) error {
 	if err := waitToken(ctx, cn, tok, statusGrace); err != nil {
 		cn.drop(err)
 		return fmt.Errorf("subscribe to commands: %w", err)
+	}
+	if c.rcpt != nil {
+		c.rcpt.connectionEnded() // whatever the last connection had in flight is due again
+		tok := cn.pc.Subscribe(c.Topic(topicReceipts), 1, c.onReceipt)
+		if err := waitToken(ctx, cn, tok, statusGrace); err != nil {
+			cn.drop(err)
+			return fmt.Errorf("subscribe to receipts: %w", err)
+		}
 	}
 	if err := c.publishStatus(ctx, cn); err != nil {
 		cn.drop(err)

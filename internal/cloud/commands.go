@@ -40,6 +40,9 @@ type seenRecord struct {
 	Expires time.Time       `json:"expires,omitzero"`
 	Digest  string          `json:"digest"` // SHA-256 of the payload
 	Result  json.RawMessage `json:"result,omitempty"`
+	// EventID is the CloudEvents id the result was first sent with; a
+	// redelivered command gets its result again under the same id.
+	EventID string `json:"event_id,omitempty"`
 }
 
 const (
@@ -215,7 +218,7 @@ func (c *Client) answerSeen(ctx context.Context, ev AuditEvent, env *CommandEnve
 			res = resultFor(env.ID, env.Type, &CommandError{Code: CodeInterrupted, Message: "stored result unreadable"}, nil)
 		}
 		c.audit(ev, Result{Status: StatusRejected, Code: CodeReplayed, Message: msg})
-		c.emit(ctx, res)
+		c.emitAs(ctx, res, rec.EventID)
 		return
 	}
 	// Running, but not in this process: it was interrupted by a restart.
@@ -321,8 +324,13 @@ func (c *Client) answer(ctx context.Context, ev AuditEvent, res Result) {
 }
 
 // emit queues a result in the cmd-results stream.
-func (c *Client) emit(ctx context.Context, res Result) {
+func (c *Client) emit(ctx context.Context, res Result) { c.emitAs(ctx, res, "") }
+
+// emitAs queues a result under the CloudEvents id eventID (a new id when
+// empty).
+func (c *Client) emitAs(ctx context.Context, res Result, eventID string) {
 	e, err := resultEntry(res)
+	e.ID = eventID
 	if err == nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
 		_, err = c.q.Append(actx, e)
@@ -342,16 +350,18 @@ func (c *Client) finish(_ context.Context, ev AuditEvent, rec *seenRecord, res R
 		done := *rec
 		done.State = seenDone
 		done.Result = e.Data
-		var v []byte
-		if v, err = json.Marshal(done); err == nil {
-			err = c.db.Update(func(tx *store.Tx) error {
-				if err := tx.Bucket(store.CommandsSeen).Put([]byte(res.CommandID), v); err != nil {
-					return err
-				}
-				_, err := c.q.AppendTx(tx, e)
+		err = c.db.Update(func(tx *store.Tx) error {
+			app, err := c.q.AppendTx(tx, e)
+			if err != nil {
 				return err
-			})
-		}
+			}
+			done.EventID = app[0].ID
+			v, err := json.Marshal(done)
+			if err != nil {
+				return err
+			}
+			return tx.Bucket(store.CommandsSeen).Put([]byte(res.CommandID), v)
+		})
 	}
 	if err != nil {
 		c.log.Error("store command result failed", "command_id", res.CommandID, "err", err)

@@ -252,6 +252,10 @@ func TestDuplicateCommand(t *testing.T) {
 		if len(res) != 2 || !equalResults(res[0], res[1]) || !equalResults(first, res[1]) {
 			t.Fatalf("%s: results differ or missing: %+v", tc.typ, res)
 		}
+		// The cloud drops the copy by id: the envelope id is the original's.
+		if ids := resultIDs(r.sub, tc.env.ID); len(ids) != 2 || ids[0] == "" || ids[0] != ids[1] {
+			t.Errorf("%s: result envelope ids %q, want one id twice", tc.typ, ids)
+		}
 		if tc.typ == "print" {
 			if n := r.prints.Load() - before; n != 1 {
 				t.Errorf("handler ran %d times, want 1", n)
@@ -288,6 +292,11 @@ func TestCommandResultSurvivesRestart(t *testing.T) {
 	r2 := newCmdRig(t, db)
 	r2.send(t, "print", marshal(t, env))
 	again := r2.await(t, env.ID, 1)[0]
+	firstIDs := resultIDs(r1.sub, env.ID)
+	againIDs := resultIDs(r2.sub, env.ID)
+	if len(firstIDs) != 1 || len(againIDs) != 1 || firstIDs[0] != againIDs[0] {
+		t.Errorf("result envelope ids: first %q, after restart %q", firstIDs, againIDs)
+	}
 	if !equalResults(first, again) {
 		t.Errorf("after restart %+v, first %+v", again, first)
 	}

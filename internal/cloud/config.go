@@ -59,6 +59,20 @@ type Config struct {
 	CommandWorkers int `yaml:"command_workers"`
 	// CommandTimeout bounds one handler run. Default 2m.
 	CommandTimeout time.Duration `yaml:"command_timeout"`
+	// MaxMessageBytes is the broker's limit on one MQTT PUBLISH packet
+	// (mosquitto max_packet_size, AWS IoT Core 128 KiB, EMQX
+	// mqtt.max_packet_size). Captures whose event would exceed it are
+	// refused with 413; an event over it that got in another way (a POS
+	// pull) becomes a dead letter instead of being sent. Default 128 KiB.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// PoisonStrikes is how many connections in a row the broker may drop
+	// on the same event (sent alone, so nothing else can be the cause)
+	// before it becomes a dead letter and the events behind it flow.
+	// Default 3.
+	PoisonStrikes int `yaml:"poison_strikes"`
+	// Receipts: the cloud confirms event ids on <prefix>/receipts and
+	// rows stay in the outbox until then (see ReceiptsConfig).
+	Receipts ReceiptsConfig `yaml:"receipts"`
 }
 
 // TLSConfig names PEM files for MQTT over TLS.
@@ -84,7 +98,18 @@ const (
 	DefaultCommandTTL     = 7 * 24 * time.Hour
 	DefaultCommandWorkers = 4
 	DefaultCommandTimeout = 2 * time.Minute
+	DefaultMaxMessage     = 128 << 10
+	DefaultPoisonStrikes  = 3
 )
+
+// EventOverhead is what the CloudEvents attributes, the topic and the MQTT
+// header add to an event's data, in practice (ids, type and subject of
+// ordinary length): captures keep their data under MaxMessageBytes minus
+// this. The sender checks the exact size of every message.
+const EventOverhead = 1024
+
+// MaxEventBytes is the largest event data a capture may queue under cfg.
+func MaxEventBytes(cfg Config) int { return cfg.withDefaults().MaxMessageBytes - EventOverhead }
 
 // DefaultAllowUnsigned are the command types accepted without a signature
 // when AllowUnsigned is nil.
@@ -129,6 +154,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CommandTimeout == 0 {
 		c.CommandTimeout = DefaultCommandTimeout
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessage
+	}
+	if c.PoisonStrikes == 0 {
+		c.PoisonStrikes = DefaultPoisonStrikes
+	}
+	if c.Receipts.Timeout == 0 {
+		c.Receipts.Timeout = DefaultReceiptTimeout
+	}
+	if c.Receipts.MaxPending == 0 {
+		c.Receipts.MaxPending = DefaultReceiptMaxPending
 	}
 	return c
 }
@@ -193,6 +230,18 @@ func (c Config) Validate() error {
 		if name == "" || strings.ContainsAny(name, "\n/+#") {
 			bad(fmt.Sprintf("allow_unsigned[%d]", i), "invalid command name %q", name)
 		}
+	}
+	if c.MaxMessageBytes < 2*EventOverhead || c.MaxMessageBytes > 256<<20 {
+		bad("max_message_bytes", "must be between %d and 268435456 (the MQTT limit), got %d", 2*EventOverhead, c.MaxMessageBytes)
+	}
+	if c.Receipts.Timeout < time.Second {
+		bad("receipts.timeout", "must be at least 1s")
+	}
+	if c.Receipts.MaxPending < 1 || c.Receipts.MaxPending > 1_000_000 {
+		bad("receipts.max_pending", "must be between 1 and 1000000 (got %d)", c.Receipts.MaxPending)
+	}
+	if c.PoisonStrikes < 1 || c.PoisonStrikes > 100 {
+		bad("poison_strikes", "must be between 1 and 100 (got %d)", c.PoisonStrikes)
 	}
 	if c.CommandTTL < time.Minute {
 		bad("command_ttl", "must be at least 1m")

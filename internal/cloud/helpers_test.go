@@ -319,3 +319,15 @@ func results(sub *cloudtest.Subscriber, id string) []Result {
 	}
 	return out
 }
+
+// resultIDs returns the CloudEvents ids of the result envelopes for the
+// command id, in arrival order.
+func resultIDs(sub *cloudtest.Subscriber, id string) []string {
+	var out []string
+	for _, e := range sub.Envelopes(testPrefix + "/cmd-results") {
+		if e.Subject == id {
+			out = append(out, e.ID)
+		}
+	}
+	return out
+}

@@ -2,9 +2,9 @@ package cloud
 
 import (
 	"context"
-	"github.com/auraconnect/aura-edge/internal/outbox"
 	"time"
 
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -29,6 +29,9 @@ type Queue interface {
 	AppendTx(tx *store.Tx, entries ...outbox.Entry) ([]outbox.Appended, error)
 	// Notify wakes the sender after a committed AppendTx.
 	Notify()
+	// MoveToDead sets a row the broker refuses aside as a dead letter, with
+	// a notice to the cloud; ok is false when the row is gone.
+	MoveToDead(stream outbox.Stream, seq uint64, reason string) (outbox.DeadLetter, bool, error)
 }
 
 var _ Queue = (*outbox.Outbox)(nil)

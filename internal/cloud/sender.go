@@ -3,13 +3,14 @@ package cloud
 import (
 	"context"
 	"fmt"
-	"github.com/auraconnect/aura-edge/internal/outbox"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
 // Sender tunables.
@@ -57,6 +58,11 @@ type sender struct {
 	failed   chan struct{}
 	failOnce sync.Once
 	err      error
+
+	// careful counts the publishes still to send one at a time (each waits
+	// for its PUBACK first) after a connection failed: if the broker drops
+	// the connection now, the one event in flight is the cause.
+	careful int
 }
 
 func (s *sender) fail(err error) {
@@ -81,7 +87,11 @@ func (c *Client) send(ctx context.Context, cn *conn) error {
 	for _, st := range sendOrder {
 		s.topics[st] = c.Topic(streamTopic(st))
 	}
+	if c.poison.isCareful() {
+		s.careful = carefulPublishes
+	}
 	s.book = newBook(c.q, c.log, c.now, s.room, s.fail, &c.delivered)
+	s.book.receipts = c.rcpt != nil
 	bookDone := make(chan struct{})
 	go func() { defer close(bookDone); s.book.run() }()
 	abort := make(chan struct{})
@@ -129,6 +139,22 @@ func (s *sender) loop(ctx context.Context) error {
 			st[i].idle = false
 		}
 	}
+	rb := s.c.rcpt
+	var rcptChanged <-chan struct{}
+	var overdueTick <-chan time.Time
+	if rb != nil {
+		rcptChanged = rb.changed
+		t := time.NewTicker(max(rb.timeout/4, 100*time.Millisecond))
+		defer t.Stop()
+		overdueTick = t.C
+	}
+	// rewind sends every stream again from its head: rows whose receipt is
+	// late are published again, the others are skipped.
+	rewind := func() {
+		for i := range st {
+			st[i] = streamState{}
+		}
+	}
 	for {
 		select {
 		case <-s.c.q.Ready():
@@ -154,6 +180,19 @@ func (s *sender) loop(ctx context.Context) error {
 			}
 			for n := 0; n < quantum && len(ss.buf) > 0; n++ {
 				r := &ss.buf[0]
+				if rb != nil {
+					send, full := rb.shouldSend(r, s.c.now())
+					if full {
+						break // wait for receipts (rcptChanged) or the overdue check
+					}
+					if !send {
+						ss.after = r.Seq // awaiting its receipt
+						ss.buf[0] = outbox.Row{}
+						ss.buf = ss.buf[1:]
+						worked = true
+						continue
+					}
+				}
 				if err := s.publish(ctx, stream, r); err != nil {
 					if ctx.Err() != nil {
 						return nil
@@ -180,12 +219,69 @@ func (s *sender) loop(ctx context.Context) error {
 			wake()
 		case <-poll.C:
 			wake()
+		case <-rcptChanged:
+			wake()
+		case <-overdueTick:
+			if n, id, stream := rb.overdue(s.c.now()); n > 0 {
+				rb.unconfirmed.Add(uint64(n))
+				s.c.log.Warn("events not confirmed by the cloud in time; sending them again (the broker may have dropped them, e.g. its ACL denies the topic, while acknowledging the publish)",
+					"events", n, "timeout", rb.timeout, "stream", stream, "event_id", id)
+				rewind()
+			}
 		}
 	}
 }
 
-// publish takes a place in the window and publishes r.
+// publish takes a place in the window and publishes r. An event over the
+// broker's size limit is moved to the dead letters instead.
 func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Row) error {
+	buf := payloads.Get().(*[]byte)
+	*buf = appendEvent((*buf)[:0], s.c.source, r)
+	if size := packetSize(s.topics[stream], len(*buf)); size > s.c.cfg.MaxMessageBytes {
+		payloads.Put(buf)
+		s.c.deadLetter(stream, r, fmt.Sprintf("the event is %d bytes as an MQTT message, over the broker's limit of %d bytes (cloud.max_message_bytes)", size, s.c.cfg.MaxMessageBytes))
+		return nil
+	}
+	if err := s.acquire(ctx); err != nil {
+		payloads.Put(buf)
+		return err
+	}
+	if s.c.rcpt != nil {
+		s.c.rcpt.sending(stream, r, s.c.now()) // before the publish: its receipt may come before the PUBACK
+	}
+	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
+	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
+	if s.careful == 0 {
+		return nil
+	}
+	s.careful--
+	var cause error
+	select {
+	case <-tok.Done():
+		cause = tok.Error()
+		if cause == nil && s.cn.isLost() {
+			cause = ErrStaleAck
+		}
+		if cause == nil {
+			s.c.poison.delivered(r.ID, s.careful == 0)
+			return nil
+		}
+	case <-s.cn.lost:
+		cause = s.cn.lostErr
+	case <-s.failed:
+		return s.err // not the broker's answer to this event
+	case <-ctx.Done():
+		if !s.cn.isLost() {
+			return ctx.Err()
+		}
+		cause = s.cn.lostErr
+	}
+	s.c.strike(stream, r, cause)
+	return fmt.Errorf("publish %s seq %d: %w", stream, r.Seq, cause)
+}
+
+// acquire takes a place in the window.
+func (s *sender) acquire(ctx context.Context) error {
 	for _, sem := range [...]chan struct{}{s.room, s.slots} {
 		select { // fast path: room in the window
 		case sem <- struct{}{}:
@@ -207,10 +303,6 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 		return s.err
 	default:
 	}
-	buf := payloads.Get().(*[]byte)
-	*buf = appendEvent((*buf)[:0], s.c.source, r)
-	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
-	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
 	return nil
 }
 
@@ -274,6 +366,7 @@ type book struct {
 	room      chan struct{}
 	fail      func(error)
 	delivered *atomic.Uint64
+	receipts  bool // rows wait for the cloud's receipt, not deleted on PUBACK
 
 	mu     sync.Mutex
 	acks   map[outbox.Stream][]uint64
@@ -295,6 +388,10 @@ func newBook(q Queue, log *slog.Logger, now func() time.Time, room chan struct{}
 }
 
 func (b *book) acked(st outbox.Stream, seq uint64) {
+	if b.receipts {
+		<-b.room // the row stays until its receipt (onReceipt deletes it)
+		return
+	}
 	b.mu.Lock()
 	b.acks[st] = append(b.acks[st], seq)
 	b.nacks++

@@ -341,6 +341,11 @@ func (c *Config) validate(d *decoder) {
 				bad(base+".profile", "%v", err)
 			}
 		}
+		if p.Logo != "" && CheckLogo != nil {
+			if err := CheckLogo(p.Logo); err != nil {
+				bad(base+".logo", "%s: %v", p.Logo, err)
+			}
+		}
 		if p.Columns != 0 && (p.Columns < 16 || p.Columns > 80) {
 			bad(base+".columns", "must be between 16 and 80 (got %d)", p.Columns)
 		}
@@ -418,6 +423,9 @@ var (
 	CheckPrinterURL = func(string) error { return nil }
 	// CheckProfile validates a printer profile name.
 	CheckProfile func(string) error
+	// CheckLogo reads and decodes a receipt logo file (the one check here
+	// that does I/O: a missing logo must fail `config check`, not start-up).
+	CheckLogo func(string) error
 	// CheckVendor validates a POS vendor name.
 	CheckVendor func(string) error
 )

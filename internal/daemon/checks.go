@@ -6,6 +6,7 @@ import (
 	_ "github.com/auraconnect/aura-edge/drivers/pos/all" // register vendors
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
 // InstallConfigChecks lets config validate driver-specific values (vendor
@@ -19,6 +20,7 @@ func InstallConfigChecks() {
 		_, err := escpos.LookupProfile(name)
 		return err
 	}
+	config.CheckLogo = spool.CheckLogo
 	config.CheckVendor = func(v string) error {
 		_, err := pos.Lookup(v)
 		return err

@@ -58,13 +58,15 @@ func KeyFile(cfg *config.Config) string {
 // On error everything opened so far is closed.
 func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c = &Core{Cfg: cfg, Log: log}
-	c.DB, err = store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
+	db, err := store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
 	if err != nil {
 		return nil, err
 	}
+	c.DB = db
 	defer func() {
+		// db, not c.DB: the error returns below set c to nil.
 		if err != nil {
-			c.DB.Close()
+			db.Close()
 		}
 	}()
 	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
@@ -77,6 +79,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	}
 	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{}, log.With("component", "audit"))
 	c.Ingest = ingest.New(c.DB, c.Outbox, log.With("component", "ingest"))
+	c.Ingest.MaxEventBytes = cloud.MaxEventBytes(cfg.Cloud)
 	c.Integrations = integrations.New(c.DB, c.Keys)
 	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit,
 		Kitchen: cfg.Kitchen, CategoryOf: menuCategories(&c.Bridge)})
@@ -106,6 +109,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		auth.Middleware(policy, c.Auth, apiLog), asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
+	localapi.DeadLetterRoutes(c.API, c.Outbox, c.Audit, apiLog)
 	localapi.SyncLogRoutes(c.API, c.Audit)
 	localapi.IntegrationRoutes(c.API, localapi.IntegrationDeps{Bridge: c.Bridge, Integrations: c.Integrations,
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL, ManifestDir: filepath.Join(cfg.DataDir, "manifests")})

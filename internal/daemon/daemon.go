@@ -106,6 +106,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		g.Go(func() error { return c.Cloud.Run(gctx) })
 	}
 	g.Go(func() error { return c.Scheduler.Run(gctx) })
+	g.Go(func() error { return c.Outbox.RunCompactor(gctx) })
 	g.Go(func() error { return c.Bridge.Run(gctx) })
 	g.Go(func() error { return c.Ingest.Run(gctx) })
 	g.Go(func() error { return c.API.Run(gctx) })
@@ -161,6 +162,7 @@ func (d *Daemon) statusExtra() map[string]any {
 	out := map[string]any{}
 	retries, dead := c.Bridge.Queue()
 	out["menu_retries"], out["dead_letters"] = retries, dead
+	out["outbox_dead_letters"] = c.Outbox.DeadCount()
 	out["sync"] = c.Scheduler.States()
 	out["printers"] = c.Spool.Printers()
 	return out

@@ -31,12 +31,16 @@ func (d *Daemon) metricsHandler(c *Core) http.HandlerFunc {
 		set.NewGauge("aura_outbox_full"+label, func() float64 { return b2f(stat().Full) })
 		set.NewGauge("aura_outbox_dropped_total"+label, func() float64 { return float64(stat().Dropped) })
 		set.NewGauge("aura_outbox_refused_total"+label, func() float64 { return float64(stat().Refused) })
+		set.NewGauge("aura_outbox_dead_letters"+label, func() float64 { return float64(c.Outbox.DeadCount()[s]) })
 	}
 	if c.Cloud != nil {
 		set.NewGauge("aura_cloud_connected", func() float64 { return b2f(c.Cloud.Connected()) })
 		set.NewGauge("aura_cloud_delivered_total", func() float64 { return float64(c.Cloud.State().Delivered) })
 		set.NewGauge("aura_cloud_reconnects_total", func() float64 { return float64(c.Cloud.State().Reconnects) })
 		set.NewGauge("aura_cloud_commands_total", func() float64 { return float64(c.Cloud.State().Commands) })
+		set.NewGauge("aura_cloud_dead_letters_total", func() float64 { return float64(c.Cloud.State().DeadLetters) })
+		set.NewGauge("aura_cloud_awaiting_receipt", func() float64 { return float64(c.Cloud.State().AwaitingReceipt) })
+		set.NewGauge("aura_cloud_unconfirmed_total", func() float64 { return float64(c.Cloud.State().Unconfirmed) })
 	}
 	for _, p := range c.Spool.Printers() {
 		name := p.Name

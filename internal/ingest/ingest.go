@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -46,6 +47,12 @@ type Ingest struct {
 	// the capture transaction and removed after OnOrder ran; markers left
 	// by a crash are replayed by ReplayPending at start-up.
 	DurableOnOrder bool
+	// MaxEventBytes, when positive, refuses a captured record whose JSON
+	// is larger (the cloud broker's message limit less the envelope):
+	// Capture returns a *TooLargeError and writes nothing. CaptureTx (POS
+	// pulls) does not check: what a vendor sent is kept, and an event the
+	// broker cannot take becomes a dead letter at send time.
+	MaxEventBytes int
 }
 
 // pendingBucket holds the ids of captured orders whose OnOrder has not run.
@@ -119,11 +126,17 @@ func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []
 	err := in.db.Batch(func(tx *store.Tx) error {
 		res, fresh = nil, nil // Batch may re-run this function
 		var err error
-		res, fresh, err = in.write(tx, orders, payments)
+		res, fresh, err = in.write(tx, orders, payments, in.MaxEventBytes)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		stream := outbox.Orders
+		if len(orders) == 0 {
+			stream = outbox.Payments
+		}
+		// A full file system is a refusal with a plain reason (503), not an
+		// internal error naming the store file.
+		return nil, outbox.NoSpace(err, stream)
 	}
 	in.ob.Notify()
 	in.after(fresh)
@@ -134,7 +147,7 @@ func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []
 // transaction (a POS pull commits its cursor with them). The caller must
 // call Committed after its commit succeeds.
 func (in *Ingest) CaptureTx(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
-	return in.write(tx, orders, payments)
+	return in.write(tx, orders, payments, 0)
 }
 
 // Committed wakes the cloud link and runs hooks after a CaptureTx commit.
@@ -205,12 +218,12 @@ func (in *Ingest) ReplayPending() (int, error) {
 	})
 }
 
-func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
+func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Payment, limit int) ([]Result, []model.Order, error) {
 	res := make([]Result, 0, len(orders)+len(payments))
 	var fresh []model.Order
 	for i := range orders {
 		o := &orders[i]
-		r, dup, err := in.put(tx, outbox.Orders, TypeOrder, "orders", o.ID, o.Source, o)
+		r, dup, err := in.put(tx, outbox.Orders, TypeOrder, "orders", o.ID, o.Source, o, limit)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -221,7 +234,7 @@ func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Pay
 	}
 	for i := range payments {
 		p := &payments[i]
-		r, _, err := in.put(tx, outbox.Payments, TypePayment, "payments", p.ID, p.Source, p)
+		r, _, err := in.put(tx, outbox.Payments, TypePayment, "payments", p.ID, p.Source, p, limit)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -230,10 +243,13 @@ func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Pay
 	return res, fresh, nil
 }
 
-func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string, src model.Source, rec any) (Result, bool, error) {
+func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string, src model.Source, rec any, limit int) (Result, bool, error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return Result{}, false, fmt.Errorf("encode %s %s: %w", bucket, id, err)
+	}
+	if limit > 0 && len(data) > limit {
+		return Result{}, false, &TooLargeError{Kind: strings.TrimSuffix(bucket, "s"), ID: id, Bytes: len(data), Limit: limit}
 	}
 	ap, err := in.ob.AppendTx(tx, outbox.Entry{
 		Stream: stream, Type: typ, Subject: id, DedupeKey: DedupeKey(bucket, src, data), Data: data,

@@ -42,8 +42,8 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			WriteError(w, http.StatusBadRequest, "bad_body", "read body: "+err.Error(), "")
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); ct != "" && !bytes.HasPrefix([]byte(ct), []byte("application/json")) {
-			WriteError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", "")
+		if e := checkJSONType(r); e != nil {
+			e.write(w)
 			return
 		}
 		var items []T
@@ -94,6 +94,9 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
 				Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(), Field: field, Problems: ps,
 			}})
+			return
+		case errors.Is(err, ingest.ErrTooLarge):
+			WriteError(w, http.StatusRequestEntityTooLarge, "too_large_for_cloud", err.Error(), "")
 			return
 		case errors.Is(err, outbox.ErrFull), errors.Is(err, outbox.ErrDiskLow):
 			w.Header().Set("Retry-After", "30")

@@ -3,6 +3,7 @@ package localapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -137,6 +138,8 @@ func TestCaptureBadInput(t *testing.T) {
 		{"empty array", "/v1/orders", "application/json", []byte(`[]`), 400, "empty", ""},
 		{"empty body", "/v1/orders", "application/json", nil, 400, "bad_json", ""},
 		{"wrong content type", "/v1/orders", "text/plain", order, 415, "unsupported_media_type", ""},
+		{"no content type", "/v1/orders", "", order, 415, "unsupported_media_type", ""},
+		{"json-like content type", "/v1/orders", "application/jsonx", order, 415, "unsupported_media_type", ""},
 		{"too large", "/v1/orders", "application/json", bytes.Repeat([]byte(" "), MaxBody+1), 413, "too_large", ""},
 		{"invalid payment", "/v1/payments", "application/json", []byte(`{"method":"barter"}`), 400, "invalid", "source.vendor"},
 	}
@@ -199,5 +202,44 @@ func TestCaptureRefusesVendorSources(t *testing.T) {
 		if code != 400 || e["field"] != tt.field {
 			t.Errorf("%s: %d %v", tt.name, code, body)
 		}
+	}
+}
+
+// TestCaptureOverCloudLimit: an order larger than the cloud broker takes
+// is refused with 413 naming the limit, and nothing is queued.
+func TestCaptureOverCloudLimit(t *testing.T) {
+	db, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	log := slog.New(slog.DiscardHandler)
+	ob, err := outbox.Open(db, outbox.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := ingest.New(db, ob, log)
+	in.MaxEventBytes = 2000
+	s := New(Config{}, log, nil, nil)
+	CaptureRoutes(s, in, log)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	r := &rig{srv: srv, ob: ob, db: db}
+
+	order := sampleOrder(t)
+	big := bytes.Replace(order, []byte(`"state": "completed",`), []byte(`"state": "completed", "note": "`+strings.Repeat("x", 3000)+`",`), 1)
+	if bytes.Equal(big, order) {
+		t.Fatal("sample order changed: cannot add notes")
+	}
+	code, body := r.post(t, "/v1/orders", "application/json", big)
+	e, _ := body["error"].(map[string]any)
+	if code != http.StatusRequestEntityTooLarge || e["code"] != "too_large_for_cloud" || !strings.Contains(fmt.Sprint(e["message"]), "2000 bytes") {
+		t.Fatalf("%d %v", code, body)
+	}
+	if st := ob.Stats()[0]; st.Depth != 0 {
+		t.Fatalf("refused order queued: depth %d", st.Depth)
+	}
+	if code, body := r.post(t, "/v1/orders", "application/json", order); code != http.StatusAccepted {
+		t.Fatalf("small order: %d %v", code, body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 )
@@ -57,8 +58,8 @@ func (e *decodeError) write(w http.ResponseWriter) { WriteError(w, e.status, e.c
 // fields, trailing data, wrong types and bodies over limit bytes are errors
 // naming the field.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &decodeError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", ""}
+	if err := checkJSONType(r); err != nil {
+		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	data, err := io.ReadAll(body)
@@ -113,4 +114,19 @@ func writeDecodeError(w http.ResponseWriter, err error) {
 		return
 	}
 	WriteError(w, http.StatusBadRequest, "bad_request", err.Error(), "")
+}
+
+// checkJSONType refuses a body that is not declared as JSON, a missing
+// Content-Type included: the same 415 for both, naming what to send.
+func checkJSONType(r *http.Request) *decodeError {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/json" {
+		return nil
+	}
+	had := "no Content-Type"
+	if ct != "" {
+		had = "Content-Type: " + ct
+	}
+	return &decodeError{http.StatusUnsupportedMediaType, "unsupported_media_type",
+		"send Content-Type: application/json (this request had " + had + ")", ""}
 }

@@ -80,6 +80,13 @@ type Config struct {
 	// negative value measures on every append.
 	DiskCheckEvery time.Duration `yaml:"disk_check_every"`
 
+	// CompactMinBytes: the store file is compacted once it is at least
+	// this large, at least a quarter of it is free pages, and the never-drop
+	// streams have drained. Default 64 MiB; negative disables compaction.
+	CompactMinBytes int64 `yaml:"compact_min_bytes"`
+	// CompactEvery is how often RunCompactor checks. Default 1m.
+	CompactEvery time.Duration `yaml:"compact_every"`
+
 	// DiskFree returns the free bytes available to the file system holding
 	// dir. Nil means the platform's statfs (unknown, never refusing, where
 	// there is none). Tests inject their own.
@@ -150,6 +157,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DiskFree == nil {
 		c.DiskFree = diskFree
+	}
+	if c.CompactMinBytes == 0 {
+		c.CompactMinBytes = 64 * mib
+	}
+	if c.CompactEvery <= 0 {
+		c.CompactEvery = time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -2,6 +2,8 @@ package outbox
 
 import (
 	"errors"
+	"fmt"
+	"syscall"
 	"time"
 )
 
@@ -53,3 +55,14 @@ func (e *DiskLowError) Error() string { return e.Reason }
 
 // Is reports whether target is ErrDiskLow.
 func (e *DiskLowError) Is(target error) bool { return target == ErrDiskLow }
+
+// NoSpace turns a write that failed because the file system is full
+// (ENOSPC, whose text names the store file) into a *DiskLowError for
+// stream with a plain reason; other errors are returned as they are.
+func NoSpace(err error, stream Stream) error {
+	if !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	return &DiskLowError{Stream: stream, Reason: fmt.Sprintf(
+		"disk full: the data directory's file system has no space left; nothing was lost, new %s are refused until space is freed", stream)}
+}

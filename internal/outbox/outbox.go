@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -23,6 +25,14 @@ type Entry struct {
 	// returns the first one's Appended with Duplicate set.
 	DedupeKey string
 	Data      []byte // JSON
+	// ID, when set, is the CloudEvents id the row keeps instead of a new
+	// UUIDv7: a resend of an event sent before (e.g. a command result sent
+	// again for a redelivered command), which the cloud drops by id.
+	ID string
+
+	// subjectSeq, when set, is kept instead of the subject's next sequence
+	// (a retried dead letter keeps its place in its order's revisions).
+	subjectSeq uint64
 }
 
 // Appended describes a queued Entry.
@@ -213,7 +223,7 @@ func bucketPaths() [][]string {
 	for _, s := range Streams {
 		paths = append(paths, []string{store.Outbox, string(s), bucketRows})
 	}
-	for _, b := range []string{bucketKeys, bucketKeyOrder, bucketSubjects, bucketState} {
+	for _, b := range []string{bucketKeys, bucketKeyOrder, bucketSubjects, bucketState, bucketDead} {
 		paths = append(paths, []string{store.Outbox, b})
 	}
 	return paths
@@ -300,6 +310,10 @@ func (o *Outbox) Append(ctx context.Context, entries ...Entry) ([]Appended, erro
 		return nil
 	})
 	if err != nil {
+		if d := NoSpace(err, entries[0].Stream); d != err {
+			o.refused(d)
+			return nil, d
+		}
 		return nil, fmt.Errorf("append to outbox: %w", err)
 	}
 	if refusal != nil {
@@ -349,6 +363,11 @@ func validate(entries []Entry) error {
 			return fmt.Errorf("entry %d: subject longer than %d bytes: %w", i, maxSubjectLen, ErrInvalidEntry)
 		case len(e.DedupeKey) > maxDedupeLen:
 			return fmt.Errorf("entry %d: dedupe key longer than %d bytes: %w", i, maxDedupeLen, ErrInvalidEntry)
+		}
+		if e.ID != "" {
+			if _, err := uuid.Parse(e.ID); err != nil {
+				return fmt.Errorf("entry %d: id %q is not a UUID: %w", i, e.ID, ErrInvalidEntry)
+			}
 		}
 	}
 	return nil
@@ -546,9 +565,19 @@ func (o *Outbox) Stats() []StreamStats {
 	return out
 }
 
-// free returns the free bytes of the data directory's file system, measured
-// at most every DiskCheckEvery. An unmeasurable disk counts as unlimited.
+// free returns the free bytes for new rows: the data directory's file
+// system (measured at most every DiskCheckEvery; unmeasurable counts as
+// unlimited) plus the free pages inside the store file, which bbolt reuses
+// before it grows the file (after a backlog drains they are most of it).
 func (o *Outbox) free() uint64 {
+	fs := o.fsFree()
+	if fs == ^uint64(0) {
+		return fs
+	}
+	return fs + uint64(max(o.db.FreeBytes(), 0))
+}
+
+func (o *Outbox) fsFree() uint64 {
 	o.diskMu.Lock()
 	defer o.diskMu.Unlock()
 	now := time.Now()

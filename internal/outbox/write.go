@@ -99,11 +99,14 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 			return nil, nil, err
 		}
 		id, err := uuid.NewV7()
+		if e.ID != "" {
+			id, err = uuid.Parse(e.ID) // validated already
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("new event id: %w", err)
 		}
-		var subjectSeq uint64
-		if e.Subject != "" {
+		subjectSeq := e.subjectSeq
+		if e.Subject != "" && subjectSeq == 0 {
 			old := subjects.Get([]byte(e.Subject))
 			if old == nil {
 				newSubjects++
@@ -304,9 +307,9 @@ func fullReason(s Stream, depth int, size int64, l Limits, byBytes bool, oldest 
 		s, what, s)
 }
 
-func diskReason(s Stream, free, floor uint64, dir string) string {
-	return fmt.Sprintf("disk almost full (%s free in %s, %s needs %s): nothing was lost, new %s are refused until space is freed",
-		formatBytes(free), dir, s, formatBytes(floor), s)
+func diskReason(s Stream, free, floor uint64, _ string) string {
+	return fmt.Sprintf("disk almost full (%s free for the data directory, counting free space inside the store file; %s needs %s): nothing was lost, new %s are refused until space is freed",
+		formatBytes(free), s, formatBytes(floor), s)
 }
 
 // formatAge prints d coarsely: 45s, 12m, 5h3m, 3d12h.

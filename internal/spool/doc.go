@@ -14,7 +14,9 @@
 //	queued      waiting in its printer's FIFO (by submission sequence)
 //	printing    being sent; persisted before the first byte leaves
 //	printed     sent, and confirmed by the printer's status reply when the
-//	            printer answers status queries
+//	            printer answers status queries (a printer that answered
+//	            once in this process must answer after every job: one that
+//	            accepts the connection but has gone silent may be hung)
 //	unconfirmed the connection failed after bytes had left (or the printer
 //	            stopped answering after the job), or aura-edge stopped while
 //	            the job was being sent: it may or may not be on paper

@@ -23,6 +23,13 @@ const (
 	MaxLogoSide = 4096
 )
 
+// CheckLogo reports whether the file at path is a logo the spool can load
+// (config check runs it). The error does not name the file.
+func CheckLogo(path string) error {
+	_, err := loadLogo(path, MaxLogoSide)
+	return err
+}
+
 // loadLogo reads the PNG, JPEG or GIF file at path (GIF: the first frame)
 // and returns it ready for receipts: gray levels composited on white,
 // scaled down to at most maxW dots wide. Converting once here spares every

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -698,5 +699,30 @@ func TestPrintersSharingADevice(t *testing.T) {
 	b, _ := f.s.Printer("tickets")
 	if a.State != StateOnline || b.State != StateOnline || b.Columns != 32 {
 		t.Errorf("status: %+v / %+v", a, b)
+	}
+}
+
+// TestHungPrinterJobsAreUnconfirmed: a printer that answered status on
+// every earlier connection, then hangs (accepts the connection, takes the
+// bytes, answers nothing), must not have its jobs marked printed.
+func TestHungPrinterJobsAreUnconfirmed(t *testing.T) {
+	pr := printertest.Start(t)
+	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f.run()
+	f.submit(Request{ID: "ok", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_ok")})
+	f.waitJob("ok", Printed)
+
+	pr.SetMode(printertest.Hung)
+	for _, id := range []string{"h1", "h2", "h3"} {
+		f.submit(Request{ID: id, Printer: "front", Kind: KindKitchen, Order: testOrder("ord_" + id)})
+	}
+	for _, id := range []string{"h1", "h2", "h3"} {
+		j := f.waitJob(id, Unconfirmed)
+		if !strings.Contains(j.LastError, "status") {
+			t.Errorf("job %s: reason %q does not say the printer stopped answering", id, j.LastError)
+		}
+	}
+	if st := f.s.Printers()[0]; st.State == StateOnline {
+		t.Errorf("hung printer shown as %s", st.State)
 	}
 }

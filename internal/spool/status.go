@@ -80,6 +80,24 @@ type device struct {
 	mu     sync.Mutex
 	st     deviceStatus
 	drawer drawerState
+	// answers is set once the printer has answered a status query in this
+	// process: from then on silence is a symptom (a hung printer still
+	// accepts connections), not a printer without status support.
+	answers bool
+}
+
+// markAnswers records that the printer answers status queries.
+func (d *device) markAnswers() {
+	d.mu.Lock()
+	d.answers = true
+	d.mu.Unlock()
+}
+
+// answersStatus reports whether the printer has answered status before.
+func (d *device) answersStatus() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.answers
 }
 
 // deviceStatus is what the worker maintains for status pages.

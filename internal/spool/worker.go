@@ -153,6 +153,7 @@ func (s *Spool) probe(ctx context.Context, d *device) {
 	case !answered:
 		s.setState(d, StateUnknown, nil)
 	default:
+		d.markAnswers()
 		state, nr := stateOf(st)
 		s.setState(d, state, nr)
 		s.noteDrawer(d, st)
@@ -256,7 +257,13 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 		s.retryLater(ctx, p, j, StateOffline, err, start)
 		return retry
 	}
+	// A printer that answered status before and is silent now may have
+	// hung with its network card still accepting connections: the job is
+	// sent (it may only be slow), but only a status reply after it makes it
+	// printed.
+	mustConfirm := answered
 	if answered {
+		p.device.markAnswers()
 		state, notReady := stateOf(st)
 		s.setState(p.device, state, notReady)
 		s.noteDrawer(p.device, st)
@@ -265,6 +272,9 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 			s.retryLater(ctx, p, j, state, notReady, start)
 			return retry
 		}
+	} else if p.device.answersStatus() {
+		mustConfirm = true
+		s.setState(p.device, StateUnknown, errors.New("the printer stopped answering status queries"))
 	} else {
 		s.setState(p.device, StateUnknown, nil)
 	}
@@ -294,11 +304,13 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 		return done
 	}
 	var confirmErr error
-	if answered {
+	if mustConfirm {
 		// A status reply after the job proves the printer took it.
 		qctx := context.WithoutCancel(ctx)
 		b, err := transport.QueryStatus(qctx, conn, byte(escpos.StatusPrinter), s.confirmTimeout(len(data)))
 		switch {
+		case err != nil && !answered:
+			confirmErr = fmt.Errorf("the printer took the connection but has stopped answering status (it may be hung): no status reply after the job: %w", err)
 		case err != nil:
 			confirmErr = fmt.Errorf("no status reply after the job: %w", err)
 		default:

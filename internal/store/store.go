@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,7 +68,12 @@ type Options struct {
 
 // DB is an open store.
 type DB struct {
+	// mu guards b against Compact swapping the file: every use holds it
+	// for reading; Compact takes it with TryLock only (a pending writer
+	// lock would deadlock a View nested in an Update).
+	mu   sync.RWMutex
 	b    *bolt.DB
+	opts *bolt.Options
 	dir  string
 	path string
 	log  *slog.Logger
@@ -87,7 +93,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, FreelistType: bolt.FreelistMapType})
+	bopts := &bolt.Options{Timeout: opts.LockTimeout, FreelistType: bolt.FreelistMapType}
+	b, err := bolt.Open(path, 0o600, bopts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		pid := readPID(dir)
 		if pid > 0 {
@@ -103,7 +110,8 @@ func Open(dir string, opts Options) (*DB, error) {
 	} else {
 		b.MaxBatchDelay = 2 * time.Millisecond
 	}
-	db := &DB{b: b, dir: dir, path: path, log: opts.Logger}
+	db := &DB{b: b, opts: bopts, dir: dir, path: path, log: opts.Logger}
+	db.removeCompactLeftover()
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err
@@ -132,6 +140,8 @@ func (db *DB) Path() string { return db.path }
 
 // Size returns the file's current size in bytes.
 func (db *DB) Size() int64 {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	var n int64
 	_ = db.b.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n
@@ -142,12 +152,16 @@ func (db *DB) Close() error {
 	if readPID(db.dir) == os.Getpid() {
 		os.Remove(filepath.Join(db.dir, pidFile))
 	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	return db.b.Close()
 }
 
 // Update runs fn in a read-write transaction and commits (fsync'd) when fn
 // returns nil.
 func (db *DB) Update(fn func(*Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	return db.b.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
@@ -155,11 +169,15 @@ func (db *DB) Update(fn func(*Tx) error) error {
 // one fsync. fn may run more than once and must be idempotent. Use it from
 // many goroutines, never in a loop from one (that is ~90 commits/s).
 func (db *DB) Batch(fn func(*Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	return db.b.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	return db.b.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 

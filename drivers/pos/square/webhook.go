@@ -64,11 +64,24 @@ func (a *Adapter) VerifyWebhook(_ context.Context, req pos.WebhookRequest) (*pos
 	if err != nil {
 		return nil, err
 	}
-	if !created.IsZero() && a.set.webhookMaxAge > 0 && a.now().Sub(created) > a.set.webhookMaxAge {
-		return nil, fmt.Errorf("%w: event %s created %s", ErrStaleWebhook, ev.ID, created.Format(time.RFC3339))
+	if a.set.webhookMaxAge > 0 {
+		// Square dates every event; one without a date, or dated ahead of
+		// our clock by more than clock skew explains, cannot be judged
+		// fresh and could be replayed forever.
+		switch age := a.now().Sub(created); {
+		case created.IsZero():
+			return nil, fmt.Errorf("%w: event %s has no created_at", ErrStaleWebhook, ev.ID)
+		case age > a.set.webhookMaxAge:
+			return nil, fmt.Errorf("%w: event %s created %s", ErrStaleWebhook, ev.ID, created.Format(time.RFC3339))
+		case -age > webhookMaxSkew:
+			return nil, fmt.Errorf("%w: event %s is dated %s, ahead of this store's clock by more than %s", ErrStaleWebhook, ev.ID, created.Format(time.RFC3339), webhookMaxSkew)
+		}
 	}
 	return ev, nil
 }
+
+// webhookMaxSkew is how far ahead of our clock an event may be dated.
+const webhookMaxSkew = 5 * time.Minute
 
 // orderRef is the inner object of order.* events.
 type orderRef struct {

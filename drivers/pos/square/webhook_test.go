@@ -71,6 +71,12 @@ func TestVerifyWebhook(t *testing.T) {
 		}(), nil, nil, pos.ErrBadSignature},
 		{"stale event", ok(squaretest.Event("order.updated", "ev-old", e.clk.Now().Add(-80*time.Hour), "order", so.ID, map[string]any{})),
 			nil, nil, square.ErrStaleWebhook},
+		{"dated 30 days ahead", ok(squaretest.Event("order.updated", "ev-future", e.clk.Now().Add(30*24*time.Hour), "order", so.ID, map[string]any{})),
+			nil, nil, square.ErrStaleWebhook},
+		{"slightly ahead (clock skew)", ok(squaretest.Event("order.updated", "ev-skew", e.clk.Now().Add(time.Minute), "order", so.ID, map[string]any{})),
+			[]string{so.ID}, nil, nil},
+		{"no created_at", ok([]byte(`{"merchant_id":"M","type":"order.updated","event_id":"ev-nodate","data":{"type":"order","id":"` + so.ID + `","object":{"order_updated":{"order_id":"` + so.ID + `"}}}}`)),
+			nil, nil, square.ErrStaleWebhook},
 		{"signed but not JSON", ok([]byte("not json")), nil, nil, errors.New("any")},
 		{"signed but no event id", ok([]byte(`{"type":"order.updated","data":{"id":"X"}}`)), nil, nil, errors.New("any")},
 	}

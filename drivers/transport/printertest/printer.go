@@ -28,6 +28,11 @@ const (
 	PaperNearEnd
 	// CoverOpen: the cover is open; the printer is offline in status.
 	CoverOpen
+	// Hung: the firmware has stopped. The network card still accepts
+	// connections and takes bytes (they are recorded as jobs, as a real
+	// printer's buffer fills) but nothing reaches paper and no status
+	// query is answered.
+	Hung
 )
 
 func (m Mode) String() string {
@@ -42,6 +47,8 @@ func (m Mode) String() string {
 		return "paper-near-end"
 	case CoverOpen:
 		return "cover-open"
+	case Hung:
+		return "hung"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -69,9 +76,9 @@ const (
 // Online answers 0x12 to every n. PaperOut answers 0x1A, 0x32, 0x12, 0x72;
 // CoverOpen 0x1A, 0x16, 0x12, 0x12; PaperNearEnd 0x12, 0x12, 0x12, 0x1E.
 // It returns 0 for other n (the printer does not answer them) and for
-// Offline (a printer that is off answers nothing).
+// Offline and Hung (a printer that is off or hung answers nothing).
 func StatusByte(m Mode, n byte) byte {
-	if m == Offline || n < 1 || n > 4 {
+	if m == Offline || m == Hung || n < 1 || n > 4 {
 		return 0
 	}
 	b := byte(fixed)

@@ -42,6 +42,8 @@ type SubscriberOptions struct {
 	Persistent bool
 	// TLS for ssl:// brokers.
 	TLS *tls.Config
+	// Username and Password, sent in CONNECT when Username is set.
+	Username, Password string
 }
 
 // Subscriber plays the cloud: it subscribes to a topic filter at QoS 1,
@@ -89,6 +91,10 @@ func NewSubscriber(broker, filter string, opts SubscriberOptions) (*Subscriber, 
 		SetOrderMatters(true).SetKeepAlive(5 * time.Second).SetProtocolVersion(4)
 	if opts.TLS != nil {
 		o.SetTLSConfig(opts.TLS)
+	}
+	if opts.Username != "" {
+		o.SetUsername(opts.Username)
+		o.SetPassword(opts.Password)
 	}
 	o.SetDefaultPublishHandler(s.receive)
 	o.SetOnConnectHandler(func(c paho.Client) {

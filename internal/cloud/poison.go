@@ -1,0 +1,117 @@
+package cloud
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/auraconnect/aura-edge/internal/outbox"
+)
+
+// Poison isolation. A broker that refuses an event (over its packet size
+// limit, or a payload its rules reject) usually closes the connection
+// rather than answering, and with an ordered outbox the next connection
+// would send the same event first again, forever, starving every stream.
+//
+// So after any lost connection the sender publishes the next
+// carefulPublishes events one at a time, each waiting for its PUBACK. A
+// connection lost while one event is alone in flight is a strike against
+// that event; PoisonStrikes strikes in a row make it a dead letter (moved
+// out of its stream, a notice sent to the cloud, an admin retries or drops
+// it) and the events behind it flow. A PUBACK clears its strikes. Events
+// larger than MaxMessageBytes are dead letters at once, without a try.
+//
+// Strikes live in memory: a restart costs at most PoisonStrikes more
+// connections before the event is set aside again.
+
+// carefulPublishes is how many publishes after a lost connection are sent
+// one at a time.
+const carefulPublishes = 32
+
+// packetSize is the size of an MQTT 3.1.1 QoS 1 PUBLISH packet: fixed
+// header (1 byte and up to 4 of remaining length), topic (2 + length),
+// packet id (2) and payload.
+func packetSize(topic string, payload int) int {
+	rem := 2 + len(topic) + 2 + payload
+	n := 1
+	for v := rem; ; v >>= 7 {
+		n++
+		if v < 128 {
+			break
+		}
+	}
+	return n + rem
+}
+
+type poisonState struct {
+	mu      sync.Mutex
+	careful bool
+	strikes map[string]int // event id -> connections lost with it alone in flight
+}
+
+func (p *poisonState) isCareful() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.careful
+}
+
+// lost is called after a connection ended in failure.
+func (p *poisonState) lost() {
+	p.mu.Lock()
+	p.careful = true
+	p.mu.Unlock()
+}
+
+// delivered clears id's strikes; last ends careful mode.
+func (p *poisonState) delivered(id string, last bool) {
+	p.mu.Lock()
+	delete(p.strikes, id)
+	if last {
+		p.careful = false
+	}
+	p.mu.Unlock()
+}
+
+func (p *poisonState) strike(id string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.strikes == nil {
+		p.strikes = map[string]int{}
+	}
+	p.strikes[id]++
+	return p.strikes[id]
+}
+
+func (p *poisonState) forget(id string) {
+	p.mu.Lock()
+	delete(p.strikes, id)
+	p.mu.Unlock()
+}
+
+// strike records that the connection was lost while r was the only event
+// in flight, and sets r aside after PoisonStrikes strikes.
+func (c *Client) strike(stream outbox.Stream, r *outbox.Row, cause error) {
+	n := c.poison.strike(r.ID)
+	c.log.Warn("cloud connection lost while one event was alone in flight", "stream", stream, "seq", r.Seq,
+		"event_id", r.ID, "strike", n, "of", c.cfg.PoisonStrikes, "err", cause)
+	if n < c.cfg.PoisonStrikes {
+		return
+	}
+	c.poison.forget(r.ID)
+	c.deadLetter(stream, r, fmt.Sprintf("the broker closed the connection %d times in a row while this event was the only one in flight (last: %v); it may be over the broker's message size limit or refused by its rules", n, cause))
+}
+
+// deadLetter moves r out of its stream. On failure the row stays and is
+// tried again on the next connection.
+func (c *Client) deadLetter(stream outbox.Stream, r *outbox.Row, reason string) {
+	_, ok, err := c.q.MoveToDead(stream, r.Seq, reason)
+	if err != nil {
+		c.log.Error("move event to dead letters failed", "stream", stream, "seq", r.Seq, "event_id", r.ID, "err", err)
+		return
+	}
+	if ok {
+		c.deadLetters.Add(1)
+	}
+	if c.rcpt != nil {
+		c.rcpt.forget(r.ID)
+	}
+}
