@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -123,7 +124,7 @@ func TestConcurrentPushAndPull(t *testing.T) {
 	})
 	wg.Go(func() {
 		if _, err := e.a.VerifyWebhook(context.Background(), squaretest.SignedDelivery(squaretest.DefaultSignatureKey, notificationURL,
-			[]byte(`{"type":"order.updated","event_id":"e"}`))); err != nil {
+			[]byte(`{"type":"order.updated","event_id":"e","created_at":"`+e.clk.Now().Format(time.RFC3339)+`"}`))); err != nil {
 			t.Error(err)
 		}
 	})
