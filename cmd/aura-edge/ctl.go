@@ -48,12 +48,12 @@ func ctlCall(cmd *cobra.Command, method, path string, in, out any) error {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		var e localapi.ErrorBody
-		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+		var e localapi.Problem
+		if json.Unmarshal(raw, &e) == nil && e.Detail != "" {
 			if resp.StatusCode < 500 {
-				return usageError{fmt.Errorf("%s", e.Error.Message)}
+				return usageError{fmt.Errorf("%s", e.Detail)}
 			}
-			return fmt.Errorf("%s", e.Error.Message)
+			return fmt.Errorf("%s", e.Detail)
 		}
 		return fmt.Errorf("%s %s: http %d", method, path, resp.StatusCode)
 	}

@@ -41,8 +41,10 @@ func DefaultRules() []Rule {
 		{Pattern: "GET /v1/queue", Roles: staff},
 		{Pattern: "GET /v1/sync-logs", Roles: staff},
 
+		// Prometheus scrapers: a read-only role.
+		{Pattern: "GET /metrics", Roles: []Role{Metrics}},
+
 		// Admin only.
-		{Pattern: "GET /metrics"},
 		{Pattern: "POST /integrations/pos/connect"},
 		{Pattern: "GET /integrations/pos/status"},
 		{Pattern: "POST /integrations/pos/sync/menu"},

@@ -143,7 +143,7 @@ func TestCaptureBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := r.post(t, tt.path, tt.ctype, tt.body)
-			e, _ := body["error"].(map[string]any)
+			e := body
 			if code != tt.code || e == nil || e["code"] != tt.ecode || (tt.field != "" && e["field"] != tt.field) {
 				t.Fatalf("got %d %v, want %d %s field %q", code, body, tt.code, tt.ecode, tt.field)
 			}
@@ -164,8 +164,8 @@ func TestCaptureRefusedWhenFull(t *testing.T) {
 		}
 	}
 	code, body := r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte("T1-0001"), []byte("C"), 1))
-	e, _ := body["error"].(map[string]any)
-	if code != http.StatusServiceUnavailable || e["code"] != "outbox_refused" || !strings.Contains(e["message"].(string), "full") {
+	e := body
+	if code != http.StatusServiceUnavailable || e["code"] != "outbox_refused" || !strings.Contains(e["detail"].(string), "full") {
 		t.Fatalf("third order: %d %v", code, body)
 	}
 	// Nothing stored was lost; after the cloud drains one, capture works again.
@@ -195,7 +195,7 @@ func TestCaptureRefusesVendorSources(t *testing.T) {
 		{"integration id", `"vendor": "local"`, `"vendor": "local", "integration_id": "sq-main"`, "source.integration_id"},
 	} {
 		code, body := r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte(tt.from), []byte(tt.to), 1))
-		e, _ := body["error"].(map[string]any)
+		e := body
 		if code != 400 || e["field"] != tt.field {
 			t.Errorf("%s: %d %v", tt.name, code, body)
 		}

@@ -128,7 +128,7 @@ func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		fail(http.StatusInternalServerError, "internal", err.Error(), "")
+		fail(http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	conn := d.Bridge.TestConnection(r.Context(), in.ID)
@@ -149,7 +149,7 @@ func (d IntegrationDeps) status(w http.ResponseWriter, r *http.Request) {
 	live := r.URL.Query().Get("live") != "false"
 	st, err := d.Bridge.Status(r.Context(), live)
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	d.record(r.Context(), audit.Record{Type: "integration_status", Status: audit.Success, Message: fmt.Sprintf("%d integrations", len(st))})
@@ -195,17 +195,17 @@ func (d IntegrationDeps) writeSync(w http.ResponseWriter, r *http.Request, typ s
 	var ps model.Problems
 	switch {
 	case errors.As(err, &ps):
-		WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: "invalid", Message: ps.Error(), Field: "menu." + ps[0].Path, Problems: ps}})
+		writeProblems(w, ps, "menu.")
 		d.record(r.Context(), audit.Record{Type: typ, Status: audit.Rejected, Message: ps.Error()})
 		return
 	case errors.Is(err, integrations.ErrNotFound):
-		WriteError(w, http.StatusNotFound, "not_found", err.Error(), "integration_id")
+		WriteError(w, http.StatusNotFound, "not_found", plain(err.Error()), "integration_id")
 		return
 	case errors.Is(err, bridge.ErrNoIntegrations):
-		WriteError(w, http.StatusConflict, "no_integrations", err.Error(), "")
+		WriteError(w, http.StatusConflict, "no_integrations", plain(err.Error()), "")
 		return
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"results": res})
@@ -220,7 +220,7 @@ func (d IntegrationDeps) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	d.record(r.Context(), audit.Record{Type: "integration_delete", Status: audit.Success, Integration: id, Vendor: in.Vendor,

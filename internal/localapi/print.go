@@ -87,7 +87,7 @@ func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.JobID != "" {
 		if err := spool.CheckID(req.JobID); err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
+			WriteError(w, http.StatusBadRequest, "bad_job_id", plain(err.Error()), "job_id")
 			return
 		}
 	}
@@ -142,7 +142,7 @@ func (h printHandlers) order(w http.ResponseWriter, req *PrintRequest) (*model.O
 	if err != nil {
 		if h.d.NotFound != nil && !h.d.NotFound(err) {
 			h.d.Log.Error("look up order to print", "order_id", req.OrderID, "err", err)
-			WriteError(w, http.StatusInternalServerError, "internal", "look up order: "+err.Error(), "")
+			internalError(w, "looking up the order")
 			return nil, false
 		}
 		WriteError(w, http.StatusBadRequest, "unknown_order", fmt.Sprintf("order %q has not been captured here", req.OrderID), "order_id")
@@ -155,19 +155,16 @@ func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
 	var ps model.Problems
 	switch {
 	case errors.As(err, &ps) && len(ps) > 0:
-		WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
-			Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(),
-			Field: "order." + ps[0].Path, Problems: ps,
-		}})
+		writeProblems(w, ps, "order.")
 	case errors.Is(err, spool.ErrUnknownPrinter):
-		WriteError(w, http.StatusBadRequest, "unknown_printer", err.Error(), "printer")
+		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
 	case errors.Is(err, spool.ErrUnknownJob):
-		WriteError(w, http.StatusNotFound, "unknown_job", err.Error(), "")
+		WriteError(w, http.StatusNotFound, "unknown_job", plain(err.Error()), "")
 	case errors.Is(err, spool.ErrInvalidRequest):
-		WriteError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+		WriteError(w, http.StatusBadRequest, "invalid_request", plain(err.Error()), "")
 	default:
 		h.d.Log.Error("queue print job", "err", err)
-		WriteError(w, http.StatusInternalServerError, "internal", "queue print job: "+err.Error(), "")
+		internalError(w, "queueing the print job")
 	}
 }
 
@@ -183,7 +180,7 @@ func (h printHandlers) reprint(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.JobID != "" {
 		if err := spool.CheckID(req.JobID); err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
+			WriteError(w, http.StatusBadRequest, "bad_job_id", plain(err.Error()), "job_id")
 			return
 		}
 	}
@@ -202,7 +199,7 @@ func (h printHandlers) jobs(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("state"); v != "" {
 		st, err := spool.ParseState(v)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_query", err.Error(), "state")
+			WriteError(w, http.StatusBadRequest, "bad_query", plain(err.Error()), "state")
 			return
 		}
 		f.State = st
@@ -217,11 +214,12 @@ func (h printHandlers) jobs(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs, err := h.sp.Jobs(f)
 	if errors.Is(err, spool.ErrUnknownPrinter) {
-		WriteError(w, http.StatusBadRequest, "unknown_printer", err.Error(), "printer")
+		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
 		return
 	}
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		h.d.Log.Error("list print jobs", "err", err)
+		internalError(w, "listing print jobs")
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"jobs": jobs})

@@ -235,8 +235,8 @@ func TestPrintBadInput(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, m := r.do(t, c.method, c.path, c.body)
-			e, _ := m["error"].(map[string]any)
-			if code != c.status || e == nil || e["code"] != c.code || e["message"] == "" {
+			e := m
+			if code != c.status || e == nil || e["code"] != c.code || e["detail"] == "" {
 				t.Fatalf("%d %v, want %d %s", code, m, c.status, c.code)
 			}
 			if f, _ := e["field"].(string); f != c.field {
@@ -262,9 +262,9 @@ func TestPrintProblemsListed(t *testing.T) {
 	r := newPrintRig(t)
 	bad := strings.Replace(printOrderJSON, `"currency": "EUR",`, `"currency": "EURO",`, 1)
 	code, m := r.do(t, "POST", "/v1/print", `{"printer": "front", "kind": "kitchen", "order": `+bad+`}`)
-	e := m["error"].(map[string]any)
-	ps, _ := e["problems"].([]any)
-	if code != 400 || len(ps) == 0 || !bytes.Contains([]byte(e["message"].(string)), []byte("currency")) {
+	e := m
+	ps, _ := e["errors"].([]any)
+	if code != 400 || len(ps) == 0 || !bytes.Contains([]byte(e["detail"].(string)), []byte("currency")) {
 		t.Fatalf("%d %v", code, m)
 	}
 }

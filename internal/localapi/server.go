@@ -51,7 +51,7 @@ func New(cfg Config, log *slog.Logger, auth, admin func(http.Handler) http.Handl
 		WriteJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), "")
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s %s here; the routes are listed in /v1/openapi.json", r.Method, r.URL.Path), "")
 	})
 	return s
 }
@@ -198,7 +198,7 @@ func recoverer(log *slog.Logger, h http.Handler) http.Handler {
 					panic(v)
 				}
 				log.Error("api handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				WriteError(w, http.StatusInternalServerError, "internal", "internal error", "")
+				internalError(w, "this request")
 			}
 		}()
 		h.ServeHTTP(w, r)
