@@ -33,6 +33,7 @@ type flight struct {
 	seq    uint64
 	tok    paho.Token
 	buf    *[]byte // the payload, recycled once the broker acknowledged it
+	at     time.Time
 }
 
 // payloads recycles envelope buffers. A buffer goes back only after its
@@ -210,7 +211,7 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 	buf := payloads.Get().(*[]byte)
 	*buf = appendEvent((*buf)[:0], s.c.source, r)
 	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
-	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
+	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf, at: time.Now()}
 	return nil
 }
 
@@ -236,6 +237,9 @@ func (s *sender) wait(abort <-chan struct{}) {
 			stopped = !ok
 		}
 		if ok {
+			if s.c.onAck != nil {
+				s.c.onAck(f.stream, time.Since(f.at))
+			}
 			s.book.acked(f.stream, f.seq)
 			payloads.Put(f.buf)
 		} else {

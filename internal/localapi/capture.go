@@ -51,12 +51,12 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		if single {
 			var one T
 			if err := decodeBytes(data, &one); err != nil {
-				writeDecodeError(w, err)
+				WriteDecodeError(w, err)
 				return
 			}
 			items = []T{one}
 		} else if err := decodeBytes(data, &items); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 		if len(items) == 0 {

@@ -24,7 +24,7 @@ func ControlRoutes(s *Server, d ControlDeps) {
 			Name string `json:"name"`
 		}
 		if err := DecodeJSON(w, r, 4096, &req); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 		role, err := auth.ParseRole(req.Role)

@@ -86,7 +86,7 @@ func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var req connectRequest
 	if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		d.record(r.Context(), audit.Record{Type: "integration_connect", Status: audit.Rejected, Message: err.Error()})
 		return
 	}
@@ -159,7 +159,7 @@ func (d IntegrationDeps) status(w http.ResponseWriter, r *http.Request) {
 func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
 	var req syncRequest
 	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		return
 	}
 	menu := req.Menu
@@ -179,7 +179,7 @@ func (d IntegrationDeps) syncOrders(w http.ResponseWriter, r *http.Request) {
 	var req syncRequest
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
@@ -52,6 +53,7 @@ type PrintResult struct {
 //
 //	POST /v1/print                  queue a receipt, kitchen ticket or test page -> 202
 //	POST /v1/print/{id}/reprint     queue job id again with a REPRINT banner -> 202
+//	POST /v1/print/{id}/cancel      take a queued job off the queue, or dismiss an unconfirmed one -> 200
 //	GET  /v1/print/jobs             jobs, newest first (?printer=&state=&order_id=&limit=)
 //	GET  /v1/print/jobs/{id}        one job with its text preview
 //	GET  /v1/printers               configured printers with their live state
@@ -65,6 +67,7 @@ func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
 	h := printHandlers{sp: sp, d: d}
 	s.HandleFunc("POST /v1/print", h.print)
 	s.HandleFunc("POST /v1/print/{id}/reprint", h.reprint)
+	s.HandleFunc("POST /v1/print/{id}/cancel", h.cancel)
 	s.HandleFunc("GET /v1/print/jobs", h.jobs)
 	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
 	s.HandleFunc("GET /v1/printers", h.printers)
@@ -78,7 +81,7 @@ type printHandlers struct {
 func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
 	var req PrintRequest
 	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		return
 	}
 	if strings.TrimSpace(req.Printer) == "" {
@@ -160,6 +163,8 @@ func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
 		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
 	case errors.Is(err, spool.ErrUnknownJob):
 		WriteError(w, http.StatusNotFound, "unknown_job", plain(err.Error()), "")
+	case errors.Is(err, spool.ErrNotCancellable):
+		WriteError(w, http.StatusConflict, "not_cancellable", plain(err.Error())+"; only queued and unconfirmed jobs can be cancelled", "")
 	case errors.Is(err, spool.ErrInvalidRequest):
 		WriteError(w, http.StatusBadRequest, "invalid_request", plain(err.Error()), "")
 	default:
@@ -174,7 +179,7 @@ func (h printHandlers) reprint(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, 4096, &req); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 	}
@@ -238,4 +243,13 @@ func (h printHandlers) job(w http.ResponseWriter, r *http.Request) {
 
 func (h printHandlers) printers(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"printers": h.sp.Printers()})
+}
+
+func (h printHandlers) cancel(w http.ResponseWriter, r *http.Request) {
+	j, err := h.sp.Cancel(r.PathValue("id"), auth.Actor(r.Context()))
+	if err != nil {
+		h.writeSpoolError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"job": j})
 }

@@ -253,8 +253,8 @@ func plain(msg string) string {
 
 func plainSyntax(msg string) string { return plain(strings.TrimPrefix(msg, "json: ")) }
 
-// writeDecodeError writes err from DecodeJSON.
-func writeDecodeError(w http.ResponseWriter, err error) {
+// WriteDecodeError writes err from DecodeJSON as a problem.
+func WriteDecodeError(w http.ResponseWriter, err error) {
 	var de *decodeError
 	if errors.As(err, &de) {
 		de.write(w)
