@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/localapi"
@@ -24,6 +25,7 @@ const printerStatusInterval = time.Second
 func (c *Core) newHealth() {
 	c.Health = &health.Sources{StoreID: c.Cfg.StoreID, Version: version.Version, StartedAt: time.Now()}
 	c.Metrics = health.NewMetrics(c.Health)
+	c.Metrics.InitVendors(pos.Names())
 }
 
 // fillHealth points the health sources at the subsystems.

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
@@ -72,11 +73,31 @@ func NewMetrics(src *Sources) *Metrics {
 		[]string{"type", "status"})
 	m.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "audit_write_failures_total",
 		Help: "Audit records that could not be stored."})
+	for _, s := range outbox.Streams {
+		m.deliveries.WithLabelValues(string(s)) // every stream shows, at 0
+	}
 	m.reg.MustRegister(m.captures, m.deliveries, m.pubackLatency, m.printJobs, m.printerEvents,
 		m.vendorReqs, m.vendorLatency, m.auditRecords, m.auditFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{src: src})
 	return m
+}
+
+// Operations are the vendor operations that label vendor requests.
+var Operations = []string{"order_pull", "menu_push", "webhook_fetch", "other"}
+
+// InitVendors makes the vendor request duration series of each vendor
+// show (empty) before its first request, so that dashboards and alerts
+// see the family from the start.
+func (m *Metrics) InitVendors(vendors []string) {
+	if m == nil {
+		return
+	}
+	for _, v := range vendors {
+		for _, op := range Operations {
+			m.vendorLatency.WithLabelValues(v, op)
+		}
+	}
 }
 
 // Registry returns the registry, for tests and extra collectors.
