@@ -77,6 +77,7 @@
     try {
       await api(method, url, body);
       toast(what + ": done");
+      lastKey = "";
       refresh();
     } catch (e) {
       if (e.message !== "signed out") toast(what + " failed: " + e.message);
@@ -166,16 +167,22 @@
       r.message, " ", el("span", { class: "muted" }, "· " + ago(r.synced_at) + (r.actor ? " · " + r.actor : "")))));
   }
 
+  // Sections are rebuilt when their data changed, or every 15 s for the
+  // "… ago" texts, so that a button is not replaced under a finger.
+  let lastKey = "", lastFull = 0;
   function render(s) {
+    $("version").textContent = "aura-edge " + s.version;
+    $("uptime").textContent = dur(s.uptime_s);
+    $("updated").textContent = "updated " + new Date(s.time).toLocaleTimeString();
+    const key = JSON.stringify([s.cloud, s.outbox.map((o) => [o.stream, o.depth]), s.printers, s.integrations, s.terminals, s.audit]);
+    if (key === lastKey && Date.now() - lastFull < 15000) return;
+    lastKey = key; lastFull = Date.now();
     $("store").textContent = s.store_id;
     renderLink(s.cloud, s.outbox);
     renderPrinters(s.printers);
     renderIntegrations(s.integrations);
     renderTerminals(s);
     renderActivity(s.audit);
-    $("version").textContent = "aura-edge " + s.version;
-    $("uptime").textContent = dur(s.uptime_s);
-    $("updated").textContent = "updated " + new Date(s.time).toLocaleTimeString();
     const down = s.printers.filter((p) => !["online", "paper_near_end", "unknown"].includes(p.state)).map((p) => p.name + ": " + (STATE[p.state] || [p.state])[0]);
     const banner = $("banner");
     banner.hidden = !down.length;
