@@ -13,6 +13,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -45,7 +46,8 @@ func newRig(t testing.TB, oc outbox.Config) *rig {
 
 func (r *rig) post(t *testing.T, path, ctype string, body []byte) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(r.srv.URL+path, ctype, bytes.NewReader(body))
+	// Every exchange is checked against the OpenAPI document.
+	resp, err := openapitest.New(t).Client(t, nil).Post(r.srv.URL+path, ctype, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func FuzzDecodeConnect(f *testing.F) {
 	f.Add([]byte(`{"vendor":"square","credentials":{"a":1}}`))
 	f.Add([]byte(`{"id":"` + string(make([]byte, 300)) + `"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var req connectRequest
+		var req ConnectRequest
 		if err := decodeBytes(data, &req); err != nil {
 			var de *decodeError
 			if !errors.As(err, &de) {

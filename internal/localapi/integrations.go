@@ -37,7 +37,8 @@ type IntegrationDeps struct {
 	ManifestDir string
 }
 
-type connectRequest struct {
+// ConnectRequest is the body of POST /integrations/pos/connect.
+type ConnectRequest struct {
 	ID          string            `json:"id,omitempty"`
 	Name        string            `json:"name,omitempty"`
 	Vendor      string            `json:"vendor"`
@@ -48,7 +49,8 @@ type connectRequest struct {
 	SkipTest bool `json:"skip_test,omitempty"`
 }
 
-type syncRequest struct {
+// SyncRequest is the body of POST /integrations/pos/sync/menu and /sync/orders.
+type SyncRequest struct {
 	IntegrationID string      `json:"integration_id,omitempty"`
 	Menu          *model.Menu `json:"menu,omitempty"`
 	DryRun        bool        `json:"dry_run,omitempty"`
@@ -84,7 +86,7 @@ func (d IntegrationDeps) record(ctx context.Context, r audit.Record) {
 
 func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var req connectRequest
+	var req ConnectRequest
 	if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
 		WriteDecodeError(w, err)
 		d.record(r.Context(), audit.Record{Type: "integration_connect", Status: audit.Rejected, Message: err.Error()})
@@ -157,7 +159,7 @@ func (d IntegrationDeps) status(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
-	var req syncRequest
+	var req SyncRequest
 	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
 		WriteDecodeError(w, err)
 		return
@@ -176,7 +178,7 @@ func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d IntegrationDeps) syncOrders(w http.ResponseWriter, r *http.Request) {
-	var req syncRequest
+	var req SyncRequest
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
 			WriteDecodeError(w, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -96,7 +97,8 @@ func (r *printRig) do(t *testing.T, method, path, body string) (int, map[string]
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// Every exchange is checked against the OpenAPI document.
+	resp, err := openapitest.New(t).Client(t, nil).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,7 +167,10 @@ func decodeBytes(data []byte, v any) error {
 func jsonError(err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var pe *time.ParseError
 	switch {
+	case errors.As(err, &pe):
+		return &decodeError{http.StatusBadRequest, "bad_time", fmt.Sprintf("a time must be in RFC 3339 form, e.g. \"2026-12-03T10:00:00Z\", not %q", pe.Value), ""}
 	case errors.As(err, &se):
 		return &decodeError{http.StatusBadRequest, "bad_json", fmt.Sprintf("the body is not valid JSON (at byte %d: %s)", se.Offset, plainSyntax(se.Error())), ""}
 	case errors.As(err, &te):
