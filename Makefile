@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X github.com/auraconnect/aura-edge/internal/version.Version=
 BIN       := bin/aura-edge
 PKGS      := ./...
 
-.PHONY: all build test demo bench bench-all lint cross fuzz clean
+.PHONY: all build test demo bench bench-all lint cross fuzz clean openapi
 
 all: lint test build
 
@@ -37,6 +37,11 @@ bench:
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
+
+# Regenerate the local API's OpenAPI document and JSON Schemas from the code
+# (a test fails while they are out of date).
+openapi:
+	$(GO) test -count=1 -run TestGenerated ./internal/localapi/openapi -update
 
 lint:
 	$(GO) vet $(PKGS)

@@ -221,4 +221,15 @@ func TestAPIOverTLS(t *testing.T) {
 			t.Fatal("plain HTTP answered on the TLS listener")
 		}
 	}
+	// The status page's session cookie is Secure over HTTPS.
+	staff, _, _ := auth.Create(d.Core().DB, auth.Staff, "tablet")
+	resp, err = client.Post("https://"+d.APIAddr().String()+"/status/login", "application/json", strings.NewReader(`{"token":"`+staff+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cs := resp.Cookies()
+	if resp.StatusCode != 200 || len(cs) != 1 || !cs[0].Secure || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("login over https: %d %+v", resp.StatusCode, cs)
+	}
 }
