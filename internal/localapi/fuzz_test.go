@@ -3,6 +3,7 @@ package localapi
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/auraconnect/aura-edge/internal/model"
@@ -30,6 +31,9 @@ func FuzzDecodeOrder(f *testing.F) {
 			var de *decodeError
 			if !errors.As(err, &de) || de.status != 400 {
 				t.Fatalf("decode error not a 400: %T %v", err, err)
+			}
+			if goName.MatchString(de.msg) || strings.Contains(de.msg, "json:") {
+				t.Fatalf("error message speaks Go: %q", de.msg)
 			}
 			return
 		}
