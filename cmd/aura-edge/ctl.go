@@ -70,7 +70,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func newTokenCmd() *cobra.Command {
-	c := &cobra.Command{Use: "token", Short: "Manage local API tokens (admin, staff, terminal)"}
+	c := &cobra.Command{Use: "token", Short: "Manage local API tokens (admin, staff, terminal, metrics)"}
 	var role, name string
 	create := &cobra.Command{
 		Use:   "create",
@@ -88,7 +88,7 @@ func newTokenCmd() *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().StringVar(&role, "role", "", "admin | staff | terminal")
+	create.Flags().StringVar(&role, "role", "", "admin | staff | terminal | metrics (read-only /metrics, for Prometheus)")
 	create.Flags().StringVar(&name, "name", "", "a name for logs and audit records (default: generated)")
 	create.MarkFlagRequired("role")
 	list := &cobra.Command{
