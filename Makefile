@@ -14,8 +14,12 @@ build:
 
 # The whole suite, with the race detector. Tests that need mosquitto or socat
 # fail (not skip) when CI=true.
+# Test artifacts (the status page browser test's screenshots) land in
+# $(ARTIFACTS)/_artifacts/.
+ARTIFACTS ?= $(CURDIR)/dist/test-artifacts
 test:
-	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+	@mkdir -p $(ARTIFACTS)
+	$(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(ARTIFACTS) $(PKGS)
 
 # The main job on embedded defaults: embedded broker as the cloud, a stand-in
 # POS vendor, a virtual printer. No config and no external service needed.
