@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X github.com/auraconnect/aura-edge/internal/version.Version=
 BIN       := bin/aura-edge
 PKGS      := ./...
 
-.PHONY: all build test demo bench bench-all lint release-check cross fuzz clean
+.PHONY: all build test demo bench bench-all lint release-check cross fuzz clean openapi
 
 all: lint test build
 
@@ -14,8 +14,12 @@ build:
 
 # The whole suite, with the race detector. Tests that need mosquitto or socat
 # fail (not skip) when CI=true.
+# Test artifacts (the status page browser test's screenshots) land in
+# $(ARTIFACTS)/_artifacts/.
+ARTIFACTS ?= $(CURDIR)/dist/test-artifacts
 test:
-	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+	@mkdir -p $(ARTIFACTS)
+	$(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(ARTIFACTS) $(PKGS)
 
 # The main job on embedded defaults: embedded broker as the cloud, a stand-in
 # POS vendor, a virtual printer. No config and no external service needed.
@@ -39,6 +43,11 @@ bench:
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
+
+# Regenerate the local API's OpenAPI document and JSON Schemas from the code
+# (a test fails while they are out of date).
+openapi:
+	$(GO) test -count=1 -run TestGenerated ./internal/localapi/openapi -update
 
 lint: release-check
 	$(GO) vet $(PKGS)

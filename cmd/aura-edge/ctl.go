@@ -53,12 +53,12 @@ func ctlCall(cmd *cobra.Command, method, path string, in, out any) error {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		var e localapi.ErrorBody
-		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+		var e localapi.Problem
+		if json.Unmarshal(raw, &e) == nil && e.Detail != "" {
 			if resp.StatusCode < 500 {
-				return usageError{fmt.Errorf("%s", e.Error.Message)}
+				return usageError{fmt.Errorf("%s", e.Detail)}
 			}
-			return fmt.Errorf("%s", e.Error.Message)
+			return fmt.Errorf("%s", e.Detail)
 		}
 		return fmt.Errorf("%s %s: http %d", method, path, resp.StatusCode)
 	}
@@ -75,7 +75,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func newTokenCmd() *cobra.Command {
-	c := &cobra.Command{Use: "token", Short: "Manage local API tokens (admin, staff, terminal)"}
+	c := &cobra.Command{Use: "token", Short: "Manage local API tokens (admin, staff, terminal, metrics)"}
 	var role, name string
 	create := &cobra.Command{
 		Use:   "create",
@@ -96,7 +96,7 @@ func newTokenCmd() *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().StringVar(&role, "role", "", "admin | staff | terminal")
+	create.Flags().StringVar(&role, "role", "", "admin | staff | terminal | metrics (read-only /metrics, for Prometheus)")
 	create.Flags().StringVar(&name, "name", "", "a name for logs and audit records (default: generated)")
 	create.MarkFlagRequired("role")
 	list := &cobra.Command{

@@ -50,6 +50,9 @@ const EventType = "com.auraconnect.edge.sync-log"
 type Config struct {
 	MaxAge  time.Duration // default 30 days
 	MaxRows int           // default 100,000
+	// Observe is told of every record written (err nil) or not stored
+	// (metrics). It must be quick. Optional.
+	Observe func(r Record, err error)
 }
 
 // Logger writes audit records.
@@ -108,7 +111,13 @@ func (l *Logger) Record(ctx context.Context, r Record) (Record, error) {
 	if err != nil {
 		// The audit log must not stop the work it records; say so loudly.
 		l.log.Error("audit record not stored", "type", r.Type, "status", r.Status, "err", err)
+		if l.cfg.Observe != nil {
+			l.cfg.Observe(r, err)
+		}
 		return r, fmt.Errorf("store audit record: %w", err)
+	}
+	if l.cfg.Observe != nil {
+		l.cfg.Observe(r, nil)
 	}
 	if l.ob != nil {
 		l.ob.Notify()

@@ -26,8 +26,16 @@
 //
 // Middleware answers 401 with "WWW-Authenticate: Bearer" for a missing,
 // malformed, unknown or revoked token and 403 for a role the route does not
-// allow, with the local API's error body
-// {"error":{"code","message","field"}}. It logs the token's name, never the
-// token. Handlers read the caller with FromContext or Actor for audit
-// records.
+// allow, with the local API's error body (an RFC 9457 problem). It logs
+// the token's name, never the token. Handlers read the caller with
+// FromContext or Actor for audit records.
+//
+// # Status page sessions
+//
+// SessionMiddleware also accepts the status page's session cookie
+// (Sessions: a token exchanged once for a random id; HttpOnly,
+// SameSite=Strict) in place of the bearer token, and then requires the
+// session's anti-forgery token in X-CSRF-Token on every request that is
+// not GET, HEAD or OPTIONS. The role checks are the same either way. The
+// metrics role may read GET /metrics and nothing else.
 package auth

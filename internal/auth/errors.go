@@ -21,7 +21,7 @@ var (
 
 // Errors of Create, Revoke and the policy.
 var (
-	// ErrBadRole is returned for a role other than admin, staff, terminal.
+	// ErrBadRole is returned for a role other than admin, staff, terminal, metrics.
 	ErrBadRole = errors.New("unknown role")
 
 	// ErrBadName is returned for a token name that is empty, too long,

@@ -38,6 +38,15 @@ func Actor(ctx context.Context) string {
 // local API's error body, logs refusals with the token's name (never the
 // token), and hands the token to the next handler via the context.
 func Middleware(policy *Policy, a *Authenticator, logger *slog.Logger) func(http.Handler) http.Handler {
+	return SessionMiddleware(policy, a, nil, logger)
+}
+
+// SessionMiddleware is Middleware that also accepts the status page's
+// session cookie in place of a bearer token (when sessions is not nil and
+// the request has no Authorization header). A request authenticated by the
+// cookie that is not GET, HEAD or OPTIONS must carry the session's CSRF
+// token in CSRFHeader, or it is refused with 403.
+func SessionMiddleware(policy *Policy, a *Authenticator, sessions *Sessions, logger *slog.Logger) func(http.Handler) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -56,7 +65,21 @@ func Middleware(policy *Policy, a *Authenticator, logger *slog.Logger) func(http
 
 			var tok Token
 			var err error
+			cookie, _ := r.Cookie(SessionCookie)
 			switch hs := r.Header.Values("Authorization"); {
+			case len(hs) == 0 && sessions != nil && cookie != nil:
+				var csrf string
+				tok, csrf, err = sessions.Lookup(cookie.Value)
+				if errors.Is(err, ErrNoSession) {
+					logger.Info("request refused", append(attrs, "status", 401, "reason", "no session")...)
+					writeError(w, http.StatusUnauthorized, "signed_out", "you are signed out (the sign-in expired or the daemon restarted); sign in again with your token", "")
+					return
+				}
+				if err == nil && !safeMethod(r.Method) && !CheckCSRF(r.Header.Get(CSRFHeader), csrf) {
+					logger.Warn("request refused", append(attrs, "status", 403, "reason", "csrf", "token_name", tok.Name)...)
+					writeError(w, http.StatusForbidden, "csrf", "this action did not come from the status page (its anti-forgery token is missing or wrong); reload the page and try again", CSRFHeader)
+					return
+				}
 			case len(hs) > 1:
 				err = fmt.Errorf("%w: more than one Authorization header", ErrMalformedToken)
 			case len(hs) == 0:
@@ -107,6 +130,10 @@ func Middleware(policy *Policy, a *Authenticator, logger *slog.Logger) func(http
 	}
 }
 
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
 func reason(err error) string {
 	switch {
 	case errors.Is(err, ErrRevokedToken):
@@ -118,19 +145,21 @@ func reason(err error) string {
 	}
 }
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field"`
+// problem is the local API's error shape (RFC 9457 problem details; the
+// same fields as localapi.Problem, which this package cannot import).
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg, field string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+	json.NewEncoder(w).Encode(problem{Type: "urn:aura-edge:problem:" + code, Title: http.StatusText(status),
+		Status: status, Detail: msg, Code: code, Field: field})
 }

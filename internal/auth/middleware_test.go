@@ -13,11 +13,11 @@ import (
 )
 
 type apiError struct {
-	Error struct {
-		Code    string  `json:"code"`
-		Message string  `json:"message"`
-		Field   *string `json:"field"`
-	} `json:"error"`
+	Type   string `json:"type"`
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+	Field  string `json:"field"`
 }
 
 // testTarget turns a pattern into a request path.
@@ -101,20 +101,20 @@ func TestMiddlewareMatrix(t *testing.T) {
 					}
 				default:
 					var e apiError
-					if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" || e.Error.Field == nil {
+					if err := json.Unmarshal(body, &e); err != nil || e.Code == "" || e.Detail == "" || e.Status != want || e.Type == "" {
 						t.Fatalf("error body %s (%v)", body, err)
 					}
-					if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
 						t.Fatalf("content type %q", ct)
 					}
 					wa := resp.Header.Get("WWW-Authenticate")
 					if !strings.HasPrefix(wa, "Bearer") {
 						t.Fatalf("WWW-Authenticate %q", wa)
 					}
-					if want == http.StatusUnauthorized && (e.Error.Code != "unauthorized" || *e.Error.Field != "Authorization") {
+					if want == http.StatusUnauthorized && (e.Code != "unauthorized" || e.Field != "Authorization") {
 						t.Fatalf("401 body %s", body)
 					}
-					if want == http.StatusForbidden && (e.Error.Code != "forbidden" || !strings.Contains(e.Error.Message, "t-"+c.name)) {
+					if want == http.StatusForbidden && (e.Code != "forbidden" || !strings.Contains(e.Detail, "t-"+c.name)) {
 						t.Fatalf("403 body %s", body)
 					}
 				}

@@ -39,11 +39,15 @@ func DefaultRules() []Rule {
 		{Pattern: "GET /v1/printers", Roles: staff},
 		{Pattern: "POST /v1/drawer/open", Roles: staff},
 		{Pattern: "GET /v1/status", Roles: staff},
+		{Pattern: "GET /v1/health", Roles: staff},
+		{Pattern: "POST /v1/print/{id}/cancel", Roles: staff},
 		{Pattern: "GET /v1/queue", Roles: staff},
 		{Pattern: "GET /v1/sync-logs", Roles: staff},
 
+		// Prometheus scrapers: a read-only role.
+		{Pattern: "GET /metrics", Roles: []Role{Metrics}},
+
 		// Admin only.
-		{Pattern: "GET /metrics"},
 		{Pattern: "POST /integrations/pos/connect"},
 		{Pattern: "GET /integrations/pos/status"},
 		{Pattern: "POST /integrations/pos/sync/menu"},
@@ -53,6 +57,17 @@ func DefaultRules() []Rule {
 		// Vendors call webhooks without a token; their signature is the
 		// authentication, checked by the adapter.
 		{Pattern: "POST /webhooks/{integration_id}", Public: true},
+
+		// The API's description holds no data.
+		{Pattern: "GET /v1/openapi.json", Public: true},
+		// The status page: the page and its assets are public (they hold
+		// no data); signing in exchanges a token for a session cookie,
+		// which the API routes then accept in place of the token.
+		{Pattern: "GET /status", Public: true},
+		{Pattern: "GET /status/assets/{file}", Public: true},
+		{Pattern: "POST /status/login", Public: true},
+		{Pattern: "POST /status/logout", Public: true},
+		{Pattern: "GET /status/session", Roles: []Role{Staff}},
 	}
 }
 

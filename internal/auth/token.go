@@ -25,16 +25,18 @@ const (
 	Admin    Role = "admin"
 	Staff    Role = "staff"
 	Terminal Role = "terminal"
+	// Metrics may only read GET /metrics: a Prometheus scraper's token.
+	Metrics Role = "metrics"
 )
 
 // Roles lists the valid roles.
-func Roles() []Role { return []Role{Admin, Staff, Terminal} }
+func Roles() []Role { return []Role{Admin, Staff, Terminal, Metrics} }
 
 // ParseRole checks a role name from the CLI or a request.
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if !slices.Contains(Roles(), r) {
-		return "", fmt.Errorf("role %q (want admin, staff or terminal): %w", s, ErrBadRole)
+		return "", fmt.Errorf("role %q (want admin, staff, terminal or metrics): %w", s, ErrBadRole)
 	}
 	return r, nil
 }

@@ -43,6 +43,9 @@ type Deps struct {
 	// MaxPages bounds the pages of one pull run (default 50).
 	MaxPages int
 	Now      func() time.Time
+	// VendorTransport, when set, wraps the HTTP transport of each
+	// vendor's adapter (request metrics: health.Metrics.VendorTransport).
+	VendorTransport func(vendor string, rt http.RoundTripper) http.RoundTripper
 }
 
 // Bridge drives the adapters.
@@ -124,7 +127,7 @@ func (b *Bridge) Adapter(id string) (pos.Adapter, integrations.Integration, erro
 		settings["webhook_url"] = strings.TrimRight(b.d.PublicURL, "/") + "/webhooks/" + id
 	}
 	a, err = pos.Open(in.Vendor, pos.Config{
-		IntegrationID: id, Credentials: creds, Settings: settings, HTTPClient: b.d.HTTPClient,
+		IntegrationID: id, Credentials: creds, Settings: settings, HTTPClient: b.vendorClient(in.Vendor),
 		State: b.d.Integrations.State(id), Logger: b.d.Log.With("vendor", in.Vendor, "integration", id), Now: b.d.Now,
 	})
 	if err != nil {
@@ -274,4 +277,15 @@ func fmtErr(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// vendorClient is the shared HTTP client, its transport wrapped for vendor
+// when Deps.VendorTransport is set.
+func (b *Bridge) vendorClient(vendor string) *http.Client {
+	if b.d.VendorTransport == nil {
+		return b.d.HTTPClient
+	}
+	c := *b.d.HTTPClient
+	c.Transport = b.d.VendorTransport(vendor, c.Transport)
+	return &c
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -54,7 +55,7 @@ func (b *Bridge) pullPages(ctx context.Context, id string, a pos.Adapter, res *R
 		return fmt.Errorf("read cursor: %w", err)
 	}
 	for n := 0; n < b.d.MaxPages; n++ {
-		pr, err := a.PullOrders(ctx, cursor)
+		pr, err := a.PullOrders(health.WithOperation(ctx, "order_pull"), cursor)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
@@ -93,7 +94,7 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 	a, _, err := b.Adapter(in.ID)
 	var objs []pos.ObjectResult
 	if err == nil {
-		objs, err = a.PushMenu(ctx, menu, pos.PushOptions{DryRun: dryRun})
+		objs, err = a.PushMenu(health.WithOperation(ctx, "menu_push"), menu, pos.PushOptions{DryRun: dryRun})
 	}
 	res.Objects = objs
 	counts := countStatuses(objs)

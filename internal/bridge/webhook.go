@@ -10,6 +10,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -101,7 +102,7 @@ func (b *Bridge) fetch(ctx context.Context, id string, f pos.OrderFetcher, ids [
 	l.Lock()
 	defer l.Unlock()
 	start := b.d.Now()
-	pr, err := f.FetchOrders(ctx, ids)
+	pr, err := f.FetchOrders(health.WithOperation(ctx, "webhook_fetch"), ids)
 	p := &page{PullResult: pr}
 	if err == nil {
 		err = b.commitPage(ctx, id, p, false)

@@ -16,6 +16,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -42,6 +43,9 @@ type Deps struct {
 	Audit AuditFunc
 	// Now is the clock (tests). Nil means time.Now.
 	Now func() time.Time
+	// Delivered is told of every event the broker acknowledged, with the
+	// time from publish to PUBACK (metrics). It must be quick. Optional.
+	Delivered func(stream outbox.Stream, latency time.Duration)
 }
 
 // StatusFunc returns extra status facts, e.g. {"printers": [...]}.
@@ -123,6 +127,7 @@ type Client struct {
 	version  string
 	statusFn StatusFunc
 	auditFn  AuditFunc
+	onAck    func(outbox.Stream, time.Duration)
 	now      func() time.Time
 	verify   *verifier
 
@@ -181,6 +186,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		version:   deps.Version,
 		statusFn:  deps.Status,
 		auditFn:   deps.Audit,
+		onAck:     deps.Delivered,
 		now:       deps.Now,
 		verify:    v,
 		statusReq: make(chan struct{}, 1),

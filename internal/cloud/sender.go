@@ -34,6 +34,7 @@ type flight struct {
 	seq    uint64
 	tok    paho.Token
 	buf    *[]byte // the payload, recycled once the broker acknowledged it
+	at     time.Time
 }
 
 // payloads recycles envelope buffers. A buffer goes back only after its
@@ -250,7 +251,7 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 		s.c.rcpt.sending(stream, r, s.c.now()) // before the publish: its receipt may come before the PUBACK
 	}
 	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
-	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf}
+	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf, at: time.Now()}
 	if s.careful == 0 {
 		return nil
 	}
@@ -328,6 +329,9 @@ func (s *sender) wait(abort <-chan struct{}) {
 			stopped = !ok
 		}
 		if ok {
+			if s.c.onAck != nil {
+				s.c.onAck(f.stream, time.Since(f.at))
+			}
 			s.book.acked(f.stream, f.seq)
 			payloads.Put(f.buf)
 		} else {

@@ -15,9 +15,11 @@ import (
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
@@ -44,6 +46,12 @@ type Core struct {
 	API          *localapi.Server
 	Cloud        *cloud.Client // nil when no broker is configured
 	Spool        *spool.Spool
+	// Health is the one snapshot the status page, /v1/health and
+	// /metrics render; Metrics holds the counters.
+	Health        *health.Sources
+	Metrics       *health.Metrics
+	PrinterEvents *health.PrinterEvents
+	Sessions      *auth.Sessions
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -58,6 +66,7 @@ func KeyFile(cfg *config.Config) string {
 // On error everything opened so far is closed.
 func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c = &Core{Cfg: cfg, Log: log}
+	c.newHealth()
 	db, err := store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
 	if err != nil {
 		return nil, err
@@ -77,12 +86,15 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{}, log.With("component", "audit"))
+	c.Audit = audit.New(c.DB, c.Outbox, audit.Config{Observe: func(r audit.Record, err error) {
+		c.Metrics.Audit(r.Type, string(r.Status), err)
+	}}, log.With("component", "audit"))
 	c.Ingest = ingest.New(c.DB, c.Outbox, log.With("component", "ingest"))
 	c.Ingest.MaxEventBytes = cloud.MaxEventBytes(cfg.Cloud)
+	c.Ingest.Observe = func(kind string, src model.Source, result string) { c.Metrics.Capture(kind, src.Vendor, result) }
 	c.Integrations = integrations.New(c.DB, c.Keys)
-	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit,
-		Kitchen: cfg.Kitchen, CategoryOf: menuCategories(&c.Bridge)})
+	c.Spool, err = spool.New(c.DB, cfg.StoreID, cfg.Printers, cfg.Receipt, c.spoolHooks(spool.Options{Logger: log.With("component", "spool"), Audit: c.Audit,
+		Kitchen: cfg.Kitchen, CategoryOf: menuCategories(&c.Bridge)}))
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +108,11 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c.Bridge = bridge.New(bridge.Deps{
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,
 		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: schedules,
-		HTTPClient: &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
+		HTTPClient:      &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
+		VendorTransport: c.Metrics.VendorTransport,
 	})
 	c.Auth = auth.NewAuthenticator(c.DB, auth.Options{})
+	c.Sessions = auth.NewSessions(c.Auth, 0)
 	policy, err := auth.NewPolicy(policyRules())
 	if err != nil {
 		return nil, err
@@ -106,7 +120,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	apiLog := log.With("component", "localapi")
 	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg),
 		CertFile: cfg.API.TLS.CertFile, KeyFile: cfg.API.TLS.KeyFile}, apiLog,
-		auth.Middleware(policy, c.Auth, apiLog), asAdmin)
+		auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog), asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
 	localapi.DeadLetterRoutes(c.API, c.Outbox, c.Audit, apiLog)
@@ -116,6 +130,8 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
+	c.fillHealth()
+	c.healthRoutes()
 	return c, nil
 }
 
@@ -134,12 +150,17 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 	cl, err := cloud.New(c.Cfg.Cloud, cloud.Deps{
 		StoreID: c.Cfg.StoreID, DB: c.DB, Queue: c.Outbox, Log: c.Log.With("component", "cloud"),
 		Version: version.Version, Status: status, Audit: c.auditCommand,
+		Delivered: func(s outbox.Stream, d time.Duration) {
+			c.Metrics.Delivered(string(s), 1)
+			c.Metrics.PubAck(d)
+		},
 	})
 	if err != nil {
 		return err
 	}
 	c.registerCommands(cl)
 	c.Cloud = cl
+	c.Health.Link = c.linkHealth
 	return nil
 }
 

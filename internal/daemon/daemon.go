@@ -71,6 +71,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Health.StartedAt = d.start
 	d.mu.Lock()
 	d.core, d.api, d.ob = c, c.API, c.Outbox
 	d.mu.Unlock()
@@ -95,13 +96,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := c.openCloud(d.statusExtra); err != nil {
 		return err
 	}
-	c.API.HandleFunc("GET /metrics", d.metricsHandler(c))
 
 	// Sinks first (they are ready to take what sources produce), then the
 	// sources; on cancel everything stops and in-flight work drains.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.Audit.Run(gctx) })
 	g.Go(func() error { return c.Spool.Run(gctx) })
+	g.Go(func() error { return c.PrinterEvents.Run(gctx) })
 	if c.Cloud != nil {
 		g.Go(func() error { return c.Cloud.Run(gctx) })
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 )
 
 // logBuffer collects the daemon's logs for assertions.
@@ -84,14 +85,25 @@ func startDaemonStop(t *testing.T, edit func(*config.Config)) (*Daemon, *logBuff
 
 func request(t *testing.T, method, url, token string, body []byte) (int, string) {
 	t.Helper()
+	ct := ""
+	if body != nil {
+		ct = "application/json"
+	}
+	return requestCT(t, method, url, token, ct, body)
+}
+
+// requestCT is request with a Content-Type of choice.
+func requestCT(t *testing.T, method, url, token, ct string, body []byte) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// Every exchange is checked against the OpenAPI document.
+	resp, err := openapitest.New(t).Client(t, nil).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +220,16 @@ func TestAPIOverTLS(t *testing.T) {
 		if resp.StatusCode == 200 {
 			t.Fatal("plain HTTP answered on the TLS listener")
 		}
+	}
+	// The status page's session cookie is Secure over HTTPS.
+	staff, _, _ := auth.Create(d.Core().DB, auth.Staff, "tablet")
+	resp, err = client.Post("https://"+d.APIAddr().String()+"/status/login", "application/json", strings.NewReader(`{"token":"`+staff+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cs := resp.Cookies()
+	if resp.StatusCode != 200 || len(cs) != 1 || !cs[0].Secure || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("login over https: %d %+v", resp.StatusCode, cs)
 	}
 }

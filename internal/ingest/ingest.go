@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -53,6 +54,10 @@ type Ingest struct {
 	// pulls) does not check: what a vendor sent is kept, and an event the
 	// broker cannot take becomes a dead letter at send time.
 	MaxEventBytes int
+	// Observe, when set, is told what happened to each record (metrics):
+	// kind is "order" or "payment"; result is buffered, duplicate,
+	// invalid, refused (the outbox is full) or error. It must be quick.
+	Observe func(kind string, src model.Source, result string)
 }
 
 // pendingBucket holds the ids of captured orders whose OnOrder has not run.
@@ -116,6 +121,7 @@ func prefix(ps model.Problems, i, n int) model.Problems {
 // *FullError or *DiskLowError.
 func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []model.Payment) ([]Result, error) {
 	if ps := append(PrepareOrders(orders), PreparePayments(payments)...); len(ps) > 0 {
+		in.observe(orders, payments, nil, "invalid")
 		return nil, ps
 	}
 	if err := ctx.Err(); err != nil {
@@ -136,18 +142,53 @@ func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []
 		}
 		// A full file system is a refusal with a plain reason (503), not an
 		// internal error naming the store file.
-		return nil, outbox.NoSpace(err, stream)
+		err = outbox.NoSpace(err, stream)
+		result := "error"
+		var tooLarge *TooLargeError
+		switch {
+		case errors.Is(err, outbox.ErrFull) || errors.Is(err, outbox.ErrDiskLow):
+			result = "refused"
+		case errors.As(err, &tooLarge):
+			result = "too_large"
+		}
+		in.observe(orders, payments, nil, result)
+		return nil, err
 	}
+	in.observe(orders, payments, res, "")
 	in.ob.Notify()
 	in.after(fresh)
 	return res, nil
+}
+
+// observe reports each record's result: res[i].Status, or result for all
+// when res is nil.
+func (in *Ingest) observe(orders []model.Order, payments []model.Payment, res []Result, result string) {
+	if in.Observe == nil {
+		return
+	}
+	status := func(i int) string {
+		if i < len(res) {
+			return res[i].Status
+		}
+		return result
+	}
+	for i := range orders {
+		in.Observe("order", orders[i].Source, status(i))
+	}
+	for i := range payments {
+		in.Observe("payment", payments[i].Source, status(len(orders)+i))
+	}
 }
 
 // CaptureTx writes already prepared records inside the caller's
 // transaction (a POS pull commits its cursor with them). The caller must
 // call Committed after its commit succeeds.
 func (in *Ingest) CaptureTx(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
-	return in.write(tx, orders, payments, 0)
+	res, fresh, err := in.write(tx, orders, payments, 0)
+	if err == nil {
+		in.observe(orders, payments, res, "")
+	}
+	return res, fresh, err
 }
 
 // Committed wakes the cloud link and runs hooks after a CaptureTx commit.

@@ -36,14 +36,14 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "request body is over 1 MiB: send fewer records per request", "")
+				WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is over 1 MiB; send fewer records per request", "")
 				return
 			}
-			WriteError(w, http.StatusBadRequest, "bad_body", "read body: "+err.Error(), "")
+			WriteError(w, http.StatusBadRequest, "bad_body", "the request body could not be read to the end; send it again", "")
 			return
 		}
-		if e := checkJSONType(r); e != nil {
-			e.write(w)
+		if ct := r.Header.Get("Content-Type"); !jsonContentType(ct) {
+			errContentType(ct).write(w)
 			return
 		}
 		var items []T
@@ -51,16 +51,16 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		if single {
 			var one T
 			if err := decodeBytes(data, &one); err != nil {
-				writeDecodeError(w, err)
+				WriteDecodeError(w, err)
 				return
 			}
 			items = []T{one}
 		} else if err := decodeBytes(data, &items); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 		if len(items) == 0 {
-			WriteError(w, http.StatusBadRequest, "empty", "no records in the request", "")
+			WriteError(w, http.StatusBadRequest, "empty", "the request holds no records; send one "+kind[:len(kind)-1]+" or a list of them", "")
 			return
 		}
 		var orders []model.Order
@@ -77,9 +77,7 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			}
 		}
 		if len(bad) > 0 {
-			WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
-				Code: "invalid", Message: strconv.Itoa(len(bad)) + " problem(s): " + bad[0].String(), Field: bad[0].Path, Problems: bad,
-			}})
+			writeProblems(w, bad, "")
 			return
 		}
 		start := time.Now()
@@ -87,24 +85,21 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		var ps model.Problems
 		switch {
 		case errors.As(err, &ps):
-			field := ""
-			if len(ps) > 0 {
-				field = ps[0].Path
+			if len(ps) == 0 {
+				ps = model.Problems{{Message: "is not valid"}}
 			}
-			WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
-				Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(), Field: field, Problems: ps,
-			}})
+			writeProblems(w, ps, "")
 			return
 		case errors.Is(err, ingest.ErrTooLarge):
 			WriteError(w, http.StatusRequestEntityTooLarge, "too_large_for_cloud", err.Error(), "")
 			return
 		case errors.Is(err, outbox.ErrFull), errors.Is(err, outbox.ErrDiskLow):
 			w.Header().Set("Retry-After", "30")
-			WriteError(w, http.StatusServiceUnavailable, "outbox_refused", err.Error(), "")
+			WriteError(w, http.StatusServiceUnavailable, "outbox_refused", "the buffer for the cloud is full or the disk is nearly full, so nothing was stored; retry after 30 seconds and tell the installer ("+plain(err.Error())+")", "")
 			return
 		case err != nil:
 			log.Error("capture failed", "kind", kind, "err", err)
-			WriteError(w, http.StatusInternalServerError, "internal", "capture failed: "+err.Error(), "")
+			internalError(w, "storing the "+kind)
 			return
 		}
 		log.Debug("captured", "kind", kind, "records", len(res), "duration", time.Since(start))

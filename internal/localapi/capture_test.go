@@ -14,6 +14,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -46,7 +47,8 @@ func newRig(t testing.TB, oc outbox.Config) *rig {
 
 func (r *rig) post(t *testing.T, path, ctype string, body []byte) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(r.srv.URL+path, ctype, bytes.NewReader(body))
+	// Every exchange is checked against the OpenAPI document.
+	resp, err := openapitest.New(t).Client(t, nil).Post(r.srv.URL+path, ctype, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func TestCaptureBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := r.post(t, tt.path, tt.ctype, tt.body)
-			e, _ := body["error"].(map[string]any)
+			e := body
 			if code != tt.code || e == nil || e["code"] != tt.ecode || (tt.field != "" && e["field"] != tt.field) {
 				t.Fatalf("got %d %v, want %d %s field %q", code, body, tt.code, tt.ecode, tt.field)
 			}
@@ -167,8 +169,8 @@ func TestCaptureRefusedWhenFull(t *testing.T) {
 		}
 	}
 	code, body := r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte("T1-0001"), []byte("C"), 1))
-	e, _ := body["error"].(map[string]any)
-	if code != http.StatusServiceUnavailable || e["code"] != "outbox_refused" || !strings.Contains(e["message"].(string), "full") {
+	e := body
+	if code != http.StatusServiceUnavailable || e["code"] != "outbox_refused" || !strings.Contains(e["detail"].(string), "full") {
 		t.Fatalf("third order: %d %v", code, body)
 	}
 	// Nothing stored was lost; after the cloud drains one, capture works again.
@@ -198,7 +200,7 @@ func TestCaptureRefusesVendorSources(t *testing.T) {
 		{"integration id", `"vendor": "local"`, `"vendor": "local", "integration_id": "sq-main"`, "source.integration_id"},
 	} {
 		code, body := r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte(tt.from), []byte(tt.to), 1))
-		e, _ := body["error"].(map[string]any)
+		e := body
 		if code != 400 || e["field"] != tt.field {
 			t.Errorf("%s: %d %v", tt.name, code, body)
 		}

@@ -24,17 +24,17 @@ func ControlRoutes(s *Server, d ControlDeps) {
 			Name string `json:"name"`
 		}
 		if err := DecodeJSON(w, r, 4096, &req); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 		role, err := auth.ParseRole(req.Role)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_role", err.Error(), "role")
+			WriteError(w, http.StatusBadRequest, "bad_role", plain(err.Error()), "role")
 			return
 		}
 		tok, t, err := auth.Create(d.DB, role, req.Name)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_request", err.Error(), "name")
+			WriteError(w, http.StatusBadRequest, "bad_request", plain(err.Error()), "name")
 			return
 		}
 		WriteJSON(w, http.StatusCreated, map[string]any{"token": tok, "id": t.ID, "name": t.Name, "role": t.Role, "created_at": t.CreatedAt})
@@ -42,7 +42,7 @@ func ControlRoutes(s *Server, d ControlDeps) {
 	s.HandleControl("GET /ctl/tokens", func(w http.ResponseWriter, r *http.Request) {
 		ts, err := auth.List(d.DB)
 		if err != nil {
-			WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+			WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 			return
 		}
 		WriteJSON(w, http.StatusOK, map[string]any{"tokens": ts})
@@ -50,11 +50,11 @@ func ControlRoutes(s *Server, d ControlDeps) {
 	s.HandleControl("DELETE /ctl/tokens/{id}", func(w http.ResponseWriter, r *http.Request) {
 		t, err := auth.Revoke(d.DB, r.PathValue("id"))
 		if errors.Is(err, auth.ErrNotFound) {
-			WriteError(w, http.StatusNotFound, "not_found", err.Error(), "id")
+			WriteError(w, http.StatusNotFound, "not_found", plain(err.Error()), "id")
 			return
 		}
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_request", err.Error(), "id")
+			WriteError(w, http.StatusBadRequest, "bad_request", plain(err.Error()), "id")
 			return
 		}
 		WriteJSON(w, http.StatusOK, t)
@@ -62,7 +62,7 @@ func ControlRoutes(s *Server, d ControlDeps) {
 	s.HandleControl("POST /ctl/keys/rotate", func(w http.ResponseWriter, r *http.Request) {
 		rot, err := d.Keys.Rotate(d.DB)
 		if err != nil {
-			WriteError(w, http.StatusInternalServerError, "rotate_failed", err.Error(), "")
+			WriteError(w, http.StatusInternalServerError, "rotate_failed", plain(err.Error()), "")
 			return
 		}
 		WriteJSON(w, http.StatusOK, rot)

@@ -8,5 +8,9 @@
 // callers there act as admin). The CLI talks to a running daemon through
 // the control socket.
 //
-// Every error has one shape: {"error": {"code", "message", "field"}}.
+// Every error is an RFC 9457 problem (application/problem+json, Problem):
+// a sentence in detail, a stable code, the JSON path of the offending
+// input in field and every problem in errors; never Go type names. The
+// routes are described by the OpenAPI 3.1 document in package openapi,
+// served at GET /v1/openapi.json.
 package localapi

@@ -23,7 +23,7 @@ type DrawerRequest struct {
 func (h printHandlers) openDrawer(w http.ResponseWriter, r *http.Request) {
 	var req DrawerRequest
 	if err := DecodeJSON(w, r, 4096, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		return
 	}
 	if req.JobID != "" {

@@ -3,6 +3,7 @@ package localapi
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/auraconnect/aura-edge/internal/model"
@@ -31,6 +32,9 @@ func FuzzDecodeOrder(f *testing.F) {
 			if !errors.As(err, &de) || de.status != 400 {
 				t.Fatalf("decode error not a 400: %T %v", err, err)
 			}
+			if goName.MatchString(de.msg) || strings.Contains(de.msg, "json:") {
+				t.Fatalf("error message speaks Go: %q", de.msg)
+			}
 			return
 		}
 		for i := range orders {
@@ -45,7 +49,7 @@ func FuzzDecodeConnect(f *testing.F) {
 	f.Add([]byte(`{"vendor":"square","credentials":{"a":1}}`))
 	f.Add([]byte(`{"id":"` + string(make([]byte, 300)) + `"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var req connectRequest
+		var req ConnectRequest
 		if err := decodeBytes(data, &req); err != nil {
 			var de *decodeError
 			if !errors.As(err, &de) {

@@ -37,7 +37,8 @@ type IntegrationDeps struct {
 	ManifestDir string
 }
 
-type connectRequest struct {
+// ConnectRequest is the body of POST /integrations/pos/connect.
+type ConnectRequest struct {
 	ID          string            `json:"id,omitempty"`
 	Name        string            `json:"name,omitempty"`
 	Vendor      string            `json:"vendor"`
@@ -48,7 +49,8 @@ type connectRequest struct {
 	SkipTest bool `json:"skip_test,omitempty"`
 }
 
-type syncRequest struct {
+// SyncRequest is the body of POST /integrations/pos/sync/menu and /sync/orders.
+type SyncRequest struct {
 	IntegrationID string      `json:"integration_id,omitempty"`
 	Menu          *model.Menu `json:"menu,omitempty"`
 	DryRun        bool        `json:"dry_run,omitempty"`
@@ -84,9 +86,9 @@ func (d IntegrationDeps) record(ctx context.Context, r audit.Record) {
 
 func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var req connectRequest
+	var req ConnectRequest
 	if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		d.record(r.Context(), audit.Record{Type: "integration_connect", Status: audit.Rejected, Message: err.Error()})
 		return
 	}
@@ -128,7 +130,7 @@ func (d IntegrationDeps) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		fail(http.StatusInternalServerError, "internal", err.Error(), "")
+		fail(http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	conn := d.Bridge.TestConnection(r.Context(), in.ID)
@@ -149,7 +151,7 @@ func (d IntegrationDeps) status(w http.ResponseWriter, r *http.Request) {
 	live := r.URL.Query().Get("live") != "false"
 	st, err := d.Bridge.Status(r.Context(), live)
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	d.record(r.Context(), audit.Record{Type: "integration_status", Status: audit.Success, Message: fmt.Sprintf("%d integrations", len(st))})
@@ -157,9 +159,9 @@ func (d IntegrationDeps) status(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
-	var req syncRequest
+	var req SyncRequest
 	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		return
 	}
 	menu := req.Menu
@@ -176,10 +178,10 @@ func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d IntegrationDeps) syncOrders(w http.ResponseWriter, r *http.Request) {
-	var req syncRequest
+	var req SyncRequest
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 	}
@@ -195,17 +197,17 @@ func (d IntegrationDeps) writeSync(w http.ResponseWriter, r *http.Request, typ s
 	var ps model.Problems
 	switch {
 	case errors.As(err, &ps):
-		WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: "invalid", Message: ps.Error(), Field: "menu." + ps[0].Path, Problems: ps}})
+		writeProblems(w, ps, "menu.")
 		d.record(r.Context(), audit.Record{Type: typ, Status: audit.Rejected, Message: ps.Error()})
 		return
 	case errors.Is(err, integrations.ErrNotFound):
-		WriteError(w, http.StatusNotFound, "not_found", err.Error(), "integration_id")
+		WriteError(w, http.StatusNotFound, "not_found", plain(err.Error()), "integration_id")
 		return
 	case errors.Is(err, bridge.ErrNoIntegrations):
-		WriteError(w, http.StatusConflict, "no_integrations", err.Error(), "")
+		WriteError(w, http.StatusConflict, "no_integrations", plain(err.Error()), "")
 		return
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"results": res})
@@ -220,7 +222,7 @@ func (d IntegrationDeps) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		WriteError(w, http.StatusInternalServerError, "internal", plain(err.Error()), "")
 		return
 	}
 	d.record(r.Context(), audit.Record{Type: "integration_delete", Status: audit.Success, Integration: id, Vendor: in.Vendor,

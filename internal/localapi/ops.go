@@ -75,7 +75,7 @@ func SyncLogRoutes(s *Server, a *audit.Logger) {
 		}
 		recs, err := a.Query(f)
 		if err != nil {
-			WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+			internalError(w, "reading the sync log")
 			return
 		}
 		WriteJSON(w, http.StatusOK, map[string]any{"sync_logs": recs})

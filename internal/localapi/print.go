@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
@@ -52,6 +53,7 @@ type PrintResult struct {
 //
 //	POST /v1/print                  queue a receipt, kitchen ticket or test page -> 202
 //	POST /v1/print/{id}/reprint     queue job id again with a REPRINT banner -> 202
+//	POST /v1/print/{id}/cancel      take a queued job off the queue, or dismiss an unconfirmed one -> 200
 //	GET  /v1/print/jobs             jobs, newest first (?printer=&state=&order_id=&limit=)
 //	GET  /v1/print/jobs/{id}        one job with its text preview
 //	GET  /v1/printers               configured printers with their live state
@@ -66,6 +68,7 @@ func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
 	h := printHandlers{sp: sp, d: d}
 	s.HandleFunc("POST /v1/print", h.print)
 	s.HandleFunc("POST /v1/print/{id}/reprint", h.reprint)
+	s.HandleFunc("POST /v1/print/{id}/cancel", h.cancel)
 	s.HandleFunc("GET /v1/print/jobs", h.jobs)
 	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
 	s.HandleFunc("GET /v1/printers", h.printers)
@@ -80,7 +83,7 @@ type printHandlers struct {
 func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
 	var req PrintRequest
 	if err := DecodeJSON(w, r, MaxBody, &req); err != nil {
-		writeDecodeError(w, err)
+		WriteDecodeError(w, err)
 		return
 	}
 	if strings.TrimSpace(req.Printer) == "" {
@@ -89,7 +92,7 @@ func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.JobID != "" {
 		if err := spool.CheckID(req.JobID); err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
+			WriteError(w, http.StatusBadRequest, "bad_job_id", plain(err.Error()), "job_id")
 			return
 		}
 	}
@@ -144,7 +147,7 @@ func (h printHandlers) order(w http.ResponseWriter, req *PrintRequest) (*model.O
 	if err != nil {
 		if h.d.NotFound != nil && !h.d.NotFound(err) {
 			h.d.Log.Error("look up order to print", "order_id", req.OrderID, "err", err)
-			WriteError(w, http.StatusInternalServerError, "internal", "look up order: "+err.Error(), "")
+			internalError(w, "looking up the order")
 			return nil, false
 		}
 		WriteError(w, http.StatusBadRequest, "unknown_order", fmt.Sprintf("order %q has not been captured here", req.OrderID), "order_id")
@@ -157,19 +160,18 @@ func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
 	var ps model.Problems
 	switch {
 	case errors.As(err, &ps) && len(ps) > 0:
-		WriteJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
-			Code: "invalid", Message: strconv.Itoa(len(ps)) + " problem(s): " + ps[0].String(),
-			Field: "order." + ps[0].Path, Problems: ps,
-		}})
+		writeProblems(w, ps, "order.")
 	case errors.Is(err, spool.ErrUnknownPrinter):
-		WriteError(w, http.StatusBadRequest, "unknown_printer", err.Error(), "printer")
+		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
 	case errors.Is(err, spool.ErrUnknownJob):
-		WriteError(w, http.StatusNotFound, "unknown_job", err.Error(), "")
+		WriteError(w, http.StatusNotFound, "unknown_job", plain(err.Error()), "")
+	case errors.Is(err, spool.ErrNotCancellable):
+		WriteError(w, http.StatusConflict, "not_cancellable", plain(err.Error())+"; only queued and unconfirmed jobs can be cancelled", "")
 	case errors.Is(err, spool.ErrInvalidRequest):
-		WriteError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+		WriteError(w, http.StatusBadRequest, "invalid_request", plain(err.Error()), "")
 	default:
 		h.d.Log.Error("queue print job", "err", err)
-		WriteError(w, http.StatusInternalServerError, "internal", "queue print job: "+err.Error(), "")
+		internalError(w, "queueing the print job")
 	}
 }
 
@@ -179,13 +181,13 @@ func (h printHandlers) reprint(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, 4096, &req); err != nil {
-			writeDecodeError(w, err)
+			WriteDecodeError(w, err)
 			return
 		}
 	}
 	if req.JobID != "" {
 		if err := spool.CheckID(req.JobID); err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
+			WriteError(w, http.StatusBadRequest, "bad_job_id", plain(err.Error()), "job_id")
 			return
 		}
 	}
@@ -204,7 +206,7 @@ func (h printHandlers) jobs(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("state"); v != "" {
 		st, err := spool.ParseState(v)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_query", err.Error(), "state")
+			WriteError(w, http.StatusBadRequest, "bad_query", plain(err.Error()), "state")
 			return
 		}
 		f.State = st
@@ -219,11 +221,12 @@ func (h printHandlers) jobs(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs, err := h.sp.Jobs(f)
 	if errors.Is(err, spool.ErrUnknownPrinter) {
-		WriteError(w, http.StatusBadRequest, "unknown_printer", err.Error(), "printer")
+		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
 		return
 	}
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		h.d.Log.Error("list print jobs", "err", err)
+		internalError(w, "listing print jobs")
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
@@ -242,4 +245,13 @@ func (h printHandlers) job(w http.ResponseWriter, r *http.Request) {
 
 func (h printHandlers) printers(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"printers": h.sp.Printers()})
+}
+
+func (h printHandlers) cancel(w http.ResponseWriter, r *http.Request) {
+	j, err := h.sp.Cancel(r.PathValue("id"), auth.Actor(r.Context()))
+	if err != nil {
+		h.writeSpoolError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"job": j})
 }

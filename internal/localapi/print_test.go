@@ -17,6 +17,7 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -96,7 +97,8 @@ func (r *printRig) do(t *testing.T, method, path, body string) (int, map[string]
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// Every exchange is checked against the OpenAPI document.
+	resp, err := openapitest.New(t).Client(t, nil).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +237,8 @@ func TestPrintBadInput(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, m := r.do(t, c.method, c.path, c.body)
-			e, _ := m["error"].(map[string]any)
-			if code != c.status || e == nil || e["code"] != c.code || e["message"] == "" {
+			e := m
+			if code != c.status || e == nil || e["code"] != c.code || e["detail"] == "" {
 				t.Fatalf("%d %v, want %d %s", code, m, c.status, c.code)
 			}
 			if f, _ := e["field"].(string); f != c.field {
@@ -262,9 +264,9 @@ func TestPrintProblemsListed(t *testing.T) {
 	r := newPrintRig(t)
 	bad := strings.Replace(printOrderJSON, `"currency": "EUR",`, `"currency": "EURO",`, 1)
 	code, m := r.do(t, "POST", "/v1/print", `{"printer": "front", "kind": "kitchen", "order": `+bad+`}`)
-	e := m["error"].(map[string]any)
-	ps, _ := e["problems"].([]any)
-	if code != 400 || len(ps) == 0 || !bytes.Contains([]byte(e["message"].(string)), []byte("currency")) {
+	e := m
+	ps, _ := e["errors"].([]any)
+	if code != 400 || len(ps) == 0 || !bytes.Contains([]byte(e["detail"].(string)), []byte("currency")) {
 		t.Fatalf("%d %v", code, m)
 	}
 }

@@ -11,7 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi"
 )
 
 // Config is the api section of the config file.
@@ -39,6 +42,9 @@ type Server struct {
 	admin   func(http.Handler) http.Handler // control socket: caller is admin
 	ready   chan struct{}
 	tcpAddr net.Addr
+
+	mu       sync.Mutex
+	patterns []string
 }
 
 // New builds a server. auth wraps the TCP listener's handler (token and
@@ -47,24 +53,45 @@ type Server struct {
 func New(cfg Config, log *slog.Logger, auth, admin func(http.Handler) http.Handler) *Server {
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), ctl: http.NewServeMux(), auth: auth, admin: admin, ready: make(chan struct{})}
 	s.ctl.Handle("/", s.mux)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
+	s.Handle("GET /v1/openapi.json", openapi.Handler())
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), "")
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s %s here; the routes are listed in /v1/openapi.json", r.Method, r.URL.Path), "")
 	})
 	return s
 }
 
 // Handle registers h for pattern (Go 1.22 ServeMux syntax).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.note(pattern)
+	s.mux.Handle(pattern, h)
+}
+
+func (s *Server) note(pattern string) {
+	s.mu.Lock()
+	s.patterns = append(s.patterns, pattern)
+	s.mu.Unlock()
+}
+
+// Patterns lists every registered route pattern, control-socket routes
+// included (for the test that every route is described).
+func (s *Server) Patterns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.patterns...)
+}
 
 // HandleControl registers h on the control socket only (CLI operations
 // such as token management and key rotation).
-func (s *Server) HandleControl(pattern string, h http.HandlerFunc) { s.ctl.Handle(pattern, h) }
+func (s *Server) HandleControl(pattern string, h http.HandlerFunc) {
+	s.note(pattern)
+	s.ctl.Handle(pattern, h)
+}
 
 // HandleFunc registers f for pattern.
-func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.Handle(pattern, f) }
+func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.Handle(pattern, f) }
 
 // Handler returns the routes without the auth wrappers (for tests that
 // exercise handlers directly).
@@ -198,7 +225,7 @@ func recoverer(log *slog.Logger, h http.Handler) http.Handler {
 					panic(v)
 				}
 				log.Error("api handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				WriteError(w, http.StatusInternalServerError, "internal", "internal error", "")
+				internalError(w, "this request")
 			}
 		}()
 		h.ServeHTTP(w, r)

@@ -37,19 +37,24 @@ const (
 	Printed     State = "printed"
 	Unconfirmed State = "unconfirmed"
 	Failed      State = "failed"
+	// Cancelled: staff took the job off the queue, or dismissed an
+	// unconfirmed job that did print (Spool.Cancel).
+	Cancelled State = "cancelled"
 )
 
 // ParseState returns the state named s.
 func ParseState(s string) (State, error) {
 	switch st := State(s); st {
-	case Queued, Printing, Printed, Unconfirmed, Failed:
+	case Queued, Printing, Printed, Unconfirmed, Failed, Cancelled:
 		return st, nil
 	}
-	return "", fmt.Errorf("state %q: want queued, printing, printed, unconfirmed or failed: %w", s, ErrInvalidRequest)
+	return "", fmt.Errorf("state %q: want queued, printing, printed, unconfirmed, failed or cancelled: %w", s, ErrInvalidRequest)
 }
 
 // Final reports whether the job will not be sent (again) by the spool.
-func (s State) Final() bool { return s == Printed || s == Unconfirmed || s == Failed }
+func (s State) Final() bool {
+	return s == Printed || s == Unconfirmed || s == Failed || s == Cancelled
+}
 
 // Job is one print job as stored and as the API shows it. Its bytes and
 // preview are kept beside it (Spool.Data, Spool.Preview).

@@ -68,6 +68,13 @@ type Options struct {
 	// DefaultDrawerAlertAfter.
 	DrawerAlertAfter time.Duration
 
+	// OnState is called when a printer's state changes (once for each
+	// printer on the device), from the device's worker: it must not block.
+	OnState func(PrinterStatus)
+	// OnJob is called when a job reaches a final state (printed,
+	// unconfirmed, failed or cancelled); it must not block.
+	OnJob func(Job)
+
 	// MaxAge and MaxRows bound how many finished jobs are kept.
 	MaxAge  time.Duration
 	MaxRows int

@@ -64,6 +64,11 @@ func TestReceiptByteExact(t *testing.T) {
 	if !bytes.Equal(jobs[0], onWire(want.Bytes)) {
 		t.Fatalf("printer received %d bytes, want %d (status queries + receipt)", len(jobs[0]), len(onWire(want.Bytes)))
 	}
+	// The printer has the bytes before the spool records the job printed.
+	waitFor(t, "job recorded printed", func() bool {
+		st, _ := f.s.Printer("front")
+		return !st.LastPrinted.IsZero()
+	})
 	st, _ := f.s.Printer("front")
 	if st.State != StateOnline || st.QueueDepth != 0 || st.LastPrinted.IsZero() {
 		t.Errorf("printer status = %+v", st)

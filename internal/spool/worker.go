@@ -175,6 +175,12 @@ func (s *Spool) setState(d *device, state PrinterState, err error) {
 	if prev == state {
 		return
 	}
+	if s.opts.OnState != nil {
+		depth := s.queueDepths()
+		for _, p := range d.printers {
+			s.opts.OnState(p.status(depth[p.name]))
+		}
+	}
 	if state.Ready() {
 		s.log.Info("printer ready", "printer", d.names(), "state", state, "was", prev)
 		return
@@ -285,7 +291,18 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 
 	// From here on bytes leave: persist "printing" first, so that a crash
 	// while sending leaves an unconfirmed job, never a second copy.
-	marked, err := s.update(j.ID, func(j *Job) { j.State, j.Attempts = Printing, j.Attempts+1 })
+	gone := false
+	marked, err := s.update(j.ID, func(j *Job) {
+		if j.State.Final() { // cancelled meanwhile
+			gone = true
+			return
+		}
+		j.State, j.Attempts = Printing, j.Attempts+1
+	})
+	if err == nil && gone {
+		conn.Close()
+		return done
+	}
 	if err != nil {
 		conn.Close()
 		s.log.Error("mark print job printing", "job_id", j.ID, "printer", p.name, "err", err)
@@ -379,6 +396,9 @@ func (s *Spool) finish(ctx context.Context, p *printer, j Job, state State, caus
 	if err != nil {
 		s.log.Error("update print job", "job_id", id, "printer", p.name, "state", state, "err", err)
 		return
+	}
+	if s.opts.OnJob != nil {
+		s.opts.OnJob(j)
 	}
 	switch state {
 	case Printed:
