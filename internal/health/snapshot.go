@@ -40,9 +40,9 @@ type Stream struct {
 	Capacity   int     `json:"capacity"`
 	Full       bool    `json:"full"`
 	// DeadLetters are the stream's events set aside (aura-edge queue dead).
-	DeadLetters int `json:"dead_letters"`
-	Dropped    uint64  `json:"dropped"`
-	Refused    uint64  `json:"refused"`
+	DeadLetters int    `json:"dead_letters"`
+	Dropped     uint64 `json:"dropped"`
+	Refused     uint64 `json:"refused"`
 }
 
 // Printer is a printer with its live state and the jobs staff may act on.
@@ -110,11 +110,11 @@ type Sources struct {
 	StartedAt time.Time
 	Now       func() time.Time
 
-	Link     func() Link
-	Outbox   func() []outbox.StreamStats
+	Link   func() Link
+	Outbox func() []outbox.StreamStats
 	// OutboxDead counts dead letters per stream.
 	OutboxDead func() map[outbox.Stream]int
-	Printers func() []spool.PrinterStatus
+	Printers   func() []spool.PrinterStatus
 	// Jobs lists print jobs (spool.Spool.Jobs).
 	Jobs         func(spool.Filter) ([]spool.Job, error)
 	Integrations func(ctx context.Context) ([]Integration, error)

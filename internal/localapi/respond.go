@@ -271,4 +271,3 @@ func WriteDecodeError(w http.ResponseWriter, err error) {
 	}
 	WriteError(w, http.StatusBadRequest, "bad_request", plain(err.Error()), "")
 }
-
