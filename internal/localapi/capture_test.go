@@ -234,8 +234,7 @@ func TestCaptureOverCloudLimit(t *testing.T) {
 		t.Fatal("sample order changed: cannot add notes")
 	}
 	code, body := r.post(t, "/v1/orders", "application/json", big)
-	e, _ := body["error"].(map[string]any)
-	if code != http.StatusRequestEntityTooLarge || e["code"] != "too_large_for_cloud" || !strings.Contains(fmt.Sprint(e["message"]), "2000 bytes") {
+	if code != http.StatusRequestEntityTooLarge || body["code"] != "too_large_for_cloud" || !strings.Contains(fmt.Sprint(body["detail"]), "2000 bytes") {
 		t.Fatalf("%d %v", code, body)
 	}
 	if st := ob.Stats()[0]; st.Depth != 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/localapi/statuspage"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
@@ -115,6 +116,19 @@ type (
 	tokensBody struct {
 		Tokens []auth.Token `json:"tokens"`
 	}
+	deadLettersBody struct {
+		DeadLetters []outbox.DeadLetter `json:"dead_letters"`
+	}
+	deadRetried struct {
+		ID     string        `json:"id"`
+		Stream outbox.Stream `json:"stream"`
+		Seq    uint64        `json:"seq"`
+		Status string        `json:"status"`
+	}
+	deadDropped struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
 	// orderOrList and paymentOrList are placeholders for "one or a list".
 	orderOrList   struct{}
 	paymentOrList struct{}
@@ -144,9 +158,15 @@ func routes() []route {
 			status: 200, resp: jobsBody{}},
 		{pattern: "GET /v1/print/jobs/{id}", summary: "One print job with a text preview", tag: "printing", auth: "staff", status: 200, resp: jobPreviewBody{}},
 		{pattern: "GET /v1/printers", summary: "Configured printers with their live state", tag: "printing", auth: "staff", status: 200, resp: printersBody{}},
+		{pattern: "POST /v1/drawer/open", summary: "Open a cash drawer without a sale (audited with who and why)", tag: "printing", auth: "staff",
+			body: localapi.DrawerRequest{}, status: 202, resp: localapi.PrintResult{}},
 		{pattern: "GET /v1/status", summary: "The daemon's state (as the CLI shows it)", tag: "operations", auth: "staff", status: 200, resp: anyObject{}},
 		{pattern: "GET /v1/health", summary: "The health snapshot the status page renders", tag: "operations", auth: "staff", status: 200, resp: health.Snapshot{}},
 		{pattern: "GET /v1/queue", summary: "Outbox backlog per stream, menu-push retries and dead letters", tag: "operations", auth: "staff", status: 200, resp: queueBody{}},
+		{pattern: "GET /v1/queue/dead", summary: "Outbox dead letters: events the broker would not take", tag: "operations", auth: "admin", status: 200, resp: deadLettersBody{}},
+		{pattern: "GET /v1/queue/dead/{id}", summary: "One dead letter with its data", tag: "operations", auth: "admin", status: 200, resp: outbox.DeadLetter{}},
+		{pattern: "POST /v1/queue/dead/{id}/retry", summary: "Queue a dead letter again under its original id (audited)", tag: "operations", auth: "admin", status: 200, resp: deadRetried{}},
+		{pattern: "DELETE /v1/queue/dead/{id}", summary: "Drop a dead letter for good (audited)", tag: "operations", auth: "admin", status: 200, resp: deadDropped{}},
 		{pattern: "GET /v1/sync-logs", summary: "Audit records (pos_sync_logs), newest first", tag: "operations", auth: "staff",
 			query: []param{{"type", "record type, e.g. menu_push, order_pull, print"}, {"status", "success, failed, retrying, unsupported or rejected"},
 				{"integration", "integration id"}, {"since", "RFC 3339 time"}, limit},
