@@ -41,8 +41,15 @@ type Manifest struct {
 	FetchOrder *FetchSpec `yaml:"fetch_order"`
 	// PushItem writes one Aura item or variation to the vendor.
 	PushItem *PushSpec `yaml:"push_item"`
+	// PushUnsupported, when the vendor has no menu API, is the reason every
+	// menu object is reported unsupported (instead of "manifest has no
+	// push_item"). Not together with push_item.
+	PushUnsupported string `yaml:"push_unsupported"`
 	// Webhook verifies deliveries and names the orders they concern.
 	Webhook *WebhookSpec `yaml:"webhook"`
+	// Docs names the vendor document (and its version) the manifest
+	// follows; informative.
+	Docs string `yaml:"docs"`
 }
 
 // RequesterSpec is the HTTP side of the vendor.
@@ -99,6 +106,13 @@ type AuthSpec struct {
 type ErrorSpec struct {
 	Code    string `yaml:"code"`    // jq over the error body
 	Message string `yaml:"message"` // jq over the error body
+	// When (jq over a 2xx body) is true when the call failed although the
+	// HTTP status says success (JSON-RPC's {"error": ...} with 200).
+	When string `yaml:"when"`
+	// Kind (jq over the error body) classifies the failure: auth,
+	// retryable, conflict, invalid or not_found; empty or null keeps the
+	// classification by HTTP status (invalid for a failed 2xx).
+	Kind string `yaml:"kind"`
 }
 
 // RequestSpec is one HTTP request.
@@ -145,6 +159,26 @@ type StreamSpec struct {
 	// Payments (jq over one vendor order, pull_orders only) produces Aura
 	// payments: an array or a stream of objects.
 	Payments string `yaml:"payments"`
+	// Expand reads related records for a whole page with one request each
+	// (order lines, payments) and adds them to every record before Map.
+	Expand []ExpandSpec `yaml:"expand"`
+}
+
+// ExpandSpec is one page-level sub-request of a stream: its templates and
+// body see .keys (the page's record keys) besides the stream's data; the
+// records it returns are grouped by Match and set as field Into of the
+// record whose Key equals it.
+type ExpandSpec struct {
+	// Into is the field added to each record (an array, [] when none).
+	Into    string      `yaml:"into"`
+	Request RequestSpec `yaml:"request"`
+	// Records (jq over the response) selects the related records.
+	Records string `yaml:"records"`
+	// Key (jq over a page record) is the value related records refer to
+	// (default .id).
+	Key string `yaml:"key"`
+	// Match (jq over a related record) is the key of its page record.
+	Match string `yaml:"match"`
 }
 
 // FetchSpec reads one order by id.

@@ -36,6 +36,7 @@ type stream struct {
 	startN   int64
 	mapper   *program
 	payments *program
+	expand   []*expand
 }
 
 func (a *Adapter) buildStream(ps *problems, field string, s *StreamSpec, orders bool) *stream {
@@ -65,6 +66,9 @@ func (a *Adapter) buildStream(ps *problems, field string, s *StreamSpec, orders 
 		st.cursor = a.compile(ps, field+".cursor_field", s.CursorField)
 	} else if s.Lookback != "" {
 		ps.add(field+".lookback", "needs cursor_field")
+	}
+	for i := range s.Expand {
+		st.expand = append(st.expand, a.buildExpand(ps, field, i, &s.Expand[i]))
 	}
 	st.mapper = a.required(ps, field+".map", s.Map)
 	if s.Payments != "" {
@@ -272,6 +276,9 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 	if err != nil {
 		return &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Invalid, Message: "select records", Err: err}
 	}
+	if err := a.expandRecords(ctx, s.expand, recs, now, vars, op); err != nil {
+		return err
+	}
 	maxSeen := c.Max
 	for i, rec := range recs {
 		version := ""
@@ -401,6 +408,9 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 		rec, err := a.fetch.record.one(ctx, a.env, body, vars)
 		if err != nil {
 			return nil, &pos.VendorError{Vendor: a.m.Vendor, Op: "get order", Kind: pos.Invalid, Message: "select record", Err: err}
+		}
+		if err := a.expandRecords(ctx, a.orders.expand, []any{rec}, now, vars, "get order"); err != nil {
+			return nil, err
 		}
 		version := ""
 		if a.orders.cursor != nil {

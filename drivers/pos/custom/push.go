@@ -73,7 +73,11 @@ func (a *Adapter) buildPush(ps *problems, p *PushSpec) *pushItem {
 // failed and the *pos.VendorError is returned with the results.
 func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushOptions) ([]pos.ObjectResult, error) {
 	if a.push == nil {
-		return unsupportedAll(menu, reasonNoPush), nil
+		reason := reasonNoPush
+		if a.m.PushUnsupported != "" {
+			reason = a.m.PushUnsupported
+		}
+		return unsupportedAll(menu, reason), nil
 	}
 	if ps := menu.Validate(); len(ps) > 0 {
 		return nil, &pos.VendorError{Vendor: a.m.Vendor, Op: "push menu", Kind: pos.Invalid, Message: "menu is invalid", Err: ps}

@@ -18,6 +18,7 @@ import (
 var tmplFuncs = template.FuncMap{
 	"pathescape":  url.PathEscape,
 	"queryescape": url.QueryEscape,
+	"join":        strings.Join,
 }
 
 // parseTemplate parses a manifest template. Missing map keys are errors,
@@ -201,7 +202,16 @@ func (a *Adapter) send(ctx context.Context, op, method, path string, query url.V
 			err = &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Retryable,
 				Message: "no answer within " + a.timeout.String(), Err: err}
 		}
-		if attempt == 0 && used != "" && a.auth.refreshable() && pos.IsStatus(err, http.StatusUnauthorized) {
+		var body any
+		if err == nil {
+			if body, err = decodeJSON(raw); err != nil {
+				return resp, nil, &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Kind: pos.Invalid,
+					Message: "decode response", Err: err}
+			}
+			err = a.bodyError(ctx, op, resp, raw, body)
+		}
+		refused := pos.IsStatus(err, http.StatusUnauthorized) || (err != nil && pos.KindOf(err) == pos.Auth && resp != nil && resp.StatusCode < 300)
+		if attempt == 0 && used != "" && a.auth.refreshable() && refused {
 			a.log.Info("access token refused, fetching a new one", "op", op)
 			a.auth.drop(used)
 			continue
@@ -209,13 +219,46 @@ func (a *Adapter) send(ctx context.Context, op, method, path string, query url.V
 		if err != nil {
 			return resp, nil, err
 		}
-		body, err := decodeJSON(raw)
-		if err != nil {
-			return resp, nil, &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Kind: pos.Invalid,
-				Message: "decode response", Err: err}
-		}
 		return resp, body, nil
 	}
+}
+
+// errorKinds are the values requester.error.kind may give.
+var errorKinds = map[string]pos.ErrorKind{
+	"auth": pos.Auth, "retryable": pos.Retryable, "conflict": pos.Conflict, "invalid": pos.Invalid,
+	"not_found": pos.Invalid, "unsupported": pos.Unsupported,
+}
+
+// bodyError applies requester.error.when to a 2xx body: a failure reported
+// inside a successful HTTP answer (JSON-RPC) becomes a *pos.VendorError
+// with the code, message and kind the manifest reads from the body. A
+// not_found kind is reported with status 404, so fetches skip it.
+func (a *Adapter) bodyError(ctx context.Context, op string, resp *http.Response, raw []byte, body any) error {
+	if a.errWhen == nil {
+		return nil
+	}
+	v, err := a.errWhen.optional(ctx, a.env, body, runVars{})
+	if err != nil {
+		return &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Kind: pos.Invalid,
+			Message: "requester.error.when failed", Err: err}
+	}
+	if v == nil || v == false {
+		return nil
+	}
+	code, msg := a.decodeError(resp.StatusCode, raw)
+	ve := &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Code: code, Message: msg, Kind: pos.Invalid}
+	if a.errKind != nil {
+		if k, err := a.errKind.optional(ctx, a.env, body, runVars{}); err == nil {
+			s, _ := k.(string)
+			if kind, ok := errorKinds[s]; ok {
+				ve.Kind = kind
+				if s == "not_found" {
+					ve.Status = http.StatusNotFound
+				}
+			}
+		}
+	}
+	return ve
 }
 
 // decodeError reads a code and message from an error body: with the
