@@ -218,6 +218,7 @@ func (e *jqEnv) functions() []gojq.CompilerOption {
 		gojq.WithFunction("aura_id", 2, 2, e.fnAuraID),
 		gojq.WithFunction("rfc3339", 0, 2, fnRFC3339),
 		gojq.WithFunction("credential", 1, 1, e.fnCredential),
+		gojq.WithFunction("mul_qty", 2, 2, fnMulQty),
 	}
 }
 
@@ -396,6 +397,32 @@ func (e *jqEnv) fnAuraID(_ any, xs []any) any {
 		return errors.New("aura_id: external id is empty")
 	}
 	return model.Source{Vendor: e.vendor, ExternalID: id}.DerivedID(prefix)
+}
+
+// fnMulQty multiplies an amount in minor units by a quantity (a decimal
+// with at most three decimals) and rounds half away from zero, exactly as
+// Aura computes a line's gross: mul_qty(minor(.price_unit); .qty).
+func fnMulQty(_ any, xs []any) any {
+	d, err := toDecimal("mul_qty", xs[0])
+	if err != nil {
+		return err
+	}
+	if !d.Equal(d.Truncate(0)) || !d.BigInt().IsInt64() {
+		return fmt.Errorf("mul_qty: amount %s is not a whole number of minor units", d.String())
+	}
+	q, err := toDecimal("mul_qty", xs[1])
+	if err != nil {
+		return err
+	}
+	m := q.Shift(3)
+	if !m.Equal(m.Truncate(0)) || !m.BigInt().IsInt64() {
+		return fmt.Errorf("mul_qty: quantity %s has more than 3 decimals", q.String())
+	}
+	n, ok := model.MulQty(d.IntPart(), model.Quantity(m.IntPart()))
+	if !ok {
+		return fmt.Errorf("mul_qty: %s x %s overflows", d.String(), q.String())
+	}
+	return int(n)
 }
 
 // fnCredential returns the integration credential named by its argument,

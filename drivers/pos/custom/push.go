@@ -274,9 +274,15 @@ func (p *pusher) one(ctx context.Context, kind pos.ObjectKind, auraID string, in
 	}
 	var ve *pos.VendorError
 	isVE := errors.As(err, &ve)
+	bodyErr := isVE && status >= 200 && status < 300 // requester.error.when
 	switch {
-	case status != 0 && spec.success[status]:
+	case err == nil && status != 0 && spec.success[status]:
 		// done
+	case bodyErr && (ve.Kind == pos.Retryable || ve.Kind == pos.Auth):
+		p.abort = ve
+		return fail(ve.Error())
+	case bodyErr:
+		return fail(ve.Error())
 	case status != 0 && spec.retryable[status]:
 		if !isVE {
 			ve = &pos.VendorError{Vendor: a.m.Vendor, Op: "push " + string(kind), Status: status}
