@@ -71,6 +71,8 @@ type Adapter struct {
 	fetch    *fetchOrder
 	push     *pushItem
 	hook     *webhook
+
+	onRecord func(record any, o *model.Order, err error)
 }
 
 var (

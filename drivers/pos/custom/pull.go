@@ -295,6 +295,9 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 		}
 		if s.orders {
 			o, err := a.toOrder(ctx, rec, version, vars)
+			if a.onRecord != nil {
+				a.onRecord(rec, o, err)
+			}
 			if err != nil {
 				a.log.Error("order skipped: cannot be mapped", "index", i, "version", version, "err", err)
 				continue
@@ -428,6 +431,32 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 	}
 	return res, nil
 }
+
+// StartCursor is a PullOrders cursor whose first round starts at since
+// instead of the manifest's start (time cursors only; nil for integer
+// cursors): `aura-edge adapter try --since`.
+func (a *Adapter) StartCursor(since time.Time) []byte {
+	if !a.orders.isTime() {
+		return nil
+	}
+	c := cursorState{V: 1, Orders: streamCursor{Since: a.orders.text(position{t: since})}}
+	if a.payments != nil {
+		c.Payments = &streamCursor{}
+		if a.payments.isTime() {
+			c.Payments.Since = a.payments.text(position{t: since})
+		}
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// OnRecord makes PullOrders call f with every vendor order record (after
+// expand) and what the manifest made of it: the Aura order, or why it was
+// skipped. For `aura-edge adapter try`; set it before pulling.
+func (a *Adapter) OnRecord(f func(record any, o *model.Order, err error)) { a.onRecord = f }
+
+// Vendor is the manifest's vendor name.
+func (a *Adapter) Vendor() string { return a.m.Vendor }
 
 func truncate(s string, n int) string {
 	if len(s) > n {
