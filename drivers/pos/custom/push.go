@@ -101,7 +101,13 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 		it := &menu.Items[i]
 		base := itemInput(menu, it)
 		if a.push.per == PerItem {
-			results = append(results, p.one(ctx, pos.KindItem, it.ID, base))
+			r := p.one(ctx, pos.KindItem, it.ID, base)
+			results = append(results, r)
+			for _, v := range it.Variations {
+				// Each variation went (or failed) inside its item's request.
+				results = append(results, pos.ObjectResult{Kind: pos.KindVariation, AuraID: v.ID, Status: r.Status,
+					Reason: orDefault(r.Reason, "sent inside item "+it.ID)})
+			}
 			continue
 		}
 		var vrs []pos.ObjectResult
