@@ -101,7 +101,16 @@ come from --set NAME=VALUE (base_url points the manifest at another host).`,
 	f.IntVar(&records, "records", 3, "how many records to print")
 	f.IntVar(&pages, "pages", 1, "how many pages to read at most")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
-	c.AddCommand(check, try)
+	schema := &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of the manifest format (for editors: configs/adapters/manifest.schema.json)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := cmd.OutOrStdout().Write(custom.Schema())
+			return err
+		},
+	}
+	c.AddCommand(check, try, schema)
 	return c
 }
 

@@ -62,6 +62,9 @@ func TestAdapterCheck(t *testing.T) {
 	if _, err := runCmd(t, "adapter", "check", filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Error("missing file accepted")
 	}
+	if out, err := runCmd(t, "adapter", "schema"); err != nil || !strings.Contains(out, `"$schema": "https://json-schema.org/draft/2020-12/schema"`) {
+		t.Errorf("schema: %v %.200s", err, out)
+	}
 }
 
 func TestAdapterTryLoyverse(t *testing.T) {
