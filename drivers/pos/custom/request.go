@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"text/template"
 
@@ -19,6 +20,37 @@ var tmplFuncs = template.FuncMap{
 	"pathescape":  url.PathEscape,
 	"queryescape": url.QueryEscape,
 	"join":        strings.Join,
+	"printf":      boundedPrintf,
+}
+
+// maxRendered bounds what one template may render.
+const maxRendered = 64 << 10
+
+// hugeVerbRe finds printf verbs with a width or precision of 4 digits or
+// more, which would make fmt allocate that much before any limit applies.
+var hugeVerbRe = regexp.MustCompile(`%[-+# 0]*(\d{4,}|\d*\.\d{4,}|\*)`)
+
+// boundedPrintf is text/template's printf without huge widths.
+func boundedPrintf(format string, args ...any) (string, error) {
+	if hugeVerbRe.MatchString(format) {
+		return "", fmt.Errorf("printf: width or precision too large in %q", truncate(format, 40))
+	}
+	return fmt.Sprintf(format, args...), nil
+}
+
+// limitWriter fails once more than n bytes were written.
+type limitWriter struct {
+	sb *strings.Builder
+	n  int
+}
+
+var errTooLong = errors.New("rendered text is longer than 64 KiB")
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if w.sb.Len()+len(p) > w.n {
+		return 0, errTooLong
+	}
+	return w.sb.Write(p)
 }
 
 // parseTemplate parses a manifest template. Missing map keys are errors,
@@ -29,11 +61,11 @@ func parseTemplate(field, src string) (*template.Template, error) {
 
 func render(t *template.Template, field string, data any) (string, error) {
 	var sb strings.Builder
-	if err := t.Execute(&sb, data); err != nil {
+	if err := t.Execute(&limitWriter{sb: &sb, n: maxRendered}, data); err != nil {
+		if errors.Is(err, errTooLong) {
+			return "", fmt.Errorf("%s: %w", field, errTooLong)
+		}
 		return "", err
-	}
-	if sb.Len() > 64<<10 {
-		return "", fmt.Errorf("%s: rendered text is longer than 64 KiB", field)
 	}
 	return sb.String(), nil
 }
