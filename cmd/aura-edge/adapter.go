@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -287,11 +288,9 @@ func (m *masker) header(h http.Header) string {
 
 func (m *masker) body(b []byte) string {
 	s := string(b)
-	var v any
-	if json.Unmarshal(b, &v) == nil {
-		if ind, err := json.MarshalIndent(v, "    ", "  "); err == nil {
-			s = string(ind)
-		}
+	var ind bytes.Buffer
+	if json.Indent(&ind, bytes.TrimSpace(b), "    ", "  ") == nil { // keeps numbers as the vendor wrote them
+		s = ind.String()
 	}
 	s = m.text(s)
 	if len(s) > maxShownBody {
