@@ -436,19 +436,30 @@ func (s *Server) searchRead(model string, pos []json.RawMessage, kw map[string]j
 	if v, ok := kw["order"]; ok && json.Unmarshal(v, &order) != nil {
 		return nil, odooError("ValueError", "order must be a string")
 	}
+	type leaf struct {
+		field, op string
+		want      any
+		raw       json.RawMessage
+	}
+	var leaves []leaf
+	for _, term := range domain {
+		var t []json.RawMessage
+		var l leaf
+		if json.Unmarshal(term, &t) != nil || len(t) != 3 || json.Unmarshal(t[0], &l.field) != nil ||
+			json.Unmarshal(t[1], &l.op) != nil || json.Unmarshal(t[2], &l.want) != nil {
+			return nil, odooError("ValueError", "Invalid leaf "+string(term))
+		}
+		l.raw = term
+		leaves = append(leaves, l)
+	}
 	var rows []record
 	for _, row := range s.tables[model] {
 		ok := true
-		for _, term := range domain {
-			var t []json.RawMessage
-			var field, op string
-			if json.Unmarshal(term, &t) != nil || len(t) != 3 || json.Unmarshal(t[0], &field) != nil || json.Unmarshal(t[1], &op) != nil {
-				return nil, odooError("ValueError", "Invalid leaf "+string(term))
+		for _, l := range leaves {
+			if _, known := row[l.field]; !known {
+				return nil, odooError("ValueError", fmt.Sprintf("Invalid field %s.%s in leaf %s", model, l.field, l.raw))
 			}
-			if _, known := row[field]; !known {
-				return nil, odooError("ValueError", fmt.Sprintf("Invalid field %s.%s in leaf %s", model, field, term))
-			}
-			m, err := match(row[field], op, t[2])
+			m, err := match(row[l.field], l.op, l.want)
 			if err != nil {
 				return nil, odooError("ValueError", err.Error())
 			}
@@ -541,11 +552,7 @@ func compare(a, b any) int {
 	return 0
 }
 
-func match(v any, op string, raw json.RawMessage) (bool, error) {
-	var want any
-	if err := json.Unmarshal(raw, &want); err != nil {
-		return false, err
-	}
+func match(v any, op string, want any) (bool, error) {
 	if op == "in" || op == "not in" {
 		list, ok := want.([]any)
 		if !ok {
