@@ -65,6 +65,8 @@ type Adapter struct {
 	errMsg   *program
 	errWhen  *program
 	errKind  *program
+	rate     *rateLimit
+	signer   *signer
 	testConn *request
 	orders   *stream
 	payments *stream
@@ -281,6 +283,12 @@ func (a *Adapter) buildRequester(ps *problems) {
 		}
 	}
 	a.auth = a.buildAuth(ps, r.Auth, base)
+	if r.RateLimit != nil {
+		a.rate = a.buildRateLimit(ps, r.RateLimit)
+	}
+	if r.Sign != nil {
+		a.signer = a.buildSign(ps, r.Sign)
+	}
 	a.req = pos.Requester{
 		Vendor:      a.m.Vendor,
 		BaseURL:     base,

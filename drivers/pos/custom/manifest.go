@@ -64,6 +64,43 @@ type RequesterSpec struct {
 	Timeout string `yaml:"timeout"`
 	// Error extracts a code and message from error bodies (jq).
 	Error *ErrorSpec `yaml:"error"`
+	// RateLimit reads the vendor's rate-limit headers, so that the adapter
+	// stops before the vendor answers 429.
+	RateLimit *RateLimitSpec `yaml:"rate_limit"`
+	// Sign signs every request with an HMAC over a template of it.
+	Sign *SignSpec `yaml:"sign"`
+}
+
+// RateLimitSpec names the rate-limit headers of a vendor.
+type RateLimitSpec struct {
+	// Remaining is the header with the requests left in the window.
+	Remaining string `yaml:"remaining"`
+	// Reset is the header saying when the window resets.
+	Reset string `yaml:"reset"`
+	// ResetType is seconds (from now, the default), unix, unix_ms or
+	// rfc3339.
+	ResetType string `yaml:"reset_type"`
+}
+
+// SignSpec signs outgoing requests (APIs that want an HMAC over the method,
+// path, a timestamp and the body).
+type SignSpec struct {
+	// Header receives the signature (with Prefix before it).
+	Header string `yaml:"header"`
+	Prefix string `yaml:"prefix"`
+	// Alg is hmac-sha256 (default), hmac-sha512 or hmac-sha1.
+	Alg string `yaml:"alg"`
+	// Encoding is hex (default) or base64.
+	Encoding string `yaml:"encoding"`
+	// Secret names the credential holding the key.
+	Secret string `yaml:"secret"`
+	// Headers are set before signing (templates over the same data), e.g.
+	// a timestamp header the signature covers.
+	Headers map[string]string `yaml:"headers"`
+	// Signed is a template over .method, .path, .query, .body, .header,
+	// .timestamp (Unix seconds), .timestamp_ms and .settings: the signed
+	// text.
+	Signed string `yaml:"signed"`
 }
 
 // AuthSpec selects and configures authentication. Credential fields name

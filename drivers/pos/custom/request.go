@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 )
@@ -212,6 +213,10 @@ func (a *Adapter) sendPrepared(ctx context.Context, op string, p *prepared) (*ht
 // one; a second 401 is returned (kind auth).
 func (a *Adapter) send(ctx context.Context, op, method, path string, query url.Values, header map[string]string, in any) (*http.Response, any, error) {
 	for attempt := 0; ; attempt++ {
+		if w := a.rate.wait(a.now()); w > 0 {
+			return nil, nil, &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Retryable, RetryAfter: w,
+				Message: "the vendor's rate limit is used up; its window resets in " + w.Round(time.Second).String()}
+		}
 		used := ""
 		r := a.req
 		r.Authorize = func(ctx context.Context, req *http.Request) error {
@@ -223,12 +228,25 @@ func (a *Adapter) send(ctx context.Context, op, method, path string, query url.V
 			}
 			tok, err := a.auth.apply(ctx, req)
 			used = tok
-			return err
+			if err != nil {
+				return err
+			}
+			return a.sign(req)
 		}
 		cctx, cancel := context.WithTimeout(ctx, a.timeout)
 		var raw json.RawMessage
 		resp, err := r.Do(cctx, op, method, path, query, in, &raw)
 		cancel()
+		if a.rate != nil && resp != nil {
+			now := a.now()
+			a.rate.observe(resp, now)
+			var ve *pos.VendorError
+			if errors.As(err, &ve) && ve.Status == http.StatusTooManyRequests && ve.RetryAfter == 0 {
+				if t, ok := a.rate.resetAt(resp.Header, now); ok && t.After(now) {
+					ve.RetryAfter = t.Sub(now)
+				}
+			}
+		}
 		a.auth.redact(err)
 		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Retryable,

@@ -25,11 +25,25 @@ var fieldDocs = map[string]string{
 	"Manifest.push_unsupported": "When the vendor has no menu API: the reason every menu object is reported unsupported.",
 	"Manifest.webhook":          "Verifies webhook deliveries (HMAC) and names the orders they concern.",
 
-	"RequesterSpec.base_url": "API root, e.g. https://api.example.com; settings.base_url overrides it.",
-	"RequesterSpec.auth":     "How requests are authenticated. Credential fields name keys of the integration's credentials, not secrets.",
-	"RequesterSpec.headers":  "Headers sent with every request (templates over .settings and .now).",
-	"RequesterSpec.timeout":  "Per-request timeout, a Go duration such as 30s (default 30s).",
-	"RequesterSpec.error":    "jq programs that read error bodies (and failures inside 2xx answers).",
+	"RequesterSpec.base_url":   "API root, e.g. https://api.example.com; settings.base_url overrides it.",
+	"RequesterSpec.auth":       "How requests are authenticated. Credential fields name keys of the integration's credentials, not secrets.",
+	"RequesterSpec.headers":    "Headers sent with every request (templates over .settings and .now).",
+	"RequesterSpec.timeout":    "Per-request timeout, a Go duration such as 30s (default 30s).",
+	"RequesterSpec.error":      "jq programs that read error bodies (and failures inside 2xx answers).",
+	"RequesterSpec.rate_limit": "The vendor's rate-limit headers: when an answer says none are left, requests wait (kind retryable) until the window resets.",
+	"RequesterSpec.sign":       "Signs every request with an HMAC over a template of it (method, path, query, body, headers, timestamp).",
+
+	"RateLimitSpec.remaining":  "Header with the requests left in the window, e.g. X-RateLimit-Remaining.",
+	"RateLimitSpec.reset":      "Header saying when the window resets, e.g. X-RateLimit-Reset.",
+	"RateLimitSpec.reset_type": "How reset is written: seconds from now (default), unix, unix_ms or rfc3339.",
+
+	"SignSpec.header":   "Header that receives the signature.",
+	"SignSpec.prefix":   "Text put before the signature, e.g. \"HMAC \".",
+	"SignSpec.alg":      "hmac-sha256 (default), hmac-sha512 or hmac-sha1.",
+	"SignSpec.encoding": "hex (default) or base64.",
+	"SignSpec.secret":   "The credential holding the signing key.",
+	"SignSpec.headers":  "Headers set before signing (templates), e.g. X-Timestamp: \"{{.timestamp}}\".",
+	"SignSpec.signed":   "Template over .method, .path, .query, .body, .header, .timestamp, .timestamp_ms and .settings: the signed text.",
 
 	"AuthSpec.type":           "none, bearer, api_key, basic or oauth2_client_credentials.",
 	"AuthSpec.token":          "bearer: the credential holding the token (default access_token).",
@@ -102,13 +116,16 @@ var fieldDocs = map[string]string{
 
 // fieldEnums are the values a field may take.
 var fieldEnums = map[string][]string{
-	"AuthSpec.type":          {AuthNone, AuthBearer, AuthAPIKey, AuthBasic, AuthOAuth2},
-	"AuthSpec.client_auth":   {"basic", "body"},
-	"RequestSpec.method":     {"GET", "POST", "PUT", "PATCH", "DELETE"},
-	"StreamSpec.cursor_type": {CursorRFC3339, CursorUnix, CursorUnixMS, CursorInteger},
-	"PushSpec.per":           {PerVariation, PerItem},
-	"SignatureSpec.alg":      {"hmac-sha256", "hmac-sha512", "hmac-sha1"},
-	"SignatureSpec.encoding": {"hex", "base64"},
+	"AuthSpec.type":            {AuthNone, AuthBearer, AuthAPIKey, AuthBasic, AuthOAuth2},
+	"AuthSpec.client_auth":     {"basic", "body"},
+	"RequestSpec.method":       {"GET", "POST", "PUT", "PATCH", "DELETE"},
+	"StreamSpec.cursor_type":   {CursorRFC3339, CursorUnix, CursorUnixMS, CursorInteger},
+	"PushSpec.per":             {PerVariation, PerItem},
+	"SignatureSpec.alg":        {"hmac-sha256", "hmac-sha512", "hmac-sha1"},
+	"SignatureSpec.encoding":   {"hex", "base64"},
+	"SignSpec.alg":             {"hmac-sha256", "hmac-sha512", "hmac-sha1"},
+	"SignSpec.encoding":        {"hex", "base64"},
+	"RateLimitSpec.reset_type": {"seconds", "unix", "unix_ms", "rfc3339"},
 }
 
 // required fields per type.
@@ -121,6 +138,8 @@ var fieldRequired = map[string][]string{
 	"PushSpec":      {"request"},
 	"WebhookSpec":   {"signature"},
 	"SignatureSpec": {"header"},
+	"RateLimitSpec": {"remaining", "reset"},
+	"SignSpec":      {"header", "secret", "signed"},
 }
 
 // Schema returns the JSON Schema (draft 2020-12) of the manifest format,
