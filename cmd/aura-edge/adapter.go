@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -253,7 +255,12 @@ func newMasker(creds map[string]string) *masker {
 	m := &masker{}
 	for _, v := range creds {
 		if len(v) >= 4 {
-			m.secrets = append(m.secrets, v)
+			// As written, and as it appears in a query string, a path or a
+			// JSON string.
+			m.secrets = append(m.secrets, v, url.QueryEscape(v), url.PathEscape(v))
+			if j, err := json.Marshal(v); err == nil {
+				m.secrets = append(m.secrets, strings.Trim(string(j), `"`))
+			}
 		}
 	}
 	sort.Slice(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
@@ -336,6 +343,9 @@ func tryPull(ctx context.Context, out, errOut io.Writer, manifest []byte, settin
 	})
 	if err != nil {
 		fmt.Fprintln(out, mask.text(err.Error()))
+		if strings.Contains(err.Error(), "needs credentials.") {
+			fmt.Fprintln(out, "give credentials with --cred-file FILE, AURA_CRED_<NAME> or --cred NAME=VALUE")
+		}
 		return errProblems
 	}
 	var seen []tried
@@ -369,9 +379,16 @@ func tryPull(ctx context.Context, out, errOut io.Writer, manifest []byte, settin
 	}
 	fmt.Fprintf(out, "%s: %d request(s), %d order(s) and %d payment(s) mapped, %d record(s) skipped (since %s)\n",
 		a.Vendor(), len(xs), orders, payments, skipped, time.Now().Add(-since).UTC().Format(time.RFC3339))
+	for _, x := range xs {
+		status := strconv.Itoa(x.status)
+		if x.err != nil {
+			status = "no answer"
+		}
+		fmt.Fprintf(out, "  %s %s -> %s\n", x.method, mask.text(x.url), status)
+	}
 	if len(xs) > 0 {
-		fmt.Fprintln(out, "first exchange:")
-		mask.printExchange(out, xs[0])
+		fmt.Fprintln(out, "last exchange:")
+		mask.printExchange(out, xs[len(xs)-1])
 	}
 	for i, t := range seen {
 		if i >= show {

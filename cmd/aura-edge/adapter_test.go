@@ -11,6 +11,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos/custom/loyversetest"
 	"github.com/auraconnect/aura-edge/drivers/pos/custom/odootest"
+	"github.com/auraconnect/aura-edge/drivers/pos/custom/sumuptest"
 )
 
 // runCmd runs the CLI in-process and returns its output and error.
@@ -140,5 +141,39 @@ func TestAdapterTryOdooMasksKeyInBody(t *testing.T) {
 	}
 	if strings.Contains(out, odootest.DefaultAPIKey) || !strings.Contains(out, `"****"`) {
 		t.Errorf("API key inside the JSON-RPC body not masked:\n%s", out)
+	}
+}
+
+func TestAdapterTrySumUpMasksOAuth(t *testing.T) {
+	srv := sumuptest.Start(t)
+	srv.Pay(time.Now().Add(-5*time.Minute), "7.90", "EUR", "POS", "VISA", "Breakfast")
+	creds := srv.Credentials()
+	args := []string{"adapter", "try", manifestPath("sumup.yaml"), "--since", "30m", "--set", "base_url=" + srv.URL(),
+		"--set", "merchant_code=" + sumuptest.DefaultMerchant}
+	out, err := runCmd(t, append(args, "--cred", "client_id="+creds["client_id"])...)
+	if err == nil || !strings.Contains(out, "needs credentials.client_secret") || !strings.Contains(out, "--cred-file") {
+		t.Errorf("missing client secret: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, append(args, "--cred", "client_id="+creds["client_id"], "--cred", "client_secret="+creds["client_secret"])...)
+	if err != nil || !strings.Contains(out, "sumup: 2 request(s), 1 order(s) and 1 payment(s) mapped") ||
+		!strings.Contains(out, "  POST "+srv.URL()+"/token -> 200") || !strings.Contains(out, "Authorization: Bearer ****") {
+		t.Errorf("try: %v\n%s", err, out)
+	}
+	if strings.Contains(out, creds["client_secret"]) || strings.Contains(out, "sumup-at-") {
+		t.Errorf("client secret or access token shown:\n%s", out)
+	}
+}
+
+func TestMasker(t *testing.T) {
+	m := newMasker(map[string]string{"client_secret": "s3cr3t+/=", "short": "ab"})
+	for in, want := range map[string]string{
+		`{"access_token": "eyJhbGciOi", "token_type": "bearer"}`: `{"access_token": "****", "token_type": "bearer"}`,
+		"grant_type=client_credentials&client_secret=s3cr3t%2B%2F%3D": "grant_type=client_credentials&client_secret=****",
+		`{"args": ["db", 7, "s3cr3t+/="]}`:                           `{"args": ["db", 7, "****"]}`,
+		"ab stays": "ab stays",
+	} {
+		if got := m.text(in); got != want {
+			t.Errorf("mask(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
