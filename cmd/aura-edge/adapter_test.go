@@ -167,10 +167,10 @@ func TestAdapterTrySumUpMasksOAuth(t *testing.T) {
 func TestMasker(t *testing.T) {
 	m := newMasker(map[string]string{"client_secret": "s3cr3t+/=", "short": "ab"})
 	for in, want := range map[string]string{
-		`{"access_token": "eyJhbGciOi", "token_type": "bearer"}`: `{"access_token": "****", "token_type": "bearer"}`,
+		`{"access_token": "eyJhbGciOi", "token_type": "bearer"}`:      `{"access_token": "****", "token_type": "bearer"}`,
 		"grant_type=client_credentials&client_secret=s3cr3t%2B%2F%3D": "grant_type=client_credentials&client_secret=****",
-		`{"args": ["db", 7, "s3cr3t+/="]}`:                           `{"args": ["db", 7, "****"]}`,
-		"ab stays": "ab stays",
+		`{"args": ["db", 7, "s3cr3t+/="]}`:                            `{"args": ["db", 7, "****"]}`,
+		"ab stays":                                                    "ab stays",
 	} {
 		if got := m.text(in); got != want {
 			t.Errorf("mask(%q) = %q, want %q", in, got, want)
