@@ -11,6 +11,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/drivers/pos/custom/customtest"
+	"github.com/auraconnect/aura-edge/drivers/pos/custom/loyversetest"
 )
 
 func acmeAdapter(tb testing.TB) *Adapter {
@@ -185,6 +186,56 @@ func FuzzTemplate(f *testing.F) {
 		}
 		if err == nil && len(out) > maxRendered {
 			t.Fatalf("rendered %d bytes", len(out))
+		}
+	})
+}
+
+// FuzzMapLoyverse feeds arbitrary receipt JSON through the shipped
+// Loyverse manifest's map and payments programs: no panics, and every
+// order that comes out is valid and totals exactly the receipt's
+// total_money.
+func FuzzMapLoyverse(f *testing.F) {
+	m, err := os.ReadFile(filepath.Join("..", "..", "..", "configs", "adapters", "loyverse.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	a, err := NewAdapter(pos.Config{IntegrationID: "fuzz", Credentials: map[string]string{"access_token": "t", "webhook_secret": "w"},
+		Settings: map[string]string{"manifest_yaml": string(m), "store_id": "S", "base_url": "http://127.0.0.1:1"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv := loyversetest.NewHandler()
+	for i, sale := range []loyversetest.Sale{
+		{Number: "1-1", Lines: []loyversetest.SaleLine{{Name: "Latte", Variant: "L", Qty: "2", Price: "4.50",
+			Modifiers: []loyversetest.SaleModifier{{Name: "Milk", Option: "Oat", Price: "0.75"}}}},
+			Discount: "1.00", Taxes: []loyversetest.SaleTax{{Name: "S", Rate: "8.875"}, {Name: "V", Rate: "20", Included: true}},
+			Surcharge: "2.00", Tip: "1.50"},
+		{Number: "1-2", Refund: "1-1", Lines: []loyversetest.SaleLine{{Name: "Beans", Qty: "0.375", Price: "31.99"}}},
+	} {
+		sale.At = time.Date(2026, 11, 2, 12, i, 0, 0, time.UTC)
+		b, err := json.Marshal(srv.SeedReceipt(sale))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"receipt_number":"x","receipt_type":"SALE","created_at":"2026-11-02T12:00:00Z","updated_at":"2026-11-02T12:00:00Z","line_items":[{"id":"l","item_name":"a","quantity":1e3,"price":0.1,"gross_total_money":100,"line_modifiers":[]}],"total_money":100}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec, err := decodeJSON(body)
+		if err != nil {
+			return
+		}
+		o, err := a.toOrder(context.Background(), rec, "v1", runVars{now: time.Unix(0, 0)})
+		if err != nil {
+			return
+		}
+		if ps := o.Validate(); ps != nil {
+			t.Fatalf("invalid order returned: %v", ps)
+		}
+		r, _ := rec.(map[string]any)
+		total, err := toMinor("total", r["total_money"], o.Currency, false)
+		if err != nil || int64(total) != o.Totals.Total.Amount {
+			t.Fatalf("total %d, receipt %v (%v)", o.Totals.Total.Amount, r["total_money"], err)
 		}
 	})
 }
