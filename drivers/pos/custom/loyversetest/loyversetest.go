@@ -589,9 +589,7 @@ func (s *Server) postItem(w http.ResponseWriter, body []byte) {
 	status := http.StatusOK
 	it, ok := s.items[in.ID]
 	if in.ID != "" && !ok {
-		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "Item not found")
-		s.mu.Lock()
 		return
 	}
 	if !ok {
