@@ -154,6 +154,7 @@ var (
 	jqPosRe      = regexp.MustCompile(`^([^:]+): jq syntax error at line (\d+) column (\d+): (.*)$`)
 	fieldRe      = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.\[\]-]*): (.*)$`)
 	settingRe    = regexp.MustCompile(`\$settings\.([A-Za-z_]\w*)|\.settings\.([A-Za-z_]\w*)|index \.settings "([A-Za-z_]\w*)"`)
+	digitsRe     = regexp.MustCompile(`\d+`)
 	segmentRe    = regexp.MustCompile(`^([^\[]+)((?:\[\d+\])*)$`)
 )
 
@@ -247,7 +248,7 @@ func nodeAt(doc *yaml.Node, field string) (*yaml.Node, bool) {
 			return n, false
 		}
 		n = next
-		for _, idx := range regexp.MustCompile(`\d+`).FindAllString(m[2], -1) {
+		for _, idx := range digitsRe.FindAllString(m[2], -1) {
 			i, _ := strconv.Atoi(idx)
 			if n.Kind != yaml.SequenceNode || i >= len(n.Content) {
 				return n, false
