@@ -63,12 +63,18 @@ type Adapter struct {
 	auth     *authenticator
 	errCode  *program
 	errMsg   *program
+	errWhen  *program
+	errKind  *program
+	rate     *rateLimit
+	signer   *signer
 	testConn *request
 	orders   *stream
 	payments *stream
 	fetch    *fetchOrder
 	push     *pushItem
 	hook     *webhook
+
+	onRecord func(record any, o *model.Order, err error)
 }
 
 var (
@@ -180,7 +186,8 @@ func build(cfg pos.Config, m *Manifest, source string) (*Adapter, error) {
 		source:   source,
 		settings: settings,
 		maps:     pos.Mappings{S: cfg.State},
-		env:      &jqEnv{vendor: m.Vendor, currency: currency, integration: cfg.IntegrationID, settings: jqSettings},
+		env: &jqEnv{vendor: m.Vendor, currency: currency, integration: cfg.IntegrationID, settings: jqSettings,
+			creds: cfg.Credentials},
 	}
 	a.buildRequester(&ps)
 	if m.TestConnection != nil {
@@ -199,6 +206,9 @@ func build(cfg pos.Config, m *Manifest, source string) (*Adapter, error) {
 	}
 	if m.PushItem != nil {
 		a.push = a.buildPush(&ps, m.PushItem)
+		if m.PushUnsupported != "" {
+			ps.add("push_unsupported", "cannot be set together with push_item")
+		}
 	}
 	if m.Webhook != nil {
 		a.hook = a.buildWebhook(&ps, m.Webhook)
@@ -265,8 +275,20 @@ func (a *Adapter) buildRequester(ps *problems) {
 		if r.Error.Message != "" {
 			a.errMsg = a.compile(ps, "requester.error.message", r.Error.Message)
 		}
+		if r.Error.When != "" {
+			a.errWhen = a.compile(ps, "requester.error.when", r.Error.When)
+		}
+		if r.Error.Kind != "" {
+			a.errKind = a.compile(ps, "requester.error.kind", r.Error.Kind)
+		}
 	}
 	a.auth = a.buildAuth(ps, r.Auth, base)
+	if r.RateLimit != nil {
+		a.rate = a.buildRateLimit(ps, r.RateLimit)
+	}
+	if r.Sign != nil {
+		a.signer = a.buildSign(ps, r.Sign)
+	}
 	a.req = pos.Requester{
 		Vendor:      a.m.Vendor,
 		BaseURL:     base,
@@ -282,6 +304,9 @@ func (a *Adapter) compile(ps *problems, field, src string) *program {
 	if err != nil {
 		ps.err(err)
 		return nil
+	}
+	for _, m := range credentialRe.FindAllStringSubmatch(src, -1) {
+		a.needCredential(ps, field, m[1])
 	}
 	return p
 }

@@ -13,5 +13,8 @@
 // helper functions; testdata/acme.yaml is a complete example.
 //
 // Package customtest holds a stand-in for the fictitious Acme POS API that
-// the example manifest talks to.
+// the example manifest talks to; loyversetest, sumuptest and odootest are
+// stand-ins for the real APIs of the manifests shipped in configs/adapters.
+// Check validates a manifest without an integration (aura-edge adapter
+// check), and Schema is the JSON Schema of the format.
 package custom

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type jqEnv struct {
 	currency    string
 	integration string
 	settings    map[string]any
+	// creds are the integration's credentials, for credential("name")
+	// (JSON-RPC APIs that take the key inside the body).
+	creds map[string]string
 }
 
 // runVars are the per-run variables.
@@ -213,6 +217,8 @@ func (e *jqEnv) functions() []gojq.CompilerOption {
 		gojq.WithFunction("decimal", 0, 1, fnDecimal),
 		gojq.WithFunction("aura_id", 2, 2, e.fnAuraID),
 		gojq.WithFunction("rfc3339", 0, 2, fnRFC3339),
+		gojq.WithFunction("credential", 1, 1, e.fnCredential),
+		gojq.WithFunction("mul_qty", 2, 2, fnMulQty),
 	}
 }
 
@@ -392,6 +398,50 @@ func (e *jqEnv) fnAuraID(_ any, xs []any) any {
 	}
 	return model.Source{Vendor: e.vendor, ExternalID: id}.DerivedID(prefix)
 }
+
+// fnMulQty multiplies an amount in minor units by a quantity (a decimal
+// with at most three decimals) and rounds half away from zero, exactly as
+// Aura computes a line's gross: mul_qty(minor(.price_unit); .qty).
+func fnMulQty(_ any, xs []any) any {
+	d, err := toDecimal("mul_qty", xs[0])
+	if err != nil {
+		return err
+	}
+	if !d.Equal(d.Truncate(0)) || !d.BigInt().IsInt64() {
+		return fmt.Errorf("mul_qty: amount %s is not a whole number of minor units", d.String())
+	}
+	q, err := toDecimal("mul_qty", xs[1])
+	if err != nil {
+		return err
+	}
+	m := q.Shift(3)
+	if !m.Equal(m.Truncate(0)) || !m.BigInt().IsInt64() {
+		return fmt.Errorf("mul_qty: quantity %s has more than 3 decimals", q.String())
+	}
+	n, ok := model.MulQty(d.IntPart(), model.Quantity(m.IntPart()))
+	if !ok {
+		return fmt.Errorf("mul_qty: %s x %s overflows", d.String(), q.String())
+	}
+	return int(n)
+}
+
+// fnCredential returns the integration credential named by its argument,
+// for APIs that take a key inside the request body (Odoo's JSON-RPC).
+func (e *jqEnv) fnCredential(_ any, xs []any) any {
+	name, ok := xs[0].(string)
+	if !ok {
+		return fmt.Errorf("credential: name must be a string, got %s", describe(xs[0]))
+	}
+	v := e.creds[name]
+	if v == "" {
+		return fmt.Errorf("credential: the integration has no credentials.%s", name)
+	}
+	return v
+}
+
+// credentialRe finds credential("name") calls, so New can check the
+// credentials a manifest uses are present.
+var credentialRe = regexp.MustCompile(`credential\(\s*"([^"]*)"\s*\)`)
 
 // fnRFC3339 normalises a time to an RFC 3339 string in UTC: rfc3339(x)
 // reads an RFC 3339 string or Unix seconds; rfc3339(x; layout) reads

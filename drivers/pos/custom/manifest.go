@@ -41,8 +41,15 @@ type Manifest struct {
 	FetchOrder *FetchSpec `yaml:"fetch_order"`
 	// PushItem writes one Aura item or variation to the vendor.
 	PushItem *PushSpec `yaml:"push_item"`
+	// PushUnsupported, when the vendor has no menu API, is the reason every
+	// menu object is reported unsupported (instead of "manifest has no
+	// push_item"). Not together with push_item.
+	PushUnsupported string `yaml:"push_unsupported"`
 	// Webhook verifies deliveries and names the orders they concern.
 	Webhook *WebhookSpec `yaml:"webhook"`
+	// Docs names the vendor document (and its version) the manifest
+	// follows; informative.
+	Docs string `yaml:"docs"`
 }
 
 // RequesterSpec is the HTTP side of the vendor.
@@ -57,6 +64,43 @@ type RequesterSpec struct {
 	Timeout string `yaml:"timeout"`
 	// Error extracts a code and message from error bodies (jq).
 	Error *ErrorSpec `yaml:"error"`
+	// RateLimit reads the vendor's rate-limit headers, so that the adapter
+	// stops before the vendor answers 429.
+	RateLimit *RateLimitSpec `yaml:"rate_limit"`
+	// Sign signs every request with an HMAC over a template of it.
+	Sign *SignSpec `yaml:"sign"`
+}
+
+// RateLimitSpec names the rate-limit headers of a vendor.
+type RateLimitSpec struct {
+	// Remaining is the header with the requests left in the window.
+	Remaining string `yaml:"remaining"`
+	// Reset is the header saying when the window resets.
+	Reset string `yaml:"reset"`
+	// ResetType is seconds (from now, the default), unix, unix_ms or
+	// rfc3339.
+	ResetType string `yaml:"reset_type"`
+}
+
+// SignSpec signs outgoing requests (APIs that want an HMAC over the method,
+// path, a timestamp and the body).
+type SignSpec struct {
+	// Header receives the signature (with Prefix before it).
+	Header string `yaml:"header"`
+	Prefix string `yaml:"prefix"`
+	// Alg is hmac-sha256 (default), hmac-sha512 or hmac-sha1.
+	Alg string `yaml:"alg"`
+	// Encoding is hex (default) or base64.
+	Encoding string `yaml:"encoding"`
+	// Secret names the credential holding the key.
+	Secret string `yaml:"secret"`
+	// Headers are set before signing (templates over the same data), e.g.
+	// a timestamp header the signature covers.
+	Headers map[string]string `yaml:"headers"`
+	// Signed is a template over .method, .path, .query, .body, .header,
+	// .timestamp (Unix seconds), .timestamp_ms and .settings: the signed
+	// text.
+	Signed string `yaml:"signed"`
 }
 
 // AuthSpec selects and configures authentication. Credential fields name
@@ -99,6 +143,13 @@ type AuthSpec struct {
 type ErrorSpec struct {
 	Code    string `yaml:"code"`    // jq over the error body
 	Message string `yaml:"message"` // jq over the error body
+	// When (jq over a 2xx body) is true when the call failed although the
+	// HTTP status says success (JSON-RPC's {"error": ...} with 200).
+	When string `yaml:"when"`
+	// Kind (jq over the error body) classifies the failure: auth,
+	// retryable, conflict, invalid or not_found; empty or null keeps the
+	// classification by HTTP status (invalid for a failed 2xx).
+	Kind string `yaml:"kind"`
 }
 
 // RequestSpec is one HTTP request.
@@ -145,6 +196,26 @@ type StreamSpec struct {
 	// Payments (jq over one vendor order, pull_orders only) produces Aura
 	// payments: an array or a stream of objects.
 	Payments string `yaml:"payments"`
+	// Expand reads related records for a whole page with one request each
+	// (order lines, payments) and adds them to every record before Map.
+	Expand []ExpandSpec `yaml:"expand"`
+}
+
+// ExpandSpec is one page-level sub-request of a stream: its templates and
+// body see .keys (the page's record keys) besides the stream's data; the
+// records it returns are grouped by Match and set as field Into of the
+// record whose Key equals it.
+type ExpandSpec struct {
+	// Into is the field added to each record (an array, [] when none).
+	Into    string      `yaml:"into"`
+	Request RequestSpec `yaml:"request"`
+	// Records (jq over the response) selects the related records.
+	Records string `yaml:"records"`
+	// Key (jq over a page record) is the value related records refer to
+	// (default .id).
+	Key string `yaml:"key"`
+	// Match (jq over a related record) is the key of its page record.
+	Match string `yaml:"match"`
 }
 
 // FetchSpec reads one order by id.

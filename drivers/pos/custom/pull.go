@@ -36,6 +36,7 @@ type stream struct {
 	startN   int64
 	mapper   *program
 	payments *program
+	expand   []*expand
 }
 
 func (a *Adapter) buildStream(ps *problems, field string, s *StreamSpec, orders bool) *stream {
@@ -65,6 +66,9 @@ func (a *Adapter) buildStream(ps *problems, field string, s *StreamSpec, orders 
 		st.cursor = a.compile(ps, field+".cursor_field", s.CursorField)
 	} else if s.Lookback != "" {
 		ps.add(field+".lookback", "needs cursor_field")
+	}
+	for i := range s.Expand {
+		st.expand = append(st.expand, a.buildExpand(ps, field, i, &s.Expand[i]))
 	}
 	st.mapper = a.required(ps, field+".map", s.Map)
 	if s.Payments != "" {
@@ -272,6 +276,9 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 	if err != nil {
 		return &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Invalid, Message: "select records", Err: err}
 	}
+	if err := a.expandRecords(ctx, s.expand, recs, now, vars, op); err != nil {
+		return err
+	}
 	maxSeen := c.Max
 	for i, rec := range recs {
 		version := ""
@@ -288,6 +295,9 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 		}
 		if s.orders {
 			o, err := a.toOrder(ctx, rec, version, vars)
+			if a.onRecord != nil {
+				a.onRecord(rec, o, err)
+			}
 			if err != nil {
 				a.log.Error("order skipped: cannot be mapped", "index", i, "version", version, "err", err)
 				continue
@@ -402,6 +412,9 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 		if err != nil {
 			return nil, &pos.VendorError{Vendor: a.m.Vendor, Op: "get order", Kind: pos.Invalid, Message: "select record", Err: err}
 		}
+		if err := a.expandRecords(ctx, a.orders.expand, []any{rec}, now, vars, "get order"); err != nil {
+			return nil, err
+		}
 		version := ""
 		if a.orders.cursor != nil {
 			if p, err := a.position(ctx, a.orders, rec, vars); err == nil {
@@ -418,6 +431,32 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 	}
 	return res, nil
 }
+
+// StartCursor is a PullOrders cursor whose first round starts at since
+// instead of the manifest's start (time cursors only; nil for integer
+// cursors): `aura-edge adapter try --since`.
+func (a *Adapter) StartCursor(since time.Time) []byte {
+	if !a.orders.isTime() {
+		return nil
+	}
+	c := cursorState{V: 1, Orders: streamCursor{Since: a.orders.text(position{t: since})}}
+	if a.payments != nil {
+		c.Payments = &streamCursor{}
+		if a.payments.isTime() {
+			c.Payments.Since = a.payments.text(position{t: since})
+		}
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// OnRecord makes PullOrders call f with every vendor order record (after
+// expand) and what the manifest made of it: the Aura order, or why it was
+// skipped. For `aura-edge adapter try`; set it before pulling.
+func (a *Adapter) OnRecord(f func(record any, o *model.Order, err error)) { a.onRecord = f }
+
+// Vendor is the manifest's vendor name.
+func (a *Adapter) Vendor() string { return a.m.Vendor }
 
 func truncate(s string, n int) string {
 	if len(s) > n {

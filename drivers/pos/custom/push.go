@@ -73,7 +73,11 @@ func (a *Adapter) buildPush(ps *problems, p *PushSpec) *pushItem {
 // failed and the *pos.VendorError is returned with the results.
 func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushOptions) ([]pos.ObjectResult, error) {
 	if a.push == nil {
-		return unsupportedAll(menu, reasonNoPush), nil
+		reason := reasonNoPush
+		if a.m.PushUnsupported != "" {
+			reason = a.m.PushUnsupported
+		}
+		return unsupportedAll(menu, reason), nil
 	}
 	if ps := menu.Validate(); len(ps) > 0 {
 		return nil, &pos.VendorError{Vendor: a.m.Vendor, Op: "push menu", Kind: pos.Invalid, Message: "menu is invalid", Err: ps}
@@ -97,7 +101,13 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 		it := &menu.Items[i]
 		base := itemInput(menu, it)
 		if a.push.per == PerItem {
-			results = append(results, p.one(ctx, pos.KindItem, it.ID, base))
+			r := p.one(ctx, pos.KindItem, it.ID, base)
+			results = append(results, r)
+			for _, v := range it.Variations {
+				// Each variation went (or failed) inside its item's request.
+				results = append(results, pos.ObjectResult{Kind: pos.KindVariation, AuraID: v.ID, Status: r.Status,
+					Reason: orDefault(r.Reason, "sent inside item "+it.ID)})
+			}
 			continue
 		}
 		var vrs []pos.ObjectResult
@@ -270,9 +280,15 @@ func (p *pusher) one(ctx context.Context, kind pos.ObjectKind, auraID string, in
 	}
 	var ve *pos.VendorError
 	isVE := errors.As(err, &ve)
+	bodyErr := isVE && status >= 200 && status < 300 // requester.error.when
 	switch {
-	case status != 0 && spec.success[status]:
+	case err == nil && status != 0 && spec.success[status]:
 		// done
+	case bodyErr && (ve.Kind == pos.Retryable || ve.Kind == pos.Auth):
+		p.abort = ve
+		return fail(ve.Error())
+	case bodyErr:
+		return fail(ve.Error())
 	case status != 0 && spec.retryable[status]:
 		if !isVE {
 			ve = &pos.VendorError{Vendor: a.m.Vendor, Op: "push " + string(kind), Status: status}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 )
@@ -18,6 +20,38 @@ import (
 var tmplFuncs = template.FuncMap{
 	"pathescape":  url.PathEscape,
 	"queryescape": url.QueryEscape,
+	"join":        strings.Join,
+	"printf":      boundedPrintf,
+}
+
+// maxRendered bounds what one template may render.
+const maxRendered = 64 << 10
+
+// hugeVerbRe finds printf verbs with a width or precision of 4 digits or
+// more, which would make fmt allocate that much before any limit applies.
+var hugeVerbRe = regexp.MustCompile(`%[-+# 0]*(\d{4,}|\d*\.\d{4,}|\*)`)
+
+// boundedPrintf is text/template's printf without huge widths.
+func boundedPrintf(format string, args ...any) (string, error) {
+	if hugeVerbRe.MatchString(format) {
+		return "", fmt.Errorf("printf: width or precision too large in %q", truncate(format, 40))
+	}
+	return fmt.Sprintf(format, args...), nil
+}
+
+// limitWriter fails once more than n bytes were written.
+type limitWriter struct {
+	sb *strings.Builder
+	n  int
+}
+
+var errTooLong = errors.New("rendered text is longer than 64 KiB")
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if w.sb.Len()+len(p) > w.n {
+		return 0, errTooLong
+	}
+	return w.sb.Write(p)
 }
 
 // parseTemplate parses a manifest template. Missing map keys are errors,
@@ -28,11 +62,11 @@ func parseTemplate(field, src string) (*template.Template, error) {
 
 func render(t *template.Template, field string, data any) (string, error) {
 	var sb strings.Builder
-	if err := t.Execute(&sb, data); err != nil {
+	if err := t.Execute(&limitWriter{sb: &sb, n: maxRendered}, data); err != nil {
+		if errors.Is(err, errTooLong) {
+			return "", fmt.Errorf("%s: %w", field, errTooLong)
+		}
 		return "", err
-	}
-	if sb.Len() > 64<<10 {
-		return "", fmt.Errorf("%s: rendered text is longer than 64 KiB", field)
 	}
 	return sb.String(), nil
 }
@@ -179,6 +213,10 @@ func (a *Adapter) sendPrepared(ctx context.Context, op string, p *prepared) (*ht
 // one; a second 401 is returned (kind auth).
 func (a *Adapter) send(ctx context.Context, op, method, path string, query url.Values, header map[string]string, in any) (*http.Response, any, error) {
 	for attempt := 0; ; attempt++ {
+		if w := a.rate.wait(a.now()); w > 0 {
+			return nil, nil, &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Retryable, RetryAfter: w,
+				Message: "the vendor's rate limit is used up; its window resets in " + w.Round(time.Second).String()}
+		}
 		used := ""
 		r := a.req
 		r.Authorize = func(ctx context.Context, req *http.Request) error {
@@ -190,18 +228,40 @@ func (a *Adapter) send(ctx context.Context, op, method, path string, query url.V
 			}
 			tok, err := a.auth.apply(ctx, req)
 			used = tok
-			return err
+			if err != nil {
+				return err
+			}
+			return a.sign(req)
 		}
 		cctx, cancel := context.WithTimeout(ctx, a.timeout)
 		var raw json.RawMessage
 		resp, err := r.Do(cctx, op, method, path, query, in, &raw)
 		cancel()
+		if a.rate != nil && resp != nil {
+			now := a.now()
+			a.rate.observe(resp, now)
+			var ve *pos.VendorError
+			if errors.As(err, &ve) && ve.Status == http.StatusTooManyRequests && ve.RetryAfter == 0 {
+				if t, ok := a.rate.resetAt(resp.Header, now); ok && t.After(now) {
+					ve.RetryAfter = t.Sub(now)
+				}
+			}
+		}
 		a.auth.redact(err)
 		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = &pos.VendorError{Vendor: a.m.Vendor, Op: op, Kind: pos.Retryable,
 				Message: "no answer within " + a.timeout.String(), Err: err}
 		}
-		if attempt == 0 && used != "" && a.auth.refreshable() && pos.IsStatus(err, http.StatusUnauthorized) {
+		var body any
+		if err == nil {
+			if body, err = decodeJSON(raw); err != nil {
+				return resp, nil, &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Kind: pos.Invalid,
+					Message: "decode response", Err: err}
+			}
+			err = a.bodyError(ctx, op, resp, raw, body)
+		}
+		refused := pos.IsStatus(err, http.StatusUnauthorized) || (err != nil && pos.KindOf(err) == pos.Auth && resp != nil && resp.StatusCode < 300)
+		if attempt == 0 && used != "" && a.auth.refreshable() && refused {
 			a.log.Info("access token refused, fetching a new one", "op", op)
 			a.auth.drop(used)
 			continue
@@ -209,13 +269,46 @@ func (a *Adapter) send(ctx context.Context, op, method, path string, query url.V
 		if err != nil {
 			return resp, nil, err
 		}
-		body, err := decodeJSON(raw)
-		if err != nil {
-			return resp, nil, &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Kind: pos.Invalid,
-				Message: "decode response", Err: err}
-		}
 		return resp, body, nil
 	}
+}
+
+// errorKinds are the values requester.error.kind may give.
+var errorKinds = map[string]pos.ErrorKind{
+	"auth": pos.Auth, "retryable": pos.Retryable, "conflict": pos.Conflict, "invalid": pos.Invalid,
+	"not_found": pos.Invalid, "unsupported": pos.Unsupported,
+}
+
+// bodyError applies requester.error.when to a 2xx body: a failure reported
+// inside a successful HTTP answer (JSON-RPC) becomes a *pos.VendorError
+// with the code, message and kind the manifest reads from the body. A
+// not_found kind is reported with status 404, so fetches skip it.
+func (a *Adapter) bodyError(ctx context.Context, op string, resp *http.Response, raw []byte, body any) error {
+	if a.errWhen == nil {
+		return nil
+	}
+	v, err := a.errWhen.optional(ctx, a.env, body, runVars{})
+	if err != nil {
+		return &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Kind: pos.Invalid,
+			Message: "requester.error.when failed", Err: err}
+	}
+	if v == nil || v == false {
+		return nil
+	}
+	code, msg := a.decodeError(resp.StatusCode, raw)
+	ve := &pos.VendorError{Vendor: a.m.Vendor, Op: op, Status: resp.StatusCode, Code: code, Message: msg, Kind: pos.Invalid}
+	if a.errKind != nil {
+		if k, err := a.errKind.optional(ctx, a.env, body, runVars{}); err == nil {
+			s, _ := k.(string)
+			if kind, ok := errorKinds[s]; ok {
+				ve.Kind = kind
+				if s == "not_found" {
+					ve.Status = http.StatusNotFound
+				}
+			}
+		}
+	}
+	return ve
 }
 
 // decodeError reads a code and message from an error body: with the

@@ -97,7 +97,7 @@ func TestPushPerItem(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := statuses(rs)
-	if st["item/item-latte"] != pos.StatusCreated || st["variation/var-latte-12"] != "" {
+	if st["item/item-latte"] != pos.StatusCreated || st["variation/var-latte-12"] != pos.StatusCreated {
 		t.Errorf("statuses %v", st)
 	}
 	if it := e.srv.Items()["item-latte"]; it.Price != "4.50" || it.SKU != "LAT-12,LAT-16" {
