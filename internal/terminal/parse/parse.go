@@ -45,7 +45,7 @@ type Tender struct {
 
 // Receipt is one parsed receipt or journal transaction.
 type Receipt struct {
-	Text       string       // decoded text, PANs masked
+	Text       string // decoded text, PANs masked
 	Kind       Kind
 	Confidence float64      // 0..1
 	Problems   []string     // plain-words reasons (why unparsed, what did not add up)
