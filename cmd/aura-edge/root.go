@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		newQueueCmd(),
 		newPrintCmd(),
 		newPrintersCmd(),
+		newTerminalsCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.

@@ -6,6 +6,7 @@ import (
 	_ "github.com/auraconnect/aura-edge/drivers/pos/all" // register vendors
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 // InstallConfigChecks lets config validate driver-specific values (vendor
@@ -17,6 +18,10 @@ func InstallConfigChecks() {
 	}
 	config.CheckProfile = func(name string) error {
 		_, err := escpos.LookupProfile(name)
+		return err
+	}
+	config.CheckTerminalListen = func(u string) error {
+		_, err := terminal.ParseListen(u)
 		return err
 	}
 	config.CheckVendor = func(v string) error {

@@ -18,11 +18,13 @@ import (
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 	"github.com/auraconnect/aura-edge/internal/version"
 )
 
@@ -44,6 +46,7 @@ type Core struct {
 	API          *localapi.Server
 	Cloud        *cloud.Client // nil when no broker is configured
 	Spool        *spool.Spool
+	Terminals    *terminal.Manager
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -82,8 +85,20 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Ingest.OnOrder = c.Spool.OnOrder
+	c.Ingest.OnOrder = func(o model.Order) {
+		// A till's sale was printed by the till: never print it again.
+		if !terminal.IsTerminalSource(o.Source) {
+			c.Spool.OnOrder(o)
+		}
+	}
 	c.Ingest.DurableOnOrder = c.Spool.AutoPrints()
+	c.Terminals, err = terminal.New(cfg.Terminals, terminal.Deps{
+		Printers: cfg.Printers, Spool: c.Spool, Sink: &terminal.OutboxSink{DB: c.DB, Outbox: c.Outbox, Ingest: c.Ingest},
+		Log: log.With("component", "terminal"), RawDir: filepath.Join(cfg.DataDir, "terminals"),
+	}, terminal.Options{})
+	if err != nil {
+		return nil, err
+	}
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
 	schedules := map[string]bridge.Schedule{}
 	for _, in := range cfg.Integrations {
@@ -111,6 +126,9 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
+	c.API.HandleFunc("GET /v1/terminals", func(w http.ResponseWriter, r *http.Request) {
+		localapi.WriteJSON(w, http.StatusOK, map[string]any{"terminals": c.Terminals.Status()})
+	})
 	return c, nil
 }
 
@@ -142,7 +160,9 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 func (c *Core) Close() error { return c.DB.Close() }
 
 // policyRules are the local API's route policy.
-func policyRules() []auth.Rule { return auth.DefaultRules() }
+func policyRules() []auth.Rule {
+	return append(auth.DefaultRules(), auth.Rule{Pattern: "GET /v1/terminals", Roles: []auth.Role{auth.Staff}})
+}
 
 // asAdmin marks control-socket callers as admin: the socket's 0600 mode is
 // their authentication.

@@ -102,6 +102,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.Audit.Run(gctx) })
 	g.Go(func() error { return c.Spool.Run(gctx) })
+	g.Go(func() error { return c.Terminals.Run(gctx) })
 	if c.Cloud != nil {
 		g.Go(func() error { return c.Cloud.Run(gctx) })
 	}
@@ -163,6 +164,9 @@ func (d *Daemon) statusExtra() map[string]any {
 	out["menu_retries"], out["dead_letters"] = retries, dead
 	out["sync"] = c.Scheduler.States()
 	out["printers"] = c.Spool.Printers()
+	if ts := c.Terminals.Status(); len(ts) > 0 {
+		out["terminals"] = ts
+	}
 	return out
 }
 

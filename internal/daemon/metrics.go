@@ -8,6 +8,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 // metricsHandler serves GET /metrics in the Prometheus text format: the
@@ -47,6 +48,22 @@ func (d *Daemon) metricsHandler(c *Core) http.HandlerFunc {
 		label := fmt.Sprintf(`{printer=%q}`, name)
 		set.NewGauge("aura_printer_online"+label, func() float64 { return b2f(get().State == spool.StateOnline) })
 		set.NewGauge("aura_printer_queued_jobs"+label, func() float64 { return float64(get().QueueDepth) })
+	}
+	for i, ts := range c.Terminals.Status() {
+		get := func() terminal.Status { return c.Terminals.Status()[i] }
+		label := fmt.Sprintf(`{terminal=%q}`, ts.Name)
+		set.NewGauge("aura_terminal_connected"+label, func() float64 { return float64(get().Sessions) })
+		set.NewGauge("aura_terminal_printer_reachable"+label, func() float64 { return b2f(get().PrinterReachable) })
+		set.NewGauge("aura_terminal_bytes_total"+label, func() float64 { return float64(get().BytesIn) })
+		set.NewGauge("aura_terminal_receipts_total"+label, func() float64 { return float64(get().Receipts) })
+		set.NewGauge("aura_terminal_sales_total"+label, func() float64 { return float64(get().Sales) })
+		set.NewGauge("aura_terminal_unparsed_total"+label, func() float64 { return float64(get().Unparsed) })
+		set.NewGauge("aura_terminal_duplicates_total"+label, func() float64 { return float64(get().Duplicates) })
+		set.NewGauge("aura_terminal_queued_segments_total"+label, func() float64 { return float64(get().Queued) })
+		set.NewGauge("aura_terminal_pending_jobs"+label, func() float64 { return float64(get().PendingJobs) })
+		set.NewGauge("aura_terminal_status_replies_total"+label, func() float64 { return float64(get().StatusReplies) })
+		set.NewGauge("aura_terminal_copy_dropped_bytes_total"+label, func() float64 { return float64(get().CopyDropped) })
+		set.NewGauge("aura_terminal_deliver_errors_total"+label, func() float64 { return float64(get().DeliverErrors) })
 	}
 	set.NewGauge("aura_menu_retries_pending", func() float64 {
 		r, _ := c.Bridge.Queue()
