@@ -42,6 +42,8 @@ type info struct {
 	brand   string
 	last4   string
 	indent  int
+	marked  bool   // starts with a modifier mark (+, >, "no ", "ohne ", ...)
+	modName string // the name without the mark
 }
 
 func kw(words ...string) *regexp.Regexp {
@@ -57,7 +59,7 @@ var (
 	reNotTotal = kw(`total\s+(?:items?|articles?|art\.?|qty|quantity|savings?|discounts?|tax|vat|tva|iva|mwst|ust|ht|net|sin iva|saved|remise)`,
 		`total\s+\d`)
 	reTax    = regexp.MustCompile(`(?i)(?:^|[^\pL])(?:sales tax|tax|vat|mwst|mw\.?\s?st\.?|ust\.?|umsatzsteuer|tva|iva|i\.v\.a\.?|gst|hst|pst|igic)(?:$|[^\pL])`)
-	reIncl   = regexp.MustCompile(`(?i)(?:^|[^\pL])(?:incl\.?|inkl\.?|included|includes|enth\.?|enthalten|dont|incluido|incluida|inclus|incluye)(?:$|[^\pL])`)
+	reIncl   = regexp.MustCompile(`(?i)(?:^|[^\pL])(?:incl\.?|inkl\.?|included|includes|enth\.?|enthalten|dont|incluido|incluida|inclus|incluse|incluses|incluye)(?:$|[^\pL])`)
 	rePct    = regexp.MustCompile(`(\d{1,2}(?:[.,]\d{1,3})?)\s?%`)
 	reDisc   = kw(`discount`, `disc\.?`, `rabatt`, `nachlass`, `remise`, `réduction`, `reduction`, `descuento`, `dto\.?`, `coupon`, `promo\pL*`, `savings?`, `ermäßigung`, `happy hour`, `staff`, `mitarbeiter`, `aktion`)
 	reSvc    = kw(`service charge`, `service`, `servicio`, `bedienung`, `servicezuschlag`, `cover charge`, `couvert`)
@@ -90,7 +92,7 @@ var (
 	// "2 x 4,50", "0,524 kg x 12,90 €/kg", "2 Stk x 4,50", "2 @ 4.50": the
 	// quantity and unit price, after the name or on a line of their own.
 	reQtyUnit   = regexp.MustCompile(`(?i)(?:^|\s)(\d{1,4}(?:[.,]\d{1,3})?)\s*(?:kg|g|l|stk\.?|st\.?|pcs?|pc\.?|un\.?|ud\.?|uds\.?)?\s*[xX×*@]\s*(\S+)(?:\s*(?:€|eur|\$|£)?\s*/\s*\pL+)?\s*$`)
-	reNoLetters = regexp.MustCompile(`(?i)^[\d\s.,xX×*@€$£/%-]*(?:kg|g|l|stk\.?|st\.?|pcs?|pc\.?|un\.?|ud\.?|uds\.?|eur)?[\d\s.,xX×*@€$£/%-]*(?:kg|g|l|eur)?[\d\s.,xX×*@€$£/%-]*$`)
+	reUnitWords = regexp.MustCompile(`(?i)\b(?:kg|g|l|stk|st|pcs|pc|un|ud|uds|eur|usd|gbp|x)\b`)
 	reModMark   = regexp.MustCompile(`(?i)^\s*(?:[+>~]|-\s|\*\s|w/\s?|with\s|no\s|sans\s|ohne\s|mit\s|sin\s|con\s|extra\s|add\s|sub\s)`)
 	reSep       = regexp.MustCompile(`^\s*[-=*_.~#]{3,}\s*$`)
 )
@@ -107,14 +109,26 @@ func builtinClassify(line string, mf moneyFormat, afterTotal bool) info {
 	in.amount, in.has = v, ok
 	h := strings.TrimSpace(head)
 	in.name = h
+	in.marked = reModMark.MatchString(line)
+	in.modName = strings.TrimSpace(strings.TrimLeft(h, "+>~-*"))
 	if !ok {
-		if !afterTotal && reModMark.MatchString(line) {
-			in.class = cModifier
-			in.name = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "+>~-*"))
-		} else if !afterTotal && reNoLetters.MatchString(h) && reQtyUnit.MatchString(h) {
+		switch {
+		case afterTotal:
+		case noLetters(h) && reQtyUnit.MatchString(h):
 			in.class = cQty
 			readQtyUnit(&in, h, mf)
+			in.has = false
+		case hasLetter(h) && (in.marked || (in.indent >= 2 && in.indent <= 8)):
+			in.class = cModifier
+			in.name = in.modName
 		}
+		return in
+	}
+	if full := strings.TrimSpace(line); !afterTotal && noLetters(full) && reQtyUnit.MatchString(full) {
+		// "2 x 4,50": the amount is the unit price, not a line amount
+		in.class = cQty
+		readQtyUnit(&in, full, mf)
+		in.has = false
 		return in
 	}
 	if !hasLetter(h) && !reQtyUnit.MatchString(h) {
@@ -169,14 +183,9 @@ func builtinClassify(line string, mf moneyFormat, afterTotal bool) info {
 			}
 		}
 	default:
-		if !hasLetter(h) || (reNoLetters.MatchString(h) && reQtyUnit.MatchString(h)) {
+		if !hasLetter(h) || (noLetters(h) && reQtyUnit.MatchString(h)) {
 			in.class = cQty
 			readQtyUnit(&in, h, mf)
-			return in
-		}
-		if in.indent >= 2 || reModMark.MatchString(line) {
-			in.class = cModifier
-			in.name = strings.TrimSpace(strings.TrimLeft(h, "+>~-*"))
 			return in
 		}
 		in.class = cItem
@@ -184,6 +193,9 @@ func builtinClassify(line string, mf moneyFormat, afterTotal bool) info {
 	}
 	return in
 }
+
+// noLetters reports whether s holds no words but units ("0,824 kg x 1,99 EUR/kg").
+func noLetters(s string) bool { return !hasLetter(reUnitWords.ReplaceAllString(s, "")) }
 
 func hasLetter(s string) bool {
 	for _, r := range s {
@@ -247,6 +259,9 @@ func readItem(in *info, h string, mf moneyFormat) {
 			}
 			if q == 0 && abs(in.amount)%a.v == 0 && abs(in.amount)/a.v <= 999 {
 				q = model.Q(abs(in.amount) / a.v)
+			}
+			for _, suf := range []string{" @", " x", " X", " *", " ×", " à", " a"} {
+				rest = strings.TrimSpace(strings.TrimSuffix(rest, suf))
 			}
 			if q != 0 && hasLetter(rest) {
 				if g, ok := model.MulQty(a.v, q); ok && g == abs(in.amount) {

@@ -10,7 +10,7 @@ import (
 var (
 	reISODate = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?`)
 	reNumDate = regexp.MustCompile(`\b(\d{1,2})([./-])(\d{1,2})([./-])(\d{4}|\d{2})\b`)
-	reTime    = regexp.MustCompile(`\b(\d{1,2})[:h](\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?(?:$|[^\d])`)
+	reTime    = regexp.MustCompile(`\b(\d{1,2})[:hH](\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?(?:$|[^\d])`)
 	reMonDate = regexp.MustCompile(`(?i)\b(?:(\d{1,2})\.?\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|déc|dez|mär|okt|ene|abr|ago|dic)[\pL]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})\b`)
 )
 
@@ -106,10 +106,17 @@ func findTime(s string) (h, m, sec int, ok bool) {
 
 // reNumber finds a receipt number: a receipt word, then the number (which
 // holds at least one digit).
-var reNumber = regexp.MustCompile(`(?i)(?:^|[^\pL])(?:receipt|rcpt|bon|beleg|rechnung|quittung|ticket|tkt|factura|facture|fact\.|invoice|inv\.?|order|check|chk|trans(?:action)?|trx|txn|folio|n°|nº|no\.|nr\.|num\.?|#)\s*(?:n[°ºo]\.?|nr\.?|no\.?|#|number|num\.?|nummer|numéro|número|id)?\s*[:#.]?\s*([A-Z]{0,4}[-/]?\d[\w/-]*)`)
+var reNumber = regexp.MustCompile(`(?i)(?:^|[^\pL])(?:receipt|rcpt|bon|beleg|rechnung|quittung|ticket|tkt|factura|facture|fact\.|invoice|inv\.?|order|check|chk|trans(?:action)?|trx|txn|folio|n°|nº|no\.|nr\.|num\.?|#)(?:\s+\pL{3,}\s*:)?[\s.-]*(?:n[°ºo]\.?|nr\.?|no\.?|#|number|num\.?|nummer|numéro|número|id)?\s*[:#.]?\s*([A-Z]{0,4}[-/]?\d[\w/-]*)`)
+
+// reTaxID marks lines with tax, company or phone numbers, which are not
+// receipt numbers.
+var reTaxID = regexp.MustCompile(`(?i)(?:st\.?-?nr|steuer|ust-?id|vat|tva|siret|siren|nif|cif|tel|phone|fax|tax id|ein|ruc|rfc)`)
 
 func findNumber(lines []string) string {
 	for _, l := range lines {
+		if reTaxID.MatchString(l) {
+			continue
+		}
 		if m := reNumber.FindStringSubmatch(l); m != nil {
 			if strings.ContainsAny(m[1], "0123456789") && !reNumDate.MatchString(m[1]) {
 				return m[1]

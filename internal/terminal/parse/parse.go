@@ -97,6 +97,7 @@ type item struct {
 	amount  int64
 	mods    []info
 	line    int
+	indent  int
 }
 
 type parsed struct {
@@ -369,12 +370,17 @@ func assemble(infos []info) parsed {
 			}
 			continue
 		case cItem:
-			last = &item{name: in.name, qty: in.qty, unit: in.unit, hasUnit: in.hasUnit, amount: in.amount, line: i}
+			if last != nil && !p.hasSub && (in.marked || in.indent > last.indent) {
+				in.name = in.modName
+				last.mods = append(last.mods, in)
+				break
+			}
+			last = &item{name: in.name, qty: in.qty, unit: in.unit, hasUnit: in.hasUnit, amount: in.amount, line: i, indent: in.indent}
 			p.items = append(p.items, last)
 		case cQty:
 			switch {
 			case pending != "" && in.has:
-				last = &item{name: pending, qty: in.qty, unit: in.unit, hasUnit: true, amount: in.amount, line: i}
+				last = &item{name: pending, qty: in.qty, unit: in.unit, hasUnit: true, amount: in.amount, line: i, indent: infos[i-1].indent}
 				p.items = append(p.items, last)
 			case last != nil && last.qty == 0 && !in.has:
 				if g, ok := model.MulQty(in.unit, in.qty); ok && g == abs(last.amount) {
@@ -509,10 +515,8 @@ func buildOrder(p parsed, sign int64, cur string, kind Kind) (*model.Order, []st
 		for k := range o.Taxes {
 			o.Taxes[k].Inclusive = incl
 		}
-		if base+tax+tip == total || base+tip == total || (len(p.tips) > 0 && !incl && base+tax != total) {
+		if tip != 0 {
 			o.Tip = money(tip, cur)
-		} else if tip != 0 {
-			o.Tip = money(tip, cur) // printed after the total: added to it
 		}
 		o.ComputeTotals()
 		_ = notes
@@ -676,6 +680,20 @@ func addPayments(o *model.Order, p parsed, tenders []Tender, change model.Money,
 			}
 		}
 		o.Payments = append(o.Payments, pm)
+	}
+	if tip := o.Tip.Amount; tip > 0 && !refund {
+		// Payment.Amount excludes the tip: take it from the card payment
+		// that carried it (or the last one that can).
+		k := -1
+		for i := len(o.Payments) - 1; i >= 0; i-- {
+			if o.Payments[i].Amount.Amount >= tip && (k < 0 || o.Payments[i].Method == model.MethodCard) {
+				k = i
+			}
+		}
+		if k >= 0 && sum-change.Amount == o.Totals.Total.Amount {
+			o.Payments[k].Amount.Amount -= tip
+			o.Payments[k].Tip = money(tip, o.Currency)
+		}
 	}
 	want := o.Totals.Total.Amount
 	return sum-change.Amount == want || sum-change.Amount == want-o.Tip.Amount
