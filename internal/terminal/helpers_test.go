@@ -47,11 +47,11 @@ type fixture struct {
 func newFixture(t testing.TB, terms ...config.Terminal) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), printer: printertest.Start(t)}
-	f.start(terms)
+	f.start(terms, f.printer.URL())
 	return f
 }
 
-func (f *fixture) start(terms []config.Terminal) {
+func (f *fixture) start(terms []config.Terminal, printerURL string) {
 	t := f.t
 	t.Helper()
 	var err error
@@ -65,7 +65,7 @@ func (f *fixture) start(terms []config.Terminal) {
 		t.Fatal(err)
 	}
 	f.in = ingest.New(f.db, f.ob, log)
-	printers := []config.Printer{{Name: "front", Connection: f.printer.URL()}}
+	printers := []config.Printer{{Name: "front", Connection: printerURL}}
 	f.sp, err = spool.New(f.db, "s1", printers, config.Receipt{}, spool.Options{
 		Logger: log, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		StatusTimeout: 300 * time.Millisecond, StatusInterval: -1, DialTimeout: time.Second,
