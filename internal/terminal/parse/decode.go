@@ -504,14 +504,7 @@ func (d *decoder) flush() []Line {
 // page (see LookupCodePage); ESC t in the stream switches it.
 func Decode(raw []byte, codePage string) []Line {
 	d := newDecoder(codePage)
-	for i := 0; i < len(raw); {
-		n := d.write(raw[i:])
-		if n == 0 {
-			i++ // an incomplete command at the end: skip its first byte and read on
-			continue
-		}
-		i += n
-	}
+	d.write(raw) // an incomplete command at the end (a cut-off stream) is ignored
 	return d.flush()
 }
 

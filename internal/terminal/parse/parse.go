@@ -258,6 +258,7 @@ func classifyAll(lines []string, mf moneyFormat, rules *Rules) []info {
 	infos := make([]info, len(lines))
 	afterTotal := false
 	var table []int // tax table columns: 0 net, 1 tax, 2 gross
+	taxWord := "Tax"
 	for i, l := range lines {
 		var in info
 		matched := false
@@ -265,8 +266,8 @@ func classifyAll(lines []string, mf moneyFormat, rules *Rules) []info {
 			in, matched = rules.classify(l, mf, afterTotal)
 		}
 		if !matched && (rules == nil || rules.Builtin) {
-			if cols := taxTableHeader(l, mf); cols != nil {
-				table = cols
+			if cols, word := taxTableHeader(l, mf); cols != nil {
+				table, taxWord = cols, word
 				continue
 			}
 			if table != nil {
@@ -280,9 +281,10 @@ func classifyAll(lines []string, mf moneyFormat, rules *Rules) []info {
 					}
 					for k, c := range table {
 						if c == 1 && k < len(as) {
-							in = info{class: cTax, amount: as[k].v, has: true, name: strings.TrimSpace(l[:as[0].start])}
+							in = info{class: cTax, amount: as[k].v, has: true, name: taxWord}
 							if m := rePct.FindStringSubmatch(l); m != nil {
 								in.percent = strings.ReplaceAll(m[1], ",", ".")
+								in.name = taxWord + " " + m[1] + "%"
 							}
 						}
 					}
@@ -309,12 +311,12 @@ var (
 
 // taxTableHeader returns the amount columns of a tax table header line, or
 // nil when l is not one.
-func taxTableHeader(l string, mf moneyFormat) []int {
+func taxTableHeader(l string, mf moneyFormat) ([]int, string) {
 	if len(mf.amounts(l)) > 0 {
-		return nil
+		return nil, ""
 	}
 	var cols []int
-	hasTax := false
+	hasTax, word := false, ""
 	for _, w := range strings.Fields(l) {
 		w = strings.Trim(w, "%:")
 		switch {
@@ -322,13 +324,16 @@ func taxTableHeader(l string, mf moneyFormat) []int {
 			cols = append(cols, 0)
 		case reColTax.MatchString(w):
 			cols = append(cols, 1)
+			if !hasTax {
+				word = w
+			}
 			hasTax = true
 		case reColGross.MatchString(w):
 			cols = append(cols, 2)
 		}
 	}
 	if len(cols) < 2 || !hasTax {
-		return nil
+		return nil, ""
 	}
 	// "MwSt%" or "TVA %" names the rate column: keep only the last tax word
 	// as the tax amount column when the rate is printed with a % sign.
@@ -338,7 +343,7 @@ func taxTableHeader(l string, mf moneyFormat) []int {
 			break
 		}
 	}
-	return cols
+	return cols, word
 }
 
 func slicesCount(s []int, v int) int {
@@ -633,7 +638,7 @@ func dedupeTaxes(ts []info) []info {
 }
 
 func taxName(t info) string {
-	n := strings.TrimSpace(t.name)
+	n := strings.Join(strings.Fields(t.name), " ")
 	if n == "" || !hasLetter(n) {
 		n = "Tax"
 	}
