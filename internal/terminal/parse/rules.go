@@ -322,7 +322,7 @@ func (p *ruleParser) template(n *yaml.Node) (*regexp.Regexp, error) {
 		switch c := s[i]; {
 		case c == '{':
 			end := strings.IndexByte(s[i:], '}')
-			if end < 0 {
+			if end < 0 || strings.ContainsAny(s[i+1:i+end], "{ ") {
 				return nil, fmt.Errorf("%s:%d:%d: the template has a { without a closing }", p.file, n.Line, col+i)
 			}
 			f := s[i+1 : i+end]
