@@ -18,6 +18,9 @@ type chunk struct {
 	data    []byte
 	idle    bool // the segment ended: flush what is pending
 	closed  bool // the session ended: forget its state
+	// captured, with closed, is closed once the session's receipts are
+	// delivered.
+	captured chan struct{}
 }
 
 // capState is one session's capture state.
@@ -86,6 +89,9 @@ func (t *terminal) captureLoop() {
 		}
 		if c.closed {
 			delete(states, c.session)
+			if c.captured != nil {
+				close(c.captured)
+			}
 		}
 	}
 }

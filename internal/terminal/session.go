@@ -88,7 +88,16 @@ func (t *terminal) runSession(ctx context.Context, till tillConn, peer string) e
 				s.end(ctx)
 			}
 			s.copy(nil, true)
-			s.send(chunk{session: s.id, closed: true})
+			// The till's connection is closed only once its receipts are
+			// captured (committed to the outbox): a till that waits for
+			// the close knows its receipts are safe.
+			captured := make(chan struct{})
+			s.send(chunk{session: s.id, closed: true, captured: captured})
+			select {
+			case <-captured:
+			case <-time.After(captureWait):
+				t.log.Warn("till disconnected before its receipt was captured", "session", s.id)
+			}
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
 				return nil
 			}

@@ -34,6 +34,7 @@ const (
 	deliverRetryMin      = 500 * time.Millisecond
 	maxKeptRawFileBytes  = 1 << 20
 	statusReplyLogWindow = time.Minute
+	captureWait          = 10 * time.Second
 )
 
 // Spooler is the print queue as terminals use it: offline bytes become raw
