@@ -127,7 +127,7 @@ func (f moneyFormat) parse(w string) (int64, bool) {
 		}
 		sepSeen, group = c, 0
 	}
-	if len(digits) == 0 || (sepSeen != 0 && group != 3) || len(digits)+len(frac) > 17 {
+	if len(digits) == 0 || (sepSeen != 0 && group != 3) || len(digits)+len(frac) > 15 {
 		return 0, false
 	}
 	var v int64

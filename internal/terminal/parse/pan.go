@@ -56,6 +56,9 @@ func maskRun(s string, pos []int) []int {
 		if a > 0 && pos[a] == pos[a-1]+1 {
 			continue // not the start of a group
 		}
+		if s[pos[a]] == '0' {
+			continue // card numbers never start with 0 (ISO/IEC 7812)
+		}
 		for b := min(n, a+19); b >= a+13; b-- {
 			if b < n && pos[b] == pos[b-1]+1 {
 				continue // not the end of a group

@@ -79,6 +79,7 @@ func Parse(raw []byte, opts Options) Receipt {
 // ParseText reads a receipt or journal transaction that is already text
 // (lines ended by LF, CR LF or CR).
 func ParseText(text string, opts Options) Receipt {
+	text = strings.ToValidUTF8(text, "\uFFFD")
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	ls := strings.Split(strings.TrimRight(text, "\n"), "\n")
