@@ -174,15 +174,27 @@ func (t *terminal) deliver(raw []byte, r parse.Receipt) {
 	c := t.build(raw, r)
 	t.keepRaw(raw, c)
 	delay := deliverRetryMin
-	for {
+	for attempt := 1; ; attempt++ {
 		dup, err := t.m.deps.Sink.Deliver(context.Background(), c)
 		if err == nil {
 			t.counted(c, dup)
 			return
 		}
 		t.c.deliverErrs.Add(1)
+		select {
+		case <-t.m.stopping:
+			if attempt >= 3 {
+				t.log.Error("receipt NOT captured: aura-edge is stopping and the outbox refuses it (it was printed; print it again from the till to capture it)",
+					"receipt", c.ExternalID, "err", err)
+				return
+			}
+		default:
+		}
 		t.log.Error("receipt not captured yet; retrying", "receipt", c.ExternalID, "err", err, "retry_in", delay)
-		time.Sleep(delay)
+		select {
+		case <-time.After(delay):
+		case <-t.m.stopping:
+		}
 		delay = min(delay*2, deliverRetryMax)
 	}
 }

@@ -103,6 +103,8 @@ type Manager struct {
 	log   *slog.Logger
 	terms []*terminal
 	ready chan struct{}
+	// stopping is closed when Run's ctx ends.
+	stopping chan struct{}
 }
 
 // New checks the terminals against the printers and loads their rules
@@ -111,7 +113,7 @@ func New(cfgs []config.Terminal, deps Deps, opts Options) (*Manager, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{deps: deps, opts: opts.withDefaults(), log: deps.Log, ready: make(chan struct{})}
+	m := &Manager{deps: deps, opts: opts.withDefaults(), log: deps.Log, ready: make(chan struct{}), stopping: make(chan struct{})}
 	printers := map[string]string{}
 	for _, p := range deps.Printers {
 		printers[p.Name] = p.Connection
@@ -183,6 +185,8 @@ func (m *Manager) Addr(name string) net.Addr {
 // on cancel; a terminal that cannot listen is retried and shown in Status,
 // it does not stop the daemon.
 func (m *Manager) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { close(m.stopping) })
+	defer stop()
 	var wg sync.WaitGroup
 	var started sync.WaitGroup
 	for _, t := range m.terms {
@@ -282,6 +286,7 @@ type terminal struct {
 	nextID     atomic.Uint64
 	c          counters
 
+	pendMu    sync.Mutex
 	mu        sync.Mutex
 	st        Status
 	addr      net.Addr
@@ -292,6 +297,7 @@ type terminal struct {
 }
 
 func (t *terminal) status() Status {
+	t.prunePending()
 	t.mu.Lock()
 	st := t.st
 	st.PendingJobs = len(t.pending)
@@ -352,28 +358,37 @@ func (t *terminal) printerUp() {
 // its backoff after a failure, or bytes of this till still wait in the
 // print queue (they print first, in order).
 func (t *terminal) goOffline() bool {
+	if t.prunePending() > 0 {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return time.Now().Before(t.downUntil)
+}
+
+// prunePending forgets queued segments that the print queue has finished
+// with and returns how many still wait.
+func (t *terminal) prunePending() int {
+	t.pendMu.Lock() // one pruner at a time, so ids are not lost
+	defer t.pendMu.Unlock()
 	t.mu.Lock()
 	ids := append([]string(nil), t.pending...)
-	down := time.Now().Before(t.downUntil)
 	t.mu.Unlock()
-	if len(ids) > 0 {
-		var still []string
-		for _, id := range ids {
-			j, err := t.m.deps.Spool.Job(id)
-			if err != nil || j.State == spool.Queued || j.State == spool.Printing {
-				still = append(still, id)
-			}
-		}
-		t.mu.Lock()
-		// Keep ids added meanwhile.
-		t.pending = append(still, t.pending[len(ids):]...)
-		n := len(t.pending)
-		t.mu.Unlock()
-		if n > 0 {
-			return true
+	if len(ids) == 0 {
+		return 0
+	}
+	var still []string
+	for _, id := range ids {
+		j, err := t.m.deps.Spool.Job(id)
+		if (err != nil && !errors.Is(err, spool.ErrUnknownJob)) || (err == nil && !j.State.Final()) {
+			still = append(still, id)
 		}
 	}
-	return down
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Keep ids added meanwhile.
+	t.pending = append(still, t.pending[len(ids):]...)
+	return len(t.pending)
 }
 
 // recoverPending finds this till's queued segments left by a previous
