@@ -25,6 +25,9 @@ var monthNames = map[string]time.Month{
 // monthFirst reads 03/12/2026 as March 12 (US tills).
 func findDateTime(lines []string, monthFirst bool, loc *time.Location) time.Time {
 	for i, l := range lines {
+		if !strings.ContainsAny(l, "0123456789") {
+			continue
+		}
 		y, mo, d, ok := 0, time.Month(0), 0, false
 		rest := l
 		if m := reISODate.FindStringSubmatchIndex(l); m != nil {
@@ -114,7 +117,7 @@ var reTaxID = regexp.MustCompile(`(?i)(?:st\.?-?nr|steuer|ust-?id|vat|tva|siret|
 
 func findNumber(lines []string) string {
 	for _, l := range lines {
-		if reTaxID.MatchString(l) {
+		if !strings.ContainsAny(l, "0123456789") || reTaxID.MatchString(l) {
 			continue
 		}
 		if m := reNumber.FindStringSubmatch(l); m != nil {

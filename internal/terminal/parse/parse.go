@@ -313,8 +313,8 @@ var (
 // taxTableHeader returns the amount columns of a tax table header line, or
 // nil when l is not one.
 func taxTableHeader(l string, mf moneyFormat) ([]int, string) {
-	if len(mf.amounts(l)) > 0 {
-		return nil, ""
+	if strings.ContainsAny(l, "0123456789") || len(mf.amounts(l)) > 0 {
+		return nil, "" // headers are words only
 	}
 	var cols []int
 	hasTax, word := false, ""
