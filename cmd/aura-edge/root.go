@@ -43,6 +43,7 @@ func newRootCmd() *cobra.Command {
 		newPrintCmd(),
 		newPrintersCmd(),
 		newTerminalsCmd(),
+		newReceiptCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.
