@@ -16,8 +16,9 @@ import (
 type chunk struct {
 	session uint64
 	data    []byte
-	idle    bool // the segment ended: flush what is pending
-	closed  bool // the session ended: forget its state
+	buf     *[]byte // data's pooled buffer
+	idle    bool    // the segment ended: flush what is pending
+	closed  bool    // the session ended: forget its state
 	// captured, with closed, is closed once the session's receipts are
 	// delivered.
 	captured chan struct{}
@@ -83,6 +84,7 @@ func (t *terminal) captureLoop() {
 		}
 		if len(c.data) > 0 {
 			t.captureBytes(st, c.data)
+			putBuf(c.buf)
 		}
 		if c.idle || c.closed {
 			t.flushCapture(st)

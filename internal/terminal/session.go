@@ -251,9 +251,11 @@ func (s *session) queue(ctx context.Context) {
 func (s *session) copy(p []byte, idle bool) {
 	c := chunk{session: s.id, idle: idle}
 	if len(p) > 0 {
-		c.data = append([]byte(nil), p...)
+		c.buf = getBuf()
+		c.data = append((*c.buf)[:0], p...)
 	}
 	if !s.send(c) && len(p) > 0 {
+		putBuf(c.buf)
 		s.t.c.dropped.Add(uint64(len(p)))
 		if !s.warned {
 			s.warned = true
@@ -298,4 +300,16 @@ func (t *terminal) openPrinter(ctx context.Context) (io.ReadWriteCloser, error) 
 		return nil, fmt.Errorf("printer %s: %w", t.cfg.Printer, err)
 	}
 	return c, nil
+}
+
+// Copy buffers go back to a pool once the capture has read them (the
+// cutter and the framer keep their own copies).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, readBufferSize); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if b != nil && cap(*b) == readBufferSize {
+		bufPool.Put(b)
+	}
 }
