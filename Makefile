@@ -35,6 +35,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Append|PeekAckDrain' -benchmem ./internal/outbox
 	$(GO) test -run '^$$' -bench 'Passthrough' -benchtime 2000x ./internal/terminal
 	$(GO) test -run '^$$' -bench 'CaptureRate' -benchtime 2000x ./internal/terminal
+	$(GO) test -run '^$$' -bench 'Parse$$|Cutter$$' -benchmem -benchtime 2000x ./internal/terminal/parse
 
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:
