@@ -39,6 +39,7 @@ type fixture struct {
 	m       *Manager
 	printer *printertest.Printer
 	cancel  context.CancelFunc
+	terms   []config.Terminal
 	done    sync.WaitGroup
 }
 
@@ -100,6 +101,7 @@ func (f *fixture) start(terms []config.Terminal, printerURL string) {
 		t.Fatal("terminals not ready")
 	}
 	t.Cleanup(f.stop)
+	f.terms = terms
 }
 
 func (f *fixture) stop() {
@@ -110,6 +112,7 @@ func (f *fixture) stop() {
 	f.done.Wait()
 	f.cancel = nil
 	f.db.Close()
+	f.done = sync.WaitGroup{}
 }
 
 // dial connects a till to terminal name.

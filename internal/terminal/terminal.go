@@ -155,7 +155,7 @@ func New(cfgs []config.Terminal, deps Deps, opts Options) (*Manager, error) {
 			}
 			t.opts.Rules = r
 		}
-		t.st = Status{Name: c.Name, Listen: c.Listen, Mode: t.cfg.Mode, Printer: c.Printer, State: StateStarting}
+		t.st = Status{Name: c.Name, Listen: c.Listen, Mode: t.cfg.Mode, Printer: c.Printer, State: StateStopped}
 		m.terms = append(m.terms, t)
 	}
 	if len(errs) > 0 {
@@ -210,7 +210,7 @@ func (m *Manager) Run(ctx context.Context) error {
 
 // Terminal states.
 const (
-	StateStarting  = "starting"
+	StateStopped   = "stopped"   // not running (no daemon holds the store)
 	StateListening = "listening" // waiting for the till
 	StateConnected = "connected" // a till session is open
 	StateError     = "error"     // cannot listen or open the port; retrying

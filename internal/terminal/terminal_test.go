@@ -249,3 +249,36 @@ func stripQueries(b []byte) []byte {
 	}
 	return b
 }
+
+// Bytes queued while the printer is off survive a restart, and receipts
+// printed after the restart queue behind them, so the paper comes out in
+// the order the till printed.
+func TestQueuedBytesSurviveRestartInOrder(t *testing.T) {
+	f := newFixture(t, config.Terminal{Name: "till1"})
+	terms := []config.Terminal{{Name: "till1"}}
+	f.printer.SetMode(printertest.Offline)
+	first := receiptWithLogo("6001", 0, nil)
+	c := f.dial("till1")
+	c.Write(first)
+	c.CloseWrite()
+	waitFor(t, "the segment to be queued", 10*time.Second, func() bool { return f.m.Status()[0].Queued == 1 })
+	f.stop()
+
+	f.start(terms, f.printer.URL())
+	if st := f.m.Status()[0]; st.PendingJobs != 1 {
+		t.Fatalf("after the restart %d pending jobs, want 1", st.PendingJobs)
+	}
+	second := receiptWithLogo("6002", 0, nil)
+	c = f.dial("till1")
+	c.Write(second)
+	c.CloseWrite()
+	waitFor(t, "the second segment to be queued", 10*time.Second, func() bool { return f.m.Status()[0].Queued == 1 })
+	f.printer.SetMode(printertest.Online)
+	jobs, err := f.printer.WaitJobs(2, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stripQueries(jobs[0]), first) || !bytes.Equal(stripQueries(jobs[1]), second) {
+		t.Fatalf("printed out of order or changed: %q / %q", jobs[0], jobs[1])
+	}
+}
