@@ -70,8 +70,18 @@ var (
 )
 
 type tenderWord struct {
-	re     *regexp.Regexp
+	re     *regexp.Regexp // at the start of the line
 	method model.PaymentMethod
+}
+
+// tenderAny are the tender words anywhere in the line, as words ("Geg. Bar").
+var tenderAny []*regexp.Regexp
+
+func init() {
+	for _, t := range tenders {
+		src := strings.Replace(t.re.String(), `^[\s*=#>-]*`, `(?:^|[^\pL])`, 1)
+		tenderAny = append(tenderAny, regexp.MustCompile(src))
+	}
 }
 
 var tenders = []tenderWord{
@@ -91,7 +101,7 @@ var (
 	reQtyInt = regexp.MustCompile(`^\s*(\d{1,3})\s+(\pL.*)$`)
 	// "2 x 4,50", "0,524 kg x 12,90 €/kg", "2 Stk x 4,50", "2 @ 4.50": the
 	// quantity and unit price, after the name or on a line of their own.
-	reQtyUnit   = regexp.MustCompile(`(?i)(?:^|\s)(\d{1,4}(?:[.,]\d{1,3})?)\s*(?:kg|g|l|stk\.?|st\.?|pcs?|pc\.?|un\.?|ud\.?|uds\.?)?\s*[xX×*@]\s*(\S+)(?:\s*(?:€|eur|\$|£)?\s*/\s*\pL+)?\s*$`)
+	reQtyUnit   = regexp.MustCompile(`(?i)(?:^|\s)(\d{1,4}(?:[.,]\d{1,3})?)\s*(?:kg|g|l|stk\.?|st\.?|pcs?|pc\.?|un\.?|ud\.?|uds\.?)?\s*[xX×*@]\s*(\S+)(?:\s*(?:€|eur|\$|£))?(?:\s*/\s*\pL+)?\s*$`)
 	reUnitWords = regexp.MustCompile(`(?i)\b(?:kg|g|l|stk|st|pcs|pc|un|ud|uds|eur|usd|gbp|x)\b`)
 	reModMark   = regexp.MustCompile(`(?i)^\s*(?:[+>~]|-\s|\*\s|w/\s?|with\s|no\s|sans\s|ohne\s|mit\s|sin\s|con\s|extra\s|add\s|sub\s)`)
 	reSep       = regexp.MustCompile(`^\s*[-=*_.~#]{3,}\s*$`)
@@ -167,11 +177,18 @@ func builtinClassify(line string, mf moneyFormat, afterTotal bool) info {
 		}
 	case reSvc.MatchString(h) && !afterTotal:
 		in.class = cService
+	case reNumDate.MatchString(h) || reISODate.MatchString(h):
+		// "Datum 03.12.2026 10.15": a date and a time, not an amount
 	case afterTotal:
 		for _, t := range tenders {
 			if t.re.MatchString(h) {
 				in.class, in.method = cTender, t.method
 				break
+			}
+		}
+		for k, t := range tenders {
+			if in.class != cTender && tenderAny[k].MatchString(h) {
+				in.class, in.method = cTender, t.method
 			}
 		}
 		if in.class == cTender {
@@ -240,7 +257,9 @@ func readItem(in *info, h string, mf moneyFormat) {
 			in.qty, in.name = q, strings.TrimSpace(m[2])
 		}
 	} else if m := reQtyInt.FindStringSubmatch(h); m != nil {
-		if q, err := model.ParseQuantity(m[1]); err == nil && q > 0 {
+		// "2 Coffee 6.00", but not "12 oz Latte 4.50": a bare leading number
+		// is a quantity only when the amount divides by it
+		if q, err := model.ParseQuantity(m[1]); err == nil && q > 0 && divides(in.amount, q) {
 			in.qty, in.name = q, strings.TrimSpace(m[2])
 		}
 	}
@@ -293,4 +312,9 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
+}
+
+func divides(amount int64, q model.Quantity) bool {
+	_, ok := divQty(abs(amount), q)
+	return ok
 }

@@ -362,7 +362,8 @@ func slicesCount(s []int, v int) int {
 func assemble(infos []info) parsed {
 	var p parsed
 	var last *item
-	pending := "" // a name line waiting for its quantity line
+	pending := ""        // a name line waiting for its quantity line
+	var pendingQty *info // a quantity line waiting for the item line after it
 	for i := range infos {
 		in := infos[i]
 		if p.hasTotal && in.class != cTender && in.class != cChange && in.class != cTax && in.class != cTip && in.class != cTotal {
@@ -382,16 +383,22 @@ func assemble(infos []info) parsed {
 				break
 			}
 			last = &item{name: in.name, qty: in.qty, unit: in.unit, hasUnit: in.hasUnit, amount: in.amount, line: i, indent: in.indent}
+			if q := pendingQty; q != nil && last.qty == 0 && mulIs(q.unit, q.qty, abs(last.amount)) {
+				last.qty, last.unit, last.hasUnit = q.qty, q.unit, true
+			}
 			p.items = append(p.items, last)
 		case cQty:
 			switch {
 			case pending != "" && in.has:
 				last = &item{name: pending, qty: in.qty, unit: in.unit, hasUnit: true, amount: in.amount, line: i, indent: infos[i-1].indent}
 				p.items = append(p.items, last)
-			case last != nil && last.qty == 0 && !in.has:
-				if g, ok := model.MulQty(in.unit, in.qty); ok && g == abs(last.amount) {
-					last.qty, last.unit, last.hasUnit = in.qty, in.unit, true
-				}
+			case last != nil && last.qty == 0 && !in.has && mulIs(in.unit, in.qty, abs(last.amount)):
+				last.qty, last.unit, last.hasUnit = in.qty, in.unit, true
+			case !in.has:
+				q := in
+				pendingQty = &q
+				pending = ""
+				continue
 			}
 		case cModifier:
 			if last == nil {
@@ -435,7 +442,7 @@ func assemble(infos []info) parsed {
 				p.change, p.hasChange = in.amount, true
 			}
 		}
-		pending = ""
+		pending, pendingQty = "", nil
 	}
 	return p
 }
