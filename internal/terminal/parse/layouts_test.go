@@ -59,6 +59,23 @@ Change             0.50`, KindSale, 450, 1, 1},
 Service charge 18%  5.40
 Amount due         35.40
 Amex               35.40`, KindSale, 3540, 1, 1},
+		{"modifier included in the item amount", "USD", `Latte              5.25
+  Oat Milk         0.75
+Total              5.25
+Cash               5.25`, KindSale, 525, 1, 1},
+		{"refund banner, positive amounts", "USD", `*** REFUND ***
+Shirt             20.00
+Total             20.00
+Visa              20.00`, KindRefund, 2000, 1, 1},
+		{"card slip after the receipt", "EUR", `Brezel            1,20
+Kaffee            2,80
+SUMME EUR         4,00
+girocard          4,00
+------ Kundenbeleg ------
+Kartenzahlung
+girocard
+Betrag EUR        4,00
+Zahlung erfolgt`, KindSale, 400, 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

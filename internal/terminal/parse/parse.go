@@ -208,7 +208,7 @@ func parseLines(lines []string, opts Options) Receipt {
 		}
 	}
 	o.ClosedAt = r.PrintedAt
-	tendersOK := addPayments(o, p, r.Tenders, r.Change, refund)
+	tendersOK := addPayments(o, p, r.Tenders, r.Change, refund || kind == KindRefund)
 	if !tendersOK {
 		if len(r.Tenders) == 0 {
 			r.Problems = append(r.Problems, "no payment line was found (such as CASH, CARD, BAR, EC-KARTE, CB or EFECTIVO)")
