@@ -103,7 +103,28 @@ const (
 	opBold                // ESC E n / ESC G n (b[2])
 	opFeedLines           // ESC d n (b[2])
 	opFeed                // ESC J n: print and feed
+	opIntl                // ESC R n: international character set (b[2])
 )
+
+// intlPositions are the ASCII bytes that ESC R n replaces.
+var intlPositions = [12]byte{'#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~'}
+
+// intlSets are Epson's international character sets 0..10 (ESC R n): what
+// each of intlPositions prints as. Tills in Germany or France that print
+// umlauts or accents without a code page use them.
+var intlSets = [...][12]rune{
+	{'#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~'}, // USA
+	{'#', '$', 'à', '°', 'ç', '§', '^', '`', 'é', 'ù', 'è', '¨'},  // France
+	{'#', '$', '§', 'Ä', 'Ö', 'Ü', '^', '`', 'ä', 'ö', 'ü', 'ß'},  // Germany
+	{'£', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~'}, // UK
+	{'#', '$', '@', 'Æ', 'Ø', 'Å', '^', '`', 'æ', 'ø', 'å', '~'},  // Denmark I
+	{'#', '¤', 'É', 'Ä', 'Ö', 'Å', 'Ü', 'é', 'ä', 'ö', 'å', 'ü'},  // Sweden
+	{'#', '$', '@', '°', '\\', 'é', '^', 'ù', 'à', 'ò', 'è', 'ì'}, // Italy
+	{'₧', '$', '@', '¡', 'Ñ', '¿', '^', '`', '¨', 'ñ', '}', '~'},  // Spain I
+	{'#', '$', '@', '[', '¥', ']', '^', '`', '{', '|', '}', '~'},  // Japan
+	{'#', '¤', 'É', 'Æ', 'Ø', 'Å', 'Ü', 'é', 'æ', 'ø', 'å', 'ü'},  // Norway
+	{'#', '$', 'É', 'Æ', 'Ø', 'Å', 'Ü', 'é', 'æ', 'ø', 'å', 'ü'},  // Denmark II
+}
 
 // maxCommand bounds the length a command may declare. A longer one is taken
 // for garbage and skipped as two bytes, so that a corrupt length cannot
@@ -257,6 +278,8 @@ func stepESC(b []byte) (int, op) {
 		return n, opFeed
 	case 'i', 'm':
 		return n, opCut
+	case 'R':
+		return n, opIntl
 	}
 	return n, opNone
 }
@@ -392,6 +415,7 @@ type decoder struct {
 	lines    []Line
 	start    *charmap.Charmap
 	startNm  string
+	intl     *[12]rune // ESC R set, nil for USA
 }
 
 func newDecoder(codePage string) *decoder {
@@ -407,6 +431,7 @@ func newDecoder(codePage string) *decoder {
 func (d *decoder) reset() {
 	d.page, d.pageName = d.start, d.startNm
 	d.width, d.height, d.bold = 1, 1, false
+	d.intl = nil
 }
 
 func (d *decoder) endLine() {
@@ -420,6 +445,14 @@ func (d *decoder) text(c byte) {
 	var r rune
 	if c < 0x80 {
 		r = rune(c)
+		if d.intl != nil {
+			for k, p := range intlPositions {
+				if p == c {
+					r = d.intl[k]
+					break
+				}
+			}
+		}
 	} else {
 		r = d.page.DecodeByte(c)
 		if r == utf8.RuneError {
@@ -481,6 +514,11 @@ func (d *decoder) write(b []byte) int {
 			d.width, d.height = 1+int(p[2]>>4&7), 1+int(p[2]&7)
 		case opBold:
 			d.bold = p[2]&1 != 0
+		case opIntl:
+			d.intl = nil
+			if n := int(p[2]); n > 0 && n < len(intlSets) {
+				d.intl = &intlSets[n]
+			}
 		}
 		i += n
 	}

@@ -32,6 +32,8 @@ func TestDecode(t *testing.T) {
 		{"CR LF", []byte("a\r\nb\r\n"), "", []Line{{"a", 1, 1, false}, {"b", 1, 1, false}}},
 		{"no final LF", []byte("a\nb"), "", []Line{{"a", 1, 1, false}, {"b", 1, 1, false}}},
 		{"truncated command at the end", []byte("a\n\x1dv0\x00\xff\xff"), "", []Line{{"a", 1, 1, false}}},
+		{"ESC R 2 German umlauts", []byte("\x1bR\x02Gr\x7d\x7ee M\x7dller\n\x1b@[x]\n"), "", []Line{{"Grüße Müller", 1, 1, false}, {"[x]", 1, 1, false}}},
+		{"ESC R 1 French", []byte("\x1bR\x01caf\x7b\n"), "", []Line{{"café", 1, 1, false}}},
 		{"Star code page ESC GS t", []byte("\x1b\x1dt\x13\xd5\n"), "", []Line{{"€", 1, 1, false}}},
 	}
 	for _, tt := range tests {
