@@ -8,8 +8,11 @@
 // its text and the reasons in Problems.
 package parse
 
+//go:generate go test -run TestCorpus -update .
+
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -489,7 +492,7 @@ func buildOrder(p parsed, sign int64, cur string, kind Kind) (*model.Order, []st
 	}
 	total := abs(p.total)
 	for _, inclusiveMods := range []bool{false, true} {
-		lines, sum, notes := lineItems(items, cur, inclusiveMods)
+		lines, sum := lineItems(items, cur, inclusiveMods)
 		if sum < 0 {
 			continue
 		}
@@ -532,7 +535,6 @@ func buildOrder(p parsed, sign int64, cur string, kind Kind) (*model.Order, []st
 			o.Tip = money(tip, cur)
 		}
 		o.ComputeTotals()
-		_ = notes
 		return o, nil
 	}
 	return nil, problems
@@ -541,11 +543,11 @@ func buildOrder(p parsed, sign int64, cur string, kind Kind) (*model.Order, []st
 // lineItems converts items to order lines. With inclusiveMods, an item's
 // printed amount already includes its priced modifiers. sum is -1 when an
 // item cannot be represented.
-func lineItems(items []*item, cur string, inclusiveMods bool) (lines []model.LineItem, sum int64, notes []string) {
+func lineItems(items []*item, cur string, inclusiveMods bool) (lines []model.LineItem, sum int64) {
 	n := 0
 	add := func(li model.LineItem) {
 		n++
-		li.ID = "li" + itoa(n)
+		li.ID = "li" + strconv.Itoa(n)
 		g, _ := li.LineGross()
 		sum += g
 		lines = append(lines, li)
@@ -577,7 +579,7 @@ func lineItems(items []*item, cur string, inclusiveMods bool) (lines []model.Lin
 		if inclusiveMods {
 			base = amt - modSum
 			if base < 0 {
-				return nil, -1, nil
+				return nil, -1
 			}
 		}
 		li := model.LineItem{Name: it.name, Quantity: q, Modifiers: mods}
@@ -603,7 +605,7 @@ func lineItems(items []*item, cur string, inclusiveMods bool) (lines []model.Lin
 			add(e)
 		}
 	}
-	return lines, sum, notes
+	return lines, sum
 }
 
 func mulIs(unit int64, q model.Quantity, want int64) bool {
@@ -713,13 +715,6 @@ func addPayments(o *model.Order, p parsed, tenders []Tender, change model.Money,
 }
 
 func fmtMoney(v int64, cur string) string { return model.FormatMinor(v, model.MinorDigits(cur)) }
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
 
 var reBannerWords = regexp.MustCompile(`[^\pL]+`)
 
