@@ -76,6 +76,19 @@ Kartenzahlung
 girocard
 Betrag EUR        4,00
 Zahlung erfolgt`, KindSale, 400, 1, 2},
+		{"amounts on the line below", "EUR", `Mineralwasser 0,75l Glasflasche
+                      3,20
+Apfelkuchen mit Sahne 4,10
+SUMME
+                  7,30 EUR
+BAR
+                 10,00
+Rückgeld           2,70`, KindSale, 730, 1, 2},
+		{"yen", "JPY", `Ramen            ¥980
+Gyoza            ¥450
+Total          ¥1,430
+Cash           ¥2,000
+Change           ¥570`, KindSale, 1430, 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

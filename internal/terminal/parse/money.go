@@ -45,6 +45,7 @@ func fields(s string) []field {
 var currencyWords = map[string]string{
 	"€": "EUR", "EUR": "EUR", "$": "USD", "USD": "USD", "US$": "USD", "£": "GBP", "GBP": "GBP",
 	"CHF": "CHF", "Fr.": "CHF", "CAD": "CAD", "AUD": "AUD", "C$": "CAD", "A$": "AUD",
+	"¥": "JPY", "JPY": "JPY", "SEK": "SEK", "NOK": "NOK", "DKK": "DKK", "PLN": "PLN", "zł": "PLN", "CZK": "CZK", "Kč": "CZK",
 }
 
 // isCurrencyWord reports whether w is a currency symbol or code on its own.
@@ -61,7 +62,7 @@ func (f moneyFormat) parse(w string) (int64, bool) {
 	for {
 		old := w
 		for sym := range currencyWords {
-			if len(sym) <= 1 && sym != "€" && sym != "$" && sym != "£" {
+			if len(sym) <= 1 && sym != "$" {
 				continue
 			}
 			w = strings.TrimPrefix(w, sym)
@@ -218,7 +219,7 @@ func isTaxCode(w string) bool {
 func guessCurrency(text string) string {
 	best, at := "", len(text)+1
 	for w, code := range currencyWords {
-		if len(w) < 2 && w != "$" && w != "€" && w != "£" {
+		if len(w) < 2 && w != "$" {
 			continue
 		}
 		if i := strings.Index(text, w); i >= 0 && (i < at || (i == at && len(code) > 0)) {

@@ -263,7 +263,12 @@ func classifyAll(lines []string, mf moneyFormat, rules *Rules) []info {
 	afterTotal := false
 	var table []int // tax table columns: 0 net, 1 tax, 2 gross
 	taxWord := "Tax"
+	skipNext := false
 	for i, l := range lines {
+		if skipNext {
+			skipNext = false
+			continue
+		}
 		var in info
 		matched := false
 		if rules != nil {
@@ -297,6 +302,20 @@ func classifyAll(lines []string, mf moneyFormat, rules *Rules) []info {
 				}
 				table = nil
 			}
+			if i+1 < len(lines) && hasLetter(l) && len(mf.amounts(l)) == 0 && amountOnly(lines[i+1], mf) &&
+				(rules == nil || !rules.matches(lines[i+1])) {
+				// "TOTAL" with its amount on the next line (big print, long names)
+				in = builtinClassify(l+"  "+strings.TrimSpace(lines[i+1]), mf, afterTotal)
+				if in.class != cNone {
+					infos[i] = in
+					infos[i+1] = info{class: cSkip}
+					skipNext = true
+					if in.class == cTotal {
+						afterTotal = true
+					}
+					continue
+				}
+			}
 			in = builtinClassify(l, mf, afterTotal)
 		}
 		if in.class == cTotal {
@@ -305,6 +324,13 @@ func classifyAll(lines []string, mf moneyFormat, rules *Rules) []info {
 		infos[i] = in
 	}
 	return infos
+}
+
+// amountOnly reports whether line holds one amount and nothing else but
+// currency words and tax letters.
+func amountOnly(line string, mf moneyFormat) bool {
+	head, _, ok := mf.trailing(line)
+	return ok && strings.TrimSpace(head) == "" && len(mf.amounts(line)) == 1
 }
 
 var (

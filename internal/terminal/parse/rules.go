@@ -552,6 +552,21 @@ func (r *Rules) classify(line string, mf moneyFormat, afterTotal bool) (info, bo
 	return info{}, false
 }
 
+// matches reports whether a skip or line rule matches line.
+func (r *Rules) matches(line string) bool {
+	for _, re := range r.skip {
+		if re.MatchString(line) {
+			return true
+		}
+	}
+	for _, lr := range r.lines {
+		if lr.re.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Rules) kindOf(lines []string) Kind {
 	for _, k := range r.kinds {
 		for _, l := range lines {
