@@ -246,9 +246,20 @@ func (p *ruleParser) date(r *Rules, n *yaml.Node) error {
 		if matched {
 			continue
 		}
+		if s[i] == '[' { // [literal text], e.g. "DD.MM.YYYY [um] HH:mm"
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return fmt.Errorf("%s:%d:%d: the date format has a [ without a closing ]", p.file, n.Line, n.Column+i)
+			}
+			lit := s[i+1 : i+end]
+			layout.WriteString(lit)
+			re.WriteString(regexp.QuoteMeta(lit))
+			i += end + 1
+			continue
+		}
 		c := s[i]
 		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
-			return fmt.Errorf("%s:%d:%d: unknown date field %q in %q: use YYYY, YY, MM, MMM, DD, HH, hh, mm, ss and A", p.file, n.Line, n.Column+i, string(c), s)
+			return fmt.Errorf("%s:%d:%d: unknown date field %q in %q: use YYYY, YY, MM, MMM, DD, HH, hh, mm, ss and A, and [text] for literal text", p.file, n.Line, n.Column+i, string(c), s)
 		}
 		layout.WriteByte(c)
 		if c == ' ' {

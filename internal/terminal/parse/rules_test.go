@@ -129,6 +129,14 @@ journal:
 	if !got.Order.Taxes[0].Inclusive || got.Order.Taxes[0].Percentage != "19" {
 		t.Errorf("taxes %+v", got.Order.Taxes)
 	}
+	r2, err := ParseRules([]byte("date: 'DD.MM.YYYY [um] HH:mm [Uhr]'\n"), "d.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := ParseText("Bon vom 03.12.2026 um 14:05 Uhr\nTee 2,00\nSUMME 2,00\n", Options{Rules: r2, Currency: "EUR", Location: time.UTC})
+	if want := time.Date(2026, 12, 3, 14, 5, 0, 0, time.UTC); !at.PrintedAt.Equal(want) {
+		t.Errorf("date with literal text: %v", at.PrintedAt)
+	}
 	void := ParseText("** STORNO **\n"+text, Options{Rules: r, Location: time.UTC})
 	if void.Kind != KindVoid || void.Order.State != "canceled" {
 		t.Errorf("void: %s", void.Kind)
