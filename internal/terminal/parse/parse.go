@@ -66,6 +66,10 @@ type Receipt struct {
 	// Total is the printed total (positive, also for refunds), read even
 	// when the receipt is unparsed; zero when no total line was found.
 	Total model.Money `json:"total,omitzero"`
+	// Marked is what a banner line ("*** COPY ***", "TRAINING MODE") or a
+	// rules file's kinds say the receipt is, also when it is unparsed;
+	// empty when nothing says so.
+	Marked Kind `json:"marked,omitempty"`
 }
 
 // Parse reads one receipt's raw ESC/POS bytes. It never fails: a receipt
@@ -164,6 +168,7 @@ func parseLines(lines []string, opts Options) Receipt {
 		r.Number = rules.number(lines)
 		r.PrintedAt = rules.date(lines, loc)
 	}
+	r.Marked = kind
 	if r.Number == "" && (rules == nil || rules.Builtin) {
 		r.Number = findNumber(lines)
 	}
