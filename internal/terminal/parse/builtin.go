@@ -87,7 +87,7 @@ func init() {
 var tenders = []tenderWord{
 	{kw(`gift\s?card`, `gutschein`, `carte cadeau`, `tarjeta regalo`, `voucher`, `bon d'achat`, `geschenkkarte`), model.MethodGiftCard},
 	{kw(`apple pay`, `google pay`, `paypal`, `bizum`, `twint`, `wallet`, `alipay`, `wechat pay`), model.MethodWallet},
-	{kw(`cash(?: tendered)?`, `bar(?:geld)?`, `bar gegeben`, `gegeben`, `espèces`, `especes`, `efectivo`, `en efectivo`, `contado`, `tendered`, `comptant`, `liquide`), model.MethodCash},
+	{kw(`cash(?: tendered)?`, `bar(?:geld)?`, `bar gegeben`, `gegeben`, `espèces`, `especes`, `efectivo`, `en efectivo`, `entregado`, `contado`, `tendered`, `comptant`, `liquide`), model.MethodCash},
 	{kw(`card`, `credit(?: card)?`, `debit(?: card)?`, `visa`, `master\s?card`, `mastercard`, `mc`, `amex`, `american express`, `discover`, `maestro`,
 		`v\s?pay`, `girocard`, `ec[- ]?karte`, `ec[- ]?cash`, `ec`, `karte`, `kartenzahlung`, `cb`, `c\.b\.`, `carte(?: bancaire| bleue| bancaire sans contact)?`,
 		`tarjeta(?: de)?(?: crédito| credito| débito| debito)?`, `contactless`, `sans contact`, `cartão`, `datáfono`, `tpv`), model.MethodCard},

@@ -104,7 +104,13 @@ const (
 	opFeedLines           // ESC d n (b[2])
 	opFeed                // ESC J n: print and feed
 	opIntl                // ESC R n: international character set (b[2])
+	opAbsPos              // ESC $ nL nH: absolute print position in dots
+	opRelPos              // ESC \ nL nH: relative print position in dots
 )
+
+// dotsPerColumn is the width of a font A character (12 dots at 180 or 203
+// dpi), to turn print positions into columns.
+const dotsPerColumn = 12
 
 // intlPositions are the ASCII bytes that ESC R n replaces.
 var intlPositions = [12]byte{'#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~'}
@@ -280,6 +286,10 @@ func stepESC(b []byte) (int, op) {
 		return n, opCut
 	case 'R':
 		return n, opIntl
+	case '$':
+		return n, opAbsPos
+	case '\\':
+		return n, opRelPos
 	}
 	return n, opNone
 }
@@ -514,6 +524,24 @@ func (d *decoder) write(b []byte) int {
 			d.width, d.height = 1+int(p[2]>>4&7), 1+int(p[2]&7)
 		case opBold:
 			d.bold = p[2]&1 != 0
+		case opAbsPos, opRelPos:
+			// tills that place the amount column by position instead of
+			// padding with spaces: keep the gap as spaces
+			dots := le16(p[2:])
+			col := dots / dotsPerColumn
+			if o == opRelPos {
+				if dots >= 0x8000 {
+					break // moving left: nothing to add
+				}
+				col = d.cells + dots/dotsPerColumn
+			}
+			if col <= d.cells && len(d.cur) > 0 {
+				col = d.cells + 1
+			}
+			for d.cells < col && d.cells < 512 {
+				d.cur = append(d.cur, ' ')
+				d.cells++
+			}
 		case opIntl:
 			d.intl = nil
 			if n := int(p[2]); n > 0 && n < len(intlSets) {

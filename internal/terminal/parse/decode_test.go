@@ -33,6 +33,8 @@ func TestDecode(t *testing.T) {
 		{"no final LF", []byte("a\nb"), "", []Line{{"a", 1, 1, false}, {"b", 1, 1, false}}},
 		{"truncated command at the end", []byte("a\n\x1dv0\x00\xff\xff"), "", []Line{{"a", 1, 1, false}}},
 		{"ESC R 2 German umlauts", []byte("\x1bR\x02Gr\x7d\x7ee M\x7dller\n\x1b@[x]\n"), "", []Line{{"Grüße Müller", 1, 1, false}, {"[x]", 1, 1, false}}},
+		{"ESC $ absolute position", []byte("Latte\x1b$\xf8\x01 4.50\nTea\x1b$\x0c\x00X\n"), "", []Line{{"Latte" + strings.Repeat(" ", 38) + "4.50", 1, 1, false}, {"Tea X", 1, 1, false}}},
+		{"ESC \\ relative position", []byte("a\x1b\\\x30\x00b\x1b\\\xf4\xffc\n"), "", []Line{{"a    bc", 1, 1, false}}},
 		{"ESC R 1 French", []byte("\x1bR\x01caf\x7b\n"), "", []Line{{"café", 1, 1, false}}},
 		{"Star code page ESC GS t", []byte("\x1b\x1dt\x13\xd5\n"), "", []Line{{"€", 1, 1, false}}},
 	}
