@@ -159,6 +159,21 @@ var gsFixed = [256]uint8{
 	'g': 6, 'z': 4,
 }
 
+// untilNUL returns the length of a command whose data from b[from:] ends
+// with a NUL within max bytes: 0 when b may still get it, from when there
+// is none (garbage: skip the command bytes only). The search window is the
+// same however the stream is split into writes.
+func untilNUL(b []byte, from, max int) int {
+	w := b[from:min(len(b), from+max)]
+	if end := bytes.IndexByte(w, 0); end >= 0 {
+		return from + end + 1
+	}
+	if len(w) < max {
+		return 0
+	}
+	return from
+}
+
 func le16(b []byte) int { return int(b[0]) | int(b[1])<<8 }
 
 // sized returns n when b holds all n bytes of a command, 0 when more bytes
@@ -247,15 +262,8 @@ func stepESC(b []byte) (int, op) {
 			i += 1 + y*int(b[i])
 		}
 		return sized(b, i), opNone
-	case 'D': // ESC D n1...nk NUL: tab positions
-		end := bytes.IndexByte(b[2:], 0)
-		if end < 0 {
-			if len(b) > 2+32 {
-				return 2, opNone
-			}
-			return 0, opNone
-		}
-		return 2 + end + 1, opNone
+	case 'D': // ESC D n1...nk NUL: tab positions, k <= 32
+		return untilNUL(b, 2, 33), opNone
 	case '(': // ESC ( fn pL pH ...
 		if len(b) < 5 {
 			return 0, opNone
@@ -315,15 +323,8 @@ func stepGS(b []byte) (int, op) {
 		if len(b) < 3 {
 			return 0, opNone
 		}
-		if b[2] <= 6 { // function A: data up to NUL
-			end := bytes.IndexByte(b[3:], 0)
-			if end < 0 {
-				if len(b) > 3+255 {
-					return 3, opNone
-				}
-				return 0, opNone
-			}
-			return 3 + end + 1, opNone
+		if b[2] <= 6 { // function A: data up to NUL (at most 255 bytes)
+			return untilNUL(b, 3, 256), opNone
 		}
 		if len(b) < 4 {
 			return 0, opNone
