@@ -27,6 +27,7 @@ type session struct {
 
 	pc        io.ReadWriteCloser // printer connection of the segment; nil when none
 	relayDone chan struct{}
+	relayErr  error // how the printer's side ended; read after relayDone
 
 	offline bool   // this segment's bytes go to the print queue
 	held    []byte // offline bytes not yet queued
@@ -171,6 +172,7 @@ func (s *session) answer(q query) {
 }
 
 // relay copies what the printer sends (status answers, ASB) to the till.
+// It records how the printer's side ended in s.relayErr.
 func (s *session) relay(pc io.Reader, done chan struct{}) {
 	defer close(done)
 	buf := make([]byte, 512)
@@ -185,6 +187,7 @@ func (s *session) relay(pc io.Reader, done chan struct{}) {
 			}
 		}
 		if err != nil {
+			s.relayErr = err
 			return
 		}
 	}
@@ -208,12 +211,28 @@ func (s *session) closePrinter(graceful bool) {
 	pc := s.pc
 	s.pc = nil
 	if graceful {
-		if cw, ok := pc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		cw, ok := pc.(interface{ CloseWrite() error })
+		if ok && cw.CloseWrite() != nil {
+			// Already reset by the printer.
+			s.t.c.interrupted.Add(1)
+			s.t.log.Warn("printer dropped the connection during a receipt: it may be incomplete on paper (reprint it from the till)",
+				"printer", s.t.cfg.Printer)
+		} else if ok {
 			select {
 			case <-s.relayDone:
+				// The printer closed its side: a reset means it dropped
+				// the connection and may not have printed everything the
+				// kernel had taken from us.
+				if err := s.relayErr; err != nil && !errors.Is(err, io.EOF) {
+					s.t.c.interrupted.Add(1)
+					s.t.log.Warn("printer dropped the connection at the end of a receipt: it may be incomplete on paper (reprint it from the till)",
+						"printer", s.t.cfg.Printer, "err", err)
+				}
 			case <-time.After(DefaultCloseTimeout):
 			}
 		}
+	} else {
+		s.t.c.interrupted.Add(1)
 	}
 	pc.Close()
 	<-s.relayDone

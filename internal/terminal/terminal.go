@@ -245,6 +245,9 @@ type Status struct {
 	CopyDropped   uint64 `json:"copy_dropped_bytes"`
 	BadFrames     uint64 `json:"bad_frames,omitempty"`
 	DeliverErrors uint64 `json:"deliver_errors"`
+	// Interrupted counts segments whose printer connection broke or was
+	// reset: those receipts may be incomplete on paper.
+	Interrupted uint64 `json:"interrupted"`
 
 	LastCapture *LastCapture `json:"last_capture,omitempty"`
 }
@@ -270,7 +273,7 @@ func (m *Manager) Status() []Status {
 
 // counters are updated without the lock.
 type counters struct {
-	bytesIn, receipts, sales, unparsed, dups, queued, replies, dropped, badFrames, deliverErrs atomic.Uint64
+	bytesIn, receipts, sales, unparsed, dups, queued, replies, dropped, badFrames, deliverErrs, interrupted atomic.Uint64
 }
 
 // terminal is one configured till.
@@ -316,6 +319,7 @@ func (t *terminal) status() Status {
 	st.CopyDropped = t.c.dropped.Load()
 	st.BadFrames = t.c.badFrames.Load()
 	st.DeliverErrors = t.c.deliverErrs.Load()
+	st.Interrupted = t.c.interrupted.Load()
 	return st
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,5 +281,53 @@ func TestQueuedBytesSurviveRestartInOrder(t *testing.T) {
 	}
 	if !bytes.Equal(stripQueries(jobs[0]), first) || !bytes.Equal(stripQueries(jobs[1]), second) {
 		t.Fatalf("printed out of order or changed: %q / %q", jobs[0], jobs[1])
+	}
+}
+
+// A printer that drops the connection in the middle of a receipt: the
+// segment is counted as interrupted (the receipt may be incomplete on
+// paper), bytes the printer did not take wait in the print queue, and the
+// next receipt prints whole once the printer takes connections again.
+func TestPrinterDropsMidReceipt(t *testing.T) {
+	f := newFixture(t, config.Terminal{Name: "till1"})
+	f.printer.DropAfter(1000)
+	big := receiptWithLogo("7001", 256<<10, []byte{0xff, 0x00, 0x81})
+	c := f.dial("till1")
+	c.Write(big)
+	c.CloseWrite()
+	// The session is over (queued what it had to) when aura-edge closes.
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the interruption to be counted", 10*time.Second, func() bool { return f.m.Status()[0].Interrupted == 1 })
+	jobs, err := f.printer.WaitJobs(1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(jobs[0], big[:1000]) {
+		t.Fatalf("first job: %d bytes", len(jobs[0]))
+	}
+	f.printer.DropAfter(0)
+	waitFor(t, "the queue to drain", 10*time.Second, func() bool { return f.m.Status()[0].PendingJobs == 0 })
+	// Whatever was queued printed (parts of the receipt, never its head
+	// again; the print queue may itself have met the dropping printer).
+	for _, j := range f.printer.Jobs()[1:] {
+		if part := stripQueries(j); !bytes.Contains(big, part) || bytes.HasPrefix(big, part) {
+			t.Fatalf("queued part (%d bytes) is not a later part of the receipt", len(part))
+		}
+	}
+	n := len(f.printer.Jobs())
+	waitFor(t, "the printer backoff", 10*time.Second, func() bool { return !f.m.terms[0].goOffline() })
+	next := testReceipt("7002", 0)
+	c2 := f.dial("till1")
+	c2.Write(next)
+	c2.CloseWrite()
+	jobs, err = f.printer.WaitJobs(n+1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(jobs[n], next) {
+		t.Fatalf("next receipt printed as %d bytes", len(jobs[n]))
 	}
 }
