@@ -64,6 +64,7 @@ func (d *Daemon) metricsHandler(c *Core) http.HandlerFunc {
 		set.NewGauge("aura_terminal_status_replies_total"+label, func() float64 { return float64(get().StatusReplies) })
 		set.NewGauge("aura_terminal_copy_dropped_bytes_total"+label, func() float64 { return float64(get().CopyDropped) })
 		set.NewGauge("aura_terminal_deliver_errors_total"+label, func() float64 { return float64(get().DeliverErrors) })
+		set.NewGauge("aura_terminal_interrupted_total"+label, func() float64 { return float64(get().Interrupted) })
 	}
 	set.NewGauge("aura_menu_retries_pending", func() float64 {
 		r, _ := c.Bridge.Queue()
