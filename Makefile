@@ -39,6 +39,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'Receipt$$' -benchmem ./drivers/escpos
 	$(GO) test -run '^$$' -bench OrderToPrinter -benchtime 500x ./internal/spool
 	$(GO) test -run '^$$' -bench 'Append|PeekAckDrain' -benchmem ./internal/outbox
+	$(GO) test -run '^$$' -bench 'Passthrough' -benchtime 500x ./internal/terminal
+	$(GO) test -run '^$$' -bench 'CaptureRate' -benchtime 2000x ./internal/terminal
+	$(GO) test -run '^$$' -bench 'Parse$$|Cutter$$' -benchmem -benchtime 2000x ./internal/terminal/parse
 
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:

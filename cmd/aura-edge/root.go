@@ -43,6 +43,8 @@ func newRootCmd() *cobra.Command {
 		newPrintCmd(),
 		newPrintersCmd(),
 		newAdapterCmd(),
+		newTerminalsCmd(),
+		newReceiptCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.

@@ -37,6 +37,10 @@ type Config struct {
 	Printers []Printer `yaml:"printers"`
 	// Kitchen routes kitchen tickets to stations (grill, bar, ...).
 	Kitchen kitchen.Config `yaml:"kitchen"`
+	// Terminals are the store's tills whose receipt printer stream or
+	// journal aura-edge listens to (passthrough to the printer, capture of
+	// the sales).
+	Terminals []Terminal `yaml:"terminals"`
 	// Integrations tune the sync schedule of POS integrations.
 	Integrations []Integration `yaml:"integrations"`
 	// Outbox bounds the offline buffer.
@@ -97,6 +101,45 @@ type Printer struct {
 	// Logo is a PNG, JPEG or GIF printed at the top of customer receipts,
 	// scaled to the paper and dithered.
 	Logo string `yaml:"logo"`
+}
+
+// Terminal is one till that prints to aura-edge instead of its printer
+// (mode print) or streams its electronic journal to it (mode journal).
+type Terminal struct {
+	// Name identifies the till: captures carry source terminal:<name>.
+	Name string `yaml:"name"`
+	// Listen is tcp://HOST:PORT, a serial URL in the printers' form
+	// (serial:///dev/ttyS0?baud=9600), or a USB-serial adapter by
+	// VID:PID[+SERIAL] (serial://usb/0403:6001+A5XK3RJT?baud=9600).
+	Listen string `yaml:"listen"`
+	// Mode is print (an ESC/POS receipt stream, the default) or journal
+	// (text lines).
+	Mode string `yaml:"mode"`
+	// Printer names the configured printer the bytes pass through to;
+	// required in print mode, optional in journal mode.
+	Printer string `yaml:"printer"`
+	// Rules is a per-store parse-rules file (YAML); empty uses the
+	// built-in parser.
+	Rules string `yaml:"rules"`
+	// CodePage is the till's code page before any ESC t (default cp437).
+	CodePage string `yaml:"code_page"`
+	// Currency is the ISO 4217 code of the amounts printed (default EUR).
+	Currency string `yaml:"currency"`
+	// IdleCut ends a receipt (or journal transaction) after this long
+	// without bytes, for tills that never cut (default 2s).
+	IdleCut time.Duration `yaml:"idle_cut"`
+	// OfflineReply is what the till hears to status requests while the
+	// printer is unreachable: offline (the default) or online.
+	OfflineReply string `yaml:"offline_reply"`
+	// KeepRaw keeps the last N raw captures (PANs masked) for
+	// `aura-edge receipt parse`; 0 (the default) keeps none.
+	KeepRaw int `yaml:"keep_raw"`
+	// Framing is how a journal arrives: lines (CR, LF or CR LF, the
+	// default) or stx-etx (STX text ETX, with Checksum).
+	Framing string `yaml:"framing"`
+	// Checksum follows ETX in stx-etx framing: none (the default) or xor
+	// (one byte, the XOR of the bytes after STX up to and including ETX).
+	Checksum string `yaml:"checksum"`
 }
 
 // Integration tunes one POS integration (connected through the API).
@@ -382,6 +425,7 @@ func (c *Config) validate(d *decoder) {
 	for _, p := range c.Kitchen.Validate(printerNames) {
 		bad("kitchen."+p.Path, "%s", p.Message)
 	}
+	c.validateTerminals(bad, names)
 	ids := map[string]bool{}
 	for i, in := range c.Integrations {
 		base := fmt.Sprintf("integrations[%d]", i)
@@ -428,4 +472,6 @@ var (
 	CheckLogo func(string) error
 	// CheckVendor validates a POS vendor name.
 	CheckVendor func(string) error
+	// CheckTerminalListen validates a terminal's listen URL.
+	CheckTerminalListen func(string) error
 )

@@ -7,6 +7,7 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 // InstallConfigChecks lets config validate driver-specific values (vendor
@@ -21,6 +22,10 @@ func InstallConfigChecks() {
 		return err
 	}
 	config.CheckLogo = spool.CheckLogo
+	config.CheckTerminalListen = func(u string) error {
+		_, err := terminal.ParseListen(u)
+		return err
+	}
 	config.CheckVendor = func(v string) error {
 		_, err := pos.Lookup(v)
 		return err

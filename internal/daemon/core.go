@@ -25,6 +25,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 	"github.com/auraconnect/aura-edge/internal/version"
 )
 
@@ -52,6 +53,7 @@ type Core struct {
 	Metrics       *health.Metrics
 	PrinterEvents *health.PrinterEvents
 	Sessions      *auth.Sessions
+	Terminals     *terminal.Manager
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -98,8 +100,20 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Ingest.OnOrder = c.Spool.OnOrder
+	c.Ingest.OnOrder = func(o model.Order) {
+		// A till's sale was printed by the till: never print it again.
+		if !terminal.IsTerminalSource(o.Source) {
+			c.Spool.OnOrder(o)
+		}
+	}
 	c.Ingest.DurableOnOrder = c.Spool.AutoPrints()
+	c.Terminals, err = terminal.New(cfg.Terminals, terminal.Deps{
+		Printers: cfg.Printers, Spool: c.Spool, Sink: &terminal.OutboxSink{DB: c.DB, Outbox: c.Outbox, Ingest: c.Ingest},
+		Log: log.With("component", "terminal"), RawDir: filepath.Join(cfg.DataDir, "terminals"),
+	}, terminal.Options{})
+	if err != nil {
+		return nil, err
+	}
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
 	schedules := map[string]bridge.Schedule{}
 	for _, in := range cfg.Integrations {
@@ -132,6 +146,9 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
 	c.fillHealth()
 	c.healthRoutes()
+	c.API.HandleFunc("GET /v1/terminals", func(w http.ResponseWriter, r *http.Request) {
+		localapi.WriteJSON(w, http.StatusOK, map[string]any{"terminals": c.Terminals.Status()})
+	})
 	return c, nil
 }
 
@@ -168,7 +185,9 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 func (c *Core) Close() error { return c.DB.Close() }
 
 // policyRules are the local API's route policy.
-func policyRules() []auth.Rule { return auth.DefaultRules() }
+func policyRules() []auth.Rule {
+	return append(auth.DefaultRules(), auth.Rule{Pattern: "GET /v1/terminals", Roles: []auth.Role{auth.Staff}})
+}
 
 // asAdmin marks control-socket callers as admin: the socket's 0600 mode is
 // their authentication.

@@ -103,6 +103,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return c.Audit.Run(gctx) })
 	g.Go(func() error { return c.Spool.Run(gctx) })
 	g.Go(func() error { return c.PrinterEvents.Run(gctx) })
+	g.Go(func() error { return c.Terminals.Run(gctx) })
 	if c.Cloud != nil {
 		g.Go(func() error { return c.Cloud.Run(gctx) })
 	}
@@ -166,6 +167,9 @@ func (d *Daemon) statusExtra() map[string]any {
 	out["outbox_dead_letters"] = c.Outbox.DeadCount()
 	out["sync"] = c.Scheduler.States()
 	out["printers"] = c.Spool.Printers()
+	if ts := c.Terminals.Status(); len(ts) > 0 {
+		out["terminals"] = ts
+	}
 	return out
 }
 

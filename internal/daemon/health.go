@@ -32,6 +32,9 @@ func (c *Core) newHealth() {
 func (c *Core) fillHealth() {
 	h := c.Health
 	h.Outbox = c.Outbox.Stats
+	if c.Terminals != nil && len(c.Cfg.Terminals) > 0 {
+		h.Terminals = c.terminalHealth
+	}
 	h.OutboxDead = c.Outbox.DeadCount
 	h.Printers = c.Spool.Printers
 	h.Jobs = c.Spool.Jobs
@@ -64,6 +67,27 @@ func (c *Core) fillHealth() {
 			Subject: ev.Printer, Data: ev.Marshal()})
 		return err
 	}, c.Log.With("component", "health"))
+}
+
+// terminalHealth reports each till listener into the health snapshot.
+func (c *Core) terminalHealth() []health.Terminal {
+	st := c.Terminals.Status()
+	out := make([]health.Terminal, 0, len(st))
+	for _, t := range st {
+		ht := health.Terminal{Name: t.Name, State: t.State, Unparsed: int(t.Unparsed), LastError: t.Error,
+			Listen: t.Listen, Mode: t.Mode, Printer: t.Printer, PrinterReachable: t.PrinterReachable,
+			Sessions: t.Sessions, PendingJobs: t.PendingJobs, BytesIn: t.BytesIn, Receipts: t.Receipts, Sales: t.Sales,
+			Duplicates: t.Duplicates, Queued: t.Queued, StatusReplies: t.StatusReplies, CopyDropped: t.CopyDropped,
+			DeliverErrors: t.DeliverErrors, Interrupted: t.Interrupted}
+		if ht.LastError == "" {
+			ht.LastError = t.PrinterError
+		}
+		if t.LastCapture != nil {
+			ht.LastCapture = t.LastCapture.At
+		}
+		out = append(out, ht)
+	}
+	return out
 }
 
 // linkHealth reads the cloud link's state once it exists.

@@ -221,6 +221,10 @@ var (
 	descLinkDead     = prometheus.NewDesc(Namespace+"_cloud_dead_letters_total", "Events this process moved to the dead letters.", nil, nil)
 	descAwaiting     = prometheus.NewDesc(Namespace+"_cloud_awaiting_receipt", "Events published and waiting for the cloud's receipt (receipts mode).", nil, nil)
 	descUnconfirmed  = prometheus.NewDesc(Namespace+"_cloud_unconfirmed_total", "Events sent again because their receipt did not come in time (receipts mode).", nil, nil)
+	descTermUp       = prometheus.NewDesc(Namespace+"_terminal_printer_reachable", "1 while the till's printer can be reached (its bytes pass straight through).", []string{"terminal"}, nil)
+	descTermSess     = prometheus.NewDesc(Namespace+"_terminal_sessions", "Till connections open now.", []string{"terminal"}, nil)
+	descTermPending  = prometheus.NewDesc(Namespace+"_terminal_pending_jobs", "The till's print segments waiting in the print queue for its printer.", []string{"terminal"}, nil)
+	descTermCount    = prometheus.NewDesc(Namespace+"_terminal_events_total", "Till capture counters by what happened: bytes, receipts, sales, unparsed, duplicates, queued_segments, status_replies, copy_dropped_bytes, deliver_errors, interrupted.", []string{"terminal", "what"}, nil)
 	descLinkUp       = prometheus.NewDesc(Namespace+"_cloud_connected", "1 while the MQTT link to the cloud is connected.", nil, nil)
 	descLinkState    = prometheus.NewDesc(Namespace+"_cloud_link_state", "The MQTT link's state: 1 for the current state, 0 for the others.", []string{"state"}, nil)
 	descLinkSince    = prometheus.NewDesc(Namespace+"_cloud_link_state_since_seconds", "Unix time when the MQTT link entered its current state.", nil, nil)
@@ -239,7 +243,7 @@ var (
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxBytes, descOutboxOldest, descOutboxFull, descOutboxDrop,
-		descOutboxRefuse, descOutboxDead, descLinkDead, descAwaiting, descUnconfirmed, descLinkUp, descLinkState, descLinkSince, descReconnects, descDelivered, descCommands,
+		descTermUp, descTermSess, descTermPending, descTermCount, descOutboxRefuse, descOutboxDead, descLinkDead, descAwaiting, descUnconfirmed, descLinkUp, descLinkState, descLinkSince, descReconnects, descDelivered, descCommands,
 		descPrinterState, descPrinterUp, descPrinterQueue, descUptime, descBuild, descRetries, descDeadLetters, descStoreBytes} {
 		ch <- d
 	}
@@ -290,6 +294,21 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(descPrinterUp, b2f(p.State == spool.StateOnline || p.State == spool.StatePaperNearEnd), p.Name)
 			gauge(descPrinterQueue, float64(p.QueueDepth), p.Name)
+		}
+	}
+	if s.Terminals != nil {
+		for _, t := range s.Terminals() {
+			gauge(descTermUp, b2f(t.PrinterReachable), t.Name)
+			gauge(descTermSess, float64(t.Sessions), t.Name)
+			gauge(descTermPending, float64(t.PendingJobs), t.Name)
+			for _, c := range []struct {
+				what string
+				v    uint64
+			}{{"bytes", t.BytesIn}, {"receipts", t.Receipts}, {"sales", t.Sales}, {"unparsed", uint64(t.Unparsed)},
+				{"duplicates", t.Duplicates}, {"queued_segments", t.Queued}, {"status_replies", t.StatusReplies},
+				{"copy_dropped_bytes", t.CopyDropped}, {"deliver_errors", t.DeliverErrors}, {"interrupted", t.Interrupted}} {
+				counter(descTermCount, float64(c.v), t.Name, c.what)
+			}
 		}
 	}
 	if !s.StartedAt.IsZero() {

@@ -81,6 +81,24 @@ type Terminal struct {
 	LastCapture time.Time `json:"last_capture,omitzero"`
 	Unparsed    int       `json:"unparsed"`
 	LastError   string    `json:"last_error,omitempty"`
+
+	Listen           string `json:"listen,omitempty"`
+	Mode             string `json:"mode,omitempty"`
+	Printer          string `json:"printer,omitempty"`
+	PrinterReachable bool   `json:"printer_reachable"`
+	// Sessions are the till connections open now.
+	Sessions    int `json:"sessions"`
+	PendingJobs int `json:"pending_jobs"`
+	// Counters since start (metrics).
+	BytesIn       uint64 `json:"bytes_in"`
+	Receipts      uint64 `json:"receipts"`
+	Sales         uint64 `json:"sales"`
+	Duplicates    uint64 `json:"duplicates"`
+	Queued        uint64 `json:"queued_segments"`
+	StatusReplies uint64 `json:"status_replies"`
+	CopyDropped   uint64 `json:"copy_dropped_bytes"`
+	DeliverErrors uint64 `json:"deliver_errors"`
+	Interrupted   uint64 `json:"interrupted"`
 }
 
 // Snapshot is aura-edge's state at one moment.

@@ -23,6 +23,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 var update = flag.Bool("update", false, "rewrite openapi.json and the schema files from the code")
@@ -116,6 +117,9 @@ type (
 	tokensBody struct {
 		Tokens []auth.Token `json:"tokens"`
 	}
+	terminalsBody struct {
+		Terminals []terminal.Status `json:"terminals"`
+	}
 	deadLettersBody struct {
 		DeadLetters []outbox.DeadLetter `json:"dead_letters"`
 	}
@@ -162,6 +166,7 @@ func routes() []route {
 			body: localapi.DrawerRequest{}, status: 202, resp: localapi.PrintResult{}},
 		{pattern: "GET /v1/status", summary: "The daemon's state (as the CLI shows it)", tag: "operations", auth: "staff", status: 200, resp: anyObject{}},
 		{pattern: "GET /v1/health", summary: "The health snapshot the status page renders", tag: "operations", auth: "staff", status: 200, resp: health.Snapshot{}},
+		{pattern: "GET /v1/terminals", summary: "Each till listener: state, printer reachable, counts, last capture", tag: "operations", auth: "staff", status: 200, resp: terminalsBody{}},
 		{pattern: "GET /v1/queue", summary: "Outbox backlog per stream, menu-push retries and dead letters", tag: "operations", auth: "staff", status: 200, resp: queueBody{}},
 		{pattern: "GET /v1/queue/dead", summary: "Outbox dead letters: events the broker would not take", tag: "operations", auth: "admin", status: 200, resp: deadLettersBody{}},
 		{pattern: "GET /v1/queue/dead/{id}", summary: "One dead letter with its data", tag: "operations", auth: "admin", status: 200, resp: outbox.DeadLetter{}},

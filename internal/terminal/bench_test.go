@@ -1,0 +1,247 @@
+package terminal
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auraconnect/aura-edge/internal/config"
+)
+
+// sink is a printer that only counts bytes, in a separate process (as a
+// real printer is: it must not compete with aura-edge for the Go runtime).
+// Each expect(n) returns when n more bytes have arrived, with the arrival
+// (wall clock) time of the last one.
+type sink struct {
+	addr string
+	cmd  *exec.Cmd
+	in   io.Writer
+	out  *bufio.Scanner
+}
+
+// TestSinkProcess is the sink's process (run by startSink, skipped
+// otherwise): it reads byte counts on stdin and answers each with the
+// wall-clock time, in Unix nanoseconds, at which that many more bytes had
+// arrived on its TCP port.
+func TestSinkProcess(t *testing.T) {
+	if os.Getenv("AURA_EDGE_TEST_SINK") != "1" {
+		t.Skip("helper process for the passthrough benchmarks")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(ln.Addr().String())
+	type arrival struct {
+		n  int
+		at time.Time
+	}
+	in := make(chan arrival, 4096)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						in <- arrival{n, time.Now()}
+					}
+					if err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		want, _ := strconv.Atoi(sc.Text())
+		var last time.Time
+		for want > 0 {
+			a := <-in
+			want -= a.n
+			last = a.at
+		}
+		fmt.Println(last.UnixNano())
+	}
+	os.Exit(0)
+}
+
+func startSink(tb testing.TB) *sink {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSinkProcess$")
+	cmd.Env = append(os.Environ(), "AURA_EDGE_TEST_SINK=1")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	s := &sink{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	if !s.out.Scan() {
+		tb.Fatal("sink process did not start")
+	}
+	s.addr = strings.TrimSpace(s.out.Text())
+	return s
+}
+
+func (s *sink) url() string { return "tcp://" + s.addr }
+
+// expect tells the sink to wait for n bytes; done returns their arrival.
+func (s *sink) expect(n int) { fmt.Fprintln(s.in, n) }
+
+func (s *sink) done(tb testing.TB) time.Time {
+	if !s.out.Scan() {
+		tb.Fatal("sink process ended")
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(s.out.Text()), 10, 64)
+	if err != nil {
+		tb.Fatalf("sink said %q", s.out.Text())
+	}
+	return time.Unix(0, ns)
+}
+
+// benchPassthrough sends b.N receipts (mk(i)) over one till connection,
+// rate per second (0: back to back), and reports the latency from the
+// till's write to the printer's last byte, through aura-edge and (as the
+// baseline) straight to the printer. The capture runs as in production:
+// every receipt is parsed and committed while later ones pass through.
+func benchPassthrough(b *testing.B, mk func(i int) []byte, rate int) {
+	pr := startSink(b)
+	f := &fixture{t: b, dir: b.TempDir()}
+	f.start([]config.Terminal{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
+
+	receipts := make([][]byte, b.N)
+	for i := range receipts {
+		receipts[i] = mk(i)
+	}
+	send := func(c net.Conn, r []byte) time.Duration {
+		pr.expect(len(r))
+		start := time.Now()
+		if _, err := c.Write(r); err != nil {
+			b.Fatal(err)
+		}
+		return pr.done(b).Sub(start)
+	}
+	direct, err := net.Dial("tcp", pr.addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.Close()
+	till := f.dial("bench")
+	for i := -1; i >= -3; i-- { // warm up; opens the printer connection
+		send(till, mk(i))
+		send(direct, mk(i))
+	}
+
+	// Each receipt goes through aura-edge and, right after, straight to
+	// the printer, so that both see the same machine load.
+	b.SetBytes(int64(len(receipts[0])))
+	via := make([]time.Duration, 0, b.N)
+	base := make([]time.Duration, 0, b.N)
+	next := time.Now()
+	b.ResetTimer()
+	for _, r := range receipts {
+		if rate > 0 {
+			time.Sleep(time.Until(next))
+			next = next.Add(time.Second / time.Duration(rate))
+		}
+		via = append(via, send(till, r))
+		if rate > 0 {
+			b.StopTimer()
+			base = append(base, send(direct, r))
+			b.StartTimer()
+		}
+	}
+	b.StopTimer()
+	if rate == 0 {
+		for _, r := range receipts {
+			base = append(base, send(direct, r))
+		}
+	}
+	slices.Sort(via)
+	slices.Sort(base)
+	pct := func(d []time.Duration, p float64) float64 {
+		return float64(d[min(len(d)-1, int(float64(len(d))*p))].Microseconds())
+	}
+	b.ReportMetric(pct(via, 0.50), "p50-µs")
+	b.ReportMetric(pct(via, 0.99), "p99-µs")
+	b.ReportMetric(pct(base, 0.50), "direct-p50-µs")
+	b.ReportMetric(pct(base, 0.99), "direct-p99-µs")
+	b.ReportMetric(pct(via, 0.99)-pct(base, 0.99), "added-p99-µs")
+	if st := f.m.Status()[0]; st.CopyDropped > 0 {
+		b.ReportMetric(float64(st.CopyDropped), "copy-dropped-B")
+	}
+}
+
+func logoReceipt(i int) []byte { return testReceipt(fmt.Sprint(200000+i), 64<<10) }
+
+// BenchmarkPassthroughReceipt: distinct ~400-byte text receipts at 50 a
+// second, each captured.
+func BenchmarkPassthroughReceipt(b *testing.B) {
+	benchPassthrough(b, func(i int) []byte { return testReceipt(fmt.Sprint(100000+i), 0) }, 50)
+}
+
+// BenchmarkPassthroughLogo64K: distinct receipts with a 64 KiB raster logo
+// at 50 a second, each captured: latency per receipt.
+func BenchmarkPassthroughLogo64K(b *testing.B) {
+	benchPassthrough(b, logoReceipt, 50)
+}
+
+// BenchmarkPassthroughThroughput64K: 64 KiB logo receipts back to back
+// (MB/s); the capture keeps up or drops copies, the print never waits.
+func BenchmarkPassthroughThroughput64K(b *testing.B) {
+	benchPassthrough(b, logoReceipt, 0)
+}
+
+// BenchmarkCaptureRate: distinct receipts through one till connection,
+// timed until every one is captured (parsed and committed to the outbox,
+// fsync'd). Reports receipts/s.
+func BenchmarkCaptureRate(b *testing.B) {
+	pr := startSink(b) // never asked: it only reads
+	f := &fixture{t: b, dir: b.TempDir()}
+	f.start([]config.Terminal{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
+	till := f.dial("bench")
+	receipts := make([][]byte, b.N)
+	for i := range receipts {
+		receipts[i] = testReceipt(fmt.Sprint(100000+i), 0)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for _, r := range receipts {
+		if _, err := till.Write(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitFor(b, "every capture", 5*time.Minute, func() bool {
+		st := f.m.Status()[0]
+		return st.Receipts+st.Duplicates >= uint64(b.N)
+	})
+	el := time.Since(start)
+	b.StopTimer()
+	st := f.m.Status()[0]
+	if st.CopyDropped > 0 {
+		b.Fatalf("%d bytes not captured: the capture fell behind", st.CopyDropped)
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "receipts/s")
+}
