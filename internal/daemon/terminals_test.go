@@ -67,7 +67,7 @@ func TestTerminalThroughDaemon(t *testing.T) {
 		t.Fatal("/v1/status has no terminals")
 	}
 	_, metrics := request(t, "GET", "http://"+d.APIAddr().String()+"/metrics", admin, nil)
-	if !strings.Contains(metrics, `aura_terminal_receipts_total{terminal="till1"} 1`) {
+	if !strings.Contains(metrics, `aura_terminal_events_total{terminal="till1",what="receipts"} 1`) {
 		t.Fatalf("metrics lack the terminal's receipts:\n%s", metrics)
 	}
 	// Give an auto-print (which must not happen) the time to queue.
