@@ -40,6 +40,8 @@ func DefaultRules() []Rule {
 		{Pattern: "GET /v1/status", Roles: staff},
 		{Pattern: "GET /v1/queue", Roles: staff},
 		{Pattern: "GET /v1/sync-logs", Roles: staff},
+		{Pattern: "POST /v1/menu/availability", Roles: staff},
+		{Pattern: "GET /v1/menu/availability", Roles: staff},
 
 		// Admin only.
 		{Pattern: "GET /metrics"},
