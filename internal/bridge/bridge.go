@@ -68,8 +68,9 @@ type Bridge struct {
 	fetches    sync.WaitGroup         // webhook-triggered fetches in progress
 	rejections rejectLimiter          // audit rate for rejected webhooks
 
-	restoreWake chan struct{}          // wakes the availability restorer
-	driftTimers map[string]*time.Timer // debounced webhook-triggered drift checks
+	restoreWake  chan struct{}          // wakes the availability restorer
+	driftTimers  map[string]*time.Timer // debounced webhook-triggered drift checks
+	driftWebhook map[string]bool        // the next drift check was asked for by a webhook
 }
 
 // New returns a bridge; call Start to schedule the integrations' flows.
@@ -87,7 +88,7 @@ func New(d Deps) *Bridge {
 		d.DriftDebounce = 30 * time.Second
 	}
 	return &Bridge{d: d, adapters: map[string]pos.Adapter{}, pullMu: map[string]*sync.Mutex{}, pushMu: map[string]*sync.Mutex{},
-		restoreWake: make(chan struct{}, 1), driftTimers: map[string]*time.Timer{}}
+		restoreWake: make(chan struct{}, 1), driftTimers: map[string]*time.Timer{}, driftWebhook: map[string]bool{}}
 }
 
 // Result is the outcome for one integration of a push, pull or sync.

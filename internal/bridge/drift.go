@@ -67,7 +67,14 @@ func (b *Bridge) addDrift(id string, s Schedule) {
 	b.d.Scheduler.Add(scheduler.Flow{Key: id + "/menu-drift", Interval: interval, Jitter: interval / 10,
 		RetryAfter: pos.RetryAfterOf, MinBackoff: time.Minute, MaxBackoff: time.Hour,
 		Run: func(ctx context.Context, attempt int) error {
-			_, err := b.CheckDrift(ctx, id, "interval")
+			trigger := "interval"
+			b.mu.Lock()
+			if b.driftWebhook[id] {
+				trigger = "webhook"
+				delete(b.driftWebhook, id)
+			}
+			b.mu.Unlock()
+			_, err := b.CheckDrift(ctx, id, trigger)
 			return err
 		}})
 }
@@ -84,6 +91,7 @@ func (b *Bridge) TriggerDrift(id string) {
 	b.driftTimers[id] = time.AfterFunc(b.d.DriftDebounce, func() {
 		b.mu.Lock()
 		delete(b.driftTimers, id)
+		b.driftWebhook[id] = true
 		b.mu.Unlock()
 		if b.d.Scheduler != nil {
 			b.d.Scheduler.Trigger(id + "/menu-drift")

@@ -391,7 +391,7 @@ func (b *Bridge) deletionGuard(plan []pos.ObjectResult) string {
 	if removed == 0 || before == 0 || float64(removed) <= share*float64(before) {
 		return ""
 	}
-	return fmt.Sprintf("refused: this push would delete %d of the %d objects pushed before (%.0f%%, more than the %.0f%% allowed); "+
+	return fmt.Sprintf("this push would delete %d of the %d objects pushed before (%.0f%%, more than the %.0f%% allowed); "+
 		"check the menu, or send it again with allow_deletions: true if the deletions are meant",
 		removed, before, 100*float64(removed)/float64(before), 100*share)
 }
