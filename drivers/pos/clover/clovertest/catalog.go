@@ -97,6 +97,9 @@ func (s *Server) route(method string, p []string, q url.Values, body []byte) (in
 	defer s.mu.Unlock()
 	get, post := method == http.MethodGet, method == http.MethodPost
 	n := len(p)
+	if code, v, e, ok := s.routeMenu(method, p, q, body); ok {
+		return code, v, e
+	}
 	switch {
 	case n == 0 && get:
 		return 200, map[string]any{"id": s.merchant, "name": "Stand-in Merchant", "defaultCurrency": "USD"}, nil
