@@ -48,7 +48,9 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 			payload:    categoryPayload{Name: c.Name},
 			createPath: a.mpath("/categories"),
 			updatePath: func(id string) string { return a.mpath("/categories/" + url.PathEscape(id)) },
-			lookup:     func() (string, json.RawMessage, error) { return p.findByName("categories", a.mpath("/categories"), c.Name) },
+			lookup: func() (string, json.RawMessage, error) {
+				return p.findByName("categories", a.mpath("/categories"), c.Name)
+			},
 		})
 	}
 	taxVID := map[string]string{}

@@ -31,4 +31,3 @@ func (s *Server) AbsentAt(id string) ([]string, bool) {
 	}
 	return append([]string(nil), o.AbsentAtLocationIDs...), true
 }
-
