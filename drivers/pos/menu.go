@@ -45,6 +45,11 @@ type AvailabilityChange struct {
 	// VendorID names the vendor object directly, for vendors whose menus
 	// are not pushed by Aura (Toast); otherwise the id mapping is used.
 	VendorID string `json:"vendor_id,omitempty"`
+	// Names are what the object may be called at a vendor that owns the
+	// menu (Toast), most specific first ("Latte 16oz", "16oz"), filled in
+	// by the host from the menu last received; adapters match them when
+	// they have neither VendorID nor a mapping.
+	Names []string `json:"names,omitempty"`
 }
 
 // CatalogReader is implemented by adapters that can read the vendor's

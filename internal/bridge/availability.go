@@ -186,6 +186,7 @@ func (b *Bridge) applyAvailability(ctx context.Context, in integrations.Integrat
 func (b *Bridge) applyAvailabilityLocked(ctx context.Context, in integrations.Integration, changes []pos.AvailabilityChange,
 	until time.Time, reason, actor, why string) (Result, error) {
 	start := b.d.Now()
+	b.fillNames(in.ID, changes)
 	res := Result{IntegrationID: in.ID, Vendor: in.Vendor}
 	a, _, err := b.Adapter(in.ID)
 	var objs []pos.ObjectResult
@@ -453,4 +454,37 @@ func (b *Bridge) Request(in AvailabilityInput) (AvailabilityRequest, error) {
 	until, err := b.ParseUntil(in.Until, in.For)
 	req.Until = until
 	return req, err
+}
+
+// fillNames gives each change the names its object has in the menu last
+// pushed (or received), for adapters that match objects by name (Toast).
+func (b *Bridge) fillNames(id string, changes []pos.AvailabilityChange) {
+	menu, _ := b.PushedMenu(id)
+	if menu == nil {
+		menu, _ = b.LatestMenu()
+	}
+	if menu == nil {
+		return
+	}
+	names := map[string][]string{}
+	for _, it := range menu.Items {
+		names[it.ID] = []string{it.Name}
+		for _, v := range it.Variations {
+			n := []string{it.Name + " " + v.Name, v.Name}
+			if len(it.Variations) == 1 {
+				n = append([]string{it.Name}, n...)
+			}
+			names[v.ID] = n
+		}
+	}
+	for _, g := range menu.ModifierGroups {
+		for _, m := range g.Modifiers {
+			names[m.ID] = []string{m.Name, g.Name + ": " + m.Name}
+		}
+	}
+	for i := range changes {
+		if len(changes[i].Names) == 0 {
+			changes[i].Names = names[changes[i].AuraID]
+		}
+	}
 }

@@ -80,6 +80,7 @@ type Server struct {
 	tokens        map[string]time.Time
 	logins        int
 	orders        map[string]*storedOrder
+	menu          *menuState // menus and stock (menu.go)
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -229,6 +230,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
+	case strings.HasPrefix(path, "/menus/v2/") || strings.HasPrefix(path, "/stock/v1/"):
+		s.serveMenu(w, r, path, body)
 	default:
 		writeJSON(w, 404, errorBody(404, "Not found"))
 	}
