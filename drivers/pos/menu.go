@@ -93,6 +93,10 @@ func (m Mappings) List(kind ObjectKind) (map[string]Mapping, error) {
 	return out, nil
 }
 
+// ExtraArchived marks a mapping whose vendor object was archived (taken off
+// sale but kept): it is not removed again, and an update brings it back.
+const ExtraArchived = "archived"
+
 // Removed is an object that was pushed before and is not in the new menu.
 type Removed struct {
 	Kind    ObjectKind
@@ -112,7 +116,7 @@ func (m Mappings) RemovedObjects(menu *model.Menu, kinds ...ObjectKind) ([]Remov
 		}
 		var gone []string
 		for id, mp := range all {
-			if ids[id] != k && mp.VendorID != "" {
+			if ids[id] != k && mp.VendorID != "" && mp.Extra[ExtraArchived] != "true" {
 				gone = append(gone, id)
 			}
 		}

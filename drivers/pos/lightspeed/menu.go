@@ -148,6 +148,7 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 			a.pushModifier(ps, g, &g.Modifiers[j], inclusive)
 		}
 	}
+	a.archiveRemoved(ps)
 	return ps.results, ps.stop
 }
 
@@ -285,6 +286,7 @@ func (a *Adapter) pushItem(ps *pushState, it *model.Item) {
 			ps.add(pos.KindItem, it.ID, im.VendorID, pos.StatusFailed, err.Error())
 		} else {
 			im.Hash = itemHash
+			unarchive(im)
 			a.putMapping(ps, pos.KindItem, it.ID, *im)
 			ps.add(pos.KindItem, it.ID, im.VendorID, pos.StatusUpdated, "")
 		}
@@ -319,6 +321,7 @@ func (a *Adapter) pushItem(ps *pushState, it *model.Item) {
 				continue
 			}
 			vm.Hash = h
+			unarchive(vm)
 			a.putMapping(ps, pos.KindVariation, v.ID, *vm)
 			ps.add(pos.KindVariation, v.ID, vm.VendorID, pos.StatusUpdated, "")
 		}
