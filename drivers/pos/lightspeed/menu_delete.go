@@ -77,4 +77,3 @@ func unarchive(m *pos.Mapping) {
 		delete(m.Extra, pos.ExtraArchived)
 	}
 }
-
