@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/drivers/pos/clover/clovertest"
+	"github.com/auraconnect/aura-edge/drivers/pos/lightspeed/lightspeedtest"
 	"github.com/auraconnect/aura-edge/drivers/pos/square/squaretest"
+	"github.com/auraconnect/aura-edge/drivers/pos/toast/toasttest"
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/bridge"
@@ -369,4 +372,129 @@ func findObject(objs []pos.ObjectResult, auraID string) *pos.ObjectResult {
 		}
 	}
 	return nil
+}
+
+// TestMenuAvailabilityVendorsEndToEnd sends menu.availability over MQTT to
+// a daemon connected to each other vendor's stand-in and checks the vendor
+// call (Clover available flag, Lightspeed active flag, Toast stock), the
+// result, the schedule in the status and the audit rows; then it puts the
+// 16oz latte back on sale. Clover also runs the deletion guard and an
+// allowed deletion.
+func TestMenuAvailabilityVendorsEndToEnd(t *testing.T) {
+	type vendor struct {
+		name            string
+		creds, settings map[string]string
+		setup           func(t *testing.T) // before the first push
+		available       func(t *testing.T) bool
+		afterPush       func(t *testing.T, m *menuDaemon, res bridge.Result)
+	}
+	clover := clovertest.Start(t)
+	ls := lightspeedtest.Start(t)
+	toast := toasttest.Start(t)
+	var toastLatte string
+	vendors := []vendor{
+		{name: "clover", creds: clover.Credentials(), settings: clover.Settings(),
+			available: func(t *testing.T) bool {
+				for _, it := range clover.Items() {
+					if it.Name == "Latte 16oz" {
+						return it.Available
+					}
+				}
+				t.Fatalf("clover has no Latte 16oz")
+				return false
+			},
+			afterPush: func(t *testing.T, m *menuDaemon, res bridge.Result) {
+				if o := findObject(res.Objects, "cat-coffee"); o != nil {
+					t.Errorf("unexpected category result %+v", o)
+				}
+				// Dropping the croissant (item + 2 variations as Clover
+				// items and their 2 tax links) is more than 20 %.
+				v2 := cafeMenu("v2", nil)
+				v2.Items = v2.Items[:1]
+				_, rs := m.command(t, "menu.push", menuPush{Menu: v2, IntegrationID: m.id})
+				if len(rs) != 1 || rs[0].Status != "refused" {
+					t.Fatalf("clover guard: %+v", rs)
+				}
+				_, rs = m.command(t, "menu.push", menuPush{Menu: v2, IntegrationID: m.id, AllowDeletions: true})
+				if len(rs) != 1 || rs[0].Status != "success" {
+					t.Fatalf("clover allowed deletion: %+v", rs)
+				}
+				for _, id := range []string{"item-croissant", "var-croissant-plain", "var-croissant-almond"} {
+					if o := findObject(rs[0].Objects, id); o == nil || o.Status != pos.StatusDeleted {
+						t.Errorf("clover %s: %+v", id, o)
+					}
+				}
+				for _, it := range clover.Items() {
+					if strings.HasPrefix(it.Name, "Croissant") {
+						t.Errorf("clover still sells %s", it.Name)
+					}
+				}
+			}},
+		{name: "lightspeed", creds: ls.Credentials(), settings: ls.Settings("USD"),
+			available: func(t *testing.T) bool {
+				for _, p := range ls.Products() {
+					if p.SourceID == "edge:item-latte" && strings.HasSuffix(p.VariantName, " / 16oz") {
+						return p.IsActive
+					}
+				}
+				t.Fatalf("lightspeed has no 16oz latte")
+				return false
+			}},
+		{name: "toast", creds: toast.Credentials(), settings: toast.Settings("USD"),
+			setup: func(t *testing.T) { toastLatte = toast.SeedMenuItem("Latte 16oz", 5.25, false) },
+			available: func(t *testing.T) bool {
+				return toast.Stock(toastLatte) == "IN_STOCK"
+			}},
+	}
+	for _, v := range vendors {
+		t.Run(v.name, func(t *testing.T) {
+			id := v.name + "-menu"
+			m := startMenuDaemon(t, id)
+			if code, body := m.api(t, "POST", "/integrations/pos/connect", map[string]any{"id": id, "vendor": v.name,
+				"credentials": v.creds, "settings": v.settings}); code != http.StatusCreated {
+				t.Fatalf("connect: %d %s", code, body)
+			}
+			if v.setup != nil {
+				v.setup(t)
+			}
+			res := m.pushMenu(t, cafeMenu("v1", nil))
+			if v.afterPush != nil {
+				v.afterPush(t, m, res)
+			}
+			if !v.available(t) {
+				t.Fatalf("16oz latte unavailable before the 86")
+			}
+			cr, rs := m.command(t, "menu.availability", map[string]any{"integration_id": id, "available": false, "until": "close",
+				"objects": []map[string]string{{"kind": "variation", "id": "var-latte-16"}}})
+			if cr.Status != "ok" || len(rs) != 1 || rs[0].Status != "success" {
+				t.Fatalf("86: %+v %+v", cr, rs)
+			}
+			if v.available(t) {
+				t.Errorf("16oz latte still available at %s", v.name)
+			}
+			st, _ := m.status(t, false)
+			if len(st.Unavailable) != 1 || st.Unavailable[0].Until.IsZero() {
+				t.Errorf("status: %+v", st.Unavailable)
+			}
+			cr, rs = m.command(t, "menu.availability", map[string]any{"integration_id": id, "available": true,
+				"objects": []map[string]string{{"kind": "variation", "id": "var-latte-16"}}})
+			if cr.Status != "ok" || len(rs) != 1 || rs[0].Status != "success" || !v.available(t) {
+				t.Fatalf("back on sale: %+v %+v", cr, rs)
+			}
+			if st, _ := m.status(t, false); len(st.Unavailable) != 0 {
+				t.Errorf("status after restore: %+v", st.Unavailable)
+			}
+			rows := m.syncLogs(t, "menu_availability")
+			if len(rows) != 2 || rows[0].Status != audit.Success || !strings.Contains(rows[0].Message, "available again") ||
+				!strings.Contains(rows[1].Message, "unavailable until") {
+				t.Errorf("audit rows: %+v", rows)
+			}
+			// A bad request is a clear command error, not a crash.
+			cr, _ = m.command(t, "menu.availability", map[string]any{"integration_id": id,
+				"objects": []map[string]string{{"kind": "tax", "id": "tax-sales"}}})
+			if cr.Status != "error" || cr.Code != "bad_data" || !strings.Contains(cr.Message, "item, variation or modifier") {
+				t.Errorf("bad kind: %+v", cr)
+			}
+		})
+	}
 }
