@@ -33,10 +33,10 @@ func TestParseUntil(t *testing.T) {
 	late := testBridge(t, time.Date(2026, 12, 3, 23, 30, 0, 0, ny), MenuOptions{ClosingTime: "02:00", Location: ny})
 	noClose := testBridge(t, now, MenuOptions{})
 	for _, tc := range []struct {
-		b          *Bridge
+		b           *Bridge
 		until, for_ string
-		want       time.Time
-		err        string
+		want        time.Time
+		err         string
 	}{
 		{b: b, until: "close", want: time.Date(2026, 12, 3, 23, 0, 0, 0, ny)},
 		{b: late, until: "close", want: time.Date(2026, 12, 4, 2, 0, 0, 0, ny)},
