@@ -97,3 +97,35 @@ func TestSetAvailabilityActiveFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestPushMenuLinksProductCategoryByName: a category Lightspeed has under
+// the same name is linked and new products are filed under it; without one
+// the category is unsupported with the reason.
+func TestPushMenuLinksProductCategoryByName(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	rs, err := f.a.PushMenu(ctx, testMenu(), pos.PushOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultMap(rs)["category/cat-coffee"]; r.Status != pos.StatusUnsupported || r.Reason != ReasonCategory {
+		t.Errorf("no such category: %+v", r)
+	}
+	cat := f.srv.AddCategory("coffee")
+	rs, err = f.a.PushMenu(ctx, testMenu(), pos.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultMap(rs)["category/cat-coffee"]; r.Status != pos.StatusUnchanged || r.VendorID != cat {
+		t.Errorf("linked category: %+v", r)
+	}
+	for _, p := range f.srv.Products() {
+		want := ""
+		if p.SourceID == "edge:item-latte" {
+			want = cat
+		}
+		if p.ProductCategoryID != want {
+			t.Errorf("%s: product_category_id %q, want %q", p.VariantName, p.ProductCategoryID, want)
+		}
+	}
+}
