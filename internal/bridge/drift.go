@@ -274,3 +274,24 @@ func DiffCatalog(menu *model.Menu, objs []pos.CatalogObject) []DriftChange {
 	})
 	return out
 }
+
+// MenuSummary reports per integration the number of differences of the
+// last catalog comparison and of objects off sale, for the daemon status.
+func (b *Bridge) MenuSummary() (drift, unavailable map[string]int) {
+	drift, unavailable = map[string]int{}, map[string]int{}
+	b.d.DB.View(func(tx *store.Tx) error {
+		tx.Bucket(store.Drift).ForEach(func(k, v []byte) error {
+			var d Drift
+			if json.Unmarshal(v, &d) == nil {
+				drift[string(k)] = len(d.Changes)
+			}
+			return nil
+		})
+		return nil
+	})
+	us, _ := b.Unavailables("")
+	for _, u := range us {
+		unavailable[u.IntegrationID]++
+	}
+	return drift, unavailable
+}

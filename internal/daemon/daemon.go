@@ -161,6 +161,7 @@ func (d *Daemon) statusExtra() map[string]any {
 	out := map[string]any{}
 	retries, dead := c.Bridge.Queue()
 	out["menu_retries"], out["dead_letters"] = retries, dead
+	out["menu_drift"], out["menu_unavailable"] = c.Bridge.MenuSummary()
 	out["sync"] = c.Scheduler.States()
 	out["printers"] = c.Spool.Printers()
 	return out

@@ -349,6 +349,9 @@ func TestMenuSquareEndToEnd(t *testing.T) {
 		if len(st.MenuDrift.Changes) != 3 {
 			t.Errorf("status drift: %+v", st.MenuDrift)
 		}
+		if code, body := m.api(t, "GET", "/v1/status", nil); code != http.StatusOK || !strings.Contains(string(body), `"menu_drift":{"square-menu":3}`) {
+			t.Errorf("GET /v1/status: %d %s", code, body)
+		}
 		// The same difference found again is not sent again.
 		checked := st.MenuDrift.CheckedAt
 		send()
