@@ -4,23 +4,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
-func testBridge(t *testing.T, now time.Time, opts MenuOptions) *Bridge {
+func testBridge(t testing.TB, now time.Time, opts MenuOptions) *Bridge {
 	t.Helper()
 	db, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return New(Deps{DB: db, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }, Menu: opts})
+	keys, err := secrets.LoadOrCreateKey(filepath.Join(t.TempDir(), "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Deps{DB: db, Integrations: integrations.New(db, keys), Log: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now }, Menu: opts})
 }
 
 func TestParseUntil(t *testing.T) {
