@@ -488,3 +488,31 @@ func (b *Bridge) fillNames(id string, changes []pos.AvailabilityChange) {
 		}
 	}
 }
+
+// forgetMenu removes a deleted integration's pushed menu, last drift and
+// availability schedule.
+func (b *Bridge) forgetMenu(id string) error {
+	return b.d.DB.Update(func(tx *store.Tx) error {
+		if err := tx.Bucket(store.PushedMenus).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(store.Drift).Delete([]byte(id)); err != nil {
+			return err
+		}
+		av := tx.Bucket(store.Availability)
+		var keys [][]byte
+		prefix := id + "\x00"
+		av.ForEach(func(k, _ []byte) error {
+			if strings.HasPrefix(string(k), prefix) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range keys {
+			if err := av.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -171,6 +171,9 @@ func (b *Bridge) Delete(id string) error {
 	if err := b.d.Integrations.Delete(id); err != nil {
 		return err
 	}
+	if err := b.forgetMenu(id); err != nil {
+		b.d.Log.Warn("forget menu state of deleted integration", "integration", id, "err", err)
+	}
 	b.Forget(id)
 	return nil
 }

@@ -151,7 +151,7 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 	if res.Status == "success" {
 		b.markApplied(in.ID, menu)
 	}
-	if !dryRun && refused == "" && len(objs) > 0 && res.Status != "unsupported" {
+	if !dryRun && (res.Status == "success" || res.Status == "partial") {
 		// Whatever reached the vendor is what drift is measured against.
 		b.savePushed(in.ID, menu)
 		if _, ok := a.(pos.AvailabilitySetter); ok {

@@ -366,6 +366,23 @@ func TestMenuSquareEndToEnd(t *testing.T) {
 			t.Errorf("menu_drift audit rows: %+v", rows)
 		}
 	})
+
+	t.Run("delete_integration_forgets_menu_state", func(t *testing.T) {
+		_, rs := m.command(t, "menu.availability", map[string]any{"integration_id": id, "available": false,
+			"objects": []map[string]string{{"kind": "item", "id": "item-latte"}}})
+		if len(rs) != 1 || rs[0].Status != "success" {
+			t.Fatalf("86: %+v", rs)
+		}
+		if code, body := m.api(t, "DELETE", "/integrations/pos/"+id, nil); code != http.StatusOK && code != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", code, body)
+		}
+		if code, body := m.api(t, "GET", "/v1/menu/availability", nil); code != http.StatusOK || strings.Contains(string(body), id) {
+			t.Errorf("availability after delete: %d %s", code, body)
+		}
+		if code, body := m.api(t, "GET", "/v1/status", nil); code != http.StatusOK || strings.Contains(string(body), `"menu_drift":{"square-menu"`) {
+			t.Errorf("status after delete: %d %s", code, body)
+		}
+	})
 }
 
 func findObject(objs []pos.ObjectResult, auraID string) *pos.ObjectResult {
