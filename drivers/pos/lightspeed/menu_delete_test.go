@@ -2,6 +2,7 @@ package lightspeed
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -126,6 +127,43 @@ func TestPushMenuLinksProductCategoryByName(t *testing.T) {
 		}
 		if p.ProductCategoryID != want {
 			t.Errorf("%s: product_category_id %q, want %q", p.VariantName, p.ProductCategoryID, want)
+		}
+	}
+}
+
+// TestReadCatalogForDrift: pushed products map back to Aura ids with their
+// prices; a price changed in Lightspeed shows; a product made there is
+// reported without an Aura id.
+func TestReadCatalogForDrift(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	rs, err := f.a.PushMenu(ctx, testMenu(), pos.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	muffin := resultMap(rs)["variation/var-muffin"].VendorID
+	f.srv.SetPrice(muffin, "5.25")
+	scone := f.srv.AddProduct("Scone", "3.00")
+	objs, err := f.a.ReadCatalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range objs {
+		p := int64(-1)
+		if o.Price != nil {
+			p = *o.Price
+		}
+		got[string(o.Kind)+"/"+o.AuraID+"/"+o.VendorID] = fmt.Sprint(p)
+	}
+	for k, want := range map[string]string{
+		"variation/var-muffin/" + muffin: "525",
+		"item//" + scone:                 "300",
+		"modifier/mod-oat/" + resultMap(rs)["modifier/mod-oat"].VendorID:             "80",
+		"variation/var-latte-lg/" + resultMap(rs)["variation/var-latte-lg"].VendorID: "650",
+	} {
+		if got[k] != want {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], want, got)
 		}
 	}
 }

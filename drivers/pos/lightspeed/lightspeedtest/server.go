@@ -318,6 +318,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": s.attrs})
 	case path == "/variant_attributes" && r.Method == http.MethodPost:
 		s.createAttribute(w, body)
+	case path == "/products" && r.Method == http.MethodGet:
+		s.listProducts(w, r.URL.Query())
 	case path == "/product_categories" && r.Method == http.MethodGet:
 		s.listCategories(w)
 	case path == "/products" && r.Method == http.MethodPost:
