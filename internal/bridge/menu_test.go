@@ -139,3 +139,41 @@ func TestDiffCatalog(t *testing.T) {
 		t.Errorf("a matching catalog has a diff")
 	}
 }
+
+// BenchmarkDiffCatalog compares a 1,000-item menu (3 variations each, 20
+// modifier groups of 10) with a vendor catalog that differs in 1 %.
+func BenchmarkDiffCatalog(b *testing.B) {
+	menu := &model.Menu{}
+	var objs []pos.CatalogObject
+	for i := range 1000 {
+		it := model.Item{ID: fmt.Sprintf("i%d", i), Name: fmt.Sprintf("Item %d", i)}
+		objs = append(objs, pos.CatalogObject{Kind: pos.KindItem, AuraID: it.ID, VendorID: "V" + it.ID, Name: it.Name})
+		for j := range 3 {
+			v := model.Variation{ID: fmt.Sprintf("i%dv%d", i, j), Name: fmt.Sprint(j), Price: model.M(int64(100+j), "USD")}
+			it.Variations = append(it.Variations, v)
+			p := v.Price.Amount
+			if i%100 == 0 {
+				p++
+			}
+			objs = append(objs, pos.CatalogObject{Kind: pos.KindVariation, AuraID: v.ID, VendorID: "V" + v.ID, Name: v.Name, Price: &p})
+		}
+		menu.Items = append(menu.Items, it)
+	}
+	for g := range 20 {
+		grp := model.ModifierGroup{ID: fmt.Sprintf("g%d", g), Name: "G"}
+		objs = append(objs, pos.CatalogObject{Kind: pos.KindModifierGroup, AuraID: grp.ID, Name: "G"})
+		for m := range 10 {
+			mod := model.Modifier{ID: fmt.Sprintf("g%dm%d", g, m), Name: "M", Price: model.M(50, "USD")}
+			grp.Modifiers = append(grp.Modifiers, mod)
+			p := int64(50)
+			objs = append(objs, pos.CatalogObject{Kind: pos.KindModifier, AuraID: mod.ID, Name: "M", Price: &p})
+		}
+		menu.ModifierGroups = append(menu.ModifierGroups, grp)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := len(DiffCatalog(menu, objs)); n != 30 {
+			b.Fatalf("%d changes", n)
+		}
+	}
+}
