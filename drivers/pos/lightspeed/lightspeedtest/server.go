@@ -6,6 +6,10 @@
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at BaseURL() (settings.base_url); the token endpoint is
 // served at URL()+"/api/1.0/token", where the adapter derives it.
+//
+// Catalog reads for menus (categories.go) follow the X-Series API 2026-07
+// reference: GET /product_categories ({"data": [...]}) and GET /products with
+// the after/page_size version cursor; products keep product_category_id.
 package lightspeedtest
 
 import (

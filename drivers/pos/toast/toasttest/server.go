@@ -6,6 +6,10 @@
 //
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at URL() (settings.base_url).
+//
+// Menus and stock (menu.go) follow Toast's Menus API v2 (GET /menus/v2/menus)
+// and Stock API 1.0.0 (toast-stock-openapi.yaml: PUT /stock/v1/inventory/update,
+// GET /stock/v1/inventory).
 package toasttest
 
 import (
