@@ -72,6 +72,19 @@ func TestRestoreRetriesAfterVendorFailure(t *testing.T) {
 	if res, err = b.SetAvailability(ctx, AvailabilityRequest{Objects: []AvailabilityObject{{Kind: "variation", ID: "latte-12"}}, Until: until}, "test"); err != nil || res[0].Status != "success" {
 		t.Fatalf("86: %+v %v", res, err)
 	}
+	// A menu push sends the variation whole (a new price) and would put it
+	// back on sale: the bridge takes it off again.
+	menu.Version = "2"
+	menu.Items[0].Variations[0].Price = model.M(475, "USD")
+	if res, err := b.PushMenu(ctx, menu, "sq", false, "test"); err != nil || res[0].Status != "success" {
+		t.Fatalf("push v2: %+v %v", res, err)
+	}
+	if absent, _ := srv.AbsentAt(varID); !slices.Equal(absent, []string{squaretest.DefaultLocationID}) {
+		t.Fatalf("after a push the 86ed variation is absent at %v", absent)
+	}
+	if o, _ := srv.Object(varID); o.ItemVariationData == nil || o.ItemVariationData.PriceMoney.Amount != 475 {
+		t.Fatalf("price not pushed: %+v", o)
+	}
 	if next := b.RestoreDue(ctx); !next.Equal(until) {
 		t.Fatalf("next restore %s, want %s", next, until)
 	}
@@ -89,7 +102,7 @@ func TestRestoreRetriesAfterVendorFailure(t *testing.T) {
 		t.Fatalf("restored although Square failed: %v", absent)
 	}
 	rows, _ := al.Query(audit.Filter{Type: "menu_availability", Integration: "sq"})
-	if len(rows) != 2 || rows[0].Status == audit.Success || !strings.Contains(rows[0].Message, "(expired)") {
+	if len(rows) != 3 || rows[0].Status == audit.Success || !strings.Contains(rows[0].Message, "(expired)") {
 		t.Errorf("audit after failure: %+v", rows)
 	}
 	// Not before the backoff; then it succeeds.
