@@ -112,7 +112,7 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 	a, _, err := b.Adapter(in.ID)
 	var objs []pos.ObjectResult
 	var refused string
-	if err == nil && !dryRun && !opts.AllowDeletions {
+	if err == nil && !dryRun && !opts.AllowDeletions && b.pushedBefore(in.ID) {
 		// The guard: plan first (no vendor writes) and count deletions.
 		plan, perr := a.PushMenu(ctx, menu, pos.PushOptions{DryRun: true})
 		if perr == nil {
@@ -420,4 +420,14 @@ func (b *Bridge) PushedMenu(id string) (*model.Menu, error) {
 		return json.Unmarshal(raw, m)
 	})
 	return m, err
+}
+
+// pushedBefore reports whether a menu reached integration id before (only
+// then can a push delete anything, so only then is the guard's plan run).
+func (b *Bridge) pushedBefore(id string) bool {
+	if b.AppliedMenu(id) != nil {
+		return true
+	}
+	m, _ := b.PushedMenu(id)
+	return m != nil
 }
