@@ -43,6 +43,8 @@ func DefaultRules() []Rule {
 		{Pattern: "POST /v1/print/{id}/cancel", Roles: staff},
 		{Pattern: "GET /v1/queue", Roles: staff},
 		{Pattern: "GET /v1/sync-logs", Roles: staff},
+		{Pattern: "POST /v1/menu/availability", Roles: staff},
+		{Pattern: "GET /v1/menu/availability", Roles: staff},
 
 		// Prometheus scrapers: a read-only role.
 		{Pattern: "GET /metrics", Roles: []Role{Metrics}},

@@ -14,6 +14,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -24,6 +25,10 @@ type Schedule struct {
 	Jitter       time.Duration // default 10% of the interval
 	MaxAttempts  int           // menu push attempts before a dead letter; default 8
 	Disabled     bool
+	// DriftInterval is how often the vendor's catalog is compared with the
+	// menu last pushed; default 15m, negative turns the periodic check off
+	// (catalog webhooks still trigger it).
+	DriftInterval time.Duration
 }
 
 // Deps are the bridge's collaborators.
@@ -46,6 +51,13 @@ type Deps struct {
 	// VendorTransport, when set, wraps the HTTP transport of each
 	// vendor's adapter (request metrics: health.Metrics.VendorTransport).
 	VendorTransport func(vendor string, rt http.RoundTripper) http.RoundTripper
+	// Outbox carries menu.drift events to the cloud (nil: not reported).
+	Outbox *outbox.Outbox
+	// Menu holds the deletion guard and the store's closing time.
+	Menu MenuOptions
+	// DriftDebounce is how long a catalog webhook waits for more before
+	// the catalog is compared (default 30s).
+	DriftDebounce time.Duration
 }
 
 // Bridge drives the adapters.
@@ -58,6 +70,10 @@ type Bridge struct {
 	pushMu     map[string]*sync.Mutex // one push at a time per integration
 	fetches    sync.WaitGroup         // webhook-triggered fetches in progress
 	rejections rejectLimiter          // audit rate for rejected webhooks
+
+	restoreWake  chan struct{}          // wakes the availability restorer
+	driftTimers  map[string]*time.Timer // debounced webhook-triggered drift checks
+	driftWebhook map[string]bool        // the next drift check was asked for by a webhook
 }
 
 // New returns a bridge; call Start to schedule the integrations' flows.
@@ -71,7 +87,11 @@ func New(d Deps) *Bridge {
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Bridge{d: d, adapters: map[string]pos.Adapter{}, pullMu: map[string]*sync.Mutex{}, pushMu: map[string]*sync.Mutex{}}
+	if d.DriftDebounce <= 0 {
+		d.DriftDebounce = 30 * time.Second
+	}
+	return &Bridge{d: d, adapters: map[string]pos.Adapter{}, pullMu: map[string]*sync.Mutex{}, pushMu: map[string]*sync.Mutex{},
+		restoreWake: make(chan struct{}, 1), driftTimers: map[string]*time.Timer{}, driftWebhook: map[string]bool{}}
 }
 
 // Result is the outcome for one integration of a push, pull or sync.
@@ -99,6 +119,9 @@ func (b *Bridge) schedule(id string) Schedule {
 	}
 	if s.MaxAttempts <= 0 {
 		s.MaxAttempts = 8
+	}
+	if s.DriftInterval == 0 {
+		s.DriftInterval = 15 * time.Minute
 	}
 	return s
 }
@@ -151,15 +174,22 @@ func (b *Bridge) Delete(id string) error {
 	if err := b.d.Integrations.Delete(id); err != nil {
 		return err
 	}
+	if err := b.forgetMenu(id); err != nil {
+		b.d.Log.Warn("forget menu state of deleted integration", "integration", id, "err", err)
+	}
 	b.Forget(id)
 	return nil
 }
 
 // Run does the bridge's housekeeping until ctx is done: every hour it
-// forgets old webhook event ids and dead letters past their retention.
+// forgets old webhook event ids and dead letters past their retention, and
+// it puts 86ed objects back on sale when their time comes.
 func (b *Bridge) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	done := make(chan struct{})
+	go func() { defer close(done); b.runRestorer(ctx) }()
+	defer func() { <-done }()
 	for {
 		if err := b.PruneWebhooks(); err != nil {
 			b.d.Log.Warn("prune webhook ids", "err", err)
@@ -185,6 +215,7 @@ func (b *Bridge) Forget(id string) {
 	if b.d.Scheduler != nil {
 		b.d.Scheduler.Remove(id + "/orders")
 		b.d.Scheduler.Remove(id + "/menu-retry")
+		b.d.Scheduler.Remove(id + "/menu-drift")
 	}
 }
 
@@ -251,6 +282,7 @@ func (b *Bridge) Add(id string) {
 	if b.pendingRetry(id) {
 		b.d.Scheduler.Trigger(id + "/menu-retry")
 	}
+	b.addDrift(id, s)
 }
 
 // auditErr records a failed attempt with the right status.

@@ -35,6 +35,16 @@ type retry struct {
 	LastError string     `json:"last_error"`
 	Actor     string     `json:"actor"`
 	Enqueued  time.Time  `json:"enqueued"`
+	// AllowDeletions carries the command's consent to the retries.
+	AllowDeletions bool `json:"allow_deletions,omitempty"`
+}
+
+// PushOptions modify a menu push.
+type PushOptions struct {
+	DryRun bool
+	// AllowDeletions lets a push delete more than Menu.MaxDeleteShare of
+	// the objects pushed before.
+	AllowDeletions bool
 }
 
 // PushMenu validates menu and pushes it to integration target ("" for
@@ -42,6 +52,14 @@ type retry struct {
 // A dry run returns each adapter's plan without writing to the vendor.
 // Retryable failures are queued and retried with backoff.
 func (b *Bridge) PushMenu(ctx context.Context, menu *model.Menu, target string, dryRun bool, actor string) ([]Result, error) {
+	return b.PushMenuWith(ctx, menu, target, PushOptions{DryRun: dryRun}, actor)
+}
+
+// PushMenuWith is PushMenu with options. A push that would delete more
+// than the configured share of the objects pushed before is refused
+// (status "refused") unless opts.AllowDeletions.
+func (b *Bridge) PushMenuWith(ctx context.Context, menu *model.Menu, target string, opts PushOptions, actor string) ([]Result, error) {
+	dryRun := opts.DryRun
 	if ps := menu.Validate(); ps != nil {
 		return nil, ps
 	}
@@ -54,9 +72,9 @@ func (b *Bridge) PushMenu(ctx context.Context, menu *model.Menu, target string, 
 	}
 	results := make([]Result, len(ins))
 	for i, in := range ins {
-		res, err := b.pushOne(ctx, in, menu, dryRun, actor, 1)
+		res, err := b.pushOne(ctx, in, menu, opts, actor, 1)
 		if err != nil && !dryRun && retryable(res, err) {
-			if qerr := b.saveRetry(in.ID, menu, 1, err, actor); qerr == nil {
+			if qerr := b.saveRetry(in.ID, menu, 1, err, actor, opts.AllowDeletions); qerr == nil {
 				delay := max(pos.RetryAfterOf(err), scheduler.Backoff(1, firstRetry, firstRetry))
 				res.Status = "retrying"
 				res.Message += fmt.Sprintf(" (queued for retry in %s)", delay.Round(time.Second))
@@ -85,21 +103,35 @@ func retryable(res Result, err error) bool {
 	return res.Status == "partial"
 }
 
-func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu *model.Menu, dryRun bool, actor string, attempt int) (Result, error) {
+func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu *model.Menu, opts PushOptions, actor string, attempt int) (Result, error) {
 	l := b.lock(b.pushMu, in.ID)
 	l.Lock()
 	defer l.Unlock()
+	dryRun := opts.DryRun
 	res := Result{IntegrationID: in.ID, Vendor: in.Vendor}
 	start := b.d.Now()
 	a, _, err := b.Adapter(in.ID)
 	var objs []pos.ObjectResult
-	if err == nil {
+	var refused string
+	if err == nil && !dryRun && !opts.AllowDeletions && b.pushedBefore(in.ID) {
+		// The guard: plan first (no vendor writes) and count deletions.
+		plan, perr := a.PushMenu(ctx, menu, pos.PushOptions{DryRun: true})
+		if perr == nil {
+			if why := b.deletionGuard(plan); why != "" {
+				objs, refused = plan, why
+			}
+		}
+	}
+	if err == nil && refused == "" {
 		objs, err = a.PushMenu(health.WithOperation(ctx, "menu_push"), menu, pos.PushOptions{DryRun: dryRun})
 	}
 	res.Objects = objs
 	counts := countStatuses(objs)
 	st := audit.Success
 	switch {
+	case refused != "":
+		res.Status, res.Message, st = "refused", refused, audit.Rejected
+		err = &pos.VendorError{Vendor: in.Vendor, Op: "menu push", Kind: pos.Invalid, Message: refused}
 	case err != nil:
 		res.Status, res.Message = "failed", err.Error()
 		if pos.KindOf(err) == pos.Unsupported {
@@ -120,7 +152,15 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 	if res.Status == "success" {
 		b.markApplied(in.ID, menu)
 	}
-	details, _ := json.Marshal(map[string]any{"menu_id": menu.ID, "version": menu.Version, "dry_run": dryRun, "objects": objs})
+	if !dryRun && (res.Status == "success" || res.Status == "partial") {
+		// Whatever reached the vendor is what drift is measured against.
+		b.savePushed(in.ID, menu)
+		if _, ok := a.(pos.AvailabilitySetter); ok {
+			b.reapplyAvailability(ctx, in)
+		}
+	}
+	details, _ := json.Marshal(map[string]any{"menu_id": menu.ID, "version": menu.Version, "dry_run": dryRun,
+		"allow_deletions": opts.AllowDeletions, "objects": objs})
 	b.d.Audit.Record(ctx, audit.Record{
 		Type: "menu_push", Status: st, Message: fmt.Sprintf("menu %s version %s: %s", menu.ID, menu.Version, res.Message),
 		Integration: in.ID, Vendor: in.Vendor, Attempt: attempt, DurationMS: b.d.Now().Sub(start).Milliseconds(),
@@ -186,8 +226,9 @@ func (b *Bridge) AppliedMenu(id string) *Applied {
 	return a
 }
 
-func (b *Bridge) saveRetry(id string, menu *model.Menu, attempts int, cause error, actor string) error {
-	v, err := json.Marshal(retry{Menu: *menu, Attempts: attempts, LastError: fmtErr(cause), Actor: actor, Enqueued: b.d.Now().UTC()})
+func (b *Bridge) saveRetry(id string, menu *model.Menu, attempts int, cause error, actor string, allowDeletions bool) error {
+	v, err := json.Marshal(retry{Menu: *menu, Attempts: attempts, LastError: fmtErr(cause), Actor: actor, Enqueued: b.d.Now().UTC(),
+		AllowDeletions: allowDeletions})
 	if err != nil {
 		return err
 	}
@@ -224,7 +265,7 @@ func (b *Bridge) retryPush(ctx context.Context, id string) error {
 		return nil // deleted meanwhile
 	}
 	attempt := r.Attempts + 1
-	res, perr := b.pushOne(ctx, in, &r.Menu, false, r.Actor, attempt)
+	res, perr := b.pushOne(ctx, in, &r.Menu, PushOptions{AllowDeletions: r.AllowDeletions}, r.Actor, attempt)
 	if perr == nil {
 		return nil // markApplied removed the retry
 	}
@@ -232,7 +273,7 @@ func (b *Bridge) retryPush(ctx context.Context, id string) error {
 	if !retryable(res, perr) || attempt >= max {
 		return b.deadLetter(ctx, in, r, attempt, perr)
 	}
-	if err := b.saveRetry(id, &r.Menu, attempt, perr, r.Actor); err != nil {
+	if err := b.saveRetry(id, &r.Menu, attempt, perr, r.Actor, r.AllowDeletions); err != nil {
 		return err
 	}
 	return perr
@@ -332,4 +373,62 @@ func (b *Bridge) PruneDeadLetters() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// deletionGuard returns why a push planned as plan must not run without
+// allow_deletions, or "": it would remove more than the configured share of
+// the objects pushed before (those not being created now).
+func (b *Bridge) deletionGuard(plan []pos.ObjectResult) string {
+	removed, before := 0, 0
+	for _, o := range plan {
+		if o.Status.IsRemoval() {
+			removed++
+		}
+		if o.Status != pos.StatusCreated && o.Status != pos.StatusUnsupported {
+			before++
+		}
+	}
+	share := b.d.Menu.maxDeleteShare()
+	if removed == 0 || before == 0 || float64(removed) <= share*float64(before) {
+		return ""
+	}
+	return fmt.Sprintf("this push would delete %d of the %d objects pushed before (%.0f%%, more than the %.0f%% allowed); "+
+		"check the menu, or send it again with allow_deletions: true if the deletions are meant",
+		removed, before, 100*float64(removed)/float64(before), 100*share)
+}
+
+// savePushed keeps the menu last pushed to integration id, for drift
+// detection.
+func (b *Bridge) savePushed(id string, menu *model.Menu) {
+	v, err := json.Marshal(menu)
+	if err == nil {
+		err = b.d.DB.Update(func(tx *store.Tx) error { return tx.Bucket(store.PushedMenus).Put([]byte(id), v) })
+	}
+	if err != nil {
+		b.d.Log.Error("store pushed menu", "integration", id, "err", err)
+	}
+}
+
+// PushedMenu returns the menu last pushed to integration id, or nil.
+func (b *Bridge) PushedMenu(id string) (*model.Menu, error) {
+	var m *model.Menu
+	err := b.d.DB.View(func(tx *store.Tx) error {
+		raw := tx.Bucket(store.PushedMenus).Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		m = &model.Menu{}
+		return json.Unmarshal(raw, m)
+	})
+	return m, err
+}
+
+// pushedBefore reports whether a menu reached integration id before (only
+// then can a push delete anything, so only then is the guard's plan run).
+func (b *Bridge) pushedBefore(id string) bool {
+	if b.AppliedMenu(id) != nil {
+		return true
+	}
+	m, _ := b.PushedMenu(id)
+	return m != nil
 }

@@ -41,7 +41,12 @@ type IntegrationStatus struct {
 	PendingRetries int               `json:"pending_retries"`
 	DeadLetters    int               `json:"dead_letters"`
 	Schedule       []scheduler.State `json:"schedule,omitempty"`
-	Connection     *Connection       `json:"connection,omitempty"`
+	// MenuDrift is the last comparison of the POS catalog with the menu
+	// pushed (nil before the first one).
+	MenuDrift *Drift `json:"menu_drift,omitempty"`
+	// Unavailable lists the objects 86ed and when they come back.
+	Unavailable []Unavailable `json:"unavailable,omitempty"`
+	Connection  *Connection   `json:"connection,omitempty"`
 }
 
 func summary(r *audit.Record) *SyncSummary {
@@ -69,6 +74,8 @@ func (b *Bridge) Status(ctx context.Context, live bool) ([]IntegrationStatus, er
 		s := IntegrationStatus{ID: in.ID, Vendor: in.Vendor, Name: in.Name, ConnectedOn: in.ConnectedOn,
 			Settings: in.Settings, Credentials: in.CredentialFields, AppliedMenu: b.AppliedMenu(in.ID),
 			PendingRetries: retries[in.ID], DeadLetters: dead[in.ID]}
+		s.MenuDrift, _ = b.LastDrift(in.ID)
+		s.Unavailable, _ = b.Unavailables(in.ID)
 		if r, _ := b.d.Audit.Last(in.ID, "menu_push"); r != nil {
 			s.LastMenuSync = summary(r)
 		}

@@ -71,6 +71,14 @@ func (b *Bridge) Webhook(ctx context.Context, id string, req pos.WebhookRequest)
 			return WebhookReply{Status: http.StatusOK, State: "duplicate"}
 		}
 	}
+	if cw, ok := a.(pos.CatalogWebhooks); ok && cw.CatalogChanged(req) {
+		b.TriggerDrift(id)
+		if len(ev.OrderIDs) == 0 && len(ev.PaymentIDs) == 0 {
+			b.d.Audit.Record(ctx, audit.Record{Type: "webhook", Status: audit.Success, Integration: id, Vendor: in.Vendor,
+				Message: fmt.Sprintf("event %s: catalog changed at the POS; comparing with the menu pushed", ev.ID), RequestDigest: audit.Digest(req.Body)})
+			return WebhookReply{Status: http.StatusOK, State: "accepted"}
+		}
+	}
 	b.d.Audit.Record(ctx, audit.Record{Type: "webhook", Status: audit.Success, Integration: id, Vendor: in.Vendor,
 		Message:       fmt.Sprintf("event %s: %d orders, %d payments to fetch", ev.ID, len(ev.OrderIDs), len(ev.PaymentIDs)),
 		RequestDigest: audit.Digest(req.Body)})

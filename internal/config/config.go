@@ -43,6 +43,8 @@ type Config struct {
 	Terminals []Terminal `yaml:"terminals"`
 	// Integrations tune the sync schedule of POS integrations.
 	Integrations []Integration `yaml:"integrations"`
+	// Menu holds the menu sync rules shared by every integration.
+	Menu Menu `yaml:"menu"`
 	// Outbox bounds the offline buffer.
 	Outbox Outbox `yaml:"outbox"`
 	// Log sets level and format.
@@ -150,6 +152,38 @@ type Integration struct {
 	Jitter       time.Duration `yaml:"jitter"`
 	MaxAttempts  int           `yaml:"max_attempts"`
 	Disabled     bool          `yaml:"disabled"`
+	// DriftInterval is how often the POS catalog is compared with the menu
+	// last pushed (default 15m; "off" compares only on catalog webhooks).
+	DriftInterval string `yaml:"drift_interval"`
+}
+
+// Menu holds the menu sync rules.
+type Menu struct {
+	// MaxDeleteShare is the largest share of the objects pushed before
+	// that one push may delete without allow_deletions (default 0.2).
+	MaxDeleteShare float64 `yaml:"max_delete_share"`
+	// ClosingTime is the store's closing time, "HH:MM", for "86 until close".
+	ClosingTime string `yaml:"closing_time"`
+	// Timezone is the IANA zone of ClosingTime (default: the system's).
+	Timezone string `yaml:"timezone"`
+	// DriftDebounce is how long a catalog webhook waits for more before
+	// the catalog is compared (default 30s).
+	DriftDebounce time.Duration `yaml:"drift_debounce"`
+}
+
+// DriftEvery parses DriftInterval: 0 for the default, -1 for "off".
+func (in Integration) DriftEvery() (time.Duration, error) {
+	switch in.DriftInterval {
+	case "":
+		return 0, nil
+	case "off":
+		return -1, nil
+	}
+	d, err := time.ParseDuration(in.DriftInterval)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("must be a duration of at least 1m such as 15m, or off (got %q)", in.DriftInterval)
+	}
+	return d, nil
 }
 
 // Outbox bounds the offline buffer.
@@ -445,6 +479,22 @@ func (c *Config) validate(d *decoder) {
 		}
 		if in.MaxAttempts < 0 {
 			bad(base+".max_attempts", "must not be negative")
+		}
+		if _, err := in.DriftEvery(); err != nil {
+			bad(base+".drift_interval", "%v", err)
+		}
+	}
+	if s := c.Menu.MaxDeleteShare; s < 0 || s > 1 {
+		bad("menu.max_delete_share", "must be between 0 and 1, e.g. 0.2 for 20%% (got %v)", s)
+	}
+	if c.Menu.ClosingTime != "" {
+		if _, err := time.Parse("15:04", c.Menu.ClosingTime); err != nil {
+			bad("menu.closing_time", "must be HH:MM on a 24-hour clock, e.g. 23:00 (got %q)", c.Menu.ClosingTime)
+		}
+	}
+	if c.Menu.Timezone != "" {
+		if _, err := time.LoadLocation(c.Menu.Timezone); err != nil {
+			bad("menu.timezone", "unknown time zone %q; use an IANA name such as Europe/London", c.Menu.Timezone)
 		}
 	}
 }

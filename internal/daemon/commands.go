@@ -20,6 +20,9 @@ type menuPush struct {
 	Menu          *model.Menu `json:"menu"`
 	IntegrationID string      `json:"integration_id,omitempty"`
 	DryRun        bool        `json:"dry_run,omitempty"`
+	// AllowDeletions lets the push delete more than menu.max_delete_share
+	// of the objects pushed before.
+	AllowDeletions bool `json:"allow_deletions,omitempty"`
 }
 
 // ordersSync is the data of an orders.sync command.
@@ -50,7 +53,8 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		if req.Menu == nil {
 			return nil, &cloud.CommandError{Code: "bad_data", Message: "menu.push needs data.menu"}
 		}
-		res, err := c.Bridge.PushMenu(ctx, req.Menu, req.IntegrationID, req.DryRun, "cloud:"+cmd.ID)
+		res, err := c.Bridge.PushMenuWith(ctx, req.Menu, req.IntegrationID,
+			bridge.PushOptions{DryRun: req.DryRun, AllowDeletions: req.AllowDeletions}, "cloud:"+cmd.ID)
 		if err != nil {
 			return nil, commandErr(err)
 		}
@@ -71,6 +75,21 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 	})
 	cl.Handle("print", c.handlePrint)
 	cl.Handle("drawer.open", c.handleDrawerOpen)
+	cl.Handle("menu.availability", func(ctx context.Context, cmd cloud.Command) (any, error) {
+		var in bridge.AvailabilityInput
+		if err := decodeData(cmd, &in); err != nil {
+			return nil, err
+		}
+		req, err := c.Bridge.Request(in)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		res, err := c.Bridge.SetAvailability(ctx, req, "cloud:"+cmd.ID)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return map[string]any{"available": req.Available, "until": req.Until, "results": res}, nil
+	})
 }
 
 // drawerCmd is the data of a drawer.open command. The job id is the
@@ -153,6 +172,8 @@ func commandErr(err error) error {
 		return &cloud.CommandError{Code: "not_found", Message: err.Error()}
 	case errors.Is(err, bridge.ErrNoIntegrations):
 		return &cloud.CommandError{Code: "no_integrations", Message: err.Error()}
+	case errors.Is(err, bridge.ErrBadAvailability):
+		return &cloud.CommandError{Code: "bad_data", Message: err.Error()}
 	}
 	return err
 }

@@ -117,13 +117,22 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
 	schedules := map[string]bridge.Schedule{}
 	for _, in := range cfg.Integrations {
-		schedules[in.ID] = bridge.Schedule{PollInterval: in.PollInterval, Jitter: in.Jitter, MaxAttempts: in.MaxAttempts, Disabled: in.Disabled}
+		drift, _ := in.DriftEvery() // checked by config validation
+		schedules[in.ID] = bridge.Schedule{PollInterval: in.PollInterval, Jitter: in.Jitter, MaxAttempts: in.MaxAttempts, Disabled: in.Disabled,
+			DriftInterval: drift}
+	}
+	menuOpts := bridge.MenuOptions{MaxDeleteShare: cfg.Menu.MaxDeleteShare, ClosingTime: cfg.Menu.ClosingTime}
+	if cfg.Menu.Timezone != "" {
+		if menuOpts.Location, err = time.LoadLocation(cfg.Menu.Timezone); err != nil {
+			return nil, fmt.Errorf("menu.timezone: %w", err)
+		}
 	}
 	c.Bridge = bridge.New(bridge.Deps{
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,
 		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: schedules,
 		HTTPClient:      &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
 		VendorTransport: c.Metrics.VendorTransport,
+		Outbox:          c.Outbox, Menu: menuOpts, DriftDebounce: cfg.Menu.DriftDebounce,
 	})
 	c.Auth = auth.NewAuthenticator(c.DB, auth.Options{})
 	c.Sessions = auth.NewSessions(c.Auth, 0)
@@ -139,6 +148,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
 	localapi.DeadLetterRoutes(c.API, c.Outbox, c.Audit, apiLog)
 	localapi.SyncLogRoutes(c.API, c.Audit)
+	localapi.MenuRoutes(c.API, c.Bridge)
 	localapi.IntegrationRoutes(c.API, localapi.IntegrationDeps{Bridge: c.Bridge, Integrations: c.Integrations,
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL, ManifestDir: filepath.Join(cfg.DataDir, "manifests")})
 	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,

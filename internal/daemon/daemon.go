@@ -165,6 +165,7 @@ func (d *Daemon) statusExtra() map[string]any {
 	retries, dead := c.Bridge.Queue()
 	out["menu_retries"], out["dead_letters"] = retries, dead
 	out["outbox_dead_letters"] = c.Outbox.DeadCount()
+	out["menu_drift"], out["menu_unavailable"] = c.Bridge.MenuSummary()
 	out["sync"] = c.Scheduler.States()
 	out["printers"] = c.Spool.Printers()
 	if ts := c.Terminals.Status(); len(ts) > 0 {

@@ -54,6 +54,8 @@ type SyncRequest struct {
 	IntegrationID string      `json:"integration_id,omitempty"`
 	Menu          *model.Menu `json:"menu,omitempty"`
 	DryRun        bool        `json:"dry_run,omitempty"`
+	// AllowDeletions lets the push delete more than menu.max_delete_share.
+	AllowDeletions bool `json:"allow_deletions,omitempty"`
 }
 
 // IntegrationRoutes registers the seed's integration endpoints and the
@@ -173,7 +175,8 @@ func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
 		}
 		menu = m
 	}
-	res, err := d.Bridge.PushMenu(r.Context(), menu, req.IntegrationID, req.DryRun, auth.Actor(r.Context()))
+	res, err := d.Bridge.PushMenuWith(r.Context(), menu, req.IntegrationID,
+		bridge.PushOptions{DryRun: req.DryRun, AllowDeletions: req.AllowDeletions}, auth.Actor(r.Context()))
 	d.writeSync(w, r, "menu_sync", res, err)
 }
 

@@ -39,6 +39,9 @@ const (
 	Retries      = "retries"      // failed menu pushes waiting for another attempt, per integration
 	DeadLetters  = "dead_letters" // pushes that failed max_attempts times
 	WebhooksSeen = "webhooks_seen"
+	Availability = "menu_availability" // 86ed objects and when they come back, per integration/kind/id
+	PushedMenus  = "menus_pushed"      // the full menu last pushed to each integration (drift detection)
+	Drift        = "menu_drift"        // the last drift found per integration
 )
 
 // topBuckets are created by the first migration.

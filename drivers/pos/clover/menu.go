@@ -30,8 +30,10 @@ const (
 // Clover modifier group with its modifiers; each Aura variation one Clover
 // item ("Latte 12oz", sku and price from the variation); item<->group and
 // item<->tax links are created with item_modifier_groups and
-// tax_rate_items. Aura items are reported with the combined status of their
-// variations. Categories are reported unsupported. Objects are looked up by
+// tax_rate_items; each category a Clover category, its items linked with
+// category_items. Aura items are reported with the combined status of their
+// variations. Objects pushed before and gone from the menu are deleted
+// (menu_delete.go). Objects are looked up by
 // stored mapping, then (without one) by sku for items and by unique name for
 // tax rates, modifier groups and modifiers, before anything is created.
 func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushOptions) ([]pos.ObjectResult, error) {
@@ -39,9 +41,17 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 		return nil, &pos.VendorError{Vendor: Name, Op: "push menu", Kind: pos.Invalid, Message: "menu is invalid", Err: ps}
 	}
 	p := &pusher{a: a, ctx: ctx, dry: opts.DryRun, lists: map[string][]json.RawMessage{}}
+	catVID := map[string]string{}
 	for _, c := range menu.Categories {
-		p.add(pos.ObjectResult{Kind: pos.KindCategory, AuraID: c.ID, Status: pos.StatusUnsupported,
-			Reason: "categories are not pushed to Clover by this adapter"})
+		catVID[c.ID] = p.upsert(object{
+			kind: pos.KindCategory, auraID: c.ID, op: "category",
+			payload:    categoryPayload{Name: c.Name},
+			createPath: a.mpath("/categories"),
+			updatePath: func(id string) string { return a.mpath("/categories/" + url.PathEscape(id)) },
+			lookup: func() (string, json.RawMessage, error) {
+				return p.findByName("categories", a.mpath("/categories"), c.Name)
+			},
+		})
 	}
 	taxVID := map[string]string{}
 	for _, t := range menu.Taxes {
@@ -97,7 +107,7 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 			})
 		}
 	}
-	var groupLinks, taxLinks []link
+	var groupLinks, taxLinks, catLinks []link
 	for _, it := range menu.Items {
 		res := pos.ObjectResult{Kind: pos.KindItem, AuraID: it.ID, Status: pos.StatusUnchanged}
 		for _, v := range it.Variations {
@@ -120,6 +130,10 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 			for _, tid := range it.TaxIDs {
 				taxLinks = append(taxLinks, link{auraID: v.ID + "/tax/" + tid, item: vid, other: taxVID[tid], what: "tax " + tid})
 			}
+			if it.CategoryID != "" {
+				catLinks = append(catLinks, link{auraID: v.ID + "/category/" + it.CategoryID, item: vid, other: catVID[it.CategoryID],
+					what: "category " + it.CategoryID})
+			}
 		}
 		p.add(res)
 	}
@@ -129,6 +143,10 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 	p.links("tax rate items", a.mpath("/tax_rate_items"), taxLinks, func(l link) any {
 		return taxItemLink{Item: ref{l.item}, TaxRate: ref{l.other}}
 	})
+	p.links("category items", a.mpath("/category_items"), catLinks, func(l link) any {
+		return categoryItemLink{Category: ref{l.other}, Item: ref{l.item}}
+	})
+	p.deleteRemoved(menu)
 	return p.results, p.abort
 }
 

@@ -14,7 +14,7 @@ import (
 
 // allCreated is every object of testdata/menu.json after a first push.
 var allCreated = map[string]pos.Status{
-	"category/cat-coffee":                         pos.StatusUnsupported,
+	"category/cat-coffee":                         pos.StatusCreated,
 	"tax/tax-sales":                               pos.StatusCreated,
 	"modifier_group/grp-milk":                     pos.StatusCreated,
 	"modifier/mod-oat":                            pos.StatusCreated,
@@ -36,6 +36,8 @@ var allCreated = map[string]pos.Status{
 	"link/var-latte-12/tax/tax-sales":             pos.StatusCreated,
 	"link/var-latte-16/tax/tax-sales":             pos.StatusCreated,
 	"link/var-croissant/tax/tax-sales":            pos.StatusCreated,
+	"link/var-latte-12/category/cat-coffee":       pos.StatusCreated,
+	"link/var-latte-16/category/cat-coffee":       pos.StatusCreated,
 }
 
 func with(base map[string]pos.Status, st pos.Status, except map[string]pos.Status) map[string]pos.Status {
@@ -358,7 +360,8 @@ func TestPushMenuStopsOnRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStatuses(t, res, with(allCreated, pos.StatusCreated, map[string]pos.Status{"tax/tax-sales": pos.StatusUnchanged}))
+	checkStatuses(t, res, with(allCreated, pos.StatusCreated, map[string]pos.Status{"tax/tax-sales": pos.StatusUnchanged,
+		"category/cat-coffee": pos.StatusUnchanged}))
 	if n := len(e.srv.TaxRates()); n != 1 {
 		t.Errorf("%d tax rates, want 1", n)
 	}

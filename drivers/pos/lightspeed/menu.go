@@ -24,7 +24,7 @@ const (
 	ReasonNoGroups     = "X-Series has no modifier groups"
 	ReasonAddOn        = "mapped to add-on product"
 	ReasonFreeModifier = "modifier has no price: X-Series has no modifiers, and only priced modifiers become add-on products"
-	ReasonCategory     = "categories are not pushed: assign X-Series product categories in Lightspeed"
+	ReasonCategory     = "X-Series product categories are linked by name, not created: create a product category with this name in Lightspeed and new products are filed under it"
 	ReasonTax          = "taxes are not pushed: X-Series taxes are set per outlet in Lightspeed; prices are sent including or excluding tax per the Aura tax's inclusive flag"
 	ReasonNewVariant   = "adding a variant to an existing X-Series product family is not supported by this adapter"
 )
@@ -40,6 +40,7 @@ type productCreate struct {
 	IsActive          bool             `json:"is_active"`
 	SourceID          string           `json:"source_id"`
 	SourceVariantID   string           `json:"source_variant_id,omitempty"`
+	ProductCategoryID string           `json:"product_category_id,omitempty"`
 	Variants          []variantPayload `json:"variants,omitempty"`
 }
 
@@ -115,6 +116,10 @@ type pushState struct {
 	results []pos.ObjectResult
 	stop    error // a retryable or auth failure: stop writing
 	attrID  string
+	// categories are the X-Series product categories by lower-case name,
+	// read once per push when a product with a category is created.
+	categories map[string][]string
+	catErr     error
 }
 
 func (ps *pushState) add(kind pos.ObjectKind, id, vid string, st pos.Status, reason string) {
@@ -130,9 +135,6 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 		return nil, &pos.VendorError{Vendor: Vendor, Op: "push menu", Kind: pos.Invalid, Message: "menu is invalid", Err: ps}
 	}
 	ps := &pushState{ctx: ctx, menu: menu, dry: opts.DryRun}
-	for _, c := range menu.Categories {
-		ps.add(pos.KindCategory, c.ID, "", pos.StatusUnsupported, ReasonCategory)
-	}
 	for _, t := range menu.Taxes {
 		ps.add(pos.KindTax, t.ID, "", pos.StatusUnsupported, ReasonTax)
 	}
@@ -148,6 +150,8 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 			a.pushModifier(ps, g, &g.Modifiers[j], inclusive)
 		}
 	}
+	a.archiveRemoved(ps)
+	a.categoryResults(ps)
 	return ps.results, ps.stop
 }
 
@@ -285,6 +289,7 @@ func (a *Adapter) pushItem(ps *pushState, it *model.Item) {
 			ps.add(pos.KindItem, it.ID, im.VendorID, pos.StatusFailed, err.Error())
 		} else {
 			im.Hash = itemHash
+			unarchive(im)
 			a.putMapping(ps, pos.KindItem, it.ID, *im)
 			ps.add(pos.KindItem, it.ID, im.VendorID, pos.StatusUpdated, "")
 		}
@@ -319,6 +324,7 @@ func (a *Adapter) pushItem(ps *pushState, it *model.Item) {
 				continue
 			}
 			vm.Hash = h
+			unarchive(vm)
 			a.putMapping(ps, pos.KindVariation, v.ID, *vm)
 			ps.add(pos.KindVariation, v.ID, vm.VendorID, pos.StatusUpdated, "")
 		}
@@ -344,10 +350,11 @@ func (a *Adapter) createItem(ps *pushState, it *model.Item, inclusive, family bo
 		return
 	}
 	body := productCreate{
-		Name:        it.Name,
-		Description: it.Description,
-		IsActive:    active(it.Availability),
-		SourceID:    SourcePrefix + it.ID,
+		Name:              it.Name,
+		Description:       it.Description,
+		IsActive:          active(it.Availability),
+		SourceID:          SourcePrefix + it.ID,
+		ProductCategoryID: a.categoryID(ps, it.CategoryID),
 	}
 	attr := ""
 	if family {

@@ -74,6 +74,8 @@ type pusher struct {
 	menu  *model.Menu
 	nodes []*node // in result order
 	units []unit  // in send order: taxes, categories, groups, items
+	// removals are objects pushed before and gone from the menu.
+	removals []*removal
 }
 
 // PushMenu makes the Square catalog match menu. See pos.Adapter.
@@ -85,11 +87,21 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 	if err := p.plan(); err != nil {
 		return nil, err
 	}
+	if err := p.planDeletions(); err != nil {
+		return nil, err
+	}
 	if opts.DryRun {
-		return p.results(), nil
+		return append(p.results(), p.removalResults(true)...), nil
 	}
 	err := p.push(ctx)
-	return p.results(), err
+	if err == nil {
+		err = p.deleteRemoved(ctx)
+	} else {
+		for _, r := range p.removals {
+			r.failed = "not attempted: " + err.Error()
+		}
+	}
+	return append(p.results(), p.removalResults(false)...), err
 }
 
 // plan builds the node graph, reads the mappings and decides what to send.

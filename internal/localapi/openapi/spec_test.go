@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/auth"
@@ -117,6 +118,14 @@ type (
 	tokensBody struct {
 		Tokens []auth.Token `json:"tokens"`
 	}
+	availabilityBody struct {
+		Available bool            `json:"available"`
+		Until     time.Time       `json:"until,omitzero"`
+		Results   []bridge.Result `json:"results"`
+	}
+	unavailableBody struct {
+		Unavailable []bridge.Unavailable `json:"unavailable"`
+	}
 	terminalsBody struct {
 		Terminals []terminal.Status `json:"terminals"`
 	}
@@ -166,6 +175,10 @@ func routes() []route {
 			body: localapi.DrawerRequest{}, status: 202, resp: localapi.PrintResult{}},
 		{pattern: "GET /v1/status", summary: "The daemon's state (as the CLI shows it)", tag: "operations", auth: "staff", status: 200, resp: anyObject{}},
 		{pattern: "GET /v1/health", summary: "The health snapshot the status page renders", tag: "operations", auth: "staff", status: 200, resp: health.Snapshot{}},
+		{pattern: "POST /v1/menu/availability", summary: "86 menu objects until a time, for a while or until further notice, or put them back", tag: "menu", auth: "staff",
+			body: bridge.AvailabilityInput{}, status: 200, resp: availabilityBody{}},
+		{pattern: "GET /v1/menu/availability", summary: "What is off sale, since when and until when", tag: "menu", auth: "staff",
+			query: []param{{"integration_id", "only this integration"}}, status: 200, resp: unavailableBody{}},
 		{pattern: "GET /v1/terminals", summary: "Each till listener: state, printer reachable, counts, last capture", tag: "operations", auth: "staff", status: 200, resp: terminalsBody{}},
 		{pattern: "GET /v1/queue", summary: "Outbox backlog per stream, menu-push retries and dead letters", tag: "operations", auth: "staff", status: 200, resp: queueBody{}},
 		{pattern: "GET /v1/queue/dead", summary: "Outbox dead letters: events the broker would not take", tag: "operations", auth: "admin", status: 200, resp: deadLettersBody{}},

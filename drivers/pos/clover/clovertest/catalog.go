@@ -100,6 +100,9 @@ func (s *Server) route(method string, p []string, q url.Values, body []byte) (in
 	if n > 0 && (p[0] == "orders" || p[0] == "tenders") && get {
 		return s.routeOrders(p, q)
 	}
+	if code, v, e, ok := s.routeMenu(method, p, q, body); ok {
+		return code, v, e
+	}
 	switch {
 	case n == 0 && get:
 		return 200, map[string]any{"id": s.merchant, "name": "Stand-in Merchant", "defaultCurrency": "USD"}, nil

@@ -42,4 +42,9 @@
 //	srv := clovertest.Start(t)
 //	cfg := pos.Config{Credentials: srv.Credentials(), Settings: srv.Settings()}
 //	srv.SeedOrder(clovertest.Order{LineItems: []clovertest.LineItem{{Name: "Latte", Price: 450}}})
+//
+// Menu endpoints beyond those (catalog_menu.go) follow docs.clover.com
+// (Platform v3 REST, "Manage categories" and the Inventory reference, read
+// 2026-12): categories and category_items, and the DELETE routes of items,
+// modifier groups, modifiers, categories and tax rates.
 package clovertest

@@ -128,6 +128,7 @@ type Server struct {
 	taxRates   map[string]*TaxRate
 	itemGroups [][2]string // item id, group id
 	taxItems   [][2]string // item id, tax rate id
+	menu       *menuState  // categories (catalog_menu.go)
 	orders     map[string]*Order
 	ignored    []string // undocumented expansions asked for
 	tenderExp  string   // the list route's tender expansion (default payment.tender)

@@ -27,6 +27,10 @@
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at BaseURL() (settings.base_url); the token endpoint is
 // served at URL()+"/api/1.0/token", where the adapter derives it.
+//
+// Catalog reads for menus (categories.go) follow the X-Series API 2026-07
+// reference: GET /product_categories ({"data": [...]}) and GET /products with
+// the after/page_size version cursor; products keep product_category_id.
 package lightspeedtest
 
 import (
@@ -106,6 +110,7 @@ type Product struct {
 	HasVariants       bool        `json:"has_variants"`
 	SourceID          string      `json:"source_id,omitempty"`
 	SourceVariantID   string      `json:"source_variant_id,omitempty"`
+	ProductCategoryID string      `json:"product_category_id,omitempty"`
 	VariantOptions    []Option    `json:"variant_options"`
 	Version           int64       `json:"version"`
 }
@@ -142,6 +147,7 @@ type Server struct {
 	seq          int
 	version      int64
 	products     map[string]*Product
+	categories   []ProductCategory // categories.go
 	attrs        []attribute
 	sales        map[string]*storedSale
 	refreshes    int
@@ -337,6 +343,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": s.attrs})
 	case path == "/variant_attributes" && r.Method == http.MethodPost:
 		s.createAttribute(w, body)
+	case path == "/products" && r.Method == http.MethodGet:
+		s.listProducts(w, r.URL.Query())
+	case path == "/product_categories" && r.Method == http.MethodGet:
+		s.listCategories(w)
 	case path == "/products" && r.Method == http.MethodPost:
 		s.createProduct(w, body)
 	case len(seg) == 2 && seg[0] == "products" && r.Method == http.MethodPut:
@@ -498,12 +508,17 @@ func (s *Server) createProduct(w http.ResponseWriter, body []byte) {
 		return
 	}
 	active := in.IsActive == nil || *in.IsActive
+	if in.ProductCategoryID != "" && !s.hasCategory(in.ProductCategoryID) {
+		writeJSON(w, 422, map[string]string{"error": "unknown product_category_id " + in.ProductCategoryID})
+		return
+	}
 	if len(in.Variants) == 0 {
 		id := s.newID()
 		s.version++
 		s.products[id] = &Product{ID: id, FamilyID: id, Name: in.Name, VariantName: in.Name, Description: in.Description,
 			SKU: in.SKU, PriceExcludingTax: in.PriceExcludingTax, PriceIncludingTax: in.PriceIncludingTax,
-			IsActive: active, SourceID: in.SourceID, SourceVariantID: in.SourceVariantID, VariantOptions: []Option{}, Version: s.version}
+			IsActive: active, SourceID: in.SourceID, SourceVariantID: in.SourceVariantID, VariantOptions: []Option{}, Version: s.version,
+			ProductCategoryID: in.ProductCategoryID}
 		writeJSON(w, 200, map[string]any{"data": []string{id}})
 		return
 	}
@@ -535,7 +550,7 @@ func (s *Server) createProduct(w http.ResponseWriter, body []byte) {
 		}
 		p := &Product{ID: s.newID(), Name: in.Name, VariantName: strings.Join(names, " / "), Description: in.Description,
 			SKU: v.SKU, PriceExcludingTax: v.PriceExcludingTax, PriceIncludingTax: v.PriceIncludingTax,
-			IsActive: active, HasVariants: true, SourceID: in.SourceID, VariantOptions: opts}
+			IsActive: active, HasVariants: true, SourceID: in.SourceID, VariantOptions: opts, ProductCategoryID: in.ProductCategoryID}
 		if family == "" {
 			family = p.ID
 		}

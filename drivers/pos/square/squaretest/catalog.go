@@ -538,3 +538,85 @@ func (s *Server) DeleteObject(id string) bool {
 	}
 	return true
 }
+
+// batchDeleteCatalog implements POST /v2/catalog/batch-delete
+// (BatchDeleteCatalogObjects): deletion cascades to children, the call
+// succeeds for the ids it could delete and lists only those.
+func (s *Server) batchDeleteCatalog(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ObjectIDs []string `json:"object_ids"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if len(req.ObjectIDs) == 0 {
+		writeError(w, http.StatusBadRequest, "INVALID_REQUEST_ERROR", "MISSING_REQUIRED_PARAMETER", "object_ids is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	deleted := []string{}
+	for _, id := range req.ObjectIDs {
+		if _, ok := s.objects[id]; !ok {
+			continue
+		}
+		deleted = append(deleted, id)
+		for _, k := range s.children[id] {
+			deleted = append(deleted, k)
+		}
+		s.deleteLocked(id)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted_object_ids": deleted, "deleted_at": stamp(s.now())})
+}
+
+// deleteLocked removes id, its children and references to it as a child.
+func (s *Server) deleteLocked(id string) {
+	for _, k := range s.children[id] {
+		delete(s.objects, k)
+	}
+	delete(s.children, id)
+	delete(s.objects, id)
+	for p, kids := range s.children {
+		for i, k := range kids {
+			if k == id {
+				s.children[p] = append(kids[:i:i], kids[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// EditObject changes a stored object as a seller editing it at the POS or
+// in the Dashboard would (its version moves on). It reports whether the
+// object exists.
+func (s *Server) EditObject(id string, fn func(*CatalogObject)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[id]
+	if !ok {
+		return false
+	}
+	c := *o
+	fn(&c)
+	c.Version, c.UpdatedAt = s.nextVersion(), stamp(s.now())
+	s.objects[id] = &c
+	return true
+}
+
+// SeedItem creates an item with one variation as a seller would at the
+// POS and returns the item's and the variation's ids.
+func (s *Server) SeedItem(name, variation string, price Money) (itemID, variationID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	itemID, variationID = s.nextSeq("ITEM"), s.nextSeq("VAR")
+	v := s.nextVersion()
+	s.objects[itemID] = &CatalogObject{Type: "ITEM", ID: itemID, Version: v, UpdatedAt: stamp(s.now()),
+		PresentAtAllLocations: boolPtr(true), ItemData: &CatalogItem{Name: name}}
+	s.objects[variationID] = &CatalogObject{Type: "ITEM_VARIATION", ID: variationID, Version: v, UpdatedAt: stamp(s.now()),
+		PresentAtAllLocations: boolPtr(true), ItemVariationData: &CatalogItemVariation{ItemID: itemID, Name: variation,
+			PricingType: "FIXED_PRICING", PriceMoney: &price}}
+	s.children[itemID] = []string{variationID}
+	return itemID, variationID
+}
+
+func boolPtr(b bool) *bool { return &b }

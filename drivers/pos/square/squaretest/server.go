@@ -391,6 +391,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v2/catalog/batch-retrieve", s.batchRetrieveCatalog)
 	s.mux.HandleFunc("GET /v2/catalog/object/{object_id}", s.retrieveCatalogObject)
 	s.mux.HandleFunc("GET /v2/catalog/list", s.listCatalog)
+	s.mux.HandleFunc("POST /v2/catalog/batch-delete", s.batchDeleteCatalog)
 	s.mux.HandleFunc("POST /v2/orders/search", s.searchOrders)
 	s.mux.HandleFunc("POST /v2/orders/batch-retrieve", s.batchRetrieveOrders)
 	s.mux.HandleFunc("GET /v2/orders/{order_id}", s.retrieveOrder)

@@ -30,6 +30,8 @@ type CatalogObject struct {
 	Version               int64                 `json:"version,omitempty"`
 	IsDeleted             bool                  `json:"is_deleted"`
 	PresentAtAllLocations *bool                 `json:"present_at_all_locations,omitempty"`
+	PresentAtLocationIDs  []string              `json:"present_at_location_ids,omitempty"`
+	AbsentAtLocationIDs   []string              `json:"absent_at_location_ids,omitempty"`
 	ItemData              *CatalogItem          `json:"item_data,omitempty"`
 	ItemVariationData     *CatalogItemVariation `json:"item_variation_data,omitempty"`
 	ModifierListData      *CatalogModifierList  `json:"modifier_list_data,omitempty"`

@@ -31,6 +31,10 @@
 //
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at URL() (settings.base_url).
+//
+// Menus and stock (menu.go) follow Toast's Menus API v2 (GET /menus/v2/menus)
+// and Stock API 1.0.0 (toast-stock-openapi.yaml: PUT /stock/v1/inventory/update,
+// GET /stock/v1/inventory).
 package toasttest
 
 import (
@@ -106,6 +110,7 @@ type Server struct {
 	logins          int
 	orders          map[string]*storedOrder
 	gratuityInTotal bool
+	menu            *menuState // menus and stock (menu.go)
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -262,6 +267,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
+	case strings.HasPrefix(path, "/menus/v2/") || strings.HasPrefix(path, "/stock/v1/"):
+		s.serveMenu(w, r, path, body)
 	default:
 		writeJSON(w, 404, errorBody(404, "Not found"))
 	}
