@@ -33,6 +33,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Receipt$$' -benchmem ./drivers/escpos
 	$(GO) test -run '^$$' -bench OrderToPrinter -benchtime 500x ./internal/spool
 	$(GO) test -run '^$$' -bench 'Append|PeekAckDrain' -benchmem ./internal/outbox
+	$(GO) test -run '^$$' -bench ReconnectStorm -benchtime 1x -timeout 20m ./internal/cloud
 
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:
