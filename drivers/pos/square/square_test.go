@@ -123,7 +123,7 @@ func TestConcurrentPushAndPull(t *testing.T) {
 	})
 	wg.Go(func() {
 		if _, err := e.a.VerifyWebhook(context.Background(), squaretest.SignedDelivery(squaretest.DefaultSignatureKey, notificationURL,
-			[]byte(`{"type":"order.updated","event_id":"e"}`))); err != nil {
+			squaretest.Event("order.updated", "e", e.clk.Now(), "order", "O1", map[string]any{}))); err != nil {
 			t.Error(err)
 		}
 	})
