@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X github.com/auraconnect/aura-edge/internal/version.Version=
 BIN       := bin/aura-edge
 PKGS      := ./...
 
-.PHONY: all build test demo bench bench-all lint cross fuzz clean
+.PHONY: all build test soak demo bench bench-all lint cross fuzz clean
 
 all: lint test build
 
@@ -16,6 +16,13 @@ build:
 # fail (not skip) when CI=true.
 test:
 	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+# Fault soak against real mosquitto and a TCP printer stand-in: kill -9
+# cycles, broker flaps, a hung printer, a poison order; prints a table.
+# SOAK=short (CI, ~15 s) or SOAK=long SOAK_DURATION=2h.
+SOAK ?= short
+soak:
+	SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 0 ./cmd/aura-edge
 
 # The main job on embedded defaults: embedded broker as the cloud, a stand-in
 # POS vendor, a virtual printer. No config and no external service needed.
