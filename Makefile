@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X github.com/auraconnect/aura-edge/internal/version.Version=
 BIN       := bin/aura-edge
 PKGS      := ./...
 
-.PHONY: all build test demo bench bench-all lint release-check cross fuzz clean openapi
+.PHONY: all build test soak demo bench bench-all lint release-check cross fuzz clean openapi
 
 all: lint test build
 
@@ -20,6 +20,13 @@ ARTIFACTS ?= $(CURDIR)/dist/test-artifacts
 test:
 	@mkdir -p $(ARTIFACTS)
 	$(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(ARTIFACTS) $(PKGS)
+
+# Fault soak against real mosquitto and a TCP printer stand-in: kill -9
+# cycles, broker flaps, a hung printer, a poison order; prints a table.
+# SOAK=short (CI, ~15 s) or SOAK=long SOAK_DURATION=2h.
+SOAK ?= short
+soak:
+	SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 0 ./cmd/aura-edge
 
 # The main job on embedded defaults: embedded broker as the cloud, a stand-in
 # POS vendor, a virtual printer. No config and no external service needed.
@@ -42,6 +49,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Passthrough' -benchtime 500x ./internal/terminal
 	$(GO) test -run '^$$' -bench 'CaptureRate' -benchtime 2000x ./internal/terminal
 	$(GO) test -run '^$$' -bench 'Parse$$|Cutter$$' -benchmem -benchtime 2000x ./internal/terminal/parse
+	$(GO) test -run '^$$' -bench ReconnectStorm -benchtime 1x -timeout 20m ./internal/cloud
 
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:

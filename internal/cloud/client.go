@@ -309,7 +309,7 @@ func (c *Client) Run(ctx context.Context) error {
 		c.setState(StateStopped, nil)
 	}()
 
-	bo := newBackoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax)
+	bo := newBackoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax, c.cfg.ReconnectSpread)
 	connected := 0
 	for ctx.Err() == nil {
 		c.setState(StateConnecting, nil)

@@ -41,6 +41,11 @@ type Config struct {
 	// between connection attempts. Defaults 1s and 30s.
 	ReconnectMin time.Duration `yaml:"reconnect_min"`
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// ReconnectSpread is the window over which the first attempt after
+	// losing an established connection is spread (uniformly from 0), so
+	// that a broker restart does not bring the whole fleet back in the
+	// same second. Default 10s, at most ReconnectMax.
+	ReconnectSpread time.Duration `yaml:"reconnect_spread"`
 	// StatusInterval is how often the retained status is refreshed.
 	// Default 60s.
 	StatusInterval time.Duration `yaml:"status_interval"`
@@ -88,18 +93,19 @@ type TLSConfig struct {
 
 // Default values.
 const (
-	DefaultTopicPrefix    = "aura/v1/stores/{store_id}"
-	DefaultKeepAlive      = 30 * time.Second
-	DefaultConnectTimeout = 10 * time.Second
-	DefaultInFlight       = 64
-	DefaultReconnectMin   = time.Second
-	DefaultReconnectMax   = 30 * time.Second
-	DefaultStatusInterval = time.Minute
-	DefaultCommandTTL     = 7 * 24 * time.Hour
-	DefaultCommandWorkers = 4
-	DefaultCommandTimeout = 2 * time.Minute
-	DefaultMaxMessage     = 128 << 10
-	DefaultPoisonStrikes  = 3
+	DefaultTopicPrefix     = "aura/v1/stores/{store_id}"
+	DefaultKeepAlive       = 30 * time.Second
+	DefaultConnectTimeout  = 10 * time.Second
+	DefaultInFlight        = 64
+	DefaultReconnectMin    = time.Second
+	DefaultReconnectMax    = 30 * time.Second
+	DefaultReconnectSpread = 10 * time.Second
+	DefaultStatusInterval  = time.Minute
+	DefaultCommandTTL      = 7 * 24 * time.Hour
+	DefaultCommandWorkers  = 4
+	DefaultCommandTimeout  = 2 * time.Minute
+	DefaultMaxMessage      = 128 << 10
+	DefaultPoisonStrikes   = 3
 )
 
 // EventOverhead is what the CloudEvents attributes, the topic and the MQTT
@@ -140,6 +146,10 @@ func (c Config) withDefaults() Config {
 	if c.ReconnectMax == 0 {
 		c.ReconnectMax = max(DefaultReconnectMax, c.ReconnectMin)
 	}
+	if c.ReconnectSpread == 0 {
+		c.ReconnectSpread = DefaultReconnectSpread
+	}
+	c.ReconnectSpread = min(c.ReconnectSpread, c.ReconnectMax)
 	if c.StatusInterval == 0 {
 		c.StatusInterval = DefaultStatusInterval
 	}
@@ -214,6 +224,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReconnectMin < 0 || c.ReconnectMax < c.ReconnectMin {
 		bad("reconnect_min", "must be positive and at most reconnect_max")
+	}
+	if c.ReconnectSpread < 0 {
+		bad("reconnect_spread", "must not be negative")
 	}
 	if c.ReconnectMax > maxReconnect {
 		bad("reconnect_max", "must be at most %s", maxReconnect)

@@ -78,8 +78,10 @@ func TestReceiptsSurviveACLDenial(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			acl := aclFile(t, dir, false)
-			mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Extra: "acl_file " + acl + "\n"})
-			sub := cloudtest.Subscribe(t, mq.URL(), testPrefix+"/#", cloudtest.SubscriberOptions{})
+			// The cloud's session survives the broker restart below, so it
+			// misses nothing published before it is back.
+			mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Extra: "acl_file " + acl + "\n"})
+			sub := cloudtest.Subscribe(t, mq.URL(), testPrefix+"/#", cloudtest.SubscriberOptions{Persistent: true})
 			cfg := testConfig(mq.URL())
 			cfg.Receipts = ReceiptsConfig{Enabled: receipts, Timeout: time.Second}
 			e := newEnv(t, cfg, nil)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -124,7 +123,7 @@ func TestConcurrentPushAndPull(t *testing.T) {
 	})
 	wg.Go(func() {
 		if _, err := e.a.VerifyWebhook(context.Background(), squaretest.SignedDelivery(squaretest.DefaultSignatureKey, notificationURL,
-			[]byte(`{"type":"order.updated","event_id":"e","created_at":"`+e.clk.Now().Format(time.RFC3339)+`"}`))); err != nil {
+			squaretest.Event("order.updated", "e", e.clk.Now(), "order", "O1", map[string]any{}))); err != nil {
 			t.Error(err)
 		}
 	})
