@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-		"sync"
+	"sync"
 	"syscall"
 
 	"github.com/kardianos/service"
