@@ -42,6 +42,8 @@ func newRootCmd() *cobra.Command {
 		newQueueCmd(),
 		newPrintCmd(),
 		newPrintersCmd(),
+		newSetupCmd(),
+		newDoctorCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.
