@@ -14,6 +14,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/doctor"
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
@@ -74,6 +75,7 @@ func liveDaemon(cmd *cobra.Command, cfg *config.Config) *doctor.Daemon {
 	var st struct {
 		Outbox   []localapi.StreamView `json:"outbox"`
 		Printers []spool.PrinterStatus `json:"printers"`
+		Sync     []scheduler.State     `json:"sync"`
 	}
 	if err := ctlCall(cmd, "GET", "/v1/status", nil, &st); err != nil {
 		fmt.Fprintln(os.Stderr, "aura-edge doctor: the daemon's status:", err)
@@ -83,6 +85,9 @@ func liveDaemon(cmd *cobra.Command, cfg *config.Config) *doctor.Daemon {
 	for _, s := range st.Outbox {
 		d.Outbox = append(d.Outbox, outbox.StreamStats{Stream: outbox.Stream(s.Stream), Depth: s.Depth,
 			OldestAge: time.Duration(s.OldestAgeS * float64(time.Second)), Full: s.Full})
+	}
+	for _, s := range st.Sync {
+		d.Sync = append(d.Sync, doctor.SyncState{Key: s.Key, LastRun: s.LastRun, LastError: s.LastError, Failures: s.Failures})
 	}
 	for _, p := range st.Printers {
 		d.Printers[p.Name] = doctor.PrinterState{State: string(p.State), LastError: p.LastError}

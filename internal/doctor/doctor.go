@@ -77,6 +77,15 @@ type Options struct {
 type Daemon struct {
 	Outbox   []outbox.StreamStats
 	Printers map[string]PrinterState
+	Sync     []SyncState // the integrations' sync flows
+}
+
+// SyncState is one integration flow's last outcome, as the daemon reports it.
+type SyncState struct {
+	Key       string
+	LastRun   time.Time
+	LastError string
+	Failures  int
 }
 
 // PrinterState is the daemon's view of one printer.
@@ -105,7 +114,7 @@ func Run(ctx context.Context, cfg *config.Config, live *Daemon, o Options) *Repo
 	checkClock(r, o)
 	checkDisk(r, cfg)
 	checkPrinters(ctx, r, cfg, live, o)
-	checkIntegrations(r, cfg)
+	checkIntegrations(r, cfg, live)
 	checkOutbox(r, cfg, stats)
 	return r
 }
@@ -491,12 +500,28 @@ func devicePath(conn string) string {
 	return u.Path
 }
 
-func checkIntegrations(r *Report, cfg *config.Config) {
-	// Credentials live encrypted in the store and are tried by the daemon's
-	// sync; doctor reports what the config asks for.
+// checkIntegrations reports each integration flow's last call to its
+// vendor: a vendor that refuses the credentials shows as consecutive
+// failures with the vendor's error.
+func checkIntegrations(r *Report, cfg *config.Config, live *Daemon) {
 	for _, in := range cfg.Integrations {
 		if in.Disabled {
 			r.add("integration "+in.ID, Warn, "set disabled: false for "+in.ID+" in "+cfg.File, "%s is disabled", in.Vendor)
+		}
+	}
+	if live == nil {
+		return
+	}
+	for _, s := range live.Sync {
+		name := "integration " + s.Key
+		switch {
+		case s.Failures > 0:
+			r.add(name, Fail, "check the integration's credentials with the vendor and connect it again (POST /v1/integrations/{id}/connect); see: aura-edge queue",
+				"%d failed calls in a row: %s", s.Failures, s.LastError)
+		case s.LastRun.IsZero():
+			r.add(name, OK, "", "not run yet")
+		default:
+			r.add(name, OK, "", "the vendor accepted the last call at %s", s.LastRun.Format(time.RFC3339))
 		}
 	}
 }

@@ -107,3 +107,22 @@ func TestDoctorHealthyOffline(t *testing.T) {
 		t.Errorf("daemon: %+v", c)
 	}
 }
+
+func TestDoctorWithLiveDaemon(t *testing.T) {
+	cfg := baseConfig(t)
+	cfg.Printers = []config.Printer{{Name: "front", Connection: "tcp://127.0.0.1:9100"}}
+	live := &Daemon{
+		Printers: map[string]PrinterState{"front": {State: "paper_out"}},
+		Sync:     []SyncState{{Key: "sq-1/orders", Failures: 3, LastError: "square: 401 UNAUTHORIZED"}},
+	}
+	r := Run(context.Background(), cfg, live, Options{Timeout: time.Second})
+	if c := find(t, r, "printer front"); c.Status != Fail || c.Fix != "load a paper roll" {
+		t.Errorf("printer: %+v", c)
+	}
+	if c := find(t, r, "integration sq-1/orders"); c.Status != Fail || !strings.Contains(c.Detail, "401") || !strings.Contains(c.Fix, "credentials") {
+		t.Errorf("integration: %+v", c)
+	}
+	if c := find(t, r, "daemon"); c.Status != OK {
+		t.Errorf("daemon: %+v", c)
+	}
+}
