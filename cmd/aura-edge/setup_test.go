@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,5 +102,31 @@ func TestSetupThenDoctor(t *testing.T) {
 	out, code = runBin(t, "doctor", "--config", bad, "--timeout", "2s")
 	if code != 1 || !strings.Contains(out, "fail  broker") || !strings.Contains(out, "fix: check the network") {
 		t.Errorf("doctor with a dead broker: exit %d\n%s", code, out)
+	}
+}
+
+// TestSetupInteractive answers the prompts as an installer at a terminal
+// would: the store id, no broker (offline), the printer stand-in's URL.
+func TestSetupInteractive(t *testing.T) {
+	printer := printertest.Start(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "aura-edge.yaml")
+	cmd := exec.Command(binPath, "setup", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--listen", freeAddr(t))
+	cmd.Stdin = strings.NewReader("store-7\n\n" + printer.URL() + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Store id (from the Aura console): ", "Cloud broker (tls://HOST:8883; empty to run offline): ",
+		"cloud: none: aura-edge runs offline", "Receipt printer: a number above, or a URL", "test receipt: printed on receipt"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("setup output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := printer.WaitJobs(1, 10*time.Second); err != nil {
+		t.Fatalf("no test receipt: %v", err)
+	}
+	if out, code := runBin(t, "config", "check", "--config", cfg); code != 0 || !strings.Contains(out, "store store-7, 1 printers") {
+		t.Errorf("config check: exit %d\n%s", code, out)
 	}
 }
