@@ -181,6 +181,15 @@ func runSetup(cmd *cobra.Command, a setupAnswers) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create the data directory: %w", err)
 	}
+	// Whatever happens below, what root created in the data directory goes
+	// to the service user, or the service could not open its own store.
+	if u, err := user.Lookup("aura-edge"); err == nil && os.Geteuid() == 0 {
+		defer func() {
+			if err := chownTree(cfg.DataDir, u); err != nil {
+				fmt.Fprintf(out, "data dir: %v (fix: sudo chown -R aura-edge: %s)\n", err, cfg.DataDir)
+			}
+		}()
+	}
 
 	// 4. The credential key (created when the store first opens) and the
 	// first admin token, through the same control routes as `token create`.
@@ -198,7 +207,9 @@ func runSetup(cmd *cobra.Command, a setupAnswers) error {
 		}
 	}
 
-	// 6. Hand the data directory to the service user and (re)start it.
+	// 6. (Re)start the service (the data directory is handed to the service
+	// user first: the deferred chown above runs before systemctl does not,
+	// so do it now too).
 	if u, err := user.Lookup("aura-edge"); err == nil && os.Geteuid() == 0 {
 		if err := chownTree(cfg.DataDir, u); err != nil {
 			return err
