@@ -207,9 +207,8 @@ func runSetup(cmd *cobra.Command, a setupAnswers) error {
 		}
 	}
 
-	// 6. (Re)start the service (the data directory is handed to the service
-	// user first: the deferred chown above runs before systemctl does not,
-	// so do it now too).
+	// 6. (Re)start the service. The deferred chown runs only when setup
+	// returns, so hand the data directory over now, before the start.
 	if u, err := user.Lookup("aura-edge"); err == nil && os.Geteuid() == 0 {
 		if err := chownTree(cfg.DataDir, u); err != nil {
 			return err
