@@ -11,6 +11,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/secrets"
+	"github.com/auraconnect/aura-edge/internal/store"
 )
 
 func baseConfig(t *testing.T) *config.Config {
@@ -124,5 +125,21 @@ func TestDoctorWithLiveDaemon(t *testing.T) {
 	}
 	if c := find(t, r, "daemon"); c.Status != OK {
 		t.Errorf("daemon: %+v", c)
+	}
+}
+
+// A process that holds the bbolt lock without answering on the control
+// socket (a hung daemon) is a failure with its fix.
+func TestDoctorStoreLockedByAnother(t *testing.T) {
+	cfg := baseConfig(t)
+	db, err := store.Open(cfg.DataDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := run(t, cfg)
+	c := find(t, r, "daemon")
+	if c.Status != Fail || !strings.Contains(c.Detail, "holds the store lock") || !strings.Contains(c.Fix, "systemctl restart aura-edge") {
+		t.Fatalf("daemon: %+v", c)
 	}
 }
