@@ -102,14 +102,22 @@ func (l *liveness) check(ctx context.Context, c *Core, now time.Time, limit time
 	for _, s := range c.Outbox.Stats() {
 		depth += s.Depth
 	}
-	idle := depth == 0 || c.Cloud == nil
-	if !idle {
+	connected, delivered := false, uint64(0)
+	if c.Cloud != nil {
 		st := c.Cloud.State()
-		idle = !st.Connected
-		if st.Delivered != l.delivered {
-			l.delivered = st.Delivered
-			idle = true
-		}
+		connected, delivered = st.Connected, st.Delivered
+	}
+	return l.progressed(now, depth, connected, delivered)
+}
+
+// progressed judges the outbox: idle (empty, or no link to send on) or
+// delivering is live; a backlog on a connected link with no delivery for
+// StallAfter is not.
+func (l *liveness) progressed(now time.Time, depth int, connected bool, delivered uint64) error {
+	idle := depth == 0 || !connected
+	if delivered != l.delivered {
+		l.delivered = delivered
+		idle = true
 	}
 	if idle || l.progress.IsZero() {
 		l.progress = now

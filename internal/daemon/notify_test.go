@@ -97,3 +97,28 @@ func openClosedStore(t *testing.T) *store.DB {
 	}
 	return db
 }
+
+func TestWatchdogOutboxProgress(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	steps := []struct {
+		after     time.Duration
+		depth     int
+		connected bool
+		delivered uint64
+		live      bool
+	}{
+		{0, 10, true, 5, true},                          // first look
+		{StallAfter / 2, 10, true, 5, true},             // no delivery yet, within the limit
+		{StallAfter + time.Second, 10, true, 5, false},  // backlog, connected, nothing delivered: stalled
+		{StallAfter + 2*time.Second, 10, true, 6, true}, // one delivery: live again
+		{3 * StallAfter, 10, false, 6, true},            // offline: waiting is not a hang
+		{5 * StallAfter, 0, true, 6, true},              // empty: idle
+	}
+	lv := &liveness{}
+	for i, s := range steps {
+		err := lv.progressed(t0.Add(s.after), s.depth, s.connected, s.delivered)
+		if (err == nil) != s.live {
+			t.Fatalf("step %d: err %v, want live=%v", i, err, s.live)
+		}
+	}
+}
