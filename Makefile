@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X github.com/auraconnect/aura-edge/internal/version.Version=
 BIN       := bin/aura-edge
 PKGS      := ./...
 
-.PHONY: all build test soak demo bench bench-all lint release-check cross fuzz clean openapi
+.PHONY: all build test soak demo bench bench-all lint release-check cross fuzz clean openapi package lintian
 
 all: lint test build
 
@@ -90,5 +90,17 @@ cross:
 	GOOS=windows GOARCH=amd64           $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-windows-amd64.exe ./cmd/aura-edge
 	GOOS=darwin  GOARCH=arm64           $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-darwin-arm64      ./cmd/aura-edge
 
+# Debian packages for store PCs: dist/aura-edge_<version>_<arch>.deb (nfpm,
+# packaging/mkdeb). `make lintian` checks them.
+DEB_ARCHES ?= amd64 arm64
+package:
+	@for a in $(DEB_ARCHES); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-linux-$$a ./cmd/aura-edge || exit 1; \
+	  $(GO) run ./packaging/mkdeb -bin bin/aura-edge-linux-$$a -arch $$a -version $(VERSION) -out dist || exit 1; \
+	done
+
+lintian: package
+	lintian --fail-on error,warning $(foreach a,$(DEB_ARCHES),dist/aura-edge_*_$(a).deb)
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

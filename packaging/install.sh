@@ -6,7 +6,7 @@ bin=${1:?usage: install.sh BINARY [CONFIG]}
 conf=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
-id aura-edge >/dev/null 2>&1 || useradd --system --home-dir /var/lib/aura-edge --shell /usr/sbin/nologin aura-edge
+id aura-edge >/dev/null 2>&1 || useradd --system --user-group --groups dialout,lp --home-dir /var/lib/aura-edge --no-create-home --shell /usr/sbin/nologin aura-edge
 install -m 0755 "$bin" /usr/bin/aura-edge
 install -d -m 0750 -o root -g aura-edge /etc/aura-edge
 if [ -n "$conf" ]; then

@@ -45,6 +45,8 @@ func newRootCmd() *cobra.Command {
 		newAdapterCmd(),
 		newTerminalsCmd(),
 		newReceiptCmd(),
+		newSetupCmd(),
+		newDoctorCmd(),
 	)
 	root.AddCommand(newServiceCmds()...)
 	// Unknown subcommands and bad args are usage errors.

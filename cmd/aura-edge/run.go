@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/daemon"
+	"github.com/auraconnect/aura-edge/internal/osservice"
 )
 
 func newRunCmd() *cobra.Command {
@@ -84,23 +84,33 @@ func (p *program) Stop(s service.Service) error {
 	return nil
 }
 
-// serviceConfig describes the OS service; on systemd it installs our own
-// unit (Restart=always, RestartSec=2, dialout/lp groups) rather than the
-// library's default.
+// serviceConfig describes the OS service for kardianos/service: run, and
+// install on Windows (SCM: automatic start, restart 2 s after a failure) and
+// launchd (our rendered plist, KeepAlive). On systemd, install writes our
+// own unit (service.go, internal/osservice).
 func serviceConfig(cfg *config.Config) *service.Config {
-	path := cfg.File
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
+	spec, err := serviceSpec(cfg)
+	if err != nil {
+		spec = osservice.Spec{Exec: os.Args[0], Config: cfg.File}
+	}
+	opts := service.KeyValue{
+		"Restart":                "always",
+		"OnFailure":              "restart",
+		"OnFailureDelayDuration": "2s",
+		"OnFailureResetPeriod":   60,
+		"StartType":              "automatic",
+		"DelayedAutoStart":       true,
+	}
+	if plist, err := osservice.LaunchdPlist(spec); err == nil {
+		// Rendered in full: kardianos' mini template engine passes text
+		// without {{ }} through unchanged.
+		opts["LaunchdConfig"] = string(plist)
 	}
 	return &service.Config{
-		Name:        "aura-edge",
+		Name:        osservice.Name,
 		DisplayName: "Aura Edge",
-		Description: "Aura store daemon: POS sync, receipt printing and an offline buffer for the Aura cloud.",
-		Arguments:   []string{"run", "--config", path},
-		Option: service.KeyValue{
-			"SystemdScript": systemdUnit,
-			"Restart":       "always",
-			"OnFailure":     "restart",
-		},
+		Description: osservice.Description + ".",
+		Arguments:   spec.Args(),
+		Option:      opts,
 	}
 }

@@ -120,6 +120,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-gctx.Done():
 		}
 	}()
+	go d.notifySystemd(gctx, c) // sd_notify READY/WATCHDOG/STOPPING (notify.go)
 	err = g.Wait()
 	c.Bridge.WaitFetches()
 	if err != nil && !errors.Is(err, context.Canceled) {
