@@ -14,6 +14,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -43,6 +44,11 @@ type Deps struct {
 	// MaxPages bounds the pages of one pull run (default 50).
 	MaxPages int
 	Now      func() time.Time
+	// Outbox carries the outcome events of order injections and refunds.
+	Outbox *outbox.Outbox
+	// JobBackoff is the first delay before an injection or refund is
+	// retried (default 5s; the scheduler doubles it up to 10m).
+	JobBackoff time.Duration
 }
 
 // Bridge drives the adapters.
@@ -55,6 +61,7 @@ type Bridge struct {
 	pushMu     map[string]*sync.Mutex // one push at a time per integration
 	fetches    sync.WaitGroup         // webhook-triggered fetches in progress
 	rejections rejectLimiter          // audit rate for rejected webhooks
+	jobLocks   sync.Map               // job id -> *sync.Mutex: one attempt of a job at a time
 }
 
 // New returns a bridge; call Start to schedule the integrations' flows.
@@ -155,6 +162,9 @@ func (b *Bridge) Delete(id string) error {
 // Run does the bridge's housekeeping until ctx is done: every hour it
 // forgets old webhook event ids and dead letters past their retention.
 func (b *Bridge) Run(ctx context.Context) error {
+	if n := b.ResumeJobs(ctx); n > 0 {
+		b.d.Log.Info("pos jobs resumed after a restart", "count", n)
+	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

@@ -93,6 +93,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,
 		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: schedules,
 		HTTPClient: &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
+		Outbox:     c.Outbox,
 	})
 	c.Auth = auth.NewAuthenticator(c.DB, auth.Options{})
 	policy, err := auth.NewPolicy(policyRules())

@@ -1,0 +1,68 @@
+package provision
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/auraconnect/aura-edge/internal/secrets"
+	"github.com/auraconnect/aura-edge/internal/store"
+)
+
+func open(t *testing.T, dir string) (*store.DB, *secrets.Keyring) {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := secrets.LoadOrCreateKey(filepath.Join(dir, "credential.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, keys
+}
+
+func TestSealOpenAndPersist(t *testing.T) {
+	dir := t.TempDir()
+	db, keys := open(t, dir)
+	k, err := LoadOrCreate(db, keys, "store-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := map[string]string{"access_token": "EAAA-very-secret-token-1234567890"}
+	sealed, err := Seal(k.Public(), "store-1", creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := k.Open(sealed)
+	if err != nil || got["access_token"] != creds["access_token"] {
+		t.Fatalf("Open = %v, %v", got, err)
+	}
+	// Another store's blob, and tampering, are refused.
+	other, _ := Seal(k.Public(), "store-2", creds)
+	if _, err := k.Open(other); !errors.Is(err, ErrSealed) {
+		t.Errorf("other store: %v", err)
+	}
+	b := []byte(sealed)
+	b[10] ^= 1
+	if _, err := k.Open(string(b)); !errors.Is(err, ErrSealed) {
+		t.Errorf("tampered: %v", err)
+	}
+	// The same key after a restart; the private key is not in clear in the file.
+	db.Close()
+	db, keys = open(t, dir)
+	k2, err := LoadOrCreate(db, keys, "store-1")
+	if err != nil || k2.Public() != k.Public() {
+		t.Fatalf("reloaded key %v %v", k2, err)
+	}
+	db.Close()
+	raw, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, k.priv[:]) {
+		t.Error("private key in clear in the database file")
+	}
+}
