@@ -70,6 +70,7 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		return map[string]any{"results": res}, nil
 	})
 	cl.Handle("print", c.handlePrint)
+	c.registerTwoWay(cl)
 }
 
 // printCmd is the data of a print command: an order (or the id of a

@@ -19,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/provision"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
@@ -44,6 +45,7 @@ type Core struct {
 	API          *localapi.Server
 	Cloud        *cloud.Client // nil when no broker is configured
 	Spool        *spool.Spool
+	Provision    *provision.Key // seals remotely provisioned credentials to this store
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -70,6 +72,10 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("credential key: %w", err)
+	}
+	c.Provision, err = provision.LoadOrCreate(c.DB, c.Keys, cfg.StoreID)
+	if err != nil {
+		return nil, err
 	}
 	c.Outbox, err = outbox.Open(c.DB, outboxConfig(cfg), log.With("component", "outbox"))
 	if err != nil {
@@ -111,6 +117,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL, ManifestDir: filepath.Join(cfg.DataDir, "manifests")})
 	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
+	localapi.InjectRoutes(c.API, c.Bridge)
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
 	return c, nil
 }

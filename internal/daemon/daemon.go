@@ -163,6 +163,7 @@ func (d *Daemon) statusExtra() map[string]any {
 	out["menu_retries"], out["dead_letters"] = retries, dead
 	out["sync"] = c.Scheduler.States()
 	out["printers"] = c.Spool.Printers()
+	out["provisioning_key"] = c.Provision.Public()
 	return out
 }
 
