@@ -182,7 +182,7 @@ func TestTwoWayEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := w.command(t, "c-connect", "integration.connect", map[string]any{"id": "square-1", "vendor": "square", "name": "Remote Square",
-		"settings": map[string]string{"location_id": squaretest.DefaultLocationID, "base_url": w.srv.URL(), "write_retries": "0", "webhook_url": relayURL},
+		"settings":           map[string]string{"location_id": squaretest.DefaultLocationID, "base_url": w.srv.URL(), "write_retries": "0", "webhook_url": relayURL},
 		"sealed_credentials": sealed}, 1)
 	if res.Status != "ok" {
 		t.Fatalf("integration.connect: %+v", res)
