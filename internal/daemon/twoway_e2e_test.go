@@ -228,6 +228,36 @@ func TestTwoWayEndToEnd(t *testing.T) {
 		t.Errorf("%d requests reached Square for a refused order: %s %s", len(rs), rs[0].Method, rs[0].Path)
 	}
 
+	// 4b. The local route: the same Idempotency-Key twice is one order; no
+	// key is refused.
+	local := func(key string) (int, bridge.JobOutcome) {
+		b, _ := json.Marshal(injectData("ord-aura-local"))
+		req, _ := http.NewRequest("POST", w.base+"/integrations/pos/orders/inject", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+w.admin)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var o bridge.JobOutcome
+		json.NewDecoder(resp.Body).Decode(&o)
+		return resp.StatusCode, o
+	}
+	c1, o1 := local("kiosk-7-0001")
+	c2, o2 := local("kiosk-7-0001")
+	if c1 != http.StatusCreated || c2 != http.StatusOK || o1.VendorOrderID == "" || o2.VendorOrderID != o1.VendorOrderID {
+		t.Errorf("local inject: %d %+v then %d %+v", c1, o1, c2, o2)
+	}
+	if n := len(w.srv.OrdersByReference("ord-aura-local")); n != 1 {
+		t.Errorf("%d orders at Square from the local route, want 1", n)
+	}
+	if c, _ := local(""); c != http.StatusBadRequest {
+		t.Errorf("local inject without Idempotency-Key: %d", c)
+	}
+
 	// 5. A partial refund, redelivered: one refund.
 	refund := map[string]any{"integration_id": "square-1", "order_id": "ord-aura-1", "amount": model.M(300, "USD"), "reason": "cold latte"}
 	paymentID := out.VendorPaymentID
