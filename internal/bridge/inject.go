@@ -142,7 +142,7 @@ func (b *Bridge) submit(ctx context.Context, j *Job) (JobOutcome, error) {
 			out.Existing = true
 			return out, nil
 		}
-		return b.runJob(ctx, old), nil
+		return b.runJob(ctx, old, false), nil
 	}
 	if j.IntegrationID == "" {
 		ins, err := b.targets("")
@@ -172,7 +172,7 @@ func (b *Bridge) submit(ctx context.Context, j *Job) (JobOutcome, error) {
 	if err := b.putJob(j); err != nil {
 		return JobOutcome{}, err
 	}
-	return b.runJob(ctx, j), nil
+	return b.runJob(ctx, j, false), nil
 }
 
 // precheck refuses a job the adapter cannot do or whose items the POS does
@@ -216,7 +216,10 @@ func (b *Bridge) precheck(j *Job, a pos.Adapter) (JobOutcome, bool) {
 // runJob makes one attempt and records its outcome. A retryable failure
 // leaves the job pending with a scheduled retry, or moves it to the dead
 // letters after the integration's max_attempts.
-func (b *Bridge) runJob(ctx context.Context, j *Job) JobOutcome {
+//
+// scheduled is true when the job's retry flow runs it (the flow's backoff
+// then grows with each failure).
+func (b *Bridge) runJob(ctx context.Context, j *Job, scheduled bool) JobOutcome {
 	l, _ := b.jobLocks.LoadOrStore(j.ID, &sync.Mutex{})
 	l.(*sync.Mutex).Lock()
 	defer l.(*sync.Mutex).Unlock()
@@ -233,7 +236,7 @@ func (b *Bridge) runJob(ctx context.Context, j *Job) JobOutcome {
 		return b.finishJob(ctx, j, err)
 	}
 	if err != nil {
-		return b.retryLater(ctx, j, err)
+		return b.retryLater(ctx, j, err, scheduled)
 	}
 	j.Attempts++
 	start := b.d.Now()
@@ -272,7 +275,7 @@ func (b *Bridge) runJob(ctx context.Context, j *Job) JobOutcome {
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return j.Outcome // shutting down: the next start resumes it
 		}
-		return b.retryLater(ctx, j, err)
+		return b.retryLater(ctx, j, err, scheduled)
 	}
 	j.Outcome.Status, j.Outcome.Message = JobFailed, err.Error()
 	return b.finishJob(ctx, j, err)
@@ -280,7 +283,7 @@ func (b *Bridge) runJob(ctx context.Context, j *Job) JobOutcome {
 
 // retryLater keeps the job pending and schedules another attempt, or ends
 // it as a dead letter.
-func (b *Bridge) retryLater(ctx context.Context, j *Job, cause error) JobOutcome {
+func (b *Bridge) retryLater(ctx context.Context, j *Job, cause error, scheduled bool) JobOutcome {
 	if j.Attempts >= b.schedule(j.IntegrationID).MaxAttempts {
 		j.Outcome.Status = JobDeadLetter
 		j.Outcome.Message = fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, fmtErr(cause))
@@ -292,12 +295,14 @@ func (b *Bridge) retryLater(ctx context.Context, j *Job, cause error) JobOutcome
 	}
 	b.d.Audit.Record(ctx, audit.Record{Type: auditType(j.Kind), Status: audit.Retrying, Integration: j.IntegrationID, Vendor: j.Vendor,
 		Attempt: j.Attempts, Actor: j.Actor, Message: fmt.Sprintf("%s %s: attempt %d failed, will retry: %s", j.Kind, j.ID, j.Attempts, fmtErr(cause))})
-	b.scheduleJob(j.ID, pos.RetryAfterOf(cause))
+	if !scheduled {
+		b.scheduleJob(j.ID)
+	}
 	return j.Outcome
 }
 
 // scheduleJob runs a pending job again after a backoff.
-func (b *Bridge) scheduleJob(id string, _ time.Duration) {
+func (b *Bridge) scheduleJob(id string) {
 	if b.d.Scheduler == nil {
 		return
 	}
@@ -312,7 +317,7 @@ func (b *Bridge) scheduleJob(id string, _ time.Duration) {
 				b.d.Scheduler.Remove(key)
 				return nil
 			}
-			out := b.runJob(ctx, j)
+			out := b.runJob(ctx, j, true)
 			if out.Final() {
 				b.d.Scheduler.Remove(key)
 				return nil
@@ -451,7 +456,7 @@ func (b *Bridge) ResumeJobs(ctx context.Context) int {
 		b.fetches.Add(1)
 		go func() {
 			defer b.fetches.Done()
-			b.runJob(context.WithoutCancel(ctx), j)
+			b.runJob(context.WithoutCancel(ctx), j, false)
 		}()
 	}
 	return len(pending)
