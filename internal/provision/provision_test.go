@@ -2,10 +2,14 @@ package provision
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/crypto/nacl/box"
 
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -65,4 +69,25 @@ func TestSealOpenAndPersist(t *testing.T) {
 	if bytes.Contains(raw, k.priv[:]) {
 		t.Error("private key in clear in the database file")
 	}
+}
+
+// FuzzOpen: any sealed_credentials value is refused with an error or
+// opened, never a panic.
+func FuzzOpen(f *testing.F) {
+	pub, priv, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	k := &Key{storeID: "s", pub: *pub, priv: *priv}
+	good, _ := Seal(k.Public(), "s", map[string]string{"access_token": "t"})
+	empty, _ := Seal(k.Public(), "s", nil)
+	for _, s := range []string{good, empty, "", "not base64!", base64.StdEncoding.EncodeToString(make([]byte, 48))} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		creds, err := k.Open(s)
+		if err == nil && len(creds) == 0 {
+			t.Fatal("opened without credentials")
+		}
+	})
 }
