@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,11 @@ func TestInjectRetriesThenSucceeds(t *testing.T) {
 		t.Errorf("%d orders at Square", n)
 	}
 	recs, _ := e.al.Query(audit.Filter{Type: "order_inject"})
+	// The success record follows the stored outcome.
+	for deadline := time.Now().Add(10 * time.Second); len(recs) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		recs, _ = e.al.Query(audit.Filter{Type: "order_inject"})
+	}
 	retrying := 0
 	for _, r := range recs {
 		if r.Status == audit.Retrying {
@@ -147,9 +153,17 @@ func TestInjectDeadLetter(t *testing.T) {
 	if out.Status != bridge.JobDeadLetter || out.Attempts != 3 {
 		t.Fatalf("outcome: %+v", out)
 	}
-	last, _ := e.al.Last("sq-1", "order_inject")
-	if last == nil || last.Status != audit.Failed {
-		t.Errorf("last audit: %+v", last)
+	// The outcome is stored before it is audited: wait for the record.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		recs, _ := e.al.Query(audit.Filter{Type: "order_inject", Status: audit.Failed})
+		if len(recs) == 1 && strings.Contains(recs[0].Message, "dead_letter") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed audit record for the dead letter: %+v", recs)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if n := e.outcomeEvents(t, "cmd-dead"); n != 1 {
 		t.Errorf("%d outcome events", n)
