@@ -13,6 +13,7 @@
 package provision
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -137,4 +138,24 @@ func Seal(pubB64, storeID string, creds map[string]string) (string, error) {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// The private key is re-sealed when the credential key rotates
+// (aura-edge keys rotate), like every other sealed value.
+func init() {
+	secrets.RegisterReencrypter("provisioning_key", func(tx *store.Tx, reseal secrets.Reseal) error {
+		b := tx.Bucket(store.Meta)
+		v := b.Get(metaKey)
+		if v == nil {
+			return nil
+		}
+		nv, err := reseal(append([]byte(nil), v...), keyAD)
+		if err != nil {
+			return fmt.Errorf("meta/provisioning_key: %w", err)
+		}
+		if bytes.Equal(nv, v) {
+			return nil
+		}
+		return b.Put(metaKey, nv)
+	})
 }

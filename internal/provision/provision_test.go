@@ -91,3 +91,22 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyRotation: rotating the credential key re-seals the private key,
+// so the published key stays the same.
+func TestKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	db, keys := open(t, dir)
+	defer db.Close()
+	k, err := LoadOrCreate(db, keys, "store-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.Rotate(db); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := LoadOrCreate(db, keys, "store-1")
+	if err != nil || k2.Public() != k.Public() {
+		t.Fatalf("after rotation: %v %v (was %s)", k2.Public(), err, k.Public())
+	}
+}
