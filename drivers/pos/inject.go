@@ -97,9 +97,11 @@ func (e *UnknownItemError) Error() string {
 
 // MapOrderLines maps an order's Aura ids to the vendor's through the menu
 // push mappings. Every unknown item is named in one UnknownItemError, so
-// that nothing is created for an order the POS cannot take. needVariation
-// is true for vendors that order variations (Square, Clover items are the
-// variations' mapping too).
+// that nothing is created for an order the POS cannot take. A line with a
+// variation id maps through KindVariation (its parent item's vendor id comes
+// from the mapping's Extra["parent_id"] when the adapter recorded one), a
+// line with only an item id through KindItem, modifiers through
+// KindModifier.
 func MapOrderLines(m Mappings, o *model.Order) ([]InjectLine, error) {
 	var unknown []string
 	lines := make([]InjectLine, 0, len(o.LineItems))
