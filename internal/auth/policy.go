@@ -55,6 +55,8 @@ func DefaultRules() []Rule {
 		{Pattern: "POST /integrations/pos/sync/menu"},
 		{Pattern: "POST /integrations/pos/sync/orders"},
 		{Pattern: "DELETE /integrations/pos/{id}"},
+		{Pattern: "POST /integrations/pos/orders/inject"},
+		{Pattern: "POST /integrations/pos/orders/refund"},
 
 		// Vendors call webhooks without a token; their signature is the
 		// authentication, checked by the adapter.

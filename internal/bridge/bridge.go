@@ -51,13 +51,17 @@ type Deps struct {
 	// VendorTransport, when set, wraps the HTTP transport of each
 	// vendor's adapter (request metrics: health.Metrics.VendorTransport).
 	VendorTransport func(vendor string, rt http.RoundTripper) http.RoundTripper
-	// Outbox carries menu.drift events to the cloud (nil: not reported).
+	// Outbox carries menu.drift events and the outcome events of order
+	// injections and refunds to the cloud (nil: not reported).
 	Outbox *outbox.Outbox
 	// Menu holds the deletion guard and the store's closing time.
 	Menu MenuOptions
 	// DriftDebounce is how long a catalog webhook waits for more before
 	// the catalog is compared (default 30s).
 	DriftDebounce time.Duration
+	// JobBackoff is the first delay before an injection or refund is
+	// retried (default 5s; the scheduler doubles it up to 10m).
+	JobBackoff time.Duration
 }
 
 // Bridge drives the adapters.
@@ -74,6 +78,7 @@ type Bridge struct {
 	restoreWake  chan struct{}          // wakes the availability restorer
 	driftTimers  map[string]*time.Timer // debounced webhook-triggered drift checks
 	driftWebhook map[string]bool        // the next drift check was asked for by a webhook
+	jobLocks     sync.Map               // job id -> *sync.Mutex: one attempt of a job at a time
 }
 
 // New returns a bridge; call Start to schedule the integrations' flows.
@@ -185,6 +190,9 @@ func (b *Bridge) Delete(id string) error {
 // forgets old webhook event ids and dead letters past their retention, and
 // it puts 86ed objects back on sale when their time comes.
 func (b *Bridge) Run(ctx context.Context) error {
+	if n := b.ResumeJobs(ctx); n > 0 {
+		b.d.Log.Info("pos jobs resumed after a restart", "count", n)
+	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	done := make(chan struct{})

@@ -21,6 +21,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/provision"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
@@ -54,6 +55,7 @@ type Core struct {
 	PrinterEvents *health.PrinterEvents
 	Sessions      *auth.Sessions
 	Terminals     *terminal.Manager
+	Provision     *provision.Key // seals remotely provisioned credentials to this store
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -83,6 +85,10 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("credential key: %w", err)
+	}
+	c.Provision, err = provision.LoadOrCreate(c.DB, c.Keys, cfg.StoreID)
+	if err != nil {
+		return nil, err
 	}
 	c.Outbox, err = outbox.Open(c.DB, outboxConfig(cfg), log.With("component", "outbox"))
 	if err != nil {
@@ -153,6 +159,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		Audit: c.Audit, Log: apiLog, PublicURL: cfg.API.PublicURL, ManifestDir: filepath.Join(cfg.DataDir, "manifests")})
 	localapi.PrintRoutes(c.API, c.Spool, localapi.PrintDeps{Order: c.Ingest.Order,
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
+	localapi.InjectRoutes(c.API, c.Bridge)
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
 	c.fillHealth()
 	c.healthRoutes()

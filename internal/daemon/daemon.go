@@ -172,6 +172,7 @@ func (d *Daemon) statusExtra() map[string]any {
 	if ts := c.Terminals.Status(); len(ts) > 0 {
 		out["terminals"] = ts
 	}
+	out["provisioning_key"] = c.Provision.Public()
 	return out
 }
 

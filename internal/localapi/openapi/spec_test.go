@@ -126,6 +126,15 @@ type (
 	unavailableBody struct {
 		Unavailable []bridge.Unavailable `json:"unavailable"`
 	}
+	injectBody struct {
+		IntegrationID string         `json:"integration_id,omitempty"`
+		Order         *model.Order   `json:"order"`
+		Payment       *model.Payment `json:"payment,omitempty"`
+	}
+	refundBody struct {
+		IntegrationID string `json:"integration_id,omitempty"`
+		bridge.RefundSpec
+	}
 	terminalsBody struct {
 		Terminals []terminal.Status `json:"terminals"`
 	}
@@ -198,6 +207,10 @@ func routes() []route {
 			body: localapi.SyncRequest{}, bodyOpt: true, status: 200, resp: syncResults{}},
 		{pattern: "POST /integrations/pos/sync/orders", summary: "Pull orders and payments now", tag: "integrations", auth: "admin",
 			body: localapi.SyncRequest{}, bodyOpt: true, status: 200, resp: syncResults{}},
+		{pattern: "POST /integrations/pos/orders/inject", summary: "Create an Aura order (and its payment) in the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
+			body: injectBody{}, status: 201, resp: bridge.JobOutcome{}, more: map[int]any{200: bridge.JobOutcome{}, 202: bridge.JobOutcome{}}},
+		{pattern: "POST /integrations/pos/orders/refund", summary: "Refund an injected or pulled order at the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
+			body: refundBody{}, status: 201, resp: bridge.JobOutcome{}, more: map[int]any{200: bridge.JobOutcome{}, 202: bridge.JobOutcome{}}},
 		{pattern: "DELETE /integrations/pos/{id}", summary: "Remove an integration and its credentials", tag: "integrations", auth: "admin", status: 200, resp: deleted{}},
 		{pattern: "POST /webhooks/{integration_id}", summary: "Vendor webhook deliveries (authenticated by the vendor's signature)", tag: "integrations", auth: "public",
 			status: 200, resp: webhookReply{}, ctypes: []string{jsonCT}, more: map[int]any{401: webhookReply{}, 404: webhookReply{}, 503: webhookReply{}}},

@@ -24,5 +24,8 @@
 // GET /v2/locations/{id}, POST /v2/catalog/batch-upsert,
 // POST /v2/catalog/batch-retrieve, GET /v2/catalog/object/{id},
 // GET /v2/catalog/list, POST /v2/orders/search, POST /v2/orders/batch-retrieve,
-// GET /v2/orders/{id}, GET /v2/payments, GET /v2/payments/{id}.
+// GET /v2/orders/{id}, GET /v2/payments, GET /v2/payments/{id}, and for order
+// injection (inject.go, same document and version) POST /v2/orders
+// (CreateOrder), POST /v2/payments (CreatePayment, source_id EXTERNAL only)
+// and POST /v2/refunds (RefundPayment), with Square's idempotency-key rules.
 package squaretest

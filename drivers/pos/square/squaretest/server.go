@@ -397,6 +397,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v2/orders/{order_id}", s.retrieveOrder)
 	s.mux.HandleFunc("GET /v2/payments", s.listPayments)
 	s.mux.HandleFunc("GET /v2/payments/{payment_id}", s.getPayment)
+	s.injectRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "INVALID_REQUEST_ERROR", "NOT_FOUND", "no such endpoint in the stand-in: "+r.Method+" "+r.URL.Path)
 	})
