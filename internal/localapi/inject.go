@@ -20,6 +20,10 @@ import (
 // outcome back and never a second order or refund at the vendor.
 func InjectRoutes(s *Server, b *bridge.Bridge) {
 	s.HandleFunc("POST /integrations/pos/orders/inject", func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); !jsonContentType(ct) {
+			errContentType(ct).write(w)
+			return
+		}
 		key, ok := idempotencyKey(w, r)
 		if !ok {
 			return
@@ -41,6 +45,10 @@ func InjectRoutes(s *Server, b *bridge.Bridge) {
 		writeJob(w, out, err)
 	})
 	s.HandleFunc("POST /integrations/pos/orders/refund", func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); !jsonContentType(ct) {
+			errContentType(ct).write(w)
+			return
+		}
 		key, ok := idempotencyKey(w, r)
 		if !ok {
 			return
