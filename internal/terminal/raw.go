@@ -6,78 +6,19 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/auraconnect/aura-edge/internal/terminal/parse"
 )
 
-// MaskRawPANs returns a copy of an ESC/POS stream with every run of 13 to
-// 19 ASCII digits (single spaces or dashes between groups allowed) that
-// passes the Luhn check replaced by '*' except its last four digits. Only
-// digit bytes change, so commands and images keep their lengths; what is
-// passed to the printer is never masked, only what is stored and sent.
+// MaskRawPANs returns a copy of an ESC/POS stream with every payment card
+// number masked as parse.MaskPANs masks text: a Luhn-valid run of 13 to 19
+// ASCII digits (single spaces or dashes between groups allowed) becomes '*'
+// but its last four digits. Only digit bytes change, so commands and images
+// keep their lengths; what is passed to the printer is never masked, only
+// what is stored and sent.
 func MaskRawPANs(raw []byte) []byte {
-	out := append([]byte(nil), raw...)
-	i := 0
-	for i < len(out) {
-		if !isDigit(out[i]) {
-			i++
-			continue
-		}
-		// Collect a run of digits with single separators.
-		var pos []int
-		j := i
-		for j < len(out) {
-			if isDigit(out[j]) {
-				pos = append(pos, j)
-				j++
-				continue
-			}
-			if (out[j] == ' ' || out[j] == '-') && j+1 < len(out) && isDigit(out[j+1]) && len(pos) > 0 {
-				j++
-				continue
-			}
-			break
-		}
-		maskRun(out, pos)
-		i = j
-	}
-	return out
+	return []byte(parse.MaskPANs(string(raw)))
 }
-
-// maskRun masks the longest Luhn-valid 13..19 digit window of a run.
-func maskRun(out []byte, pos []int) {
-	if len(pos) < 13 {
-		return
-	}
-	for n := min(19, len(pos)); n >= 13; n-- {
-		for start := 0; start+n <= len(pos); start++ {
-			w := pos[start : start+n]
-			if luhn(out, w) {
-				for _, p := range w[:n-4] {
-					out[p] = '*'
-				}
-				maskRun(out, pos[:start])
-				maskRun(out, pos[start+n:])
-				return
-			}
-		}
-	}
-}
-
-func luhn(b []byte, pos []int) bool {
-	sum := 0
-	for k := len(pos) - 1; k >= 0; k-- {
-		d := int(b[pos[k]] - '0')
-		if (len(pos)-1-k)%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return sum%10 == 0
-}
-
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // keepRaw writes the receipt's raw bytes (PANs masked) to the terminal's
 // directory and removes all but the newest keep_raw files. Files are
