@@ -12,7 +12,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
-func newIngest(t *testing.T) (*Ingest, *outbox.Outbox) {
+func newIngest(t testing.TB) (*Ingest, *outbox.Outbox) {
 	t.Helper()
 	db, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
