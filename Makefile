@@ -35,21 +35,16 @@ soak:
 demo:
 	$(GO) run -tags demo ./cmd/aura-edge demo --duration 15s
 
-# The performance targets, each with a benchtime that makes its figure
-# meaningful (README "Measured" quotes these). Needs mosquitto for Drain.
+# The performance targets, each beside its limit in the same run (raw
+# bbolt Batch, bare paho, an empty store, the hook alone), BENCH_ROUNDS
+# rounds alternating between them, printed with min/median/max and the
+# load average (README "Measured" quotes these). Needs mosquitto for Drain.
+# BENCH_ONLY=Capture,Drain runs only the matching targets (and skips the storm).
+BENCH_ROUNDS ?= 3
+BENCH_ONLY ?=
 bench:
-	$(GO) test -run '^$$' -bench Capture -benchtime 20000x ./internal/localapi
-	$(GO) test -run '^$$' -bench Drain -benchtime 2x -timeout 20m ./internal/cloud
-	$(GO) test -run '^$$' -bench StartReady1M -benchtime 3x -timeout 20m ./internal/daemon
-	$(GO) test -run '^$$' -bench IdleRSS -benchtime 1x ./cmd/aura-edge
-	$(GO) test -run '^$$' -bench 'Receipt40Lines$$' -benchmem ./internal/receipt
-	$(GO) test -run '^$$' -bench 'Receipt$$' -benchmem ./drivers/escpos
-	$(GO) test -run '^$$' -bench OrderToPrinter -benchtime 500x ./internal/spool
-	$(GO) test -run '^$$' -bench 'Append|PeekAckDrain' -benchmem ./internal/outbox
-	$(GO) test -run '^$$' -bench 'Passthrough' -benchtime 500x ./internal/terminal
-	$(GO) test -run '^$$' -bench 'CaptureRate' -benchtime 2000x ./internal/terminal
-	$(GO) test -run '^$$' -bench 'Parse$$|Cutter$$' -benchmem -benchtime 2000x ./internal/terminal/parse
-	$(GO) test -run '^$$' -bench ReconnectStorm -benchtime 1x -timeout 20m ./internal/cloud
+	$(GO) run ./internal/benchcmp -rounds $(BENCH_ROUNDS) -only '$(BENCH_ONLY)'
+	if [ -z '$(BENCH_ONLY)' ]; then $(GO) test -run '^$$' -bench ReconnectStorm -benchtime 1x -timeout 20m ./internal/cloud; fi
 
 # Every benchmark of every package once (a smoke run, not for figures).
 bench-all:

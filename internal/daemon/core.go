@@ -199,7 +199,10 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 }
 
 // Close closes the store.
-func (c *Core) Close() error { return c.DB.Close() }
+func (c *Core) Close() error {
+	c.Ingest.Wait() // auto-print hooks of orders already acknowledged
+	return c.DB.Close()
+}
 
 // policyRules are the local API's route policy.
 func policyRules() []auth.Rule {

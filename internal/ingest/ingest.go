@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -42,12 +43,18 @@ type Ingest struct {
 	ob  *outbox.Outbox
 	log *slog.Logger
 	// OnOrder, when set, is called after an order's commit (not for
-	// duplicates): auto-print hooks in here. It must be idempotent.
+	// duplicates): auto-print hooks in here. It must be idempotent. It runs
+	// on one background goroutine, in capture order, after Capture (and
+	// Committed) returned: the caller's acknowledgement never waits for the
+	// hook's own commits. Wait blocks until every queued call ran.
 	OnOrder func(model.Order)
 	// DurableOnOrder makes OnOrder survive a crash: a marker is written in
-	// the capture transaction and removed after OnOrder ran; markers left
-	// by a crash are replayed by ReplayPending at start-up.
+	// the capture transaction (no commit of its own) and removed after
+	// OnOrder ran, in one batched commit for all the orders the hook
+	// worker took together; markers left by a crash are replayed by
+	// ReplayPending at start-up.
 	DurableOnOrder bool
+	hooks          hooks
 	// MaxEventBytes, when positive, refuses a captured record whose JSON
 	// is larger (the cloud broker's message limit less the envelope):
 	// Capture returns a *TooLargeError and writes nothing. CaptureTx (POS
@@ -58,6 +65,14 @@ type Ingest struct {
 	// kind is "order" or "payment"; result is buffered, duplicate,
 	// invalid, refused (the outbox is full) or error. It must be quick.
 	Observe func(kind string, src model.Source, result string)
+}
+
+// hooks is the queue of committed orders waiting for OnOrder.
+type hooks struct {
+	mu      sync.Mutex
+	queue   []model.Order
+	running bool
+	idle    *sync.Cond
 }
 
 // pendingBucket holds the ids of captured orders whose OnOrder has not run.
@@ -197,27 +212,72 @@ func (in *Ingest) Committed(fresh []model.Order) {
 	in.after(fresh)
 }
 
+// after queues fresh orders for OnOrder and starts the hook worker if it
+// is not running. The worker exits when the queue is empty.
 func (in *Ingest) after(fresh []model.Order) {
 	if in.OnOrder == nil || len(fresh) == 0 {
 		return
 	}
-	for _, o := range fresh {
-		in.OnOrder(o)
+	h := &in.hooks
+	h.mu.Lock()
+	h.queue = append(h.queue, fresh...)
+	start := !h.running
+	h.running = true
+	h.mu.Unlock()
+	if start {
+		go in.runHooks()
 	}
-	if !in.DurableOnOrder {
-		return
-	}
-	err := in.db.Batch(func(tx *store.Tx) error {
-		b := tx.Bucket(store.Records, pendingBucket)
-		for _, o := range fresh {
-			if err := b.Delete([]byte(o.ID)); err != nil {
-				return err
+}
+
+// runHooks calls OnOrder for queued orders, in order, and clears their
+// markers with one commit per round (the rounds grow with the load).
+func (in *Ingest) runHooks() {
+	h := &in.hooks
+	for {
+		h.mu.Lock()
+		batch := h.queue
+		h.queue = nil
+		if len(batch) == 0 {
+			h.running = false
+			if h.idle != nil {
+				h.idle.Broadcast()
 			}
+			h.mu.Unlock()
+			return
 		}
-		return nil
-	})
-	if err != nil {
-		in.log.Warn("clear pending auto-print markers (they replay at the next start)", "err", err)
+		h.mu.Unlock()
+		for _, o := range batch {
+			in.OnOrder(o)
+		}
+		if !in.DurableOnOrder {
+			continue
+		}
+		err := in.db.Batch(func(tx *store.Tx) error {
+			b := tx.Bucket(store.Records, pendingBucket)
+			for _, o := range batch {
+				if err := b.Delete([]byte(o.ID)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			in.log.Warn("clear pending auto-print markers (they replay at the next start)", "err", err)
+		}
+	}
+}
+
+// Wait blocks until every order queued for OnOrder has been through it
+// (and its marker cleared). Call it before closing the store.
+func (in *Ingest) Wait() {
+	h := &in.hooks
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.idle == nil {
+		h.idle = sync.NewCond(&h.mu)
+	}
+	for h.running {
+		h.idle.Wait()
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
-func newIngest(t *testing.T) (*Ingest, *outbox.Outbox) {
+func newIngest(t testing.TB) (*Ingest, *outbox.Outbox) {
 	t.Helper()
 	db, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
@@ -116,29 +116,40 @@ func TestPrune(t *testing.T) {
 }
 
 // TestDurableOnOrder: the auto-print hook of an order survives a crash
-// between the capture commit and the hook (simulated by a hook that does
-// not return normally), and is replayed once at the next start.
+// between the capture commit and the hook (simulated by a hook that has
+// not returned when a second Ingest over the same store "restarts"), and
+// is replayed once at the next start. Capture does not wait for the hook.
 func TestDurableOnOrder(t *testing.T) {
-	in, _ := newIngest(t)
-	var got []string
+	in, ob := newIngest(t)
 	in.DurableOnOrder = true
-	in.OnOrder = func(o model.Order) { panic("crash after the commit") }
-	func() {
-		defer func() { recover() }()
-		in.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "77"}, "")}, nil)
-	}()
-	// "Restart": a working hook, then the replay.
-	in.OnOrder = func(o model.Order) { got = append(got, o.Source.ExternalID) }
-	n, err := in.ReplayPending()
+	release := make(chan struct{})
+	in.OnOrder = func(o model.Order) { <-release }
+	if _, err := in.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "77"}, "")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// "Restart" while the hook still hangs: the marker is in the store.
+	var got []string
+	again := New(in.db, ob, slog.New(slog.DiscardHandler))
+	again.DurableOnOrder = true
+	again.OnOrder = func(o model.Order) { got = append(got, o.Source.ExternalID) }
+	n, err := again.ReplayPending()
 	if err != nil || n != 1 || len(got) != 1 || got[0] != "77" {
 		t.Fatalf("replay: %d %v %v", n, err, got)
 	}
-	if n, _ := in.ReplayPending(); n != 0 {
+	if n, _ := again.ReplayPending(); n != 0 {
 		t.Fatalf("replayed again: %d", n)
 	}
-	// A normal capture clears its marker itself.
-	in.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "78"}, "")}, nil)
-	if n, _ := in.ReplayPending(); n != 0 || len(got) != 2 {
+	close(release)
+	in.Wait()
+	// A normal capture clears its marker itself, after its hook ran.
+	if _, err := again.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "78"}, "")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	again.Wait()
+	if len(got) != 2 || got[1] != "78" {
+		t.Fatalf("hook calls: %v", got)
+	}
+	if n, _ := again.ReplayPending(); n != 0 || len(got) != 2 {
 		t.Fatalf("marker left after a normal capture: %d %v", n, got)
 	}
 }

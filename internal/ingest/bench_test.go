@@ -1,0 +1,114 @@
+package ingest
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/auraconnect/aura-edge/internal/model"
+)
+
+// benchClients is the number of concurrent capturing clients.
+const benchClients = 32
+
+// BenchmarkCaptureVsBatch measures the capture path without HTTP
+// (Ingest.Capture, 32 goroutines, ~1 KiB orders, each call returning after
+// its fsync'd group commit) beside its limit: raw bbolt Batch puts of the
+// same size from the same number of goroutines into a file in the same
+// directory, with the same group-commit window, in the same run. It
+// reports both rates, their ratio (capture/batch) and the capture's p50
+// and p99 latency. b.N is the number of orders (and of raw puts).
+func BenchmarkCaptureVsBatch(b *testing.B) {
+	in, _ := newIngest(b)
+	note := strings.Repeat("x", 1024-len(mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "B-000000000"}, ""))))
+	// The raw limit: bbolt, same disk, same value size, same window.
+	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.MaxBatchDelay = 2 * time.Millisecond
+	value := mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "B-000000000"}, note))
+	b.SetBytes(int64(len(value)))
+	b.ResetTimer()
+
+	batchRate, _ := runClients(b, b.N, func(i int) error {
+		return raw.Batch(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("raw"))
+			if err != nil {
+				return err
+			}
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], uint64(i))
+			return bk.Put(k[:], value)
+		})
+	})
+	capRate, lat := runClients(b, b.N, func(i int) error {
+		o := order(model.Source{Vendor: "local", ExternalID: fmt.Sprintf("B-%09d", i)}, note)
+		_, err := in.Capture(context.Background(), []model.Order{o}, nil)
+		return err
+	})
+	b.StopTimer()
+	in.Wait()
+	b.ReportMetric(capRate, "orders/s")
+	b.ReportMetric(batchRate, "batch_puts/s")
+	b.ReportMetric(capRate/batchRate, "ratio")
+	b.ReportMetric(percentile(lat, 0.50), "p50_ms")
+	b.ReportMetric(percentile(lat, 0.99), "p99_ms")
+}
+
+// runClients calls fn(i) for i in [0, n) from benchClients goroutines and
+// returns the calls per second and every call's latency.
+func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Duration) {
+	var next atomic.Int64
+	lat := make([][]time.Duration, benchClients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range benchClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				t0 := time.Now()
+				if err := fn(int(i)); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds(), slices.Concat(lat...)
+}
+
+// percentile returns the p-th latency in milliseconds.
+func percentile(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return float64(lat[int(float64(len(lat)-1)*p)]) / float64(time.Millisecond)
+}
+
+func mustJSON(b *testing.B, o model.Order) []byte {
+	data, err := json.Marshal(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
