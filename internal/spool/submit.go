@@ -323,7 +323,8 @@ func (s *Spool) auditReprint(ctx context.Context, j Job, o ReprintOptions) {
 }
 
 // ReprintLast queues a COPY of the last kind (receipt when empty) printed
-// or queued on printer, not counting reprints and copies. It fails with
+// or queued on printer, not counting reprints and copies nor jobs that
+// failed or were cancelled. It fails with
 // ErrUnknownJob when the printer has none (in the spool's history).
 func (s *Spool) ReprintLast(ctx context.Context, printer string, kind Kind, o ReprintOptions) (Job, bool, error) {
 	if kind == "" {
@@ -337,7 +338,7 @@ func (s *Spool) ReprintLast(ctx context.Context, printer string, kind Kind, o Re
 		return Job{}, false, err
 	}
 	for _, j := range jobs {
-		if j.Kind == kind && j.ReprintOf == "" {
+		if j.Kind == kind && j.ReprintOf == "" && j.State != Cancelled && j.State != Failed {
 			o.Copy = true
 			return s.ReprintWith(ctx, j.ID, o)
 		}
