@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,17 +22,19 @@ import (
 // a real mosquitto and a TCP printer stand-in, then a table of what was
 // acknowledged and what arrived. Faults per round, in turn: a broker flap
 // during capture, a hung printer (accepts connections, answers nothing),
-// and a plain round; every round ends with kill -9 during capture; round 0
-// also captures one order over the broker's max_packet_size (a poison
-// event). SOAK=short runs 6 rounds (CI); SOAK=long runs rounds for
-// SOAK_DURATION (default 10m). Not covered yet: full disk, ACL-denying
-// broker, resetting printer, vendor 429/500 storms (each has its own test).
+// a plain round, and a resetting printer (every connection reset after 40
+// bytes: tickets cut mid-way must end unconfirmed, never be sent again by
+// themselves); every round ends with kill -9 during capture; round 0 also
+// captures one order over the broker's max_packet_size (a poison event).
+// SOAK=short runs 8 rounds (CI); SOAK=long runs rounds for SOAK_DURATION
+// (default 10m). Not covered yet: full disk, ACL-denying broker, vendor
+// 429/500 storms (each has its own test).
 func TestSoak(t *testing.T) {
 	mode := os.Getenv("SOAK")
 	if mode == "" {
 		t.Skip("set SOAK=short or SOAK=long (make soak)")
 	}
-	rounds, until := 6, time.Time{}
+	rounds, until := 8, time.Time{}
 	if mode == "long" {
 		d := 10 * time.Minute
 		if v := os.Getenv("SOAK_DURATION"); v != "" {
@@ -109,7 +112,7 @@ func TestSoak(t *testing.T) {
 				}
 			})
 		}
-		switch round % 3 {
+		switch round % 4 {
 		case 0: // broker flap
 			time.Sleep(300 * time.Millisecond)
 			mq.Stop()
@@ -121,7 +124,10 @@ func TestSoak(t *testing.T) {
 		case 1: // hung printer
 			pr.SetMode(printertest.Hung)
 			time.Sleep(1500 * time.Millisecond)
-		default:
+		case 2: // plain
+			time.Sleep(1500 * time.Millisecond)
+		default: // resetting printer
+			pr.DropAfter(40)
 			time.Sleep(1500 * time.Millisecond)
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
@@ -129,6 +135,7 @@ func TestSoak(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		pr.SetMode(printertest.Online)
+		pr.DropAfter(0)
 	}
 
 	// The last run drains everything.
@@ -203,11 +210,32 @@ func TestSoak(t *testing.T) {
 			dups += n - 1
 		}
 	}
-	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, plain; kill -9 in each), one poison order\n", mode, round)
-	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | printed | unconfirmed | queued |\n")
-	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
-		states["printed"], states["unconfirmed"], states["queued"]+states["printing"])
+	// What reached the printer: tickets in full (with their cut) and
+	// connections cut mid-ticket. Each cut ticket must be an unconfirmed
+	// job: had the spool sent one again by itself, it would be printed
+	// and the cut copies would outnumber the unconfirmed jobs.
+	full, cut := 0, 0
+	for _, j := range pr.Jobs() {
+		if bytes.Contains(j, []byte{0x1d, 'V'}) {
+			full++
+		} else {
+			cut++
+		}
+	}
+	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, plain, resetting printer; kill -9 in each), one poison order\n", mode, round)
+	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | printed | unconfirmed | queued | tickets in full | tickets cut |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
+		states["printed"], states["unconfirmed"], states["queued"]+states["printing"], full, cut)
+	if cut > states["unconfirmed"] {
+		t.Errorf("%d tickets were cut mid-way but only %d jobs are unconfirmed: a cut job was sent again by itself", cut, states["unconfirmed"])
+	}
+	if full < states["printed"] {
+		t.Errorf("%d jobs are printed but only %d tickets reached the printer in full", states["printed"], full)
+	}
+	if rounds > 3 && cut == 0 {
+		t.Error("the resetting printer cut no ticket: the scenario did not run")
+	}
 	if missing > 0 {
 		t.Errorf("%d acknowledged orders never reached the cloud\nlogs:\n%s", missing, logs)
 	}
