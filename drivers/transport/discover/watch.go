@@ -105,7 +105,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 // the same when its URL, ids and serial number are: an adapter swapped for
 // another on the same /dev name is a removal and an addition.
 func Diff(before, now []Candidate, at time.Time) []DeviceEvent {
-	key := func(c Candidate) string { return c.Kind + "|" + c.URL + "|" + c.VID + ":" + c.PID + "|" + c.SerialNumber }
+	key := func(c Candidate) string {
+		return c.Kind + "|" + c.URL + "|" + c.VID + ":" + c.PID + "|" + c.SerialNumber
+	}
 	in := func(list []Candidate, c Candidate) bool {
 		return slices.ContainsFunc(list, func(o Candidate) bool { return key(o) == key(c) })
 	}
