@@ -22,8 +22,8 @@ test:
 	$(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(ARTIFACTS) $(PKGS)
 
 # Fault soak against real mosquitto and a TCP printer stand-in: kill -9
-# cycles, broker flaps, a hung printer, a resetting printer, a poison order;
-# prints a table.
+# cycles, broker flaps, a hung printer, a resetting printer, an ACL-denying
+# broker (receipts mode), a poison order; prints a table.
 # SOAK=short (CI, ~15 s) or SOAK=long SOAK_DURATION=2h.
 SOAK ?= short
 soak:
