@@ -24,7 +24,7 @@ test:
 # Fault soak against real mosquitto and a TCP printer stand-in: kill -9
 # cycles, broker flaps, a hung printer, a resetting printer, an ACL-denying
 # broker (receipts mode), a poison order; prints a table.
-# SOAK=short (CI, ~15 s) or SOAK=long SOAK_DURATION=2h.
+# SOAK=short (CI, ~20 s) or SOAK=long SOAK_DURATION=2h.
 SOAK ?= short
 soak:
 	SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 0 ./cmd/aura-edge
