@@ -22,8 +22,9 @@ test:
 	$(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(ARTIFACTS) $(PKGS)
 
 # Fault soak against real mosquitto and a TCP printer stand-in: kill -9
-# cycles, broker flaps, a hung printer, a poison order; prints a table.
-# SOAK=short (CI, ~15 s) or SOAK=long SOAK_DURATION=2h.
+# cycles, broker flaps, a hung printer, a resetting printer, an ACL-denying
+# broker (receipts mode), a poison order; prints a table.
+# SOAK=short (CI, ~20 s) or SOAK=long SOAK_DURATION=2h.
 SOAK ?= short
 soak:
 	SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 0 ./cmd/aura-edge

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,17 +24,23 @@ import (
 // a real mosquitto and a TCP printer stand-in, then a table of what was
 // acknowledged and what arrived. Faults per round, in turn: a broker flap
 // during capture, a hung printer (accepts connections, answers nothing),
-// and a plain round; every round ends with kill -9 during capture; round 0
-// also captures one order over the broker's max_packet_size (a poison
-// event). SOAK=short runs 6 rounds (CI); SOAK=long runs rounds for
-// SOAK_DURATION (default 10m). Not covered yet: full disk, ACL-denying
-// broker, resetting printer, vendor 429/500 storms (each has its own test).
+// a plain round, a resetting printer (every connection reset after 40
+// bytes: tickets cut mid-way must end unconfirmed, never be sent again by
+// themselves), and an ACL-denying broker (the orders topic denied: the
+// broker acknowledges and drops; receipts mode keeps the rows, the missed
+// receipts are counted, and after the ACL is fixed they arrive); every
+// round ends with kill -9 during capture; round 0 also captures one order
+// over the broker's max_packet_size (a poison event). The daemon runs in
+// receipts mode and a goroutine plays the cloud's receipts. SOAK=short runs
+// 10 rounds (CI); SOAK=long runs rounds for SOAK_DURATION (default 10m).
+// Not covered yet: full disk, vendor 429/500 storms (each has its own
+// test).
 func TestSoak(t *testing.T) {
 	mode := os.Getenv("SOAK")
 	if mode == "" {
 		t.Skip("set SOAK=short or SOAK=long (make soak)")
 	}
-	rounds, until := 6, time.Time{}
+	rounds, until := 10, time.Time{}
 	if mode == "long" {
 		d := 10 * time.Minute
 		if v := os.Getenv("SOAK_DURATION"); v != "" {
@@ -43,12 +52,60 @@ func TestSoak(t *testing.T) {
 		rounds, until = 1<<30, time.Now().Add(d)
 	}
 	const storeID = "soak"
-	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Extra: "max_packet_size 8000\n"})
-	sub := cloudtest.Subscribe(t, mq.URL(), "aura/v1/stores/"+storeID+"/events/orders", cloudtest.SubscriberOptions{Persistent: true})
+	prefix := "aura/v1/stores/" + storeID
+	// The broker's ACL: all allowed, or (ACL round) the orders topic
+	// denied; mosquitto acknowledges denied QoS 1 publishes and drops them.
+	aclPath := filepath.Join(t.TempDir(), "acl")
+	writeACL := func(denyOrders bool) {
+		acl := "topic readwrite #\n"
+		if denyOrders {
+			acl = "topic read #\ntopic write " + prefix + "/+\n"
+			for _, s := range []string{"payments", "sync-logs", "telemetry"} {
+				acl += "topic write " + prefix + "/events/" + s + "\n"
+			}
+		}
+		if err := os.WriteFile(aclPath, []byte(acl), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeACL(false)
+	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Extra: "max_packet_size 8000\nacl_file " + aclPath + "\n"})
+	sub := cloudtest.Subscribe(t, mq.URL(), prefix+"/events/orders", cloudtest.SubscriberOptions{Persistent: true})
+	// The cloud's side of receipts mode: confirm every event id received.
+	rsub := cloudtest.Subscribe(t, mq.URL(), prefix+"/events/#", cloudtest.SubscriberOptions{Persistent: true})
+	rctx, rcancel := context.WithCancel(context.Background())
+	var rwg sync.WaitGroup
+	t.Cleanup(func() { rcancel(); rwg.Wait() })
+	rwg.Go(func() {
+		seen := map[string]int{} // envelopes confirmed per topic: every copy is confirmed, as the cloud does
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-tick.C:
+			}
+			var ids []string
+			for _, s := range []string{"orders", "payments", "sync-logs", "telemetry"} {
+				topic := prefix + "/events/" + s
+				envs := rsub.Envelopes(topic)
+				for _, e := range envs[seen[topic]:] {
+					ids = append(ids, e.ID)
+				}
+				seen[topic] = len(envs)
+			}
+			if len(ids) > 0 {
+				b, _ := json.Marshal(map[string]any{"ids": ids})
+				_ = rsub.Publish(prefix+"/receipts", b, false)
+			}
+		}
+	})
 	pr := printertest.Start(t)
 	addr := freeAddr(t)
 	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\n"+
 		"cloud:\n  broker: %s\n  reconnect_min: 50ms\n  reconnect_max: 500ms\n  reconnect_spread: 100ms\n  max_message_bytes: 1048576\n  poison_strikes: 2\n"+
+		"  receipts:\n    enabled: true\n    timeout: 1s\n"+
 		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n",
 		storeID, t.TempDir(), addr, mq.URL(), pr.URL()))
 	admin := createToken(t, cfg, "admin")
@@ -78,7 +135,7 @@ func TestSoak(t *testing.T) {
 		return r.ID, true
 	}
 	var logs *syncBuffer
-	round := 0
+	round, aclDenied := 0, 0
 	for ; round < rounds && (until.IsZero() || time.Now().Before(until)); round++ {
 		var cmd *exec.Cmd
 		cmd, logs = startDaemon(t, cfg, addr)
@@ -109,7 +166,7 @@ func TestSoak(t *testing.T) {
 				}
 			})
 		}
-		switch round % 3 {
+		switch round % 5 {
 		case 0: // broker flap
 			time.Sleep(300 * time.Millisecond)
 			mq.Stop()
@@ -121,14 +178,46 @@ func TestSoak(t *testing.T) {
 		case 1: // hung printer
 			pr.SetMode(printertest.Hung)
 			time.Sleep(1500 * time.Millisecond)
-		default:
+		case 2: // plain
 			time.Sleep(1500 * time.Millisecond)
+		case 3: // resetting printer
+			pr.DropAfter(40)
+			time.Sleep(1500 * time.Millisecond)
+		default: // ACL-denying broker: orders acknowledged by the broker and dropped
+			writeACL(true)
+			mq.Stop()
+			if err := mq.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The receipts that do not come are counted (before the kill
+			// ends the process and its counters).
+			deadline := time.Now().Add(10 * time.Second)
+			for n := 0; n == 0 && time.Now().Before(deadline); {
+				var h struct {
+					Link struct {
+						Unconfirmed uint64 `json:"unconfirmed"`
+					} `json:"cloud"`
+				}
+				_ = json.Unmarshal([]byte(getBodyTB(t, "http://"+addr+"/v1/health", admin)), &h)
+				n = int(h.Link.Unconfirmed)
+				if n == 0 {
+					time.Sleep(100 * time.Millisecond)
+				} else {
+					aclDenied += n
+				}
+			}
+			writeACL(false)
+			mq.Stop()
+			if err := mq.Start(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		close(stop)
 		wg.Wait()
 		pr.SetMode(printertest.Online)
+		pr.DropAfter(0)
 	}
 
 	// The last run drains everything.
@@ -179,13 +268,14 @@ func TestSoak(t *testing.T) {
 		var jobs struct {
 			Jobs []struct{ State string } `json:"jobs"`
 		}
-		jb := getBodyTB(t, "http://"+addr+"/v1/print/jobs?limit=1000", admin)
-		if err := json.Unmarshal([]byte(jb), &jobs); err != nil {
-			t.Fatalf("print jobs: %v", err)
-		}
 		clear(states)
-		for _, j := range jobs.Jobs {
-			states[j.State]++
+		// By state: a listing holds at most 1000 jobs.
+		for _, st := range []string{"queued", "printing", "printed", "unconfirmed"} {
+			jb := getBodyTB(t, "http://"+addr+"/v1/print/jobs?limit=1000&state="+st, admin)
+			if err := json.Unmarshal([]byte(jb), &jobs); err != nil {
+				t.Fatalf("print jobs: %v", err)
+			}
+			states[st] = len(jobs.Jobs)
 		}
 		if states["queued"]+states["printing"] == 0 || time.Now().After(deadline) {
 			break
@@ -203,11 +293,35 @@ func TestSoak(t *testing.T) {
 			dups += n - 1
 		}
 	}
-	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, plain; kill -9 in each), one poison order\n", mode, round)
-	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | printed | unconfirmed | queued |\n")
-	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
-		states["printed"], states["unconfirmed"], states["queued"]+states["printing"])
+	// What reached the printer: tickets in full (with their cut) and
+	// connections cut mid-ticket. Each cut ticket must be an unconfirmed
+	// job: had the spool sent one again by itself, it would be printed
+	// and the cut copies would outnumber the unconfirmed jobs.
+	full, cut := 0, 0
+	for _, j := range pr.Jobs() {
+		if bytes.Contains(j, []byte{0x1d, 'V'}) {
+			full++
+		} else {
+			cut++
+		}
+	}
+	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, plain, resetting printer, ACL-denying broker; kill -9 in each), one poison order\n", mode, round)
+	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | receipts missed (ACL) | printed | unconfirmed | queued | tickets in full | tickets cut |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
+		aclDenied, states["printed"], states["unconfirmed"], states["queued"]+states["printing"], full, cut)
+	if rounds > 4 && aclDenied == 0 {
+		t.Error("the ACL-denying broker round counted no missed receipt")
+	}
+	if cut > states["unconfirmed"] && states["unconfirmed"] < 1000 {
+		t.Errorf("%d tickets were cut mid-way but only %d jobs are unconfirmed: a cut job was sent again by itself", cut, states["unconfirmed"])
+	}
+	if full < states["printed"] { // (at most 1000 listed: a bound, not a count, beyond that)
+		t.Errorf("%d jobs are printed but only %d tickets reached the printer in full", states["printed"], full)
+	}
+	if rounds > 3 && cut == 0 {
+		t.Error("the resetting printer cut no ticket: the scenario did not run")
+	}
 	if missing > 0 {
 		t.Errorf("%d acknowledged orders never reached the cloud\nlogs:\n%s", missing, logs)
 	}

@@ -34,6 +34,8 @@ func DefaultRules() []Rule {
 		// Staff: printing, status, queue and sync-log reads.
 		{Pattern: "POST /v1/print", Roles: staff},
 		{Pattern: "POST /v1/print/{id}/reprint", Roles: staff},
+		{Pattern: "POST /v1/print/reprint-last", Roles: staff},
+		{Pattern: "POST /v1/print/reprint-order", Roles: staff},
 		{Pattern: "GET /v1/print/jobs", Roles: staff},
 		{Pattern: "GET /v1/print/jobs/{id}", Roles: staff},
 		{Pattern: "GET /v1/printers", Roles: staff},

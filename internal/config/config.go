@@ -49,6 +49,9 @@ type Config struct {
 	Outbox Outbox `yaml:"outbox"`
 	// Log sets level and format.
 	Log Log `yaml:"log"`
+	// Hotplug watches for USB printers and USB-serial adapters plugged in
+	// or out while the daemon runs.
+	Hotplug Hotplug `yaml:"hotplug"`
 
 	// File is the path the config was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -191,6 +194,15 @@ type Outbox struct {
 	MaxOrders    int    `yaml:"max_orders"`
 	MaxPayments  int    `yaml:"max_payments"`
 	MinFreeBytes string `yaml:"min_free_disk"`
+}
+
+// Hotplug configures the local device watch: every Interval (default 3 s;
+// negative turns it off) sysfs under SysRoot (default /sys) is listed for
+// USB printers and USB-serial adapters, and each one that appears or goes
+// away is logged and sent to the cloud (com.auraconnect.edge.device).
+type Hotplug struct {
+	Interval time.Duration `yaml:"interval"`
+	SysRoot  string        `yaml:"sys_root"`
 }
 
 // Log configures log/slog.

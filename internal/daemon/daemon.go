@@ -112,6 +112,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g.Go(func() error { return c.Bridge.Run(gctx) })
 	g.Go(func() error { return c.Ingest.Run(gctx) })
 	g.Go(func() error { return c.API.Run(gctx) })
+	if w := c.deviceWatcher(); w != nil {
+		g.Go(func() error { return w.Run(gctx) })
+	}
 	go func() {
 		select {
 		case <-c.API.Ready():

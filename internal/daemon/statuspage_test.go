@@ -172,6 +172,31 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Fatalf("cancelled job: %s", body)
 	}
 
+	// "Reprint last receipt" on the printer: a COPY of the newest receipt
+	// (not the cancelled one), and the audit log names the tablet's token
+	// for it and for the job reprint above.
+	code, body = request(t, "POST", base+"/v1/print", staff, []byte(`{"printer":"front","kind":"receipt","job_id":"rcpt-2","order":`+string(orderBody("B-2"))+`}`))
+	if code != 202 {
+		t.Fatalf("print: %d %s", code, body)
+	}
+	if _, err := pr.WaitJobs(before+2, 15*time.Second); err != nil {
+		t.Fatalf("rcpt-2 did not print: %v", err)
+	}
+	run(t, ctx, 10*time.Second, "reprint last receipt",
+		chromedp.Click(css(`[data-printer="front"] button[data-action="reprint-last"]`)),
+		chromedp.WaitVisible(css(`#toast`)))
+	jobs, err = pr.WaitJobs(before+3, 15*time.Second)
+	if err != nil {
+		t.Fatalf("copy did not reach the printer: %v\n%s", err, logs)
+	}
+	if got := jobs[len(jobs)-1]; !bytes.Contains(got, []byte("COPY")) || !bytes.Contains(got, []byte("Latte")) {
+		t.Fatalf("copy of the last receipt lacks the banner or the order: %q", got)
+	}
+	_, body = request(t, "GET", base+"/v1/sync-logs?type=reprint", staff, nil)
+	if strings.Count(body, `"actor":"token:tablet"`) != 2 || !strings.Contains(body, "copy of print job rcpt-2") {
+		t.Fatalf("reprint audit records: %s", body)
+	}
+
 	// An action without the anti-forgery header is refused, even with the
 	// session cookie.
 	status := get(t, ctx, "forged action", chromedp.Evaluate[int](

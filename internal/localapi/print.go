@@ -53,6 +53,8 @@ type PrintResult struct {
 //
 //	POST /v1/print                  queue a receipt, kitchen ticket or test page -> 202
 //	POST /v1/print/{id}/reprint     queue job id again with a REPRINT banner -> 202
+//	POST /v1/print/reprint-last     a COPY of a printer's last receipt (or kitchen ticket) -> 202
+//	POST /v1/print/reprint-order    a COPY of an order's receipt or kitchen tickets -> 202
 //	POST /v1/print/{id}/cancel      take a queued job off the queue, or dismiss an unconfirmed one -> 200
 //	GET  /v1/print/jobs             jobs, newest first (?printer=&state=&order_id=&limit=)
 //	GET  /v1/print/jobs/{id}        one job with its text preview
@@ -68,6 +70,8 @@ func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
 	h := printHandlers{sp: sp, d: d}
 	s.HandleFunc("POST /v1/print", h.print)
 	s.HandleFunc("POST /v1/print/{id}/reprint", h.reprint)
+	s.HandleFunc("POST /v1/print/reprint-last", h.reprintLast)
+	s.HandleFunc("POST /v1/print/reprint-order", h.reprintOrder)
 	s.HandleFunc("POST /v1/print/{id}/cancel", h.cancel)
 	s.HandleFunc("GET /v1/print/jobs", h.jobs)
 	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
@@ -191,7 +195,8 @@ func (h printHandlers) reprint(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	j, created, err := h.sp.Reprint(r.Context(), r.PathValue("id"), req.JobID)
+	j, created, err := h.sp.ReprintWith(r.Context(), r.PathValue("id"),
+		spool.ReprintOptions{ID: req.JobID, Actor: auth.Actor(r.Context())})
 	if err != nil {
 		h.writeSpoolError(w, err)
 		return
@@ -254,4 +259,119 @@ func (h printHandlers) cancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"job": j})
+}
+
+// ReprintLastRequest is the body of POST /v1/print/reprint-last.
+type ReprintLastRequest struct {
+	Printer string `json:"printer"`
+	// Kind is receipt (the default) or kitchen.
+	Kind string `json:"kind,omitempty"`
+	// JobID makes the request idempotent; optional.
+	JobID string `json:"job_id,omitempty"`
+}
+
+// reprintLast serves POST /v1/print/reprint-last: a COPY of the last
+// receipt (or kitchen ticket) printed on a printer, audited with the
+// token's name.
+func (h printHandlers) reprintLast(w http.ResponseWriter, r *http.Request) {
+	var req ReprintLastRequest
+	if err := DecodeJSON(w, r, 4096, &req); err != nil {
+		WriteDecodeError(w, err)
+		return
+	}
+	if strings.TrimSpace(req.Printer) == "" {
+		WriteError(w, http.StatusBadRequest, "missing_printer", "printer is required (one of: "+strings.Join(h.sp.Names(), ", ")+")", "printer")
+		return
+	}
+	kind, ok := reprintKind(w, req.Kind, false)
+	if !ok || !checkJobID(w, req.JobID) {
+		return
+	}
+	j, created, err := h.sp.ReprintLast(r.Context(), req.Printer, kind,
+		spool.ReprintOptions{ID: req.JobID, Actor: auth.Actor(r.Context())})
+	if err != nil {
+		h.writeReprintError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusAccepted, PrintResult{JobID: j.ID, State: j.State, Printer: j.Printer, Kind: j.Kind,
+		Duplicate: !created, ReprintOf: j.ReprintOf})
+}
+
+// ReprintOrderRequest is the body of POST /v1/print/reprint-order.
+type ReprintOrderRequest struct {
+	OrderID string `json:"order_id"`
+	// Kind is receipt or kitchen (every station's ticket).
+	Kind string `json:"kind"`
+	// Printer prints the copies there instead of where they printed.
+	Printer string `json:"printer,omitempty"`
+	// JobID makes the request idempotent; optional.
+	JobID string `json:"job_id,omitempty"`
+}
+
+// reprintOrder serves POST /v1/print/reprint-order: a COPY of a recent
+// order's receipt, or of each of its kitchen tickets, audited with the
+// token's name.
+func (h printHandlers) reprintOrder(w http.ResponseWriter, r *http.Request) {
+	var req ReprintOrderRequest
+	if err := DecodeJSON(w, r, 4096, &req); err != nil {
+		WriteDecodeError(w, err)
+		return
+	}
+	if strings.TrimSpace(req.OrderID) == "" {
+		WriteError(w, http.StatusBadRequest, "missing_order", "order_id is required: the Aura id of the order to print again", "order_id")
+		return
+	}
+	kind, ok := reprintKind(w, req.Kind, true)
+	if !ok || !checkJobID(w, req.JobID) {
+		return
+	}
+	jobs, err := h.sp.ReprintOrder(r.Context(), req.OrderID, kind,
+		spool.ReprintOptions{ID: req.JobID, Printer: req.Printer, Actor: auth.Actor(r.Context())})
+	if err != nil {
+		h.writeReprintError(w, err)
+		return
+	}
+	out := make([]PrintResult, 0, len(jobs))
+	for _, j := range jobs {
+		out = append(out, PrintResult{JobID: j.ID, State: j.State, Printer: j.Printer, Kind: j.Kind, ReprintOf: j.ReprintOf})
+	}
+	WriteJSON(w, http.StatusAccepted, map[string]any{"jobs": out})
+}
+
+// reprintKind checks a reprint's kind: receipt or kitchen; empty is a
+// receipt unless required.
+func reprintKind(w http.ResponseWriter, k string, required bool) (spool.Kind, bool) {
+	switch kind := spool.Kind(k); kind {
+	case spool.KindReceipt, spool.KindKitchen:
+		return kind, true
+	case "":
+		if !required {
+			return spool.KindReceipt, true
+		}
+		WriteError(w, http.StatusBadRequest, "missing_kind", "kind is required: receipt or kitchen", "kind")
+		return "", false
+	}
+	WriteError(w, http.StatusBadRequest, "bad_kind", fmt.Sprintf("kind %q: want receipt or kitchen", k), "kind")
+	return "", false
+}
+
+func checkJobID(w http.ResponseWriter, id string) bool {
+	if id == "" {
+		return true
+	}
+	if err := spool.CheckID(id); err != nil {
+		WriteError(w, http.StatusBadRequest, "bad_job_id", plain(err.Error()), "job_id")
+		return false
+	}
+	return true
+}
+
+// writeReprintError is writeSpoolError, with "nothing to copy" as a 404
+// that says so.
+func (h printHandlers) writeReprintError(w http.ResponseWriter, err error) {
+	if errors.Is(err, spool.ErrUnknownJob) {
+		WriteError(w, http.StatusNotFound, "nothing_to_reprint", plain(err.Error()), "")
+		return
+	}
+	h.writeSpoolError(w, err)
 }

@@ -231,6 +231,14 @@ func TestPrintBadInput(t *testing.T) {
 		{"malformed", "POST", "/v1/print", `{"printer": `, 400, "bad_json", ""},
 		{"reprint unknown", "POST", "/v1/print/nope/reprint", "", 404, "unknown_job", ""},
 		{"job unknown", "GET", "/v1/print/jobs/nope", "", 404, "unknown_job", ""},
+		{"copy, nothing printed", "POST", "/v1/print/reprint-last", `{"printer": "front"}`, 404, "nothing_to_reprint", ""},
+		{"copy, missing printer", "POST", "/v1/print/reprint-last", `{}`, 400, "missing_printer", "printer"},
+		{"copy, unknown printer", "POST", "/v1/print/reprint-last", `{"printer": "nope"}`, 400, "unknown_printer", "printer"},
+		{"copy, bad kind", "POST", "/v1/print/reprint-last", `{"printer": "front", "kind": "test"}`, 400, "bad_kind", "kind"},
+		{"order copy, missing order", "POST", "/v1/print/reprint-order", `{"kind": "receipt"}`, 400, "missing_order", "order_id"},
+		{"order copy, missing kind", "POST", "/v1/print/reprint-order", `{"order_id": "ord_x"}`, 400, "missing_kind", "kind"},
+		{"order copy, nothing printed", "POST", "/v1/print/reprint-order", `{"order_id": "ord_x", "kind": "kitchen"}`, 404, "nothing_to_reprint", ""},
+		{"order copy, bad job id", "POST", "/v1/print/reprint-order", `{"order_id": "ord_x", "kind": "receipt", "job_id": "a b"}`, 400, "bad_job_id", "job_id"},
 		{"bad state", "GET", "/v1/print/jobs?state=lost", "", 400, "bad_query", "state"},
 		{"bad limit", "GET", "/v1/print/jobs?limit=0", "", 400, "bad_query", "limit"},
 		{"jobs unknown printer", "GET", "/v1/print/jobs?printer=nope", "", 400, "unknown_printer", "printer"},
@@ -268,5 +276,38 @@ func TestPrintProblemsListed(t *testing.T) {
 	ps, _ := e["errors"].([]any)
 	if code != 400 || len(ps) == 0 || !bytes.Contains([]byte(e["detail"].(string)), []byte("currency")) {
 		t.Fatalf("%d %v", code, m)
+	}
+}
+
+// TestStaffCopyRoutes: POST /v1/print/reprint-last and
+// /v1/print/reprint-order queue COPY-bannered copies (checked against the
+// OpenAPI document like every exchange here).
+func TestStaffCopyRoutes(t *testing.T) {
+	r := newPrintRig(t)
+	code, m := r.do(t, "POST", "/v1/orders", printOrderJSON)
+	if code != http.StatusAccepted {
+		t.Fatalf("capture: %d %v", code, m)
+	}
+	orderID := m["id"].(string)
+	for _, kind := range []string{"receipt", "kitchen"} {
+		code, m = r.do(t, "POST", "/v1/print", printBody(map[string]any{"printer": "front", "kind": kind, "order_id": orderID, "job_id": kind + "-1"}))
+		if code != http.StatusAccepted {
+			t.Fatalf("print %s: %d %v", kind, code, m)
+		}
+	}
+	code, m = r.do(t, "POST", "/v1/print/reprint-last", `{"printer": "front", "job_id": "copy-last"}`)
+	if code != http.StatusAccepted || m["reprint_of"] != "receipt-1" || m["kind"] != "receipt" {
+		t.Fatalf("reprint-last: %d %v", code, m)
+	}
+	if pv := r.waitState(t, "copy-last", "printed")["preview"].(string); !strings.Contains(pv, "COPY") || !strings.Contains(pv, "Café crème") {
+		t.Errorf("copy of the last receipt:\n%s", pv)
+	}
+	code, m = r.do(t, "POST", "/v1/print/reprint-order", printBody(map[string]any{"order_id": orderID, "kind": "kitchen", "printer": "front"}))
+	jobs, _ := m["jobs"].([]any)
+	if code != http.StatusAccepted || len(jobs) != 1 || jobs[0].(map[string]any)["reprint_of"] != "kitchen-1" {
+		t.Fatalf("reprint-order: %d %v", code, m)
+	}
+	if pv := r.waitState(t, jobs[0].(map[string]any)["job_id"].(string), "printed")["preview"].(string); !strings.Contains(pv, "COPY") {
+		t.Errorf("copy of the kitchen ticket has no COPY banner:\n%s", pv)
 	}
 }

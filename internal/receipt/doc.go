@@ -17,7 +17,8 @@
 //   - SelfTest: a printer test page with the logo (when set), the profile,
 //     a code page sample, a barcode, a QR code and a cut.
 //
-// Either document can carry a REPRINT banner (Options.Reprint).
+// Either document can carry a REPRINT banner (Options.Reprint) or, for
+// copies staff ask for, a COPY banner (Options.Copy).
 //
 // Money is formatted per currency and locale from int64 minor units, never
 // through floats: $4.50 for en-US/USD, 4,50 € for de-DE/EUR, ¥450 for JPY

@@ -74,6 +74,10 @@ type Options struct {
 	// Reprint prints a REPRINT banner at the top. Reprints never kick
 	// the cash drawer.
 	Reprint bool
+	// Copy prints a COPY banner at the top instead: a copy staff asked
+	// for (reprint of the last receipt or of an order's receipt or
+	// kitchen ticket). Like reprints, copies never kick the drawer.
+	Copy bool
 	// Drawer is the cash drawer pin to pulse after a customer receipt
 	// with a cash payment; 0 means no drawer.
 	Drawer escpos.DrawerPin
@@ -85,6 +89,18 @@ type Options struct {
 	// means no logo. The image is only read, so one can be shared by
 	// concurrent renders.
 	Logo image.Image
+}
+
+// banner is the word on top of the document, if any: COPY wins over
+// REPRINT.
+func (o Options) banner() string {
+	switch {
+	case o.Copy:
+		return "COPY"
+	case o.Reprint:
+		return "REPRINT"
+	}
+	return ""
 }
 
 // placeholders are the names a QR template may use.
@@ -167,8 +183,8 @@ func (l *Layout) Receipt(e *escpos.Encoder, o *model.Order, opt Options) error {
 	}
 	w := l.writer(e, o.Currency)
 	e.Init()
-	if opt.Reprint {
-		w.banner("REPRINT")
+	if b := opt.banner(); b != "" {
+		w.banner(b)
 	}
 	if err := w.logo(opt.Logo); err != nil {
 		return err
@@ -251,7 +267,7 @@ func (l *Layout) Receipt(e *escpos.Encoder, o *model.Order, opt Options) error {
 		}
 	}
 	e.Cut(escpos.CutPartial, 0)
-	if opt.Drawer != 0 && !opt.Reprint && paidCash(o) {
+	if opt.Drawer != 0 && opt.banner() == "" && paidCash(o) {
 		if err := e.KickDrawer(opt.Drawer, 0, 0); err != nil {
 			return err
 		}
@@ -268,8 +284,8 @@ func (l *Layout) Kitchen(e *escpos.Encoder, o *model.Order, opt Options) error {
 	}
 	w := l.writer(e, o.Currency)
 	e.Init()
-	if opt.Reprint {
-		w.banner("REPRINT")
+	if b := opt.banner(); b != "" {
+		w.banner(b)
 	}
 	if o.State == model.OrderCanceled {
 		w.banner("CANCELED")
@@ -319,6 +335,13 @@ func (l *Layout) Kitchen(e *escpos.Encoder, o *model.Order, opt Options) error {
 func (l *Layout) ReprintBanner(e *escpos.Encoder) {
 	e.Init()
 	l.writer(e, "").banner("REPRINT")
+}
+
+// CopyBanner is ReprintBanner with the COPY banner, for staff copies of
+// raw jobs.
+func (l *Layout) CopyBanner(e *escpos.Encoder) {
+	e.Init()
+	l.writer(e, "").banner("COPY")
 }
 
 // writer holds what the layout helpers share for one document.

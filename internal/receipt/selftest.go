@@ -29,8 +29,8 @@ func (l *Layout) SelfTest(e *escpos.Encoder, t TestPage, opt Options) error {
 	p := e.Profile()
 	w := l.writer(e, "")
 	e.Init()
-	if opt.Reprint {
-		w.banner("REPRINT")
+	if b := opt.banner(); b != "" {
+		w.banner(b)
 	}
 	if err := w.logo(opt.Logo); err != nil {
 		return err

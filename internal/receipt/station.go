@@ -36,8 +36,8 @@ func (l *Layout) Station(e *escpos.Encoder, t StationTicket, opt Options) error 
 	o := t.Order
 	w := l.writer(e, o.Currency)
 	e.Init()
-	if opt.Reprint {
-		w.banner("REPRINT")
+	if b := opt.banner(); b != "" {
+		w.banner(b)
 	}
 	switch {
 	case t.Voided:

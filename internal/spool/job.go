@@ -90,6 +90,8 @@ type source struct {
 	Kind    Kind         `json:"kind"`
 	Order   *model.Order `json:"order,omitempty"`
 	Reprint bool         `json:"reprint,omitempty"`
+	// Copy: a copy staff asked for, with a COPY banner.
+	Copy bool `json:"copy,omitempty"`
 	// At is the self-test page's time.
 	At time.Time `json:"at,omitzero"`
 	// Ticket is set for a kitchen station's ticket or change ticket.

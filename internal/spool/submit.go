@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/auraconnect/aura-edge/drivers/escpos"
+	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -40,6 +42,7 @@ type Request struct {
 	Raw []byte
 
 	ticket *stationSource // a station ticket (kitchen kind, auto print)
+	copy   bool           // a staff copy: COPY banner (ReprintOptions.Copy)
 }
 
 // Submit renders the request for its printer and queues it durably; the
@@ -93,9 +96,9 @@ func (s *Spool) submit(ctx context.Context, r Request, validate bool, reprintOf 
 				return Job{}, false, fmt.Errorf("order %s: %w: %w", o.ID, ErrInvalidRequest, ps)
 			}
 		}
-		src = &source{Kind: r.Kind, Order: &o, Reprint: reprintOf != "", Ticket: r.ticket}
+		src = &source{Kind: r.Kind, Order: &o, Reprint: reprintOf != "", Copy: r.copy, Ticket: r.ticket}
 	case KindTest:
-		src = &source{Kind: KindTest, At: time.Now().UTC(), Reprint: reprintOf != ""}
+		src = &source{Kind: KindTest, At: time.Now().UTC(), Reprint: reprintOf != "", Copy: r.copy}
 	case KindDrawer:
 		data = r.Raw
 		pv = "[cash drawer opened]\n"
@@ -169,7 +172,7 @@ func idChar(c byte) bool {
 
 // render lays a job out for printer p.
 func (s *Spool) render(p *printer, src *source) (receipt.Output, error) {
-	opt := receipt.Options{Reprint: src.Reprint}
+	opt := receipt.Options{Reprint: src.Reprint, Copy: src.Copy}
 	switch src.Kind {
 	case KindReceipt:
 		opt.Drawer, opt.Logo = p.drawer, p.logo
@@ -200,6 +203,27 @@ func (s *Spool) render(p *printer, src *source) (receipt.Output, error) {
 // empty means a new UUIDv7. It works in any state, and it is the only way
 // an unconfirmed job prints again.
 func (s *Spool) Reprint(ctx context.Context, id, newID string) (j Job, created bool, err error) {
+	return s.ReprintWith(ctx, id, ReprintOptions{ID: newID})
+}
+
+// ReprintOptions vary a reprint.
+type ReprintOptions struct {
+	// ID makes the reprint idempotent like Request.ID; empty means a new
+	// UUIDv7.
+	ID string
+	// Printer prints the copy on another configured printer; empty means
+	// the printer the job is on.
+	Printer string
+	// Copy prints a COPY banner instead of REPRINT: a copy staff asked for.
+	Copy bool
+	// Actor is who asked (a token name, "cloud"); every reprint queued is
+	// recorded in the audit log with it. Empty is recorded as "unknown".
+	Actor string
+}
+
+// ReprintWith is Reprint with options: another printer, a COPY banner,
+// and who asked (audited).
+func (s *Spool) ReprintWith(ctx context.Context, id string, o ReprintOptions) (j Job, created bool, err error) {
 	var (
 		orig Job
 		ok   bool
@@ -226,26 +250,43 @@ func (s *Spool) Reprint(ctx context.Context, id, newID string) (j Job, created b
 	if orig.Kind == KindDrawer {
 		return Job{}, false, fmt.Errorf("job %s opened the cash drawer; open it again with a new request, not a reprint: %w", id, ErrInvalidRequest)
 	}
-	r := Request{ID: newID, Printer: orig.Printer, Kind: orig.Kind}
-	if newID == "" {
+	r := Request{ID: o.ID, Printer: orig.Printer, Kind: orig.Kind, copy: o.Copy}
+	if o.Printer != "" {
+		p, err := s.printer(o.Printer)
+		if err != nil {
+			return Job{}, false, err
+		}
+		r.Printer = p.name
+	}
+	if o.ID == "" {
 		u, err := uuid.NewV7()
 		if err != nil {
 			return Job{}, false, err
 		}
-		r.ID = "reprint-" + u.String()
+		prefix := "reprint-"
+		if o.Copy {
+			prefix = "copy-"
+		}
+		r.ID = prefix + u.String()
 	}
 	switch {
 	case src != nil && src.Order != nil:
-		r.Order = src.Order
+		// A station ticket is reprinted as that station's ticket, not as
+		// the whole order.
+		r.Order, r.ticket = src.Order, src.Ticket
 	case src != nil && src.Kind == KindTest:
 	default:
-		p, err := s.printer(orig.Printer)
+		p, err := s.printer(r.Printer)
 		if err != nil {
 			return Job{}, false, err
 		}
 		var banner bytes.Buffer
 		e := escpos.New(&banner, p.profile)
-		s.layout.ReprintBanner(e)
+		if o.Copy {
+			s.layout.CopyBanner(e)
+		} else {
+			s.layout.ReprintBanner(e)
+		}
 		if err := e.Flush(); err != nil {
 			return Job{}, false, err
 		}
@@ -253,9 +294,127 @@ func (s *Spool) Reprint(ctx context.Context, id, newID string) (j Job, created b
 	}
 	j, created, err = s.submit(ctx, r, false, orig.ID)
 	if err == nil && created {
-		s.log.Info("print job reprinted", "job_id", j.ID, "reprint_of", orig.ID, "printer", j.Printer)
+		s.log.Info("print job reprinted", "job_id", j.ID, "reprint_of", orig.ID, "printer", j.Printer, "copy", o.Copy, "actor", o.Actor)
+		s.auditReprint(ctx, j, o)
 	}
 	return j, created, err
+}
+
+// auditReprint records a queued reprint with who asked for it.
+func (s *Spool) auditReprint(ctx context.Context, j Job, o ReprintOptions) {
+	if s.opts.Audit == nil {
+		return
+	}
+	actor := o.Actor
+	if actor == "" {
+		actor = "unknown"
+	}
+	what := "reprint"
+	if o.Copy {
+		what = "copy"
+	}
+	details, _ := json.Marshal(map[string]any{"job_id": j.ID, "reprint_of": j.ReprintOf, "printer": j.Printer,
+		"kind": j.Kind, "order_id": j.OrderID, "copy": o.Copy})
+	rec := audit.Record{Type: "reprint", Status: audit.Success, Actor: actor, Details: details,
+		Message: fmt.Sprintf("%s of print job %s on %s asked for by %s", what, j.ReprintOf, j.Printer, actor)}
+	if _, err := s.opts.Audit.Record(ctx, rec); err != nil {
+		s.log.Warn("audit reprint", "job_id", j.ID, "err", err)
+	}
+}
+
+// ReprintLast queues a COPY of the last kind (receipt when empty) printed
+// or queued on printer, not counting reprints and copies nor jobs that
+// failed or were cancelled. It fails with
+// ErrUnknownJob when the printer has none (in the spool's history).
+func (s *Spool) ReprintLast(ctx context.Context, printer string, kind Kind, o ReprintOptions) (Job, bool, error) {
+	if kind == "" {
+		kind = KindReceipt
+	}
+	if kind != KindReceipt && kind != KindKitchen {
+		return Job{}, false, fmt.Errorf("kind %q: want receipt or kitchen: %w", kind, ErrInvalidRequest)
+	}
+	jobs, err := s.Jobs(Filter{Printer: printer, Limit: 1000})
+	if err != nil {
+		return Job{}, false, err
+	}
+	for _, j := range jobs {
+		if j.Kind == kind && j.ReprintOf == "" && j.State != Cancelled && j.State != Failed {
+			o.Copy = true
+			return s.ReprintWith(ctx, j.ID, o)
+		}
+	}
+	return Job{}, false, fmt.Errorf("no %s has been printed on %s recently: %w", kindWord(kind), printer, ErrUnknownJob)
+}
+
+// ReprintOrder queues a COPY of order orderID's receipt (kind receipt) or
+// kitchen tickets (kind kitchen: one per printer it went to, each that
+// station's full ticket, not its change tickets), on the printers they
+// were printed on or on o.Printer. With o.ID, the copies are idempotent:
+// the first is o.ID, the next o.ID.2, o.ID.3... It fails with
+// ErrUnknownJob when nothing of that kind was printed for the order.
+func (s *Spool) ReprintOrder(ctx context.Context, orderID string, kind Kind, o ReprintOptions) ([]Job, error) {
+	if kind != KindReceipt && kind != KindKitchen {
+		return nil, fmt.Errorf("kind %q: want receipt or kitchen: %w", kind, ErrInvalidRequest)
+	}
+	if o.Printer != "" {
+		if _, err := s.printer(o.Printer); err != nil {
+			return nil, err
+		}
+	}
+	jobs, err := s.Jobs(Filter{OrderID: orderID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var pick []string
+	seen := map[string]bool{}
+	err = s.db.View(func(tx *store.Tx) error {
+		for _, j := range jobs { // newest first
+			if j.Kind != kind || j.ReprintOf != "" || seen[j.Printer] {
+				continue
+			}
+			src, err := getSource(tx, j.ID)
+			if err != nil {
+				return err
+			}
+			if src != nil && src.Ticket != nil && (len(src.Ticket.Changes) > 0 || src.Ticket.Voided) {
+				continue // a change ticket: copy the station's ticket instead
+			}
+			seen[j.Printer] = true
+			pick = append(pick, j.ID)
+			if kind == KindReceipt {
+				break // the newest receipt
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(pick) == 0 {
+		return nil, fmt.Errorf("no %s has been printed for order %s recently: %w", kindWord(kind), orderID, ErrUnknownJob)
+	}
+	slices.Reverse(pick) // oldest first, so tickets print in the order they first did
+	out := make([]Job, 0, len(pick))
+	for i, id := range pick {
+		oi := o
+		oi.Copy = true
+		if o.ID != "" && i > 0 {
+			oi.ID = fmt.Sprintf("%s.%d", o.ID, i+1)
+		}
+		j, _, err := s.ReprintWith(ctx, id, oi)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func kindWord(k Kind) string {
+	if k == KindKitchen {
+		return "kitchen ticket"
+	}
+	return string(k)
 }
 
 // OnOrder queues auto-print jobs for a captured order: a customer receipt

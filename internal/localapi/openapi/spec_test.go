@@ -95,6 +95,9 @@ type (
 	reprintBody struct {
 		JobID string `json:"job_id,omitempty"`
 	}
+	reprintsBody struct {
+		Jobs []localapi.PrintResult `json:"jobs"`
+	}
 	loginBody struct {
 		Token string `json:"token"`
 	}
@@ -173,6 +176,10 @@ func routes() []route {
 			body: localapi.PrintRequest{}, status: 202, resp: localapi.PrintResult{}},
 		{pattern: "POST /v1/print/{id}/reprint", summary: "Queue a job again with a REPRINT banner", tag: "printing", auth: "staff",
 			body: reprintBody{}, bodyOpt: true, status: 202, resp: localapi.PrintResult{}},
+		{pattern: "POST /v1/print/reprint-last", summary: "Print a COPY of a printer's last receipt or kitchen ticket (audited with who asked)", tag: "printing", auth: "staff",
+			body: localapi.ReprintLastRequest{}, status: 202, resp: localapi.PrintResult{}},
+		{pattern: "POST /v1/print/reprint-order", summary: "Print a COPY of a recent order's receipt or kitchen tickets (audited with who asked)", tag: "printing", auth: "staff",
+			body: localapi.ReprintOrderRequest{}, status: 202, resp: reprintsBody{}},
 		{pattern: "POST /v1/print/{id}/cancel", summary: "Take a queued job off the queue, or dismiss an unconfirmed one", tag: "printing", auth: "staff",
 			status: 200, resp: jobBody{}},
 		{pattern: "GET /v1/print/jobs", summary: "Print jobs, newest first", tag: "printing", auth: "staff",

@@ -124,7 +124,9 @@
         unconfirmed.length ? el("ul", { class: "list unconfirmed" }, ...unconfirmed) : null,
         queued.length ? el("h4", null, "Waiting") : null,
         queued.length ? el("ul", { class: "list queued" }, ...queued) : null,
-        el("button", { type: "button", class: "secondary", "data-action": "test", onclick: (e) => act(e.target, "Test print", "POST", "/v1/print", { printer: p.name, kind: "test" }) }, "Test print"));
+        el("button", { type: "button", class: "secondary", "data-action": "test", onclick: (e) => act(e.target, "Test print", "POST", "/v1/print", { printer: p.name, kind: "test" }) }, "Test print"),
+        " ",
+        el("button", { type: "button", class: "secondary", "data-action": "reprint-last", onclick: (e) => act(e.target, "Reprint last receipt", "POST", "/v1/print/reprint-last", { printer: p.name }) }, "Reprint last receipt"));
     }));
   }
 
