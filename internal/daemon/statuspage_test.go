@@ -192,9 +192,18 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if got := jobs[len(jobs)-1]; !bytes.Contains(got, []byte("COPY")) || !bytes.Contains(got, []byte("Latte")) {
 		t.Fatalf("copy of the last receipt lacks the banner or the order: %q", got)
 	}
-	_, body = request(t, "GET", base+"/v1/sync-logs?type=reprint", staff, nil)
-	if strings.Count(body, `"actor":"token:tablet"`) != 2 || !strings.Contains(body, "copy of print job rcpt-2") {
-		t.Fatalf("reprint audit records: %s", body)
+	// The audit record is written beside the job, not before the answer:
+	// wait for it.
+	auditDeadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body = request(t, "GET", base+"/v1/sync-logs?type=reprint", staff, nil)
+		if strings.Count(body, `"actor":"token:tablet"`) == 2 && strings.Contains(body, "copy of print job rcpt-2") {
+			break
+		}
+		if time.Now().After(auditDeadline) {
+			t.Fatalf("reprint audit records: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	// An action without the anti-forgery header is refused, even with the
