@@ -268,6 +268,13 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ParseBroker is the one validator of a broker URL (cloud.broker): config
+// validation, the doctor and the link itself all read the URL through it,
+// so they cannot disagree. It returns the address the link dials (scheme
+// tcp or ssl, the scheme's default port 1883 or 8883 filled in) and
+// whether TLS is on.
+func ParseBroker(raw string) (u *url.URL, useTLS bool, err error) { return parseBroker(raw) }
+
 // parseBroker normalises a broker URL for paho: the TLS schemes become
 // "ssl" and a missing port gets the scheme's default.
 func parseBroker(raw string) (*url.URL, bool, error) {

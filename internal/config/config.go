@@ -335,7 +335,7 @@ func (c *Config) validate(d *decoder) {
 		bad("data_dir", "is required")
 	}
 	if c.Cloud.Broker != "" {
-		if err := checkBrokerURL(c.Cloud.Broker); err != nil {
+		if _, _, err := cloud.ParseBroker(c.Cloud.Broker); err != nil {
 			bad("cloud.broker", "%v", err)
 		}
 		if c.Cloud.InFlight < 1 || c.Cloud.InFlight > 1024 {
