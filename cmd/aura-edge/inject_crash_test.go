@@ -123,6 +123,7 @@ func TestInjectSurvivesKill9(t *testing.T) {
 		"settings":    map[string]string{"location_id": squaretest.DefaultLocationID, "base_url": hs.URL, "write_retries": "0"}})
 	req, _ := http.NewRequest("POST", "http://"+addr+"/integrations/pos/connect", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("connect: %v %v\n%s", resp, err, logs)
