@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/auraconnect/aura-edge/internal/cloud"
@@ -56,5 +57,34 @@ func TestBrokerOneValidator(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCloudSectionOwner checks that the cloud section is validated by the
+// cloud package (cloud.Config.Problems) and reported here at FILE:LINE:COL
+// under cloud.: mistakes the link used to find only at start-up now fail
+// `aura-edge config check`.
+func TestCloudSectionOwner(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"topic prefix", "store_id: s1\ncloud:\n  broker: tls://h\n  topic_prefix: a/+/b\n",
+			`c.yaml:4:17: cloud.topic_prefix: must be a plain topic path`},
+		{"tls on a plain broker", "store_id: s1\ncloud:\n  broker: tcp://h:1883\n  tls:\n    ca_file: /dev/null\n",
+			`c.yaml:5:5: cloud.tls: is set but broker "tcp://h:1883" is not a TLS URL`},
+		{"inflight", "store_id: s1\ncloud:\n  broker: tls://h\n  inflight: 5000\n",
+			`c.yaml:4:13: cloud.inflight: must be between 1 and 1024 (got 5000)`},
+		{"command key offline", "store_id: s1\ncloud:\n  command_keys: [\"YWJj\"]\n",
+			`c.yaml:3:18: cloud.command_keys[0]: an Ed25519 public key is 32 bytes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.yaml), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// Offline, the link's settings are unused and not checked (as before).
+	if _, err := Parse("c.yaml", []byte("store_id: s1\ndata_dir: /tmp/x\ncloud:\n  topic_prefix: a/+/b\n"), nil); err != nil {
+		t.Errorf("offline config refused: %v", err)
 	}
 }

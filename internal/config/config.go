@@ -344,20 +344,16 @@ func (c *Config) validate(d *decoder) {
 	if c.DataDir == "" {
 		bad("data_dir", "is required")
 	}
+	// The cloud package owns its section's values (cloud.Config.Problems);
+	// config adds the file checks. Offline (no broker) only the command
+	// keys matter: the link's other settings are unused.
+	for _, p := range c.Cloud.Problems() {
+		if c.Cloud.Broker != "" || strings.HasPrefix(p.Path, "command_keys[") {
+			bad("cloud."+p.Path, "%s", p.Message)
+		}
+	}
 	if c.Cloud.Broker != "" {
-		if _, _, err := cloud.ParseBroker(c.Cloud.Broker); err != nil {
-			bad("cloud.broker", "%v", err)
-		}
-		if c.Cloud.InFlight < 1 || c.Cloud.InFlight > 1024 {
-			bad("cloud.inflight", "must be between 1 and 1024 (got %d)", c.Cloud.InFlight)
-		}
-		if c.Cloud.KeepAlive < time.Second {
-			bad("cloud.keepalive", "must be at least 1s (got %s)", c.Cloud.KeepAlive)
-		}
 		tls := c.Cloud.TLS
-		if (tls.CertFile == "") != (tls.KeyFile == "") {
-			bad("cloud.tls", "cert_file and key_file go together")
-		}
 		for _, f := range []struct{ path, file string }{
 			{"cloud.tls.ca_file", tls.CAFile}, {"cloud.tls.cert_file", tls.CertFile},
 			{"cloud.tls.key_file", tls.KeyFile}, {"cloud.password_file", c.Cloud.PasswordFile},
@@ -367,11 +363,6 @@ func (c *Config) validate(d *decoder) {
 					bad(f.path, "cannot read %s: %v", f.file, errors.Unwrap(err))
 				}
 			}
-		}
-	}
-	for i, k := range c.Cloud.CommandKeys {
-		if _, err := cloud.ParsePublicKey(k); err != nil {
-			bad(fmt.Sprintf("cloud.command_keys[%d]", i), "%v", err)
 		}
 	}
 	if host, _, err := net.SplitHostPort(c.API.Listen); err != nil {
