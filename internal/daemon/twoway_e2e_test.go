@@ -234,6 +234,7 @@ func TestTwoWayEndToEnd(t *testing.T) {
 		b, _ := json.Marshal(injectData("ord-aura-local"))
 		req, _ := http.NewRequest("POST", w.base+"/integrations/pos/orders/inject", bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+w.admin)
+		req.Header.Set("Content-Type", "application/json")
 		if key != "" {
 			req.Header.Set("Idempotency-Key", key)
 		}
