@@ -109,8 +109,7 @@ func newConfigCmd() *cobra.Command {
 // loadConfig reads --config with every driver's checks in place.
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
-	daemon.InstallConfigChecks()
-	cfg, err := config.Load(path)
+	cfg, err := daemon.ConfigChecks().Load(path)
 	if err != nil {
 		if _, ok := err.(*config.Error); ok {
 			return nil, err

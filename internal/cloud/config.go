@@ -184,14 +184,32 @@ func (c Config) withDefaults() Config {
 // come back online.
 const maxReconnect = 5 * time.Minute
 
+// Problem is one mistake in the cloud section, at a path relative to the
+// section ("tls", "command_keys[1]").
+type Problem struct {
+	Path    string
+	Message string
+}
+
 // Validate checks the configuration (with defaults applied to zero
 // fields) without touching files or the network. It reports every problem
 // at once, each prefixed with its yaml key.
 func (c Config) Validate() error {
-	c = c.withDefaults()
 	var errs []error
+	for _, p := range c.Problems() {
+		errs = append(errs, fmt.Errorf("%s: %s", p.Path, p.Message))
+	}
+	return errors.Join(errs...)
+}
+
+// Problems is Validate's list: every mistake with its path relative to the
+// section, for internal/config to report at FILE:LINE:COL. The cloud
+// package is the one validator of its section's values.
+func (c Config) Problems() []Problem {
+	c = c.withDefaults()
+	var ps []Problem
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		ps = append(ps, Problem{Path: key, Message: fmt.Sprintf(format, args...)})
 	}
 	if c.Broker == "" {
 		bad("broker", "is required")
@@ -265,8 +283,15 @@ func (c Config) Validate() error {
 	if c.CommandTimeout < time.Second {
 		bad("command_timeout", "must be at least 1s")
 	}
-	return errors.Join(errs...)
+	return ps
 }
+
+// ParseBroker is the one validator of a broker URL (cloud.broker): config
+// validation, the doctor and the link itself all read the URL through it,
+// so they cannot disagree. It returns the address the link dials (scheme
+// tcp or ssl, the scheme's default port 1883 or 8883 filled in) and
+// whether TLS is on.
+func ParseBroker(raw string) (u *url.URL, useTLS bool, err error) { return parseBroker(raw) }
 
 // parseBroker normalises a broker URL for paho: the TLS schemes become
 // "ssl" and a missing port gets the scheme's default.

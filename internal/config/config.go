@@ -234,19 +234,29 @@ func defaultDataDir() string {
 
 // Load reads path strictly. Every problem in the file is reported in one
 // *Error. Environment overrides are applied after the file.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return Checks{}.Load(path) }
+
+// Parse decodes data (named file in messages) with the given environment,
+// without other packages' checks (Checks.Parse).
+func Parse(file string, data []byte, environ []string) (*Config, error) {
+	return Checks{}.Parse(file, data, environ)
+}
+
+// Load is Load with these checks.
+func (ch Checks) Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, data, os.Environ())
+	return ch.Parse(path, data, os.Environ())
 }
 
-// Parse decodes data (named file in messages) with the given environment.
-func Parse(file string, data []byte, environ []string) (*Config, error) {
+// Parse is Parse with these checks: their problems are reported like
+// config's own, at FILE:LINE:COL.
+func (ch Checks) Parse(file string, data []byte, environ []string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = file
-	d := &decoder{file: file, pos: map[string]Pos{}}
+	d := &decoder{file: file, pos: map[string]Pos{}, checks: ch}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
@@ -346,20 +356,16 @@ func (c *Config) validate(d *decoder) {
 	if c.DataDir == "" {
 		bad("data_dir", "is required")
 	}
+	// The cloud package owns its section's values (cloud.Config.Problems);
+	// config adds the file checks. Offline (no broker) only the command
+	// keys matter: the link's other settings are unused.
+	for _, p := range c.Cloud.Problems() {
+		if c.Cloud.Broker != "" || strings.HasPrefix(p.Path, "command_keys[") {
+			bad("cloud."+p.Path, "%s", p.Message)
+		}
+	}
 	if c.Cloud.Broker != "" {
-		if err := checkBrokerURL(c.Cloud.Broker); err != nil {
-			bad("cloud.broker", "%v", err)
-		}
-		if c.Cloud.InFlight < 1 || c.Cloud.InFlight > 1024 {
-			bad("cloud.inflight", "must be between 1 and 1024 (got %d)", c.Cloud.InFlight)
-		}
-		if c.Cloud.KeepAlive < time.Second {
-			bad("cloud.keepalive", "must be at least 1s (got %s)", c.Cloud.KeepAlive)
-		}
 		tls := c.Cloud.TLS
-		if (tls.CertFile == "") != (tls.KeyFile == "") {
-			bad("cloud.tls", "cert_file and key_file go together")
-		}
 		for _, f := range []struct{ path, file string }{
 			{"cloud.tls.ca_file", tls.CAFile}, {"cloud.tls.cert_file", tls.CertFile},
 			{"cloud.tls.key_file", tls.KeyFile}, {"cloud.password_file", c.Cloud.PasswordFile},
@@ -369,11 +375,6 @@ func (c *Config) validate(d *decoder) {
 					bad(f.path, "cannot read %s: %v", f.file, errors.Unwrap(err))
 				}
 			}
-		}
-	}
-	for i, k := range c.Cloud.CommandKeys {
-		if _, err := cloud.ParsePublicKey(k); err != nil {
-			bad(fmt.Sprintf("cloud.command_keys[%d]", i), "%v", err)
 		}
 	}
 	if host, _, err := net.SplitHostPort(c.API.Listen); err != nil {
@@ -422,16 +423,18 @@ func (c *Config) validate(d *decoder) {
 		}
 		if p.Connection == "" {
 			bad(base+".connection", "is required (tcp://host:9100, serial:///dev/ttyUSB0?baud=19200, usb:///dev/usb/lp0 or file:///dir)")
-		} else if err := CheckPrinterURL(p.Connection); err != nil {
-			bad(base+".connection", "%v", err)
+		} else if d.checks.PrinterURL != nil {
+			if err := d.checks.PrinterURL(p.Connection); err != nil {
+				bad(base+".connection", "%v", err)
+			}
 		}
-		if p.Profile != "" && CheckProfile != nil {
-			if err := CheckProfile(p.Profile); err != nil {
+		if p.Profile != "" && d.checks.Profile != nil {
+			if err := d.checks.Profile(p.Profile); err != nil {
 				bad(base+".profile", "%v", err)
 			}
 		}
-		if p.Logo != "" && CheckLogo != nil {
-			if err := CheckLogo(p.Logo); err != nil {
+		if p.Logo != "" && d.checks.Logo != nil {
+			if err := d.checks.Logo(p.Logo); err != nil {
 				bad(base+".logo", "%s: %v", p.Logo, err)
 			}
 		}
@@ -471,7 +474,7 @@ func (c *Config) validate(d *decoder) {
 	for _, p := range c.Kitchen.Validate(printerNames) {
 		bad("kitchen."+p.Path, "%s", p.Message)
 	}
-	c.validateTerminals(bad, names)
+	c.validateTerminals(bad, names, d.checks)
 	ids := map[string]bool{}
 	for i, in := range c.Integrations {
 		base := fmt.Sprintf("integrations[%d]", i)
@@ -481,8 +484,8 @@ func (c *Config) validate(d *decoder) {
 			bad(base+".id", "duplicate integration id %q", in.ID)
 		}
 		ids[in.ID] = true
-		if in.Vendor != "" && CheckVendor != nil {
-			if err := CheckVendor(in.Vendor); err != nil {
+		if in.Vendor != "" && d.checks.Vendor != nil {
+			if err := d.checks.Vendor(in.Vendor); err != nil {
 				bad(base+".vendor", "%v", err)
 			}
 		}
@@ -522,18 +525,21 @@ func loopback(host string) bool {
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// Hooks for checks owned by other packages; the daemon sets them so that
-// config stays free of driver imports.
-var (
-	// CheckPrinterURL validates a printer connection URL without I/O.
-	CheckPrinterURL = func(string) error { return nil }
-	// CheckProfile validates a printer profile name.
-	CheckProfile func(string) error
-	// CheckLogo reads and decodes a receipt logo file (the one check here
+// Checks are the checks of values that other packages own (each value has
+// one validator, in the package that uses it). The daemon builds them
+// (daemon.ConfigChecks) so that config stays free of driver imports; a
+// nil check is skipped.
+type Checks struct {
+	// PrinterURL validates a printer connection URL without I/O
+	// (transport.ParseURL).
+	PrinterURL func(string) error
+	// Profile validates a printer profile name.
+	Profile func(string) error
+	// Logo reads and decodes a receipt logo file (the one check here
 	// that does I/O: a missing logo must fail `config check`, not start-up).
-	CheckLogo func(string) error
-	// CheckVendor validates a POS vendor name.
-	CheckVendor func(string) error
-	// CheckTerminalListen validates a terminal's listen URL.
-	CheckTerminalListen func(string) error
-)
+	Logo func(string) error
+	// Vendor validates a POS vendor name.
+	Vendor func(string) error
+	// TerminalListen validates a terminal's listen URL.
+	TerminalListen func(string) error
+}

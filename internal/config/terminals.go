@@ -11,7 +11,7 @@ const MaxKeepRaw = 1000
 
 // validateTerminals checks the terminals section; printers maps the
 // configured printer names.
-func (c *Config) validateTerminals(bad func(path, format string, args ...any), printers map[string]int) {
+func (c *Config) validateTerminals(bad func(path, format string, args ...any), printers map[string]int, checks Checks) {
 	names := map[string]int{}
 	listens := map[string]int{}
 	for i, t := range c.Terminals {
@@ -30,8 +30,8 @@ func (c *Config) validateTerminals(bad func(path, format string, args ...any), p
 		if t.Listen == "" {
 			bad(base+".listen", "is required (tcp://0.0.0.0:9100, serial:///dev/ttyS0?baud=9600 or serial://usb/0403:6001?baud=9600)")
 		} else {
-			if CheckTerminalListen != nil {
-				if err := CheckTerminalListen(t.Listen); err != nil {
+			if checks.TerminalListen != nil {
+				if err := checks.TerminalListen(t.Listen); err != nil {
 					bad(base+".listen", "%v", err)
 				}
 			}

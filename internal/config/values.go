@@ -2,26 +2,9 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 )
-
-func checkBrokerURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("not a URL: %v", err)
-	}
-	switch u.Scheme {
-	case "tcp", "mqtt", "ssl", "tls", "mqtts":
-	default:
-		return fmt.Errorf("scheme must be tcp, ssl, tls or mqtts (got %q)", u.Scheme)
-	}
-	if u.Hostname() == "" || u.Port() == "" {
-		return fmt.Errorf("needs host and port, e.g. tls://mqtt.example.com:8883 (got %q)", raw)
-	}
-	return nil
-}
 
 // ParseBytes parses sizes such as "256MiB", "1GB", "0" or "1048576".
 func ParseBytes(s string) (int64, error) {

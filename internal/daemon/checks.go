@@ -10,24 +10,27 @@ import (
 	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
-// InstallConfigChecks lets config validate driver-specific values (vendor
-// names, printer URLs and profiles) without importing the drivers itself.
-func InstallConfigChecks() {
-	config.CheckPrinterURL = func(u string) error {
-		_, err := transport.ParseURL(u)
-		return err
-	}
-	config.CheckProfile = func(name string) error {
-		_, err := escpos.LookupProfile(name)
-		return err
-	}
-	config.CheckLogo = spool.CheckLogo
-	config.CheckTerminalListen = func(u string) error {
-		_, err := terminal.ParseListen(u)
-		return err
-	}
-	config.CheckVendor = func(v string) error {
-		_, err := pos.Lookup(v)
-		return err
+// ConfigChecks are the drivers' checks of config values (vendor names,
+// printer URLs, profiles, logos, terminal listen URLs), handed to
+// config.Checks.Load so that config stays free of driver imports.
+func ConfigChecks() config.Checks {
+	return config.Checks{
+		PrinterURL: func(u string) error {
+			_, err := transport.ParseURL(u)
+			return err
+		},
+		Profile: func(name string) error {
+			_, err := escpos.LookupProfile(name)
+			return err
+		},
+		Logo: spool.CheckLogo,
+		TerminalListen: func(u string) error {
+			_, err := terminal.ParseListen(u)
+			return err
+		},
+		Vendor: func(v string) error {
+			_, err := pos.Lookup(v)
+			return err
+		},
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"time"
 
@@ -176,7 +175,7 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 		c.Log.Warn("no cloud broker configured: running offline, everything is buffered")
 		return nil
 	}
-	if u, err := url.Parse(c.Cfg.Cloud.Broker); err == nil && (u.Scheme == "tcp" || u.Scheme == "mqtt") {
+	if u, useTLS, err := cloud.ParseBroker(c.Cfg.Cloud.Broker); err == nil && !useTLS {
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			c.Log.Warn("cloud link is not encrypted: orders, payments and the MQTT password cross the network in clear text; use tls://", "broker", u.Redacted())
 		}

@@ -145,7 +145,7 @@ func (d *Daemon) Status() map[string]any {
 		"store_id": d.cfg.StoreID,
 		"version":  version.Version,
 		"uptime_s": int64(time.Since(d.start).Seconds()),
-		"outbox":   localapi.QueueView(d.ob.Stats()),
+		"outbox":   localapi.QueueView(d.ob),
 	}
 	c := d.Core()
 	if c != nil && c.Cloud != nil {

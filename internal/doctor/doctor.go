@@ -236,20 +236,14 @@ func ProbeBroker(ctx context.Context, cfg *config.Config, timeout time.Duration,
 		out = append(out, Check{Name: name, Status: st, Detail: fmt.Sprintf(format, args...), Fix: fix})
 	}
 	cc := cfg.Cloud
-	u, err := url.Parse(cc.Broker)
-	if err != nil || u.Host == "" {
-		add("broker", Fail, "set cloud.broker to tcp://HOST:1883 or tls://HOST:8883", "cloud.broker %q is not a broker URL", cc.Broker)
+	// cloud.ParseBroker reads the URL as the link does (default ports
+	// 1883 and 8883), so doctor probes the address the daemon dials.
+	u, secure, err := cloud.ParseBroker(cc.Broker)
+	if err != nil {
+		add("broker", Fail, "set cloud.broker to tcp://HOST:1883 or tls://HOST:8883", "cloud.broker %q is not a broker URL: %v", cc.Broker, err)
 		return out
 	}
-	secure := u.Scheme == "ssl" || u.Scheme == "tls" || u.Scheme == "mqtts"
 	host := u.Host
-	if u.Port() == "" {
-		if secure {
-			host = net.JoinHostPort(u.Hostname(), "8883")
-		} else {
-			host = net.JoinHostPort(u.Hostname(), "1883")
-		}
-	}
 	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", host)
 	if err != nil {
 		add("broker", Fail, "check the network and cloud.broker in "+cfg.File+"; the broker must accept connections from this store on "+host,
@@ -291,7 +285,7 @@ func ProbeBroker(ctx context.Context, cfg *config.Config, timeout time.Duration,
 		tconn.Close()
 		add("tls", OK, "", "handshake ok (%s, broker certificate for %s)", tls.VersionName(st.Version), st.PeerCertificates[0].Subject.CommonName)
 	} else {
-		add("tls", Warn, "use tls://HOST:8883 in cloud.broker", "the cloud link is not encrypted (%s)", u.Scheme)
+		add("tls", Warn, "use tls://HOST:8883 in cloud.broker", "the cloud link is not encrypted (%s)", plainScheme(cc.Broker))
 	}
 
 	opts := paho.NewClientOptions().AddBroker(brokerURL(u, host)).
@@ -331,15 +325,12 @@ func ProbeBroker(ctx context.Context, cfg *config.Config, timeout time.Duration,
 	return out
 }
 
-func brokerURL(u *url.URL, host string) string {
-	scheme := u.Scheme
-	switch scheme {
-	case "mqtt":
-		scheme = "tcp"
-	case "tls", "mqtts":
-		scheme = "ssl"
-	}
-	return scheme + "://" + host
+func brokerURL(u *url.URL, host string) string { return u.Scheme + "://" + host }
+
+// plainScheme is the scheme as written in cloud.broker (tcp or mqtt).
+func plainScheme(raw string) string {
+	scheme, _, _ := strings.Cut(raw, "://")
+	return scheme
 }
 
 func unwrapNet(err error) error {

@@ -167,11 +167,17 @@ func (s *Sources) Streams() []Stream {
 	if s.Outbox == nil {
 		return nil
 	}
-	stats := s.Outbox()
 	var dead map[outbox.Stream]int
 	if s.OutboxDead != nil {
 		dead = s.OutboxDead()
 	}
+	return StreamsOf(s.Outbox(), dead)
+}
+
+// StreamsOf is the one view of the outbox backlog that every surface shows
+// (/v1/health, /v1/status, /v1/queue, the CLI): stats per stream with the
+// stream's dead letters.
+func StreamsOf(stats []outbox.StreamStats, dead map[outbox.Stream]int) []Stream {
 	out := make([]Stream, 0, len(stats))
 	for _, st := range stats {
 		out = append(out, Stream{

@@ -20,14 +20,7 @@ import (
 // outcome back and never a second order or refund at the vendor.
 func InjectRoutes(s *Server, b *bridge.Bridge) {
 	s.HandleFunc("POST /integrations/pos/orders/inject", func(w http.ResponseWriter, r *http.Request) {
-		if ct := r.Header.Get("Content-Type"); !jsonContentType(ct) {
-			errContentType(ct).write(w)
-			return
-		}
-		key, ok := idempotencyKey(w, r)
-		if !ok {
-			return
-		}
+		// The body first: a wrong media type is a 415 on every route.
 		var req struct {
 			IntegrationID string         `json:"integration_id,omitempty"`
 			Order         *model.Order   `json:"order"`
@@ -35,6 +28,10 @@ func InjectRoutes(s *Server, b *bridge.Bridge) {
 		}
 		if err := DecodeJSON(w, r, 1<<20, &req); err != nil {
 			WriteDecodeError(w, err)
+			return
+		}
+		key, ok := idempotencyKey(w, r)
+		if !ok {
 			return
 		}
 		if req.Order == nil {
@@ -45,20 +42,16 @@ func InjectRoutes(s *Server, b *bridge.Bridge) {
 		writeJob(w, out, err)
 	})
 	s.HandleFunc("POST /integrations/pos/orders/refund", func(w http.ResponseWriter, r *http.Request) {
-		if ct := r.Header.Get("Content-Type"); !jsonContentType(ct) {
-			errContentType(ct).write(w)
-			return
-		}
-		key, ok := idempotencyKey(w, r)
-		if !ok {
-			return
-		}
 		var req struct {
 			IntegrationID string `json:"integration_id,omitempty"`
 			bridge.RefundSpec
 		}
 		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
 			WriteDecodeError(w, err)
+			return
+		}
+		key, ok := idempotencyKey(w, r)
+		if !ok {
 			return
 		}
 		out, err := b.RefundOrder(r.Context(), key, req.IntegrationID, req.RefundSpec, actor(r))

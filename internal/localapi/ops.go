@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
@@ -19,7 +20,7 @@ type RetryQueue interface {
 // outbox stream, plus the menu-push retry queue when rq is not nil.
 func QueueRoutes(s *Server, ob *outbox.Outbox, rq RetryQueue) {
 	s.HandleFunc("GET /v1/queue", func(w http.ResponseWriter, r *http.Request) {
-		out := map[string]any{"streams": QueueView(ob.Stats())}
+		out := map[string]any{"streams": QueueView(ob)}
 		if rq != nil {
 			out["menu_retries"], out["dead_letters"] = rq.Queue()
 		}
@@ -27,29 +28,13 @@ func QueueRoutes(s *Server, ob *outbox.Outbox, rq RetryQueue) {
 	})
 }
 
-// StreamView is a stream's stats as the API and CLI show them.
-type StreamView struct {
-	Stream     string  `json:"stream"`
-	Depth      int     `json:"depth"`
-	Bytes      int64   `json:"bytes"`
-	OldestAgeS float64 `json:"oldest_age_s"`
-	Capacity   int     `json:"capacity"`
-	Full       bool    `json:"full"`
-	Dropped    uint64  `json:"dropped"`
-	Refused    uint64  `json:"refused"`
-}
+// StreamView is a stream's backlog as the API and CLI show it: the
+// health package's view, so /v1/queue, /v1/status and /v1/health agree.
+type StreamView = health.Stream
 
-// QueueView converts outbox stats for display.
-func QueueView(stats []outbox.StreamStats) []StreamView {
-	out := make([]StreamView, 0, len(stats))
-	for _, st := range stats {
-		out = append(out, StreamView{
-			Stream: string(st.Stream), Depth: st.Depth, Bytes: st.Bytes,
-			OldestAgeS: st.OldestAge.Round(time.Millisecond).Seconds(), Capacity: st.Capacity,
-			Full: st.Full, Dropped: st.Dropped, Refused: st.Refused,
-		})
-	}
-	return out
+// QueueView is the outbox's backlog per stream, with its dead letters.
+func QueueView(ob *outbox.Outbox) []StreamView {
+	return health.StreamsOf(ob.Stats(), ob.DeadCount())
 }
 
 // SyncLogRoutes registers GET /v1/sync-logs?type=&status=&integration=&since=&limit=.
