@@ -82,7 +82,11 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 	} else {
 		cart := atomicCart{Title: title, Note: req.Order.Note}
 		for _, l := range req.Lines {
-			if l.VendorItemID == "" {
+			id := l.VendorVariationID // a menu push makes one Clover item per variation
+			if id == "" {
+				id = l.VendorItemID
+			}
+			if id == "" {
 				return nil, &pos.VendorError{Vendor: "clover", Op: "create order", Kind: pos.Invalid,
 					Message: fmt.Sprintf("line %q has no Clover inventory item", l.Name)}
 			}
@@ -91,7 +95,7 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 				return nil, &pos.VendorError{Vendor: "clover", Op: "create order", Kind: pos.Invalid,
 					Message: fmt.Sprintf("line %q has quantity %s: Clover orders whole units (one line item per unit)", l.Name, l.Quantity)}
 			}
-			al := atomicLine{Item: ref{ID: l.VendorItemID}, Note: l.Note}
+			al := atomicLine{Item: ref{ID: id}, Note: l.Note}
 			for _, m := range l.VendorModifierIDs {
 				al.Modifications = append(al.Modifications, atomicModification{Modifier: ref{ID: m}})
 			}
