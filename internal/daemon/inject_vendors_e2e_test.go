@@ -4,14 +4,17 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos/clover/clovertest"
+	"github.com/auraconnect/aura-edge/drivers/pos/lightspeed/lightspeedtest"
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/provision"
 )
 
@@ -106,5 +109,52 @@ func TestInjectCloverEndToEnd(t *testing.T) {
 	res = w.command(t, "c-refund-1", "order.refund", map[string]any{"integration_id": "clover-1", "order_id": "ord-aura-c1"}, 1)
 	if res.Status != "error" || res.Code != bridge.JobUnsupported {
 		t.Errorf("refund at Clover: %+v %s, want unsupported", res, res.Details)
+	}
+}
+
+// TestInjectLightspeedEndToEnd: order.inject over mosquitto into the
+// Lightspeed X-Series stand-in (a closed sale with its payment), the same
+// command redelivered (one sale), a line with modifiers refused with
+// nothing created, and order.refund answered unsupported.
+func TestInjectLightspeedEndToEnd(t *testing.T) {
+	w := startInjectDaemon(t)
+	srv := lightspeedtest.Start(t)
+	settings := srv.Settings("USD")
+	maps.Copy(settings, lightspeedtest.InjectSettings())
+	w.connectAndPush(t, "ls-1", "lightspeed", srv.Credentials(), settings)
+
+	croissants := func(orderID string) map[string]any {
+		d := injectFor("ls-1", orderID)
+		o := d["order"].(model.Order)
+		o.LineItems = o.LineItems[1:] // the croissants: no modifiers
+		o.Totals = model.Totals{Subtotal: model.M(650, "USD"), Total: model.M(650, "USD")}
+		d["order"] = o
+		p := d["payment"].(model.Payment)
+		p.Amount = model.M(650, "USD")
+		d["payment"] = p
+		return d
+	}
+	res := w.command(t, "l-inject-1", "order.inject", croissants("ord-aura-l1"), 1)
+	var out bridge.JobOutcome
+	mustJSON(t, res.Details, &out)
+	if res.Status != "ok" || out.Status != bridge.JobDone || out.VendorOrderID == "" || out.VendorPaymentID == "" {
+		t.Fatalf("order.inject: %+v %s\n%s", res, res.Details, w.logs)
+	}
+	w.command(t, "l-inject-1", "order.inject", croissants("ord-aura-l1"), 2)
+	if ids := srv.SalesBySource("ord-aura-l1"); len(ids) != 1 || ids[0] != out.VendorOrderID {
+		t.Fatalf("sales for ord-aura-l1: %v, want [%s]", ids, out.VendorOrderID)
+	}
+
+	res = w.command(t, "l-inject-2", "order.inject", injectFor("ls-1", "ord-aura-l2"), 1)
+	if res.Status != "error" || !strings.Contains(res.Message, "modifiers") {
+		t.Errorf("latte with oat milk: %+v", res)
+	}
+	if ids := srv.SalesBySource("ord-aura-l2"); len(ids) != 0 {
+		t.Errorf("sales created for a refused order: %v", ids)
+	}
+
+	res = w.command(t, "l-refund-1", "order.refund", map[string]any{"integration_id": "ls-1", "order_id": "ord-aura-l1"}, 1)
+	if res.Status != "error" || res.Code != bridge.JobUnsupported {
+		t.Errorf("refund at Lightspeed: %+v %s, want unsupported", res, res.Details)
 	}
 }
