@@ -100,6 +100,9 @@ func (s *Server) route(method string, p []string, q url.Values, body []byte) (in
 	if n > 0 && (p[0] == "orders" || p[0] == "tenders") && get {
 		return s.routeOrders(p, q)
 	}
+	if code, v, e, ok := s.routeInject(method, p, body); ok {
+		return code, v, e
+	}
 	if code, v, e, ok := s.routeMenu(method, p, q, body); ok {
 		return code, v, e
 	}

@@ -132,6 +132,7 @@ type Server struct {
 	orders     map[string]*Order
 	ignored    []string // undocumented expansions asked for
 	tenderExp  string   // the list route's tender expansion (default payment.tender)
+	loseInject bool     // inject.go: LoseNextInjectAnswer
 
 	postest.Recorder      // Requests, Writes, ResetRequests
 	postest.Faults[Fault] // FailNext

@@ -150,6 +150,7 @@ type Server struct {
 	categories   []ProductCategory // categories.go
 	attrs        []attribute
 	sales        map[string]*storedSale
+	loseSale     bool // inject.go: LoseNextSaleAnswer
 	refreshes    int
 
 	rec                   postest.Recorder
@@ -360,6 +361,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": p})
 	case path == "/sales" && r.Method == http.MethodGet:
 		s.listSales(w, r.URL.Query())
+	case path == "/sales" && r.Method == http.MethodPost:
+		s.createSale(w, body) // inject.go
 	case len(seg) == 2 && seg[0] == "sales" && r.Method == http.MethodGet:
 		ss, ok := s.sales[seg[1]]
 		if !ok {
