@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -123,6 +124,9 @@ func localSource(src model.Source, i, n int) model.Problems {
 	var ps model.Problems
 	if _, err := pos.Lookup(src.Vendor); err == nil {
 		ps = append(ps, model.Problem{Path: p + "vendor", Message: fmt.Sprintf("%q is a POS integration's vendor; local capture uses its own name, e.g. \"local\" or the terminal's brand", src.Vendor)})
+	}
+	if strings.HasPrefix(strings.ToLower(src.Vendor), "terminal:") {
+		ps = append(ps, model.Problem{Path: p + "vendor", Message: fmt.Sprintf("%q names a till that aura-edge captures itself; local capture uses its own name, e.g. \"local\" or the terminal's brand", src.Vendor)})
 	}
 	if src.IntegrationID != "" {
 		ps = append(ps, model.Problem{Path: p + "integration_id", Message: "is set only by POS integrations, not by local capture"})

@@ -198,6 +198,7 @@ func TestCaptureRefusesVendorSources(t *testing.T) {
 	}{
 		{"vendor name", `"vendor": "local"`, `"vendor": "squarely"`, "source.vendor"},
 		{"integration id", `"vendor": "local"`, `"vendor": "local", "integration_id": "sq-main"`, "source.integration_id"},
+		{"a till's name", `"vendor": "local"`, `"vendor": "terminal:till1"`, "source.vendor"},
 	} {
 		code, body := r.post(t, "/v1/orders", "application/json", bytes.Replace(order, []byte(tt.from), []byte(tt.to), 1))
 		e := body
