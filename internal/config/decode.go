@@ -10,6 +10,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/auraconnect/aura-edge/internal/textdist"
 )
 
 // Pos is a location in the config file.
@@ -285,31 +287,11 @@ func suggest(s string, fields map[string][]int) string {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		if dist := levenshtein(strings.ToLower(s), k); dist < bestD {
+		if dist := textdist.Levenshtein(strings.ToLower(s), k); dist < bestD {
 			best, bestD = k, dist
 		}
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // cleanYAMLError strips yaml's "yaml: unmarshal errors:\n  line N: " prefix.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"reflect"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/internal/textdist"
 )
 
 // Problem is one thing wrong with a manifest, at a position of its file
@@ -374,30 +374,10 @@ func kindName(n *yaml.Node) string {
 func closest(s string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		d := editDistance(s, n)
+		d := textdist.Levenshtein(s, n)
 		if d < bestD || (bestD > 2 && strings.HasPrefix(n, s)) {
 			best, bestD = n, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = slices.Min([]int{prev[j] + 1, cur[j-1] + 1, prev[j-1] + c})
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
