@@ -11,6 +11,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/drivers/pos/custom"
+	"github.com/auraconnect/aura-edge/drivers/pos/custom/customtest"
 	"github.com/auraconnect/aura-edge/drivers/pos/custom/loyversetest"
 	"github.com/auraconnect/aura-edge/internal/model"
 )
@@ -175,5 +176,100 @@ func TestLoyverseOrderCreateNeedsPaymentType(t *testing.T) {
 	}
 	if n := len(srv.ReceiptsForOrder("ord-aura-9")); n != 0 {
 		t.Errorf("%d receipts created", n)
+	}
+}
+
+func TestAcmeOrderCreateAndRefund(t *testing.T) {
+	lose := &loseAnswers{}
+	e := setup(t, func(c *pos.Config) { c.HTTPClient = &http.Client{Transport: lose, Timeout: 10 * time.Second} })
+	if _, err := e.a.PushMenu(ctx(t), loadMenu(t), pos.PushOptions{}); err != nil {
+		t.Fatalf("PushMenu: %v", err)
+	}
+	order, pay := cafeOrder("ord-acme-1")
+	pay.Method, pay.Tip = model.MethodCard, usd(200)
+	lines, err := pos.MapOrderLines(pos.Mappings{S: e.state}, order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := pos.InjectRequest{Key: "cmd-1", Order: *order, Lines: lines, Payment: pay}
+
+	// The first answer is lost after Acme created the order: the attempt
+	// is retryable, and the retry (same key, so the same Idempotency-Key)
+	// gets Acme's first answer back.
+	lose.method, lose.path = http.MethodPost, "/v1/locations/"+e.srv.Location()+"/orders"
+	lose.n.Store(1)
+	if _, err := e.a.InjectOrder(ctx(t), req); pos.KindOf(err) != pos.Retryable {
+		t.Fatalf("lost answer: %v, want retryable", err)
+	}
+	res, err := e.a.InjectOrder(ctx(t), req)
+	if err != nil || res.VendorOrderID == "" || res.VendorPaymentID == "" {
+		t.Fatalf("InjectOrder: %+v %v", res, err)
+	}
+	got := e.srv.OrdersWithExternalID("ord-acme-1")
+	if len(got) != 1 || got[0].ID != res.VendorOrderID {
+		t.Fatalf("orders at Acme: %+v", got)
+	}
+	o := got[0]
+	if len(o.Lines) != 2 || o.Lines[0].ItemID != "var-latte-16" || o.Lines[0].Quantity != "2" || o.Lines[0].UnitPrice != "5.25" ||
+		o.Note != "for pickup" || len(o.Payments) != 1 || o.Payments[0].Method != "external" || o.Payments[0].Amount != "13.75" ||
+		o.Payments[0].Tip != "2.00" {
+		t.Errorf("order at Acme: %+v", o)
+	}
+	var idem []string
+	for _, r := range e.srv.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/orders") {
+			idem = append(idem, r.Header.Get("Idempotency-Key"))
+		}
+	}
+	if len(idem) != 2 || idem[0] == "" || idem[0] != idem[1] || idem[0] != pos.IdempotencyKey("cmd-1", "order") {
+		t.Errorf("Idempotency-Key of the two attempts: %q", idem)
+	}
+
+	// Partial refund, twice with one key (one refund), then the rest.
+	rreq := pos.RefundRequest{Key: "cmd-r1", VendorOrderID: res.VendorOrderID, Amount: usd(500), Reason: "cold coffee"}
+	for range 2 {
+		rr, err := e.a.RefundOrder(ctx(t), rreq)
+		if err != nil || rr.VendorRefundID == "" || rr.Amount != usd(500) || rr.Status != "completed" {
+			t.Fatalf("RefundOrder: %+v %v", rr, err)
+		}
+	}
+	if rs := e.srv.Refunds(res.VendorOrderID); len(rs) != 1 || rs[0].Amount != "5.00" || rs[0].Reason != "cold coffee" {
+		t.Fatalf("refunds at Acme: %+v", rs)
+	}
+	rr, err := e.a.RefundOrder(ctx(t), pos.RefundRequest{Key: "cmd-r2", VendorOrderID: res.VendorOrderID})
+	if err != nil || rr.Amount != usd(1075) {
+		t.Fatalf("full refund of the rest: %+v %v", rr, err)
+	}
+	_, err = e.a.RefundOrder(ctx(t), pos.RefundRequest{Key: "cmd-r3", VendorOrderID: res.VendorOrderID, Amount: usd(100)})
+	if pos.KindOf(err) != pos.Invalid || !strings.Contains(err.Error(), "left to refund") {
+		t.Errorf("refund beyond the payment: %v (kind %v), want invalid in Acme's words", err, pos.KindOf(err))
+	}
+	e.srv.FailNext(1, customtest.ServerError())
+	if _, err := e.a.RefundOrder(ctx(t), pos.RefundRequest{Key: "cmd-r4", VendorOrderID: res.VendorOrderID, Amount: usd(1)}); pos.KindOf(err) != pos.Retryable {
+		t.Errorf("500: %v, want retryable", err)
+	}
+}
+
+func TestWriteBlocksAbsent(t *testing.T) {
+	e := setup(t, func(c *pos.Config) {
+		m := c.Settings["manifest_yaml"]
+		m = m[:strings.Index(m, "\nfetch_order:")] + m[strings.Index(m, "\npush_item:"):] // no FetchOrders
+		c.Settings["manifest_yaml"] = m[:strings.Index(m, "\n# order.inject")] +
+			"\nrefund_unsupported: Acme refunds are made on the till only\n"
+	})
+	a, err := custom.New(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.(pos.OrderFetcher); ok {
+		t.Error("adapter without fetch_order offers FetchOrders")
+	}
+	_, err = a.(pos.OrderInjector).InjectOrder(ctx(t), pos.InjectRequest{Key: "k"})
+	if pos.KindOf(err) != pos.Unsupported || !strings.Contains(err.Error(), "no order_create") {
+		t.Errorf("inject without order_create: %v", err)
+	}
+	_, err = a.(pos.Refunder).RefundOrder(ctx(t), pos.RefundRequest{Key: "k", VendorOrderID: "A-1"})
+	if pos.KindOf(err) != pos.Unsupported || !strings.Contains(err.Error(), "on the till only") {
+		t.Errorf("refund with refund_unsupported: %v", err)
 	}
 }
