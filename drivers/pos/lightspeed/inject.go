@@ -14,9 +14,7 @@ import (
 
 var _ pos.OrderInjector = (*Adapter)(nil)
 
-// Refunds: X-Series documents returns as a new return sale started with
-// POST /sales/{id}/actions/return and completed with refund payments; the
-// adapter does not implement that yet, so refunds report unsupported.
+// Refunds: refund.go.
 
 // Wire shapes of CreateSale (SaleRequest, X-Series API 2026-07): only what
 // the adapter sends.
@@ -63,11 +61,26 @@ type sSource struct {
 	Type       string `json:"type,omitempty"`
 }
 
+// sAdjustment is a sale-level adjustment (SaleAdjustment): a TIP here.
+type sAdjustment struct {
+	Type   string `json:"type"`
+	Name   string `json:"name,omitempty"`
+	Amount struct {
+		Type  string `json:"type"`
+		Value string `json:"value"`
+	} `json:"amount"`
+}
+
+type sPricing struct {
+	Adjustments []sAdjustment `json:"adjustments"`
+}
+
 type saleRequest struct {
 	ID        string     `json:"id"`
 	State     string     `json:"state"`
 	Note      string     `json:"note,omitempty"`
 	Source    sSource    `json:"source"`
+	Pricing   *sPricing  `json:"pricing,omitempty"`
 	LineItems []sLine    `json:"line_items"`
 	Payments  []sPayment `json:"payments,omitempty"`
 }
@@ -103,7 +116,9 @@ func minor(amount int64, currency string) decimal.Decimal {
 // required), inject_tax_id (the retailer's tax for injected lines, usually
 // "No Tax": Aura's prices are sent as they are, with tax 0),
 // inject_payment_type_id (payment type config id) and optionally
-// inject_cash_payment_type_id and inject_register_id.
+// inject_cash_payment_type_id and inject_register_id. A tip on the payment
+// is recorded as a sale-level TIP adjustment (SalePricing.adjustments,
+// amount FIXED) and paid on top of the sale: the payment is amount + tip.
 func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.InjectResult, error) {
 	invalid := func(msg string) error {
 		return &pos.VendorError{Vendor: Vendor, Op: "create sale", Kind: pos.Invalid, Message: msg}
@@ -157,7 +172,12 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 		if cfgID == "" {
 			return nil, invalid("setting inject_payment_type_id (the X-Series payment type that payments taken by Aura are recorded as) is required to record the payment")
 		}
-		sr.Payments = []sPayment{{Amount: minor(p.Amount.Amount, cur), Type: sPaymentType{ConfigID: cfgID}}}
+		sr.Payments = []sPayment{{Amount: minor(p.Amount.Amount+p.Tip.Amount, cur), Type: sPaymentType{ConfigID: cfgID}}}
+		if p.Tip.Amount > 0 {
+			tip := sAdjustment{Type: "TIP", Name: "Tip"}
+			tip.Amount.Type, tip.Amount.Value = "FIXED", minor(p.Tip.Amount, cur).StringFixed(int32(model.MinorDigits(cur)))
+			sr.Pricing = &sPricing{Adjustments: []sAdjustment{tip}}
+		}
 	}
 	var created saleCreated
 	if _, err := a.call(ctx, "create sale", http.MethodPost, "/sales", nil, sr, &created); err != nil {
