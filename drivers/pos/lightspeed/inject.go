@@ -23,13 +23,20 @@ type sRef struct {
 	ID string `json:"id"`
 }
 
+// wnum is a decimal sent as a JSON number: the 2026-07 request schemas
+// type quantities, prices and amounts as number (double), and
+// decimal.Decimal alone marshals as a string.
+type wnum struct{ decimal.Decimal }
+
+func (n wnum) MarshalJSON() ([]byte, error) { return []byte(n.Decimal.String()), nil }
+
 type sPrice struct {
-	Price decimal.Decimal `json:"price"`
+	Price wnum `json:"price"`
 }
 
 type sTax struct {
-	ID     string          `json:"id"`
-	Amount decimal.Decimal `json:"amount"`
+	ID     string `json:"id"`
+	Amount wnum   `json:"amount"`
 }
 
 type sAttr struct {
@@ -38,11 +45,11 @@ type sAttr struct {
 }
 
 type sLine struct {
-	Product    sRef            `json:"product"`
-	Quantity   decimal.Decimal `json:"quantity"`
-	Pricing    sPrice          `json:"pricing"`
-	Tax        sTax            `json:"tax"`
-	Attributes []sAttr         `json:"attributes,omitempty"`
+	Product    sRef    `json:"product"`
+	Quantity   wnum    `json:"quantity"`
+	Pricing    sPrice  `json:"pricing"`
+	Tax        sTax    `json:"tax"`
+	Attributes []sAttr `json:"attributes,omitempty"`
 }
 
 type sPaymentType struct {
@@ -50,8 +57,8 @@ type sPaymentType struct {
 }
 
 type sPayment struct {
-	Amount decimal.Decimal `json:"amount"`
-	Type   sPaymentType    `json:"type"`
+	Amount wnum         `json:"amount"`
+	Type   sPaymentType `json:"type"`
 }
 
 type sSource struct {
@@ -157,8 +164,8 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 		if len(l.Modifiers) > 0 {
 			return nil, invalid(fmt.Sprintf("line %q has modifiers: X-Series products have no modifiers, so the order cannot be recorded as it was sold", l.Name))
 		}
-		sl := sLine{Product: sRef{ID: pid}, Quantity: decimal.New(l.Quantity.Milli(), -3),
-			Pricing: sPrice{Price: minor(l.UnitPrice.Amount, cur)}, Tax: sTax{ID: taxID, Amount: decimal.Zero}}
+		sl := sLine{Product: sRef{ID: pid}, Quantity: wnum{decimal.New(l.Quantity.Milli(), -3)},
+			Pricing: sPrice{Price: wnum{minor(l.UnitPrice.Amount, cur)}}, Tax: sTax{ID: taxID, Amount: wnum{decimal.Zero}}}
 		if l.Note != "" {
 			sl.Attributes = []sAttr{{Name: "line_note", Value: l.Note}}
 		}
@@ -172,7 +179,7 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 		if cfgID == "" {
 			return nil, invalid("setting inject_payment_type_id (the X-Series payment type that payments taken by Aura are recorded as) is required to record the payment")
 		}
-		sr.Payments = []sPayment{{Amount: minor(p.Amount.Amount+p.Tip.Amount, cur), Type: sPaymentType{ConfigID: cfgID}}}
+		sr.Payments = []sPayment{{Amount: wnum{minor(p.Amount.Amount+p.Tip.Amount, cur)}, Type: sPaymentType{ConfigID: cfgID}}}
 		if p.Tip.Amount > 0 {
 			tip := sAdjustment{Type: "TIP", Name: "Tip"}
 			tip.Amount.Type, tip.Amount.Value = "FIXED", minor(p.Tip.Amount, cur).StringFixed(int32(model.MinorDigits(cur)))

@@ -60,11 +60,11 @@ type rSaleDoc struct {
 // SaleUpdateRequest (UpdateSale, PUT /sales/{id}): only what the refund
 // sends.
 type updLine struct {
-	ID       string          `json:"id"`
-	Product  sRef            `json:"product"`
-	Quantity decimal.Decimal `json:"quantity"`
-	Pricing  sPrice          `json:"pricing"`
-	Tax      sTax            `json:"tax"`
+	ID       string `json:"id"`
+	Product  sRef   `json:"product"`
+	Quantity wnum   `json:"quantity"`
+	Pricing  sPrice `json:"pricing"`
+	Tax      sTax   `json:"tax"`
 }
 
 type saleUpdate struct {
@@ -167,10 +167,10 @@ func (a *Adapter) RefundOrder(ctx context.Context, req pos.RefundRequest) (*pos.
 	}
 	upd := saleUpdate{State: "closed", Note: req.Reason,
 		Source:   sSource{AuthorID: user, ID: ref, Type: "Aura", RegisterID: a.cfg.Setting("inject_register_id", "")},
-		Payments: []sPayment{{Amount: total, Type: sPaymentType{ConfigID: cfgID}}}}
+		Payments: []sPayment{{Amount: wnum{total}, Type: sPaymentType{ConfigID: cfgID}}}}
 	for _, l := range ret.Data.LineItems {
-		upd.LineItems = append(upd.LineItems, updLine{ID: l.ID, Product: l.Product, Quantity: l.Quantity,
-			Pricing: sPrice{Price: l.Pricing.Price}, Tax: sTax{ID: l.Tax.ID, Amount: l.Tax.Amount}})
+		upd.LineItems = append(upd.LineItems, updLine{ID: l.ID, Product: l.Product, Quantity: wnum{l.Quantity},
+			Pricing: sPrice{Price: wnum{l.Pricing.Price}}, Tax: sTax{ID: l.Tax.ID, Amount: wnum{l.Tax.Amount}}})
 	}
 	var done rSaleDoc
 	if _, err := a.call(ctx, "close return sale", http.MethodPut, "/sales/"+pathEscape(ret.Data.ID), nil, upd, &done); err != nil {

@@ -80,6 +80,10 @@ func (s *Server) createSale(w http.ResponseWriter, body []byte) {
 		return
 	}
 	bad := func(msg string) { writeJSON(w, 422, map[string]string{"error": msg}) }
+	if msg := numbersAreNumbers(body); msg != "" {
+		bad(msg)
+		return
+	}
 	switch {
 	case in.Source == nil || in.Source.AuthorID == "":
 		bad("source.author_id is required")

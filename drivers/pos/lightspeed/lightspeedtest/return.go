@@ -25,6 +25,43 @@ import (
 //     return needs refund payments (negative amounts) that add up to its
 //     total.
 
+// numbersAreNumbers refuses a sale body whose quantities, prices and
+// amounts are not JSON numbers (the 2026-07 schemas type them number,
+// double; a decimal string is not one).
+func numbersAreNumbers(body []byte) string {
+	var in struct {
+		Lines []struct {
+			Quantity any `json:"quantity"`
+			Pricing  struct {
+				Price any `json:"price"`
+			} `json:"pricing"`
+			Tax struct {
+				Amount any `json:"amount"`
+			} `json:"tax"`
+		} `json:"line_items"`
+		Payments []struct {
+			Amount any `json:"amount"`
+		} `json:"payments"`
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if d.Decode(&in) != nil {
+		return ""
+	}
+	isNum := func(v any) bool { _, ok := v.(json.Number); return v == nil || ok }
+	for _, l := range in.Lines {
+		if !isNum(l.Quantity) || !isNum(l.Pricing.Price) || !isNum(l.Tax.Amount) {
+			return "line_items: quantity, pricing.price and tax.amount must be numbers"
+		}
+	}
+	for _, p := range in.Payments {
+		if !isNum(p.Amount) {
+			return "payments: amount must be a number"
+		}
+	}
+	return ""
+}
+
 // adjustments validates pricing.adjustments and renders them as
 // SaleResponseAdjustment totals.
 func adjustments(in saleIn) ([]map[string]any, string) {
@@ -150,6 +187,10 @@ func (s *Server) updateSale(w http.ResponseWriter, id string, body []byte) {
 		return
 	}
 	bad := func(msg string) { writeJSON(w, 422, map[string]string{"error": msg}) }
+	if msg := numbersAreNumbers(body); msg != "" {
+		bad(msg)
+		return
+	}
 	switch {
 	case in.ID != "":
 		bad("id is not an attribute of SaleUpdateRequest: the sale id is in the URL")
