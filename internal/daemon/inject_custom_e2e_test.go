@@ -80,4 +80,10 @@ func TestInjectCustomLoyverseEndToEnd(t *testing.T) {
 	if res.Status != "error" || res.Code != bridge.JobUnsupported || !strings.Contains(res.Message, "Loyverse") {
 		t.Errorf("refund at Loyverse: %+v, want unsupported with the manifest's reason", res)
 	}
+	// Unsupported comes first: a refund of an order taken at the POS (not
+	// injected) is unsupported, not refused as unknown.
+	res = w.command(t, "v-refund-2", "order.refund", map[string]any{"integration_id": "loyverse-1", "order_id": "ord-never-injected"}, 1)
+	if res.Status != "error" || res.Code != bridge.JobUnsupported {
+		t.Errorf("refund of a POS order at Loyverse: %+v, want unsupported", res)
+	}
 }

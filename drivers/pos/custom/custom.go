@@ -101,7 +101,8 @@ func New(cfg pos.Config) (pos.Adapter, error) {
 			pos.Adapter
 			pos.OrderInjector
 			pos.Refunder
-		}{a, a, a}, nil
+			pos.WriteSupport
+		}{a, a, a, a}, nil
 	}
 	return a, nil
 }

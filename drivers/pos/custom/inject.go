@@ -17,7 +17,26 @@ import (
 var (
 	_ pos.OrderInjector = (*Adapter)(nil)
 	_ pos.Refunder      = (*Adapter)(nil)
+	_ pos.WriteSupport  = (*Adapter)(nil)
 )
+
+// InjectUnsupported is why this manifest cannot create orders ("" when it
+// declares order_create).
+func (a *Adapter) InjectUnsupported() string {
+	if a.create != nil {
+		return ""
+	}
+	return orDefault(a.m.OrderCreateUnsupported, reasonNoCreate)
+}
+
+// RefundUnsupported is why this manifest cannot refund ("" when it
+// declares refund_create).
+func (a *Adapter) RefundUnsupported() string {
+	if a.refund != nil {
+		return ""
+	}
+	return orDefault(a.m.RefundUnsupported, reasonNoRefund)
+}
 
 // LookupWindow is how far back .since reaches: lookups search the orders
 // or refunds created since then for an earlier attempt.

@@ -272,4 +272,11 @@ func TestWriteBlocksAbsent(t *testing.T) {
 	if pos.KindOf(err) != pos.Unsupported || !strings.Contains(err.Error(), "on the till only") {
 		t.Errorf("refund with refund_unsupported: %v", err)
 	}
+	ws, ok := a.(pos.WriteSupport)
+	if !ok || !strings.Contains(ws.InjectUnsupported(), "no order_create") || ws.RefundUnsupported() != "Acme refunds are made on the till only" {
+		t.Errorf("WriteSupport: %v", ws)
+	}
+	if full := setup(t, nil).a; full.InjectUnsupported() != "" || full.RefundUnsupported() != "" {
+		t.Errorf("the full Acme manifest reports %q / %q", full.InjectUnsupported(), full.RefundUnsupported())
+	}
 }
