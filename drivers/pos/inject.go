@@ -28,6 +28,16 @@ type Refunder interface {
 	RefundOrder(ctx context.Context, req RefundRequest) (*RefundResult, error)
 }
 
+// WriteSupport is implemented by adapters whose OrderInjector and Refunder
+// depend on their configuration (custom manifests declare order_create and
+// refund_create, or not): a non-empty reason means the capability is
+// unsupported, for that reason. The host asks before anything else, so an
+// unsupported order is not refused for its items first.
+type WriteSupport interface {
+	InjectUnsupported() string
+	RefundUnsupported() string
+}
+
 // InjectLine is one line of an order to inject, already mapped to the
 // vendor's catalog ids.
 type InjectLine struct {

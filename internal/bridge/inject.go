@@ -185,6 +185,10 @@ func (b *Bridge) precheck(j *Job, a pos.Adapter) (JobOutcome, bool) {
 			out.Status, out.Message = JobUnsupported, j.Vendor+": creating orders in this POS is not supported by its adapter"
 			return out, true
 		}
+		if ws, ok := a.(pos.WriteSupport); ok && ws.InjectUnsupported() != "" {
+			out.Status, out.Message = JobUnsupported, j.Vendor+": "+ws.InjectUnsupported()
+			return out, true
+		}
 		if ps := j.Order.Validate(); ps != nil {
 			out.Status, out.Message = JobRefused, "the order is not valid: "+ps.Error()
 			return out, true
@@ -196,6 +200,10 @@ func (b *Bridge) precheck(j *Job, a pos.Adapter) (JobOutcome, bool) {
 	case JobRefund:
 		if _, ok := a.(pos.Refunder); !ok {
 			out.Status, out.Message = JobUnsupported, j.Vendor+": refunds through the API are not supported by this POS adapter"
+			return out, true
+		}
+		if ws, ok := a.(pos.WriteSupport); ok && ws.RefundUnsupported() != "" {
+			out.Status, out.Message = JobUnsupported, j.Vendor+": "+ws.RefundUnsupported()
 			return out, true
 		}
 		if j.Refund.VendorOrderID == "" {

@@ -115,7 +115,8 @@ func TestInjectCloverEndToEnd(t *testing.T) {
 // TestInjectLightspeedEndToEnd: order.inject over mosquitto into the
 // Lightspeed X-Series stand-in (a closed sale with its payment), the same
 // command redelivered (one sale), a line with modifiers refused with
-// nothing created, and order.refund answered unsupported.
+// nothing created, and order.refund as an X-Series return (redelivered:
+// one return).
 func TestInjectLightspeedEndToEnd(t *testing.T) {
 	w := startInjectDaemon(t)
 	srv := lightspeedtest.Start(t)
@@ -153,8 +154,19 @@ func TestInjectLightspeedEndToEnd(t *testing.T) {
 		t.Errorf("sales created for a refused order: %v", ids)
 	}
 
-	res = w.command(t, "l-refund-1", "order.refund", map[string]any{"integration_id": "ls-1", "order_id": "ord-aura-l1"}, 1)
+	res = w.command(t, "l-refund-1", "order.refund", map[string]any{"integration_id": "ls-1", "order_id": "ord-aura-l1", "reason": "spilled"}, 1)
+	var rf bridge.JobOutcome
+	mustJSON(t, res.Details, &rf)
+	if res.Status != "ok" || rf.Status != bridge.JobDone || rf.VendorRefundID == "" || rf.RefundAmount != model.M(650, "USD") {
+		t.Fatalf("refund at Lightspeed: %+v %s\n%s", res, res.Details, w.logs)
+	}
+	w.command(t, "l-refund-1", "order.refund", map[string]any{"integration_id": "ls-1", "order_id": "ord-aura-l1", "reason": "spilled"}, 2)
+	if rs := srv.ReturnsOf(out.VendorOrderID); len(rs) != 1 || rs[rf.VendorRefundID] != "closed" {
+		t.Errorf("returns of the sale at Lightspeed: %v, want one closed (%s)", rs, rf.VendorRefundID)
+	}
+	res = w.command(t, "l-refund-2", "order.refund", map[string]any{"integration_id": "ls-1", "order_id": "ord-aura-l1",
+		"amount": model.M(100, "USD")}, 1)
 	if res.Status != "error" || res.Code != bridge.JobUnsupported {
-		t.Errorf("refund at Lightspeed: %+v %s, want unsupported", res, res.Details)
+		t.Errorf("partial refund at Lightspeed: %+v %s, want unsupported", res, res.Details)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 func TestCheckShippedManifests(t *testing.T) {
 	for name, want := range map[string]struct{ creds, settings string }{
-		"loyverse.yaml": {"access_token webhook_secret", "page_size store_id"},
+		"loyverse.yaml": {"access_token webhook_secret", "cash_payment_type_id page_size payment_type_id store_id"},
 		"sumup.yaml":    {"client_id client_secret", "merchant_code page_size"},
 		"odoo-pos.yaml": {"api_key", "config_id database page_size uid"},
 	} {
@@ -38,6 +38,11 @@ func TestCheckBrokenManifest(t *testing.T) {
 		{"jq syntax", "quantity: qty(.quantity),", "quantity: qty(.quantity)),", 50, 33, "pull_orders.map: jq syntax error", "jq"},
 		{"template", `      store_id: "{{.settings.store_id}}"`, `      store_id: "{{.settings.store_id}"`, 33, 0, "pull_orders.request.query.store_id: template", ""},
 		{"unknown function", "quantity: qty(.quantity),", "quantity: quantity(.quantity),", 42, 8, "function not defined", "minor, money"},
+		{"order_create misspelt", "order_create:", "order_creat:", 134, 1, `unknown key "order_creat"`, `did you mean "order_create"?`},
+		{"lookup key misspelt", "    id: first(", "    idd: first(", 168, 5, `unknown key "idd" in order_create.lookup`, `did you mean "id"?`},
+		{"lookup without id", "    id: first(.receipts[]", "    payment_id: first(.receipts[]", 161, 0, "order_create.lookup.id: is required", ""},
+		{"order_create jq", "  id: .receipt_number", "  id: .receipt_number)", 159, 0, "order_create.id: jq syntax error", "jq"},
+		{"both create and unsupported", "refund_unsupported: >-", "order_create_unsupported: >-", 174, 0, "order_create_unsupported: cannot be set together with order_create", ""},
 		{"missing pull_orders", "pull_orders:", "pull_ordres:", 27, 1, `unknown key "pull_ordres"`, `did you mean "pull_orders"?`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

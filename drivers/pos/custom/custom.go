@@ -73,6 +73,8 @@ type Adapter struct {
 	fetch    *fetchOrder
 	push     *pushItem
 	hook     *webhook
+	create   *writeSpec // order_create
+	refund   *writeSpec // refund_create
 
 	onRecord func(record any, o *model.Order, err error)
 }
@@ -93,7 +95,14 @@ func New(cfg pos.Config) (pos.Adapter, error) {
 		return nil, err
 	}
 	if a.fetch == nil {
-		return struct{ pos.Adapter }{a}, nil // hide FetchOrders
+		// Hide FetchOrders; InjectOrder and RefundOrder stay (they answer
+		// unsupported, with the manifest's reason, without their blocks).
+		return struct {
+			pos.Adapter
+			pos.OrderInjector
+			pos.Refunder
+			pos.WriteSupport
+		}{a, a, a, a}, nil
 	}
 	return a, nil
 }
@@ -213,6 +222,8 @@ func build(cfg pos.Config, m *Manifest, source string) (*Adapter, error) {
 	if m.Webhook != nil {
 		a.hook = a.buildWebhook(&ps, m.Webhook)
 	}
+	a.buildOrderCreate(&ps)
+	a.buildRefundCreate(&ps)
 	if len(ps) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrManifest, strings.Join(ps, "; "))
 	}

@@ -21,7 +21,7 @@ import (
 
 // jqVariables are the variables every manifest program may use, in the
 // order jqEnv.values passes them.
-var jqVariables = []string{"$cursor", "$next", "$now", "$currency", "$settings", "$integration", "$vendor", "$header"}
+var jqVariables = []string{"$cursor", "$next", "$now", "$currency", "$settings", "$integration", "$vendor", "$header", "$job"}
 
 // programTimeout bounds one run of one program (a runaway `repeat` in a
 // manifest must not stall a pull forever).
@@ -52,6 +52,7 @@ type runVars struct {
 	cursor, next string
 	now          time.Time
 	header       map[string]any
+	job          map[string]any // order_create / refund_create: the job's keys
 }
 
 func (e *jqEnv) values(v runVars) []any {
@@ -63,7 +64,11 @@ func (e *jqEnv) values(v runVars) []any {
 	if !v.now.IsZero() {
 		now = v.now.UTC().Format(time.RFC3339)
 	}
-	return []any{v.cursor, v.next, now, e.currency, e.settings, e.integration, e.vendor, h}
+	job := v.job
+	if job == nil {
+		job = map[string]any{}
+	}
+	return []any{v.cursor, v.next, now, e.currency, e.settings, e.integration, e.vendor, h, job}
 }
 
 // program is one compiled gojq program of the manifest.

@@ -47,6 +47,17 @@ type Manifest struct {
 	PushUnsupported string `yaml:"push_unsupported"`
 	// Webhook verifies deliveries and names the orders they concern.
 	Webhook *WebhookSpec `yaml:"webhook"`
+	// OrderCreate creates an Aura order (order.inject) at the vendor.
+	OrderCreate *OrderCreateSpec `yaml:"order_create"`
+	// OrderCreateUnsupported, when the vendor's API cannot create orders,
+	// is the reason order.inject reports unsupported. Not together with
+	// order_create.
+	OrderCreateUnsupported string `yaml:"order_create_unsupported"`
+	// RefundCreate refunds (part of) an order's payment (order.refund).
+	RefundCreate *RefundCreateSpec `yaml:"refund_create"`
+	// RefundUnsupported, when the vendor's API cannot refund, is the reason
+	// order.refund reports unsupported. Not together with refund_create.
+	RefundUnsupported string `yaml:"refund_unsupported"`
 	// Docs names the vendor document (and its version) the manifest
 	// follows; informative.
 	Docs string `yaml:"docs"`
@@ -238,11 +249,76 @@ type PushSpec struct {
 	// ID (jq over the response) is the vendor id of a created object;
 	// default the external id.
 	ID string `yaml:"id"`
+	// VariationIDs (jq over the response, per: item only) are the vendor
+	// ids of the item's variations, an array in the order of the Aura
+	// item's variations; they are recorded so that orders naming those
+	// variations can be created (order_create).
+	VariationIDs string `yaml:"variation_ids"`
 	// Success are the statuses that mean done (default 200, 201, 204).
 	Success []int `yaml:"success"`
 	// Retryable are the statuses that stop the push for a later retry
 	// (default 408, 429, 500, 502, 503, 504).
 	Retryable []int `yaml:"retryable"`
+}
+
+// OrderCreateSpec creates one Aura order at the vendor. Its templates see
+// .key (the job key, stable across retries), .idempotency_key (derived from
+// it, for the vendor's idempotency header), .order_id (the Aura order id,
+// the external reference), .since (72 h ago, for lookups) and .settings;
+// its body (jq) sees {order, lines, payment, key, idempotency_key,
+// order_id} (README.md). Every program of the block sees $job: {key,
+// idempotency_key, order_id}.
+type OrderCreateSpec struct {
+	Request RequestSpec `yaml:"request"`
+	// ID (jq over the response) is the vendor's id of the created order
+	// (required).
+	ID string `yaml:"id"`
+	// PaymentID (jq over the response) is the vendor's id of the recorded
+	// payment; optional.
+	PaymentID string `yaml:"payment_id"`
+	// Lookup finds an earlier attempt by external reference before each
+	// create, for vendors without idempotency keys.
+	Lookup *LookupSpec `yaml:"lookup"`
+	// Success are the statuses that mean created (default 200, 201).
+	Success []int `yaml:"success"`
+	// Retryable are the statuses to retry later with backoff (default 408,
+	// 429, 500, 502, 503, 504); other failures are final.
+	Retryable []int `yaml:"retryable"`
+}
+
+// RefundCreateSpec refunds an order's payment. Its templates see .key,
+// .idempotency_key, .vendor_order_id, .vendor_payment_id, .amount (the
+// requested amount in major units as a decimal string, "" for the whole
+// payment), .since and .settings; its body (jq) sees {vendor_order_id,
+// vendor_payment_id, amount (money or null), reason, key,
+// idempotency_key}. $job is {key, idempotency_key, vendor_order_id,
+// vendor_payment_id}.
+type RefundCreateSpec struct {
+	Request RequestSpec `yaml:"request"`
+	// ID (jq over the response) is the vendor's refund id (required).
+	ID string `yaml:"id"`
+	// Amount (jq over the response) is the refunded money (money());
+	// default the requested amount.
+	Amount string `yaml:"amount"`
+	// Status (jq over the response) is the refund's status; default
+	// completed.
+	Status string `yaml:"status"`
+	// Lookup finds an earlier attempt before each refund.
+	Lookup    *LookupSpec `yaml:"lookup"`
+	Success   []int       `yaml:"success"`
+	Retryable []int       `yaml:"retryable"`
+}
+
+// LookupSpec is a request that finds what an earlier attempt created.
+// A 404 answer means none.
+type LookupSpec struct {
+	Request RequestSpec `yaml:"request"`
+	// ID (jq over the response, with $job) is the vendor id the earlier
+	// attempt created; null, "" or no output when there was none.
+	ID string `yaml:"id"`
+	// PaymentID (jq over the response, with $job) is its payment id;
+	// optional.
+	PaymentID string `yaml:"payment_id"`
 }
 
 // WebhookSpec verifies webhook deliveries.

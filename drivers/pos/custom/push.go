@@ -32,6 +32,7 @@ type pushItem struct {
 	req       request
 	create    *request
 	id        *program
+	varIDs    *program // variation_ids
 	success   map[int]bool
 	retryable map[int]bool
 }
@@ -51,6 +52,12 @@ func (a *Adapter) buildPush(ps *problems, p *PushSpec) *pushItem {
 	}
 	if p.ID != "" {
 		pi.id = a.compile(ps, "push_item.id", p.ID)
+	}
+	if p.VariationIDs != "" {
+		if pi.per != PerItem {
+			ps.add("push_item.variation_ids", "needs per: item (with per: variation each variation has its own id)")
+		}
+		pi.varIDs = a.compile(ps, "push_item.variation_ids", p.VariationIDs)
 	}
 	pi.success = statusList(ps, "push_item.success", p.Success, defaultSuccess)
 	pi.retryable = statusList(ps, "push_item.retryable", p.Retryable, defaultRetryable)
@@ -333,6 +340,43 @@ func (p *pusher) one(ctx context.Context, kind pos.ObjectKind, auraID string, in
 		p.abort = err
 		return fail("pushed, but the id mapping was not saved: " + err.Error())
 	}
+	if spec.varIDs != nil && body != nil {
+		if err := p.variations(ctx, in, body, newID, vars); err != nil {
+			a.log.Warn("variation ids not recorded from the push answer", "aura_id", auraID, "err", err)
+		}
+	}
 	res.VendorID = newID
 	return res
+}
+
+// variations records the vendor ids push_item.variation_ids reads from an
+// item's answer, parallel to the Aura item's variations.
+func (p *pusher) variations(ctx context.Context, in map[string]any, body any, itemID string, vars runVars) error {
+	a := p.a
+	it, ok := in["item"].(*model.Item)
+	if !ok {
+		return nil
+	}
+	v, err := a.push.varIDs.optional(ctx, a.env, body, vars)
+	if err != nil {
+		return err
+	}
+	ids, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("push_item.variation_ids: want an array, got %s", typeName(v))
+	}
+	if len(ids) != len(it.Variations) {
+		return fmt.Errorf("push_item.variation_ids: %d ids for %d variations", len(ids), len(it.Variations))
+	}
+	for i, x := range ids {
+		id, err := scalarString("push_item.variation_ids", x)
+		if err != nil || id == "" {
+			return fmt.Errorf("push_item.variation_ids: variation %s has no id", it.Variations[i].ID)
+		}
+		if err := a.maps.Put(pos.KindVariation, it.Variations[i].ID, pos.Mapping{VendorID: id,
+			Extra: map[string]string{"parent_id": itemID}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -14,9 +14,7 @@ import (
 
 var _ pos.OrderInjector = (*Adapter)(nil)
 
-// Refunds: X-Series documents returns as a new return sale started with
-// POST /sales/{id}/actions/return and completed with refund payments; the
-// adapter does not implement that yet, so refunds report unsupported.
+// Refunds: refund.go.
 
 // Wire shapes of CreateSale (SaleRequest, X-Series API 2026-07): only what
 // the adapter sends.
@@ -25,13 +23,20 @@ type sRef struct {
 	ID string `json:"id"`
 }
 
+// wnum is a decimal sent as a JSON number: the 2026-07 request schemas
+// type quantities, prices and amounts as number (double), and
+// decimal.Decimal alone marshals as a string.
+type wnum struct{ decimal.Decimal }
+
+func (n wnum) MarshalJSON() ([]byte, error) { return []byte(n.Decimal.String()), nil }
+
 type sPrice struct {
-	Price decimal.Decimal `json:"price"`
+	Price wnum `json:"price"`
 }
 
 type sTax struct {
-	ID     string          `json:"id"`
-	Amount decimal.Decimal `json:"amount"`
+	ID     string `json:"id"`
+	Amount wnum   `json:"amount"`
 }
 
 type sAttr struct {
@@ -40,11 +45,11 @@ type sAttr struct {
 }
 
 type sLine struct {
-	Product    sRef            `json:"product"`
-	Quantity   decimal.Decimal `json:"quantity"`
-	Pricing    sPrice          `json:"pricing"`
-	Tax        sTax            `json:"tax"`
-	Attributes []sAttr         `json:"attributes,omitempty"`
+	Product    sRef    `json:"product"`
+	Quantity   wnum    `json:"quantity"`
+	Pricing    sPrice  `json:"pricing"`
+	Tax        sTax    `json:"tax"`
+	Attributes []sAttr `json:"attributes,omitempty"`
 }
 
 type sPaymentType struct {
@@ -52,8 +57,8 @@ type sPaymentType struct {
 }
 
 type sPayment struct {
-	Amount decimal.Decimal `json:"amount"`
-	Type   sPaymentType    `json:"type"`
+	Amount wnum         `json:"amount"`
+	Type   sPaymentType `json:"type"`
 }
 
 type sSource struct {
@@ -63,11 +68,26 @@ type sSource struct {
 	Type       string `json:"type,omitempty"`
 }
 
+// sAdjustment is a sale-level adjustment (SaleAdjustment): a TIP here.
+type sAdjustment struct {
+	Type   string `json:"type"`
+	Name   string `json:"name,omitempty"`
+	Amount struct {
+		Type  string `json:"type"`
+		Value string `json:"value"`
+	} `json:"amount"`
+}
+
+type sPricing struct {
+	Adjustments []sAdjustment `json:"adjustments"`
+}
+
 type saleRequest struct {
 	ID        string     `json:"id"`
 	State     string     `json:"state"`
 	Note      string     `json:"note,omitempty"`
 	Source    sSource    `json:"source"`
+	Pricing   *sPricing  `json:"pricing,omitempty"`
 	LineItems []sLine    `json:"line_items"`
 	Payments  []sPayment `json:"payments,omitempty"`
 }
@@ -103,7 +123,9 @@ func minor(amount int64, currency string) decimal.Decimal {
 // required), inject_tax_id (the retailer's tax for injected lines, usually
 // "No Tax": Aura's prices are sent as they are, with tax 0),
 // inject_payment_type_id (payment type config id) and optionally
-// inject_cash_payment_type_id and inject_register_id.
+// inject_cash_payment_type_id and inject_register_id. A tip on the payment
+// is recorded as a sale-level TIP adjustment (SalePricing.adjustments,
+// amount FIXED) and paid on top of the sale: the payment is amount + tip.
 func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.InjectResult, error) {
 	invalid := func(msg string) error {
 		return &pos.VendorError{Vendor: Vendor, Op: "create sale", Kind: pos.Invalid, Message: msg}
@@ -142,8 +164,8 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 		if len(l.Modifiers) > 0 {
 			return nil, invalid(fmt.Sprintf("line %q has modifiers: X-Series products have no modifiers, so the order cannot be recorded as it was sold", l.Name))
 		}
-		sl := sLine{Product: sRef{ID: pid}, Quantity: decimal.New(l.Quantity.Milli(), -3),
-			Pricing: sPrice{Price: minor(l.UnitPrice.Amount, cur)}, Tax: sTax{ID: taxID, Amount: decimal.Zero}}
+		sl := sLine{Product: sRef{ID: pid}, Quantity: wnum{decimal.New(l.Quantity.Milli(), -3)},
+			Pricing: sPrice{Price: wnum{minor(l.UnitPrice.Amount, cur)}}, Tax: sTax{ID: taxID, Amount: wnum{decimal.Zero}}}
 		if l.Note != "" {
 			sl.Attributes = []sAttr{{Name: "line_note", Value: l.Note}}
 		}
@@ -157,7 +179,12 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 		if cfgID == "" {
 			return nil, invalid("setting inject_payment_type_id (the X-Series payment type that payments taken by Aura are recorded as) is required to record the payment")
 		}
-		sr.Payments = []sPayment{{Amount: minor(p.Amount.Amount, cur), Type: sPaymentType{ConfigID: cfgID}}}
+		sr.Payments = []sPayment{{Amount: wnum{minor(p.Amount.Amount+p.Tip.Amount, cur)}, Type: sPaymentType{ConfigID: cfgID}}}
+		if p.Tip.Amount > 0 {
+			tip := sAdjustment{Type: "TIP", Name: "Tip"}
+			tip.Amount.Type, tip.Amount.Value = "FIXED", minor(p.Tip.Amount, cur).StringFixed(int32(model.MinorDigits(cur)))
+			sr.Pricing = &sPricing{Adjustments: []sAdjustment{tip}}
+		}
 	}
 	var created saleCreated
 	if _, err := a.call(ctx, "create sale", http.MethodPost, "/sales", nil, sr, &created); err != nil {

@@ -12,7 +12,8 @@ import (
 type Order struct {
 	ID            string     `json:"id"`
 	Number        string     `json:"number"`
-	Status        string     `json:"status"` // open, closed, voided
+	ExternalID    string     `json:"external_id,omitempty"` // set by orders created through the API
+	Status        string     `json:"status"`                // open, closed, voided
 	LocationID    string     `json:"location_id"`
 	Currency      string     `json:"currency"`
 	CreatedAt     time.Time  `json:"created_at"`

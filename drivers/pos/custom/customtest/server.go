@@ -119,6 +119,8 @@ type Server struct {
 	seq      int
 	orders   map[string]*Order
 	items    map[string]*Item
+	refunds  map[string][]Refund   // by order id
+	idem     map[string]idemAnswer // Idempotency-Key answers
 
 	postest.Recorder      // Requests, ResetRequests (Writes is below)
 	postest.Faults[Fault] // FailNext
@@ -137,6 +139,7 @@ func NewHandler(opts ...Option) *Server {
 		now: time.Now, clientID: DefaultClientID, clientSecret: DefaultClientSecret,
 		webhookSecret: DefaultWebhookSecret, location: DefaultLocation, ttl: time.Hour,
 		tokens: map[string]time.Time{}, orders: map[string]*Order{}, items: map[string]*Item{},
+		refunds: map[string][]Refund{}, idem: map[string]idemAnswer{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -353,6 +356,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.getOrder(w, parts[2])
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "payments":
 		s.listPayments(w, r)
+	case r.Method == http.MethodPost && len(parts) == 4 && parts[1] == "locations" && parts[3] == "orders":
+		s.createOrder(w, r, parts[2], body)
+	case r.Method == http.MethodPost && len(parts) == 4 && parts[1] == "orders" && parts[3] == "refunds":
+		s.createRefund(w, r, parts[2], body)
 	case r.Method == http.MethodPost && len(parts) == 4 && parts[1] == "locations" && parts[3] == "items":
 		s.mu.Lock()
 		s.seq++

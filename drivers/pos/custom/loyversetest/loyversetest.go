@@ -2,8 +2,11 @@
 // from Loyverse's published API reference (https://developer.loyverse.com/docs/,
 // "Loyverse API v1.0": bearer access tokens, GET /v1.0/receipts with
 // created_at/updated_at filters, limit and an opaque cursor, GET
-// /v1.0/receipts/{receipt_number}, POST /v1.0/items to create or update an
-// item with its variants, errors as {"errors":[{"code","details"}]}, and
+// /v1.0/receipts/{receipt_number}, POST /v1.0/receipts to create a receipt
+// (store_id, order, source, receipt_date, note, line_items with variant_id,
+// quantity and price, payments with payment_type_id and money_amount;
+// unknown fields, unknown variants and payment types refused), POST
+// /v1.0/items to create or update an item with its variants, errors as {"errors":[{"code","details"}]}, and
 // webhooks signed with X-Loyverse-Signature, a base64 HMAC-SHA1 of the
 // body). It follows those documents, not the aura-edge manifest
 // (configs/adapters/loyverse.yaml) that talks to it.
@@ -42,7 +45,11 @@ const (
 	DefaultWebhookSecret = "loyverse-webhook-secret"
 	DefaultStore         = "6b365a0c-a2a8-4774-8904-06cedede22e6"
 	DefaultLimit         = 10
-	MaxLimit             = 250
+	// PaymentTypeCash and PaymentTypeCard are the payment types the store
+	// has (GET /v1.0/payment_types would list them).
+	PaymentTypeCash = "42dd2ec6-1b0c-4d41-8b1a-0a0e8f2b0c01"
+	PaymentTypeCard = "42dd2ec6-1b0c-4d41-8b1a-0a0e8f2b0c02"
+	MaxLimit        = 250
 )
 
 // Request is one recorded request.
@@ -465,6 +472,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
+	case p == "/v1.0/receipts" && r.Method == http.MethodPost:
+		s.postReceipt(w, body)
 	case p == "/v1.0/items" && r.Method == http.MethodPost:
 		s.postItem(w, body)
 	default:
@@ -608,4 +617,178 @@ func (s *Server) postItem(w http.ResponseWriter, body []byte) {
 		it.Variants = append(it.Variants, v)
 	}
 	writeJSON(w, status, it)
+}
+
+// ReceiptsForOrder returns the receipts whose order field is order (the
+// external reference order_create sends), oldest first.
+func (s *Server) ReceiptsForOrder(order string) []Receipt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Receipt
+	for _, r := range s.receipts {
+		if r.Order != nil && *r.Order == order {
+			out = append(out, *r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
+}
+
+// receiptWrite is the body POST /v1.0/receipts accepts (unknown fields
+// refused).
+type receiptWrite struct {
+	StoreID        string         `json:"store_id"`
+	EmployeeID     *string        `json:"employee_id"`
+	CustomerID     *string        `json:"customer_id"`
+	Order          *string        `json:"order"`
+	Source         *string        `json:"source"`
+	ReceiptDate    *time.Time     `json:"receipt_date"`
+	Note           *string        `json:"note"`
+	DiningOption   *string        `json:"dining_option"`
+	TotalDiscounts []any          `json:"total_discounts"`
+	LineItems      []lineWrite    `json:"line_items"`
+	Payments       []paymentWrite `json:"payments"`
+}
+
+type lineWrite struct {
+	VariantID     string       `json:"variant_id"`
+	Quantity      *json.Number `json:"quantity"`
+	Price         *json.Number `json:"price"`
+	Cost          *json.Number `json:"cost"`
+	LineNote      *string      `json:"line_note"`
+	LineDiscounts []any        `json:"line_discounts"`
+	LineTaxes     []any        `json:"line_taxes"`
+}
+
+type paymentWrite struct {
+	PaymentTypeID string       `json:"payment_type_id"`
+	MoneyAmount   *json.Number `json:"money_amount"`
+	PaidAt        *time.Time   `json:"paid_at"`
+}
+
+// postReceipt creates a SALE receipt from a POST /v1.0/receipts body. Each
+// variant must exist (written through POST /v1.0/items); a line's price
+// defaults to the variant's store price; a payment's money_amount
+// defaults to the receipt total. Only one payment type per receipt.
+func (s *Server) postReceipt(w http.ResponseWriter, body []byte) {
+	jd := json.NewDecoder(strings.NewReader(string(body)))
+	jd.DisallowUnknownFields()
+	jd.UseNumber()
+	var in receiptWrite
+	if err := jd.Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case in.StoreID == "":
+		writeError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAMETER", "store_id is required")
+		return
+	case in.StoreID != s.store:
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "The resource with ID '"+in.StoreID+"' not found - field: object.store_id")
+		return
+	case len(in.LineItems) == 0:
+		writeError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAMETER", "line_items is required")
+		return
+	case len(in.Payments) == 0:
+		writeError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAMETER", "payments is required")
+		return
+	case len(in.Payments) > 1:
+		writeError(w, http.StatusBadRequest, "INVALID_VALUE", "a receipt created through the API takes one payment")
+		return
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	s.seq++
+	n := fmt.Sprintf("9-%04d", s.seq)
+	at := now
+	if in.ReceiptDate != nil {
+		at = in.ReceiptDate.UTC()
+	}
+	src := "API"
+	if in.Source != nil {
+		src = *in.Source
+	}
+	r := &Receipt{ReceiptNumber: n, ReceiptType: "SALE", Order: in.Order, Note: in.Note, CreatedAt: now, UpdatedAt: now,
+		Source: src, ReceiptDate: at, StoreID: s.store, EmployeeID: "emp-1", PosDeviceID: "", CustomerID: in.CustomerID,
+		DiningOption: "", PointsEarned: "0", PointsDeducted: "0", PointsBalance: "0", TotalDiscounts: []Discount{},
+		TotalTaxes: []Tax{}, Payments: []Payment{}, Tip: "0", Surcharge: "0", TotalTax: "0", TotalDiscount: "0"}
+	total := decimal.Zero
+	for i, l := range in.LineItems {
+		field := fmt.Sprintf("object.line_items[%d]", i)
+		v, it := s.variant(l.VariantID)
+		if v == nil {
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "The resource with ID '"+l.VariantID+"' not found - field: "+field+".variant_id")
+			return
+		}
+		if l.Quantity == nil {
+			writeError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAMETER", field+".quantity is required")
+			return
+		}
+		qty, err := decimal.NewFromString(l.Quantity.String())
+		if err != nil || !qty.IsPositive() {
+			writeError(w, http.StatusBadRequest, "INVALID_VALUE", field+".quantity must be a positive number")
+			return
+		}
+		var price decimal.Decimal
+		switch {
+		case l.Price != nil:
+			if price, err = decimal.NewFromString(l.Price.String()); err != nil || price.IsNegative() {
+				writeError(w, http.StatusBadRequest, "INVALID_VALUE", field+".price must be a non-negative number")
+				return
+			}
+		case v.DefaultPrice != nil:
+			price = dec(v.DefaultPrice.String())
+		default:
+			writeError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAMETER", field+".price is required for a variant with variable pricing")
+			return
+		}
+		gross := r2(qty.Mul(price))
+		total = total.Add(gross)
+		var vn *string
+		if v.Option1Value != nil {
+			vn = v.Option1Value
+		}
+		r.LineItems = append(r.LineItems, Line{ID: fmt.Sprintf("%s-line-%d", n, i+1), ItemID: it.ID, VariantID: v.VariantID,
+			ItemName: it.ItemName, VariantName: vn, SKU: v.SKU, Quantity: num(qty), Price: num(price), GrossTotalMoney: num(gross),
+			TotalMoney: num(gross), Cost: "0", CostTotal: "0", LineNote: l.LineNote, LineTaxes: []any{}, TotalDiscount: "0",
+			LineDiscounts: []any{}, LineModifiers: []Modifier{}})
+	}
+	for i, p := range in.Payments {
+		field := fmt.Sprintf("object.payments[%d]", i)
+		typ := map[string]string{PaymentTypeCash: "CASH", PaymentTypeCard: "NONCASH"}[p.PaymentTypeID]
+		if typ == "" {
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "The resource with ID '"+p.PaymentTypeID+"' not found - field: "+field+".payment_type_id")
+			return
+		}
+		amt := total
+		if p.MoneyAmount != nil {
+			var err error
+			if amt, err = decimal.NewFromString(p.MoneyAmount.String()); err != nil || amt.IsNegative() {
+				writeError(w, http.StatusBadRequest, "INVALID_VALUE", field+".money_amount must be a non-negative number")
+				return
+			}
+		}
+		paid := at
+		if p.PaidAt != nil {
+			paid = p.PaidAt.UTC()
+		}
+		r.Payments = append(r.Payments, Payment{PaymentTypeID: p.PaymentTypeID, Name: strings.ToLower(typ), Type: typ,
+			MoneyAmount: num(amt), PaidAt: paid})
+	}
+	r.TotalMoney = num(total)
+	s.receipts[n] = r
+	writeJSON(w, http.StatusOK, r)
+}
+
+// variant finds a variant written through POST /v1.0/items (s.mu held).
+func (s *Server) variant(id string) (*Variant, *Item) {
+	for _, it := range s.items {
+		for i := range it.Variants {
+			if it.Variants[i].VariantID == id {
+				return &it.Variants[i], it
+			}
+		}
+	}
+	return nil, nil
 }

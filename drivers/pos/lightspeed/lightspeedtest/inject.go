@@ -14,8 +14,9 @@ import (
 // line needs product.id, quantity, pricing.price and tax{id, amount}; a
 // payment needs amount and type.config_id; the optional top-level id is a
 // "user-provided sale ID" (uuid), and source.id the sale's id in the system
-// it came from. The answer is {"data": Sale}. A return is started with
-// POST /sales/{id}/actions/return (not served here).
+// it came from; pricing.adjustments may carry a TIP (SaleAdjustment:
+// type, name, amount{type FIXED|PERCENT, value}). The answer is
+// {"data": Sale}. Returns: see return.go.
 
 type saleIn struct {
 	ID     string `json:"id"`
@@ -27,7 +28,18 @@ type saleIn struct {
 		RegisterID string `json:"register_id"`
 		Type       string `json:"type"`
 	} `json:"source"`
+	Pricing *struct {
+		Adjustments []struct {
+			Type   string `json:"type"`
+			Name   string `json:"name"`
+			Amount *struct {
+				Type  string `json:"type"`
+				Value string `json:"value"`
+			} `json:"amount"`
+		} `json:"adjustments"`
+	} `json:"pricing"`
 	LineItems []struct {
+		ID      string `json:"id"`
 		Product *struct {
 			ID string `json:"id"`
 		} `json:"product"`
@@ -45,6 +57,7 @@ type saleIn struct {
 		} `json:"attributes"`
 	} `json:"line_items"`
 	Payments []struct {
+		ID     string           `json:"id"`
 		Amount *decimal.Decimal `json:"amount"`
 		Type   *struct {
 			ConfigID string `json:"config_id"`
@@ -67,6 +80,10 @@ func (s *Server) createSale(w http.ResponseWriter, body []byte) {
 		return
 	}
 	bad := func(msg string) { writeJSON(w, 422, map[string]string{"error": msg}) }
+	if msg := numbersAreNumbers(body); msg != "" {
+		bad(msg)
+		return
+	}
 	switch {
 	case in.Source == nil || in.Source.AuthorID == "":
 		bad("source.author_id is required")
@@ -115,6 +132,11 @@ func (s *Server) createSale(w http.ResponseWriter, body []byte) {
 		}
 		pays = append(pays, map[string]any{"id": s.newID(), "amount": num(*p.Amount), "type": map[string]any{"config_id": p.Type.ConfigID}})
 	}
+	adjs, msg := adjustments(in)
+	if msg != "" {
+		bad(msg)
+		return
+	}
 	sale := map[string]any{
 		"state": in.State, "note": in.Note, "line_items": lines, "payments": pays,
 		"source": map[string]any{"id": in.Source.ID, "type": in.Source.Type, "register_id": in.Source.RegisterID},
@@ -124,6 +146,9 @@ func (s *Server) createSale(w http.ResponseWriter, body []byte) {
 	}
 	if in.Source.RegisterID == "" {
 		delete(sale["source"].(map[string]any), "register_id")
+	}
+	if len(adjs) > 0 {
+		sale["adjustments"] = adjs
 	}
 	b, _ := json.Marshal(sale) // stored as plain JSON types, as store does
 	d := json.NewDecoder(bytes.NewReader(b))

@@ -151,6 +151,7 @@ type Server struct {
 	attrs        []attribute
 	sales        map[string]*storedSale
 	loseSale     bool // inject.go: LoseNextSaleAnswer
+	loseUpdate   bool // return.go: LoseNextUpdateAnswer
 	refreshes    int
 
 	rec                   postest.Recorder
@@ -363,6 +364,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.listSales(w, r.URL.Query())
 	case path == "/sales" && r.Method == http.MethodPost:
 		s.createSale(w, body) // inject.go
+	case len(seg) == 4 && seg[0] == "sales" && seg[2] == "actions" && seg[3] == "return" && r.Method == http.MethodPost:
+		s.initReturn(w, seg[1]) // return.go
+	case len(seg) == 2 && seg[0] == "sales" && r.Method == http.MethodPut:
+		s.updateSale(w, seg[1], body) // return.go
 	case len(seg) == 2 && seg[0] == "sales" && r.Method == http.MethodGet:
 		ss, ok := s.sales[seg[1]]
 		if !ok {
