@@ -52,6 +52,8 @@ type Config struct {
 	// Hotplug watches for USB printers and USB-serial adapters plugged in
 	// or out while the daemon runs.
 	Hotplug Hotplug `yaml:"hotplug"`
+	// Shutdown bounds the staged stop.
+	Shutdown Shutdown `yaml:"shutdown"`
 
 	// File is the path the config was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -204,6 +206,18 @@ type Hotplug struct {
 	Interval time.Duration `yaml:"interval"`
 	SysRoot  string        `yaml:"sys_root"`
 }
+
+// Shutdown bounds the staged stop: intake stops first (local API, POS
+// pulls, terminal capture), then the sinks (cloud link, print spool) send
+// what they can for at most DrainTimeout (default 15s), then the store
+// closes. What is not sent by then stays in the store for the next start.
+type Shutdown struct {
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+}
+
+// MaxDrainTimeout keeps a stop inside the shipped systemd unit's
+// TimeoutStopSec=90 (the API and the link add their own few seconds).
+const MaxDrainTimeout = 60 * time.Second
 
 // Log configures log/slog.
 type Log struct {
@@ -400,6 +414,9 @@ func (c *Config) validate(d *decoder) {
 	}
 	if c.Outbox.MaxPayments < 0 {
 		bad("outbox.max_payments", "must not be negative")
+	}
+	if t := c.Shutdown.DrainTimeout; t < 0 || t > MaxDrainTimeout {
+		bad("shutdown.drain_timeout", "must be between 0s and %s so that a stop ends before systemd kills the daemon (TimeoutStopSec=90); got %s", MaxDrainTimeout, t)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

@@ -67,6 +67,8 @@ func TestMistakes(t *testing.T) {
 			[]string{`c.yaml:2:`}},
 		{"LAN without TLS", "store_id: s1\napi:\n  listen: 0.0.0.0:8787\n",
 			[]string{`c.yaml:3:11: api.listen: serves the LAN (0.0.0.0) without TLS`}},
+		{"drain beyond systemd's stop timeout", "store_id: s1\nshutdown:\n  drain_timeout: 2m\n",
+			[]string{`c.yaml:3:18: shutdown.drain_timeout: must be between 0s and 1m0s`}},
 		{"all at once", "stor_id: s1\napi:\n  listen: nope\nlog:\n  format: xml\n",
 			[]string{`c.yaml:1:1: stor_id: unknown field`, `store_id: is required`, `c.yaml:3:11: api.listen: must be host:port`, `c.yaml:5:11: log.format: must be text or json`}},
 	}

@@ -97,37 +97,72 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 
-	// Sinks first (they are ready to take what sources produce), then the
-	// sources; on cancel everything stops and in-flight work drains.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.Audit.Run(gctx) })
-	g.Go(func() error { return c.Spool.Run(gctx) })
-	g.Go(func() error { return c.PrinterEvents.Run(gctx) })
-	g.Go(func() error { return c.Terminals.Run(gctx) })
+	// A staged stop (doc.go): sinks run on their own context, which the
+	// stop cancels only after intake has stopped and the sinks have drained
+	// what they can deliver now (bounded by shutdown.drain_timeout). A
+	// failing sink stops intake too.
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	sinkBase, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSinks()
+	sinks, sinkCtx := errgroup.WithContext(sinkBase)
+	intake, ictx := errgroup.WithContext(intakeCtx)
+	stopAfter := context.AfterFunc(sinkCtx, stopIntake)
+	defer stopAfter()
+
+	// Sinks first: they are ready to take what intake produces.
+	sinks.Go(func() error { return c.Audit.Run(sinkCtx) })
+	sinks.Go(func() error { return c.Spool.Run(sinkCtx) })
+	sinks.Go(func() error { return c.PrinterEvents.Run(sinkCtx) })
 	if c.Cloud != nil {
-		g.Go(func() error { return c.Cloud.Run(gctx) })
+		sinks.Go(func() error { return c.Cloud.Run(sinkCtx) })
 	}
-	g.Go(func() error { return c.Scheduler.Run(gctx) })
-	g.Go(func() error { return c.Outbox.RunCompactor(gctx) })
-	g.Go(func() error { return c.Bridge.Run(gctx) })
-	g.Go(func() error { return c.Ingest.Run(gctx) })
-	g.Go(func() error { return c.API.Run(gctx) })
+	sinks.Go(func() error { return c.Outbox.RunCompactor(sinkCtx) })
+	sinks.Go(func() error { return c.Ingest.Run(sinkCtx) })
+	// Intake: the local API (captures, webhooks, staff), POS pulls and
+	// their schedule, terminal capture, device watch.
+	intake.Go(func() error { return c.Terminals.Run(ictx) })
+	intake.Go(func() error { return c.Scheduler.Run(ictx) })
+	intake.Go(func() error { return c.Bridge.Run(ictx) })
+	intake.Go(func() error { return c.API.Run(ictx) })
 	if w := c.deviceWatcher(); w != nil {
-		g.Go(func() error { return w.Run(gctx) })
+		intake.Go(func() error { return w.Run(ictx) })
 	}
 	go func() {
 		select {
 		case <-c.API.Ready():
 			log.Info("aura-edge ready", "store_id", d.cfg.StoreID, "version", version.Version, "data_dir", d.cfg.DataDir)
 			close(d.ready)
-		case <-gctx.Done():
+		case <-ictx.Done():
 		}
 	}()
-	go d.notifySystemd(gctx, c) // sd_notify READY/WATCHDOG/STOPPING (notify.go)
-	err = g.Wait()
+	go d.notifySystemd(ictx, c) // sd_notify READY/WATCHDOG/STOPPING (notify.go)
+
+	// Stage 1: intake. Wait returns once the stop began (ctx), an intake
+	// loop failed, or a sink failed; every intake loop has returned.
+	intakeErr := intake.Wait()
 	c.Bridge.WaitFetches()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("aura-edge: %w", err)
+	c.Ingest.Wait() // auto-print hooks of orders already acknowledged reach the spool
+	log.Info("stopping: intake stopped, draining", "deadline", d.drainTimeout())
+	// Stage 2: the sinks drain what they can deliver now, within the
+	// deadline; the rest stays durable in the store.
+	if sinkCtx.Err() == nil {
+		start := time.Now()
+		left, ok := c.drain(sinkCtx, d.drainTimeout())
+		if ok {
+			log.Info("stopping: sinks drained", "took", time.Since(start).Round(time.Millisecond))
+		} else {
+			log.Warn("stopping: drain deadline passed; the rest stays in the store for the next start",
+				"events", left.Events, "print_jobs", left.Jobs, "deadline", d.drainTimeout())
+		}
+	}
+	stopSinks()
+	sinkErr := sinks.Wait()
+	// Stage 3: the store closes (the deferred Close above).
+	for _, err := range []error{intakeErr, sinkErr} {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("aura-edge: %w", err)
+		}
 	}
 	return nil
 }
