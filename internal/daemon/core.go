@@ -168,9 +168,9 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	return c, nil
 }
 
-// openCloud builds the MQTT link when a broker is configured. status adds
-// the daemon's facts to the retained status message.
-func (c *Core) openCloud(status cloud.StatusFunc) error {
+// openCloud builds the MQTT link when a broker is configured. The retained
+// status carries the health sources' facts.
+func (c *Core) openCloud() error {
 	if c.Cfg.Cloud.Broker == "" {
 		c.Log.Warn("no cloud broker configured: running offline, everything is buffered")
 		return nil
@@ -182,7 +182,7 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 	}
 	cl, err := cloud.New(c.Cfg.Cloud, cloud.Deps{
 		StoreID: c.Cfg.StoreID, DB: c.DB, Queue: c.Outbox, Log: c.Log.With("component", "cloud"),
-		Version: version.Version, Status: status, Audit: c.auditCommand,
+		Version: version.Version, Status: c.Health, Audit: c.auditCommand,
 		Delivered: func(s outbox.Stream, d time.Duration) {
 			c.Metrics.Delivered(string(s), 1)
 			c.Metrics.PubAck(d)

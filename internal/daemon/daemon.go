@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/version"
@@ -81,9 +81,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		log.Info("store closed")
 	}()
-	c.API.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
-		localapi.WriteJSON(w, http.StatusOK, d.Status())
-	})
 	if err := c.Bridge.Start(); err != nil {
 		return err
 	}
@@ -93,7 +90,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	} else if n > 0 {
 		log.Info("auto-prints replayed after a restart", "orders", n)
 	}
-	if err := c.openCloud(d.statusExtra); err != nil {
+	if err := c.openCloud(); err != nil {
 		return err
 	}
 
@@ -174,44 +171,13 @@ func (d *Daemon) Core() *Core {
 	return d.core
 }
 
-// Status is the daemon's state as the local API shows it.
-func (d *Daemon) Status() map[string]any {
-	st := map[string]any{
-		"store_id": d.cfg.StoreID,
-		"version":  version.Version,
-		"uptime_s": int64(time.Since(d.start).Seconds()),
-		"outbox":   localapi.QueueView(d.ob),
+// Status is the daemon's state as GET /v1/status shows it (the health
+// sources' Status).
+func (d *Daemon) Status() health.DaemonStatus {
+	if c := d.Core(); c != nil {
+		return c.Health.Status()
 	}
-	c := d.Core()
-	if c != nil && c.Cloud != nil {
-		st["cloud"] = c.Cloud.State()
-	} else {
-		st["cloud"] = map[string]any{"state": "offline", "reason": "no broker configured"}
-	}
-	for k, v := range d.statusExtra() {
-		st[k] = v
-	}
-	return st
-}
-
-// statusExtra is what the daemon adds to the cloud's retained status.
-func (d *Daemon) statusExtra() map[string]any {
-	c := d.Core()
-	if c == nil {
-		return nil
-	}
-	out := map[string]any{}
-	retries, dead := c.Bridge.Queue()
-	out["menu_retries"], out["dead_letters"] = retries, dead
-	out["outbox_dead_letters"] = c.Outbox.DeadCount()
-	out["menu_drift"], out["menu_unavailable"] = c.Bridge.MenuSummary()
-	out["sync"] = c.Scheduler.States()
-	out["printers"] = c.Spool.Printers()
-	if ts := c.Terminals.Status(); len(ts) > 0 {
-		out["terminals"] = ts
-	}
-	out["provisioning_key"] = c.Provision.Public()
-	return out
+	return health.DaemonStatus{StoreID: d.cfg.StoreID, Version: version.Version, Cloud: health.Link{State: "not_configured"}}
 }
 
 // outboxConfig maps the config file's outbox section.
