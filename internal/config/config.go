@@ -16,6 +16,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -46,7 +47,7 @@ type Config struct {
 	// Menu holds the menu sync rules shared by every integration.
 	Menu Menu `yaml:"menu"`
 	// Outbox bounds the offline buffer.
-	Outbox Outbox `yaml:"outbox"`
+	Outbox outbox.Section `yaml:"outbox"`
 	// Log sets level and format.
 	Log Log `yaml:"log"`
 	// Hotplug watches for USB printers and USB-serial adapters plugged in
@@ -191,13 +192,6 @@ func (in Integration) DriftEvery() (time.Duration, error) {
 	return d, nil
 }
 
-// Outbox bounds the offline buffer.
-type Outbox struct {
-	MaxOrders    int    `yaml:"max_orders"`
-	MaxPayments  int    `yaml:"max_payments"`
-	MinFreeBytes string `yaml:"min_free_disk"`
-}
-
 // Hotplug configures the local device watch: every Interval (default 3 s;
 // negative turns it off) sysfs under SysRoot (default /sys) is listed for
 // USB printers and USB-serial adapters, and each one that appears or goes
@@ -231,7 +225,7 @@ func Defaults() Config {
 		DataDir: defaultDataDir(),
 		Cloud:   cloud.Defaults(),
 		API:     API{Listen: "127.0.0.1:8787"},
-		Outbox:  Outbox{MinFreeBytes: "256MiB"},
+		Outbox:  outbox.Section{MinFreeBytes: "256MiB"},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }
@@ -406,14 +400,8 @@ func (c *Config) validate(d *decoder) {
 			}
 		}
 	}
-	if _, err := ParseBytes(c.Outbox.MinFreeBytes); err != nil {
-		bad("outbox.min_free_disk", "%v", err)
-	}
-	if c.Outbox.MaxOrders < 0 {
-		bad("outbox.max_orders", "must not be negative")
-	}
-	if c.Outbox.MaxPayments < 0 {
-		bad("outbox.max_payments", "must not be negative")
+	for _, p := range c.Outbox.Problems() {
+		bad("outbox."+p.Path, "%s", p.Message)
 	}
 	if t := c.Shutdown.DrainTimeout; t < 0 || t > MaxDrainTimeout {
 		bad("shutdown.drain_timeout", "must be between 0s and %s so that a stop ends before systemd kills the daemon (TimeoutStopSec=90); got %s", MaxDrainTimeout, t)

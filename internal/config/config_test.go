@@ -122,17 +122,6 @@ func TestAliasBomb(t *testing.T) {
 	}
 }
 
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GB": 1e9, "0": 0, "": 0, "10 KiB": 10240} {
-		if got, err := ParseBytes(in); err != nil || got != want {
-			t.Errorf("%q = %d, %v", in, got, err)
-		}
-	}
-	if _, err := ParseBytes("lots"); err == nil {
-		t.Error("want error")
-	}
-}
-
 func TestDurationsDecode(t *testing.T) {
 	cfg, err := Parse("c.yaml", []byte("store_id: s1\ncloud:\n  broker: tcp://127.0.0.1:1883\n  keepalive: 45s\n"), nil)
 	if err != nil {

@@ -89,7 +89,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Outbox, err = outbox.Open(c.DB, outboxConfig(cfg), log.With("component", "outbox"))
+	c.Outbox, err = outbox.Open(c.DB, cfg.Outbox.Config(), log.With("component", "outbox"))
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}

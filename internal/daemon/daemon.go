@@ -179,19 +179,3 @@ func (d *Daemon) Status() health.DaemonStatus {
 	}
 	return health.DaemonStatus{StoreID: d.cfg.StoreID, Version: version.Version, Cloud: health.Link{State: "not_configured"}}
 }
-
-// outboxConfig maps the config file's outbox section.
-func outboxConfig(cfg *config.Config) outbox.Config {
-	oc := outbox.Config{Streams: map[outbox.Stream]outbox.Limits{}}
-	if cfg.Outbox.MaxOrders > 0 {
-		oc.Streams[outbox.Orders] = outbox.Limits{MaxRows: cfg.Outbox.MaxOrders}
-	}
-	if cfg.Outbox.MaxPayments > 0 {
-		oc.Streams[outbox.Payments] = outbox.Limits{MaxRows: cfg.Outbox.MaxPayments}
-	}
-	if n, err := config.ParseBytes(cfg.Outbox.MinFreeBytes); err == nil && n > 0 {
-		oc.MinFreeBytes = uint64(n)
-		oc.CriticalFreeBytes = min(oc.MinFreeBytes, 64<<20)
-	}
-	return oc
-}
