@@ -17,6 +17,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -33,7 +34,7 @@ type Config struct {
 	// Secrets says where the credential key lives.
 	Secrets Secrets `yaml:"secrets"`
 	// Receipt holds what every printed receipt shows.
-	Receipt Receipt `yaml:"receipt"`
+	Receipt receipt.Settings `yaml:"receipt"`
 	// Printers are the receipt and kitchen printers.
 	Printers []Printer `yaml:"printers"`
 	// Kitchen routes kitchen tickets to stations (grill, bar, ...).
@@ -84,15 +85,6 @@ type APITLS struct {
 // Secrets configures credential encryption.
 type Secrets struct {
 	KeyFile string `yaml:"key_file"`
-}
-
-// Receipt is the store's receipt text.
-type Receipt struct {
-	Header      []string `yaml:"header"`
-	Footer      []string `yaml:"footer"`
-	QRTemplate  string   `yaml:"qr_url_template"`
-	Locale      string   `yaml:"locale"`
-	KitchenCopy bool     `yaml:"kitchen_copy"`
 }
 
 // Printer is one ESC/POS printer.
@@ -402,6 +394,9 @@ func (c *Config) validate(d *decoder) {
 	}
 	for _, p := range c.Outbox.Problems() {
 		bad("outbox."+p.Path, "%s", p.Message)
+	}
+	for _, p := range c.Receipt.Problems() {
+		bad("receipt."+p.Path, "%s", p.Message)
 	}
 	if t := c.Shutdown.DrainTimeout; t < 0 || t > MaxDrainTimeout {
 		bad("shutdown.drain_timeout", "must be between 0s and %s so that a stop ends before systemd kills the daemon (TimeoutStopSec=90); got %s", MaxDrainTimeout, t)
