@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"reflect"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
+	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 )
@@ -30,7 +30,7 @@ type Config struct {
 	// runs offline and buffers everything.
 	Cloud cloud.Config `yaml:"cloud"`
 	// API is the local HTTP API for terminals, installers and staff.
-	API API `yaml:"api"`
+	API apiconfig.Section `yaml:"api"`
 	// Secrets says where the credential key lives.
 	Secrets Secrets `yaml:"secrets"`
 	// Receipt holds what every printed receipt shows.
@@ -59,27 +59,6 @@ type Config struct {
 
 	// File is the path the config was read from ("" for defaults).
 	File string `yaml:"-"`
-}
-
-// API configures the local HTTP API.
-type API struct {
-	Listen        string `yaml:"listen"`
-	ControlSocket string `yaml:"control_socket"`
-	// PublicURL is how vendors reach the webhook receiver (through the
-	// store's tunnel or reverse proxy); Square signs this URL.
-	PublicURL string `yaml:"public_url"`
-	// TLS serves the API over HTTPS; required to listen beyond loopback
-	// unless AllowPlaintext is set.
-	TLS APITLS `yaml:"tls"`
-	// AllowPlaintext lets the API serve the LAN without TLS (tokens and
-	// credentials then cross the LAN in clear text).
-	AllowPlaintext bool `yaml:"allow_plaintext"`
-}
-
-// APITLS names the local API's certificate and key (PEM).
-type APITLS struct {
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
 }
 
 // Secrets configures credential encryption.
@@ -216,7 +195,7 @@ func Defaults() Config {
 	return Config{
 		DataDir: defaultDataDir(),
 		Cloud:   cloud.Defaults(),
-		API:     API{Listen: "127.0.0.1:8787"},
+		API:     apiconfig.Section{Listen: "127.0.0.1:8787"},
 		Outbox:  outbox.Section{MinFreeBytes: "256MiB"},
 		Log:     Log{Level: "info", Format: "text"},
 	}
@@ -377,20 +356,8 @@ func (c *Config) validate(d *decoder) {
 			}
 		}
 	}
-	if host, _, err := net.SplitHostPort(c.API.Listen); err != nil {
-		bad("api.listen", "must be host:port such as 127.0.0.1:8787 (got %q)", c.API.Listen)
-	} else if !loopback(host) && c.API.TLS.CertFile == "" && !c.API.AllowPlaintext {
-		bad("api.listen", "serves the LAN (%s) without TLS: set api.tls.cert_file and key_file, or api.allow_plaintext: true to accept tokens in clear text", host)
-	}
-	if (c.API.TLS.CertFile == "") != (c.API.TLS.KeyFile == "") {
-		bad("api.tls", "cert_file and key_file go together")
-	}
-	for _, f := range []struct{ path, file string }{{"api.tls.cert_file", c.API.TLS.CertFile}, {"api.tls.key_file", c.API.TLS.KeyFile}} {
-		if f.file != "" {
-			if _, err := os.Stat(f.file); err != nil {
-				bad(f.path, "cannot read %s: %v", f.file, errors.Unwrap(err))
-			}
-		}
+	for _, p := range c.API.Problems() {
+		bad("api."+p.Path, "%s", p.Message)
 	}
 	for _, p := range c.Outbox.Problems() {
 		bad("outbox."+p.Path, "%s", p.Message)
@@ -512,15 +479,6 @@ func (c *Config) validate(d *decoder) {
 			bad("menu.timezone", "unknown time zone %q; use an IANA name such as Europe/London", c.Menu.Timezone)
 		}
 	}
-}
-
-// loopback reports whether host is a loopback address or name.
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

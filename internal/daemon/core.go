@@ -146,8 +146,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	apiLog := log.With("component", "localapi")
-	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg),
-		CertFile: cfg.API.TLS.CertFile, KeyFile: cfg.API.TLS.KeyFile}, apiLog,
+	c.API = localapi.New(localapi.ConfigOf(cfg.API, ControlSocket(cfg)), apiLog,
 		auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog), asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
