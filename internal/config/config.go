@@ -13,6 +13,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
@@ -44,7 +45,7 @@ type Config struct {
 	// the sales).
 	Terminals []Terminal `yaml:"terminals"`
 	// Integrations tune the sync schedule of POS integrations.
-	Integrations []Integration `yaml:"integrations"`
+	Integrations []schedule.Integration `yaml:"integrations"`
 	// Menu holds the menu sync rules shared by every integration.
 	Menu Menu `yaml:"menu"`
 	// Outbox bounds the offline buffer.
@@ -121,18 +122,10 @@ type Terminal struct {
 	Checksum string `yaml:"checksum"`
 }
 
-// Integration tunes one POS integration (connected through the API).
-type Integration struct {
-	ID           string        `yaml:"id"`
-	Vendor       string        `yaml:"vendor"`
-	PollInterval time.Duration `yaml:"poll_interval"`
-	Jitter       time.Duration `yaml:"jitter"`
-	MaxAttempts  int           `yaml:"max_attempts"`
-	Disabled     bool          `yaml:"disabled"`
-	// DriftInterval is how often the POS catalog is compared with the menu
-	// last pushed (default 15m; "off" compares only on catalog webhooks).
-	DriftInterval string `yaml:"drift_interval"`
-}
+// Integration is the integrations section's entry, owned by the bridge
+// (schedule.Integration); the name stays for the callers that build
+// configs in code.
+type Integration = schedule.Integration
 
 // Menu holds the menu sync rules.
 type Menu struct {
@@ -146,21 +139,6 @@ type Menu struct {
 	// DriftDebounce is how long a catalog webhook waits for more before
 	// the catalog is compared (default 30s).
 	DriftDebounce time.Duration `yaml:"drift_debounce"`
-}
-
-// DriftEvery parses DriftInterval: 0 for the default, -1 for "off".
-func (in Integration) DriftEvery() (time.Duration, error) {
-	switch in.DriftInterval {
-	case "":
-		return 0, nil
-	case "off":
-		return -1, nil
-	}
-	d, err := time.ParseDuration(in.DriftInterval)
-	if err != nil || d < time.Minute {
-		return 0, fmt.Errorf("must be a duration of at least 1m such as 15m, or off (got %q)", in.DriftInterval)
-	}
-	return d, nil
 }
 
 // Hotplug configures the local device watch: every Interval (default 3 s;
@@ -442,29 +420,8 @@ func (c *Config) validate(d *decoder) {
 		bad("kitchen."+p.Path, "%s", p.Message)
 	}
 	c.validateTerminals(bad, names, d.checks)
-	ids := map[string]bool{}
-	for i, in := range c.Integrations {
-		base := fmt.Sprintf("integrations[%d]", i)
-		if in.ID == "" {
-			bad(base+".id", "is required")
-		} else if ids[in.ID] {
-			bad(base+".id", "duplicate integration id %q", in.ID)
-		}
-		ids[in.ID] = true
-		if in.Vendor != "" && d.checks.Vendor != nil {
-			if err := d.checks.Vendor(in.Vendor); err != nil {
-				bad(base+".vendor", "%v", err)
-			}
-		}
-		if in.PollInterval != 0 && in.PollInterval < 5*time.Second {
-			bad(base+".poll_interval", "must be at least 5s (got %s)", in.PollInterval)
-		}
-		if in.MaxAttempts < 0 {
-			bad(base+".max_attempts", "must not be negative")
-		}
-		if _, err := in.DriftEvery(); err != nil {
-			bad(base+".drift_interval", "%v", err)
-		}
+	for _, p := range schedule.Problems(c.Integrations, d.checks.Vendor) {
+		bad("integrations"+p.Path, "%s", p.Message)
 	}
 	if s := c.Menu.MaxDeleteShare; s < 0 || s > 1 {
 		bad("menu.max_delete_share", "must be between 0 and 1, e.g. 0.2 for 20%% (got %v)", s)

@@ -120,12 +120,6 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
-	schedules := map[string]bridge.Schedule{}
-	for _, in := range cfg.Integrations {
-		drift, _ := in.DriftEvery() // checked by config validation
-		schedules[in.ID] = bridge.Schedule{PollInterval: in.PollInterval, Jitter: in.Jitter, MaxAttempts: in.MaxAttempts, Disabled: in.Disabled,
-			DriftInterval: drift}
-	}
 	menuOpts := bridge.MenuOptions{MaxDeleteShare: cfg.Menu.MaxDeleteShare, ClosingTime: cfg.Menu.ClosingTime}
 	if cfg.Menu.Timezone != "" {
 		if menuOpts.Location, err = time.LoadLocation(cfg.Menu.Timezone); err != nil {
@@ -134,7 +128,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	}
 	c.Bridge = bridge.New(bridge.Deps{
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,
-		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: schedules,
+		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: bridge.SchedulesOf(cfg.Integrations),
 		HTTPClient:      &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
 		VendorTransport: c.Metrics.VendorTransport,
 		Outbox:          c.Outbox, Menu: menuOpts, DriftDebounce: cfg.Menu.DriftDebounce,
