@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,4 +177,35 @@ func TestStopWithHungBroker(t *testing.T) {
 		}
 		return len(seen) >= n
 	})
+}
+
+// TestFailingIntakeStopsEverything: a loop that fails (here the local API,
+// whose port is taken) stops the sinks too, and Run returns its error
+// instead of waiting for a stop that never comes.
+func TestFailingIntakeStopsEverything(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := config.Defaults()
+	cfg.StoreID, cfg.DataDir, cfg.API.Listen = "fail-store", t.TempDir(), ln.Addr().String()
+	logs := &logBuffer{}
+	d, err := New(&cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(context.Background()) }()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "local api listen") {
+			t.Fatalf("Run: %v, want the listen error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Run kept going after the local API failed\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "store closed") {
+		t.Errorf("the store was not closed\n%s", logs)
+	}
 }
