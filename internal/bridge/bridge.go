@@ -12,6 +12,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
+	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -29,6 +30,18 @@ type Schedule struct {
 	// menu last pushed; default 15m, negative turns the periodic check off
 	// (catalog webhooks still trigger it).
 	DriftInterval time.Duration
+}
+
+// SchedulesOf maps the config file's integrations section (checked by
+// schedule.Problems) to the schedules Deps takes, by integration id.
+func SchedulesOf(ins []schedule.Integration) map[string]Schedule {
+	out := make(map[string]Schedule, len(ins))
+	for _, in := range ins {
+		drift, _ := in.DriftEvery()
+		out[in.ID] = Schedule{PollInterval: in.PollInterval, Jitter: in.Jitter, MaxAttempts: in.MaxAttempts,
+			Disabled: in.Disabled, DriftInterval: drift}
+	}
+	return out
 }
 
 // Deps are the bridge's collaborators.

@@ -35,10 +35,10 @@ type Deps struct {
 	Log *slog.Logger
 	// Version is reported in the status message.
 	Version string
-	// Status adds host facts (printers, integrations) to the status
-	// message; its keys sit next to the link's own, which win on clashes.
-	// It must be quick. Optional.
-	Status StatusFunc
+	// Status supplies the store's facts (printers, sync, dead letters:
+	// health.Sources) for the status message; their keys sit next to the
+	// link's own, which win on clashes. Optional.
+	Status StatusSource
 	// Audit is told the outcome of every command. Optional.
 	Audit AuditFunc
 	// Now is the clock (tests). Nil means time.Now.
@@ -48,8 +48,18 @@ type Deps struct {
 	Delivered func(stream outbox.Stream, latency time.Duration)
 }
 
-// StatusFunc returns extra status facts, e.g. {"printers": [...]}.
-type StatusFunc func() map[string]any
+// StatusSource supplies the store's facts for the status message:
+// StatusFacts returns a value that encodes as a JSON object, such as
+// health.Facts. It must be quick.
+type StatusSource interface {
+	StatusFacts() any
+}
+
+// StatusFactsFunc is a function as a StatusSource.
+type StatusFactsFunc func() any
+
+// StatusFacts returns f().
+func (f StatusFactsFunc) StatusFacts() any { return f() }
 
 // AuditFunc receives one event per command delivery.
 type AuditFunc func(AuditEvent)
@@ -125,7 +135,7 @@ type Client struct {
 	q        Queue
 	log      *slog.Logger
 	version  string
-	statusFn StatusFunc
+	factsSrc StatusSource
 	auditFn  AuditFunc
 	onAck    func(outbox.Stream, time.Duration)
 	now      func() time.Time
@@ -184,7 +194,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		q:         deps.Queue,
 		log:       deps.Log,
 		version:   deps.Version,
-		statusFn:  deps.Status,
+		factsSrc:  deps.Status,
 		auditFn:   deps.Audit,
 		onAck:     deps.Delivered,
 		now:       deps.Now,

@@ -397,12 +397,12 @@ func TestStatusRepublish(t *testing.T) {
 	sub := cloudtest.Subscribe(t, url, testPrefix+"/#", cloudtest.SubscriberOptions{})
 	var bad atomic.Bool
 	e := newEnv(t, testConfig(url), func(d *Deps) {
-		d.Status = func() map[string]any {
+		d.Status = StatusFactsFunc(func() any {
 			if bad.Load() {
 				return map[string]any{"printers": make(chan int)}
 			}
 			return map[string]any{"printers": []map[string]any{{"name": "front", "online": true}}}
-		}
+		})
 	})
 	e.start()
 	statuses := func() int { return len(sub.Messages(testPrefix + "/status")) }
@@ -427,7 +427,7 @@ func TestStatusRepublish(t *testing.T) {
 	if st := lastStatus(t, sub); st["online"] != true || st["printers"] != nil {
 		t.Errorf("status with unencodable host facts: %v", st)
 	}
-	if !e.logs.has("status func returned facts that do not encode") {
+	if !e.logs.has("status facts do not encode as a JSON object") {
 		t.Error("no log line about the bad status facts")
 	}
 	if !e.c.Connected() {

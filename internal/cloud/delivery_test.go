@@ -29,9 +29,9 @@ func TestDeliveryFIFO(t *testing.T) {
 			url := b.start(t)
 			sub := cloudtest.Subscribe(t, url, testPrefix+"/#", cloudtest.SubscriberOptions{})
 			e := newEnv(t, testConfig(url), func(d *Deps) {
-				d.Status = func() map[string]any {
+				d.Status = StatusFactsFunc(func() any {
 					return map[string]any{"printers": []string{"front"}, "online": "host must not win"}
-				}
+				})
 			})
 			want := map[outbox.Stream][]string{}
 			for _, s := range []outbox.Stream{outbox.Orders, outbox.Payments, outbox.SyncLogs} {

@@ -104,8 +104,9 @@
 //
 // On every connection the link publishes a retained JSON status (online,
 // store_id, version, time, started_at, uptime_seconds, connected_at and
-// queues: depth, bytes and oldest age per outbox stream, plus whatever the
-// host's StatusFunc adds, such as printers and integrations), refreshes it
+// queues: depth, bytes and oldest age per outbox stream, plus the store's
+// facts from Deps.Status, health.Facts in the daemon: printers, sync, dead
+// letters, menu drift, terminals, provisioning key), refreshes it
 // every status_interval and on PublishStatus or status.request. The Last
 // Will publishes {"online":false,"reason":"connection lost",...} retained if
 // the link vanishes; a clean shutdown publishes reason "shutdown".

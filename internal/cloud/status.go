@@ -19,27 +19,43 @@ type QueueStatus struct {
 	Refused          uint64        `json:"refused,omitempty"`
 }
 
-// Status builds the status message: the host's facts (StatusFunc) plus
+// Status builds the status message: the store's facts (Deps.Status) plus
 // online, store_id, version, time, started_at, uptime_seconds,
 // connected_at and queues (depth and oldest age per outbox stream).
 func (c *Client) Status(online bool) map[string]any {
-	return c.status(online, true)
+	m := map[string]any{}
+	for k, v := range c.storeFacts() {
+		m[k] = v
+	}
+	return c.linkStatus(m, online)
 }
 
-func (c *Client) status(online, withHost bool) map[string]any {
-	m := map[string]any{}
-	if c.statusFn != nil && withHost {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					c.log.Error("status func panicked", "panic", fmt.Sprint(r))
-				}
-			}()
-			for k, v := range c.statusFn() {
-				m[k] = v
-			}
-		}()
+// storeFacts returns the status source's facts as JSON fields; a source
+// that fails or does not encode as an object is logged and left out, so it
+// never keeps the link from announcing itself.
+func (c *Client) storeFacts() (fields map[string]json.RawMessage) {
+	if c.factsSrc == nil {
+		return nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("status source panicked", "panic", fmt.Sprint(r))
+			fields = nil
+		}
+	}()
+	b, err := json.Marshal(c.factsSrc.StatusFacts())
+	if err == nil {
+		err = json.Unmarshal(b, &fields)
+	}
+	if err != nil {
+		c.log.Error("the store's status facts do not encode as a JSON object; left out of the status", "err", err)
+		return nil
+	}
+	return fields
+}
+
+// linkStatus adds the link's own fields to m and returns it.
+func (c *Client) linkStatus(m map[string]any, online bool) map[string]any {
 	now := c.now()
 	m["online"] = online
 	m["store_id"] = c.storeID
@@ -89,12 +105,7 @@ func (c *Client) publishStatusMap(ctx context.Context, cn *conn) (map[string]any
 	m := c.Status(true)
 	b, err := json.Marshal(m)
 	if err != nil {
-		// A host fact that does not encode must not keep the link down.
-		c.log.Error("status func returned facts that do not encode as JSON", "err", err)
-		m = c.status(true, false)
-		if b, err = json.Marshal(m); err != nil {
-			return m, fmt.Errorf("encode status: %w", err)
-		}
+		return m, fmt.Errorf("encode status: %w", err)
 	}
 	return m, waitToken(ctx, cn, cn.pc.Publish(c.Topic(topicStatus), 1, true, b), statusGrace)
 }

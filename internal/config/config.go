@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"reflect"
 	"regexp"
@@ -14,8 +13,12 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
+	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -28,11 +31,11 @@ type Config struct {
 	// runs offline and buffers everything.
 	Cloud cloud.Config `yaml:"cloud"`
 	// API is the local HTTP API for terminals, installers and staff.
-	API API `yaml:"api"`
+	API apiconfig.Section `yaml:"api"`
 	// Secrets says where the credential key lives.
 	Secrets Secrets `yaml:"secrets"`
 	// Receipt holds what every printed receipt shows.
-	Receipt Receipt `yaml:"receipt"`
+	Receipt receipt.Settings `yaml:"receipt"`
 	// Printers are the receipt and kitchen printers.
 	Printers []Printer `yaml:"printers"`
 	// Kitchen routes kitchen tickets to stations (grill, bar, ...).
@@ -42,54 +45,26 @@ type Config struct {
 	// the sales).
 	Terminals []Terminal `yaml:"terminals"`
 	// Integrations tune the sync schedule of POS integrations.
-	Integrations []Integration `yaml:"integrations"`
+	Integrations []schedule.Integration `yaml:"integrations"`
 	// Menu holds the menu sync rules shared by every integration.
 	Menu Menu `yaml:"menu"`
 	// Outbox bounds the offline buffer.
-	Outbox Outbox `yaml:"outbox"`
+	Outbox outbox.Section `yaml:"outbox"`
 	// Log sets level and format.
 	Log Log `yaml:"log"`
 	// Hotplug watches for USB printers and USB-serial adapters plugged in
 	// or out while the daemon runs.
 	Hotplug Hotplug `yaml:"hotplug"`
+	// Shutdown bounds the staged stop.
+	Shutdown Shutdown `yaml:"shutdown"`
 
 	// File is the path the config was read from ("" for defaults).
 	File string `yaml:"-"`
 }
 
-// API configures the local HTTP API.
-type API struct {
-	Listen        string `yaml:"listen"`
-	ControlSocket string `yaml:"control_socket"`
-	// PublicURL is how vendors reach the webhook receiver (through the
-	// store's tunnel or reverse proxy); Square signs this URL.
-	PublicURL string `yaml:"public_url"`
-	// TLS serves the API over HTTPS; required to listen beyond loopback
-	// unless AllowPlaintext is set.
-	TLS APITLS `yaml:"tls"`
-	// AllowPlaintext lets the API serve the LAN without TLS (tokens and
-	// credentials then cross the LAN in clear text).
-	AllowPlaintext bool `yaml:"allow_plaintext"`
-}
-
-// APITLS names the local API's certificate and key (PEM).
-type APITLS struct {
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-}
-
 // Secrets configures credential encryption.
 type Secrets struct {
 	KeyFile string `yaml:"key_file"`
-}
-
-// Receipt is the store's receipt text.
-type Receipt struct {
-	Header      []string `yaml:"header"`
-	Footer      []string `yaml:"footer"`
-	QRTemplate  string   `yaml:"qr_url_template"`
-	Locale      string   `yaml:"locale"`
-	KitchenCopy bool     `yaml:"kitchen_copy"`
 }
 
 // Printer is one ESC/POS printer.
@@ -147,18 +122,10 @@ type Terminal struct {
 	Checksum string `yaml:"checksum"`
 }
 
-// Integration tunes one POS integration (connected through the API).
-type Integration struct {
-	ID           string        `yaml:"id"`
-	Vendor       string        `yaml:"vendor"`
-	PollInterval time.Duration `yaml:"poll_interval"`
-	Jitter       time.Duration `yaml:"jitter"`
-	MaxAttempts  int           `yaml:"max_attempts"`
-	Disabled     bool          `yaml:"disabled"`
-	// DriftInterval is how often the POS catalog is compared with the menu
-	// last pushed (default 15m; "off" compares only on catalog webhooks).
-	DriftInterval string `yaml:"drift_interval"`
-}
+// Integration is the integrations section's entry, owned by the bridge
+// (schedule.Integration); the name stays for the callers that build
+// configs in code.
+type Integration = schedule.Integration
 
 // Menu holds the menu sync rules.
 type Menu struct {
@@ -174,28 +141,6 @@ type Menu struct {
 	DriftDebounce time.Duration `yaml:"drift_debounce"`
 }
 
-// DriftEvery parses DriftInterval: 0 for the default, -1 for "off".
-func (in Integration) DriftEvery() (time.Duration, error) {
-	switch in.DriftInterval {
-	case "":
-		return 0, nil
-	case "off":
-		return -1, nil
-	}
-	d, err := time.ParseDuration(in.DriftInterval)
-	if err != nil || d < time.Minute {
-		return 0, fmt.Errorf("must be a duration of at least 1m such as 15m, or off (got %q)", in.DriftInterval)
-	}
-	return d, nil
-}
-
-// Outbox bounds the offline buffer.
-type Outbox struct {
-	MaxOrders    int    `yaml:"max_orders"`
-	MaxPayments  int    `yaml:"max_payments"`
-	MinFreeBytes string `yaml:"min_free_disk"`
-}
-
 // Hotplug configures the local device watch: every Interval (default 3 s;
 // negative turns it off) sysfs under SysRoot (default /sys) is listed for
 // USB printers and USB-serial adapters, and each one that appears or goes
@@ -204,6 +149,18 @@ type Hotplug struct {
 	Interval time.Duration `yaml:"interval"`
 	SysRoot  string        `yaml:"sys_root"`
 }
+
+// Shutdown bounds the staged stop: intake stops first (local API, POS
+// pulls, terminal capture), then the sinks (cloud link, print spool) send
+// what they can for at most DrainTimeout (default 15s), then the store
+// closes. What is not sent by then stays in the store for the next start.
+type Shutdown struct {
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+}
+
+// MaxDrainTimeout keeps a stop inside the shipped systemd unit's
+// TimeoutStopSec=90 (the API and the link add their own few seconds).
+const MaxDrainTimeout = 60 * time.Second
 
 // Log configures log/slog.
 type Log struct {
@@ -216,8 +173,8 @@ func Defaults() Config {
 	return Config{
 		DataDir: defaultDataDir(),
 		Cloud:   cloud.Defaults(),
-		API:     API{Listen: "127.0.0.1:8787"},
-		Outbox:  Outbox{MinFreeBytes: "256MiB"},
+		API:     apiconfig.Section{Listen: "127.0.0.1:8787"},
+		Outbox:  outbox.Section{MinFreeBytes: "256MiB"},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }
@@ -377,29 +334,17 @@ func (c *Config) validate(d *decoder) {
 			}
 		}
 	}
-	if host, _, err := net.SplitHostPort(c.API.Listen); err != nil {
-		bad("api.listen", "must be host:port such as 127.0.0.1:8787 (got %q)", c.API.Listen)
-	} else if !loopback(host) && c.API.TLS.CertFile == "" && !c.API.AllowPlaintext {
-		bad("api.listen", "serves the LAN (%s) without TLS: set api.tls.cert_file and key_file, or api.allow_plaintext: true to accept tokens in clear text", host)
+	for _, p := range c.API.Problems() {
+		bad("api."+p.Path, "%s", p.Message)
 	}
-	if (c.API.TLS.CertFile == "") != (c.API.TLS.KeyFile == "") {
-		bad("api.tls", "cert_file and key_file go together")
+	for _, p := range c.Outbox.Problems() {
+		bad("outbox."+p.Path, "%s", p.Message)
 	}
-	for _, f := range []struct{ path, file string }{{"api.tls.cert_file", c.API.TLS.CertFile}, {"api.tls.key_file", c.API.TLS.KeyFile}} {
-		if f.file != "" {
-			if _, err := os.Stat(f.file); err != nil {
-				bad(f.path, "cannot read %s: %v", f.file, errors.Unwrap(err))
-			}
-		}
+	for _, p := range c.Receipt.Problems() {
+		bad("receipt."+p.Path, "%s", p.Message)
 	}
-	if _, err := ParseBytes(c.Outbox.MinFreeBytes); err != nil {
-		bad("outbox.min_free_disk", "%v", err)
-	}
-	if c.Outbox.MaxOrders < 0 {
-		bad("outbox.max_orders", "must not be negative")
-	}
-	if c.Outbox.MaxPayments < 0 {
-		bad("outbox.max_payments", "must not be negative")
+	if t := c.Shutdown.DrainTimeout; t < 0 || t > MaxDrainTimeout {
+		bad("shutdown.drain_timeout", "must be between 0s and %s so that a stop ends before systemd kills the daemon (TimeoutStopSec=90); got %s", MaxDrainTimeout, t)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
@@ -475,29 +420,8 @@ func (c *Config) validate(d *decoder) {
 		bad("kitchen."+p.Path, "%s", p.Message)
 	}
 	c.validateTerminals(bad, names, d.checks)
-	ids := map[string]bool{}
-	for i, in := range c.Integrations {
-		base := fmt.Sprintf("integrations[%d]", i)
-		if in.ID == "" {
-			bad(base+".id", "is required")
-		} else if ids[in.ID] {
-			bad(base+".id", "duplicate integration id %q", in.ID)
-		}
-		ids[in.ID] = true
-		if in.Vendor != "" && d.checks.Vendor != nil {
-			if err := d.checks.Vendor(in.Vendor); err != nil {
-				bad(base+".vendor", "%v", err)
-			}
-		}
-		if in.PollInterval != 0 && in.PollInterval < 5*time.Second {
-			bad(base+".poll_interval", "must be at least 5s (got %s)", in.PollInterval)
-		}
-		if in.MaxAttempts < 0 {
-			bad(base+".max_attempts", "must not be negative")
-		}
-		if _, err := in.DriftEvery(); err != nil {
-			bad(base+".drift_interval", "%v", err)
-		}
+	for _, p := range schedule.Problems(c.Integrations, d.checks.Vendor) {
+		bad("integrations"+p.Path, "%s", p.Message)
 	}
 	if s := c.Menu.MaxDeleteShare; s < 0 || s > 1 {
 		bad("menu.max_delete_share", "must be between 0 and 1, e.g. 0.2 for 20%% (got %v)", s)
@@ -512,15 +436,6 @@ func (c *Config) validate(d *decoder) {
 			bad("menu.timezone", "unknown time zone %q; use an IANA name such as Europe/London", c.Menu.Timezone)
 		}
 	}
-}
-
-// loopback reports whether host is a loopback address or name.
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

@@ -67,6 +67,12 @@ func TestMistakes(t *testing.T) {
 			[]string{`c.yaml:2:`}},
 		{"LAN without TLS", "store_id: s1\napi:\n  listen: 0.0.0.0:8787\n",
 			[]string{`c.yaml:3:11: api.listen: serves the LAN (0.0.0.0) without TLS`}},
+		{"receipt locale and QR template", "store_id: s1\nreceipt:\n  locale: xx-YY\n  qr_url_template: https://x/{nope}\n",
+			[]string{`c.yaml:3:11: receipt.locale: locale "xx-YY" (known: `, `c.yaml:4:20: receipt.qr_url_template: invalid qr url template "https://x/{nope}": unknown placeholder {nope}`}},
+		{"outbox", "store_id: s1\noutbox:\n  max_orders: -1\n  min_free_disk: lots\n",
+			[]string{`c.yaml:3:15: outbox.max_orders: must not be negative`, `c.yaml:4:18: outbox.min_free_disk: expected a size such as 256MiB (got "lots")`}},
+		{"drain beyond systemd's stop timeout", "store_id: s1\nshutdown:\n  drain_timeout: 2m\n",
+			[]string{`c.yaml:3:18: shutdown.drain_timeout: must be between 0s and 1m0s`}},
 		{"all at once", "stor_id: s1\napi:\n  listen: nope\nlog:\n  format: xml\n",
 			[]string{`c.yaml:1:1: stor_id: unknown field`, `store_id: is required`, `c.yaml:3:11: api.listen: must be host:port`, `c.yaml:5:11: log.format: must be text or json`}},
 	}
@@ -117,17 +123,6 @@ func TestAliasBomb(t *testing.T) {
 	_, err := Parse("c.yaml", []byte(y), nil)
 	if err == nil {
 		t.Fatal("want error")
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GB": 1e9, "0": 0, "": 0, "10 KiB": 10240} {
-		if got, err := ParseBytes(in); err != nil || got != want {
-			t.Errorf("%q = %d, %v", in, got, err)
-		}
-	}
-	if _, err := ParseBytes("lots"); err == nil {
-		t.Error("want error")
 	}
 }
 

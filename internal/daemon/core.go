@@ -89,7 +89,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Outbox, err = outbox.Open(c.DB, outboxConfig(cfg), log.With("component", "outbox"))
+	c.Outbox, err = outbox.Open(c.DB, cfg.Outbox.Config(), log.With("component", "outbox"))
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
@@ -120,12 +120,6 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
-	schedules := map[string]bridge.Schedule{}
-	for _, in := range cfg.Integrations {
-		drift, _ := in.DriftEvery() // checked by config validation
-		schedules[in.ID] = bridge.Schedule{PollInterval: in.PollInterval, Jitter: in.Jitter, MaxAttempts: in.MaxAttempts, Disabled: in.Disabled,
-			DriftInterval: drift}
-	}
 	menuOpts := bridge.MenuOptions{MaxDeleteShare: cfg.Menu.MaxDeleteShare, ClosingTime: cfg.Menu.ClosingTime}
 	if cfg.Menu.Timezone != "" {
 		if menuOpts.Location, err = time.LoadLocation(cfg.Menu.Timezone); err != nil {
@@ -134,7 +128,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	}
 	c.Bridge = bridge.New(bridge.Deps{
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,
-		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: schedules,
+		Log: log.With("component", "bridge"), PublicURL: cfg.API.PublicURL, Schedules: bridge.SchedulesOf(cfg.Integrations),
 		HTTPClient:      &http.Client{Timeout: 75 * time.Second}, // Toast's orders API can take 30 s
 		VendorTransport: c.Metrics.VendorTransport,
 		Outbox:          c.Outbox, Menu: menuOpts, DriftDebounce: cfg.Menu.DriftDebounce,
@@ -146,8 +140,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	apiLog := log.With("component", "localapi")
-	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg),
-		CertFile: cfg.API.TLS.CertFile, KeyFile: cfg.API.TLS.KeyFile}, apiLog,
+	c.API = localapi.New(localapi.ConfigOf(cfg.API, ControlSocket(cfg)), apiLog,
 		auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog), asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
@@ -168,9 +161,9 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	return c, nil
 }
 
-// openCloud builds the MQTT link when a broker is configured. status adds
-// the daemon's facts to the retained status message.
-func (c *Core) openCloud(status cloud.StatusFunc) error {
+// openCloud builds the MQTT link when a broker is configured. The retained
+// status carries the health sources' facts.
+func (c *Core) openCloud() error {
 	if c.Cfg.Cloud.Broker == "" {
 		c.Log.Warn("no cloud broker configured: running offline, everything is buffered")
 		return nil
@@ -182,7 +175,7 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 	}
 	cl, err := cloud.New(c.Cfg.Cloud, cloud.Deps{
 		StoreID: c.Cfg.StoreID, DB: c.DB, Queue: c.Outbox, Log: c.Log.With("component", "cloud"),
-		Version: version.Version, Status: status, Audit: c.auditCommand,
+		Version: version.Version, Status: c.Health, Audit: c.auditCommand,
 		Delivered: func(s outbox.Stream, d time.Duration) {
 			c.Metrics.Delivered(string(s), 1)
 			c.Metrics.PubAck(d)

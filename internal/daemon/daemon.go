@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/version"
@@ -81,9 +81,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		log.Info("store closed")
 	}()
-	c.API.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
-		localapi.WriteJSON(w, http.StatusOK, d.Status())
-	})
 	if err := c.Bridge.Start(); err != nil {
 		return err
 	}
@@ -93,41 +90,76 @@ func (d *Daemon) Run(ctx context.Context) error {
 	} else if n > 0 {
 		log.Info("auto-prints replayed after a restart", "orders", n)
 	}
-	if err := c.openCloud(d.statusExtra); err != nil {
+	if err := c.openCloud(); err != nil {
 		return err
 	}
 
-	// Sinks first (they are ready to take what sources produce), then the
-	// sources; on cancel everything stops and in-flight work drains.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.Audit.Run(gctx) })
-	g.Go(func() error { return c.Spool.Run(gctx) })
-	g.Go(func() error { return c.PrinterEvents.Run(gctx) })
-	g.Go(func() error { return c.Terminals.Run(gctx) })
+	// A staged stop (doc.go): sinks run on their own context, which the
+	// stop cancels only after intake has stopped and the sinks have drained
+	// what they can deliver now (bounded by shutdown.drain_timeout). A
+	// failing sink stops intake too.
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	sinkBase, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSinks()
+	sinks, sinkCtx := errgroup.WithContext(sinkBase)
+	intake, ictx := errgroup.WithContext(intakeCtx)
+	stopAfter := context.AfterFunc(sinkCtx, stopIntake)
+	defer stopAfter()
+
+	// Sinks first: they are ready to take what intake produces.
+	sinks.Go(func() error { return c.Audit.Run(sinkCtx) })
+	sinks.Go(func() error { return c.Spool.Run(sinkCtx) })
+	sinks.Go(func() error { return c.PrinterEvents.Run(sinkCtx) })
 	if c.Cloud != nil {
-		g.Go(func() error { return c.Cloud.Run(gctx) })
+		sinks.Go(func() error { return c.Cloud.Run(sinkCtx) })
 	}
-	g.Go(func() error { return c.Scheduler.Run(gctx) })
-	g.Go(func() error { return c.Outbox.RunCompactor(gctx) })
-	g.Go(func() error { return c.Bridge.Run(gctx) })
-	g.Go(func() error { return c.Ingest.Run(gctx) })
-	g.Go(func() error { return c.API.Run(gctx) })
+	sinks.Go(func() error { return c.Outbox.RunCompactor(sinkCtx) })
+	sinks.Go(func() error { return c.Ingest.Run(sinkCtx) })
+	// Intake: the local API (captures, webhooks, staff), POS pulls and
+	// their schedule, terminal capture, device watch.
+	intake.Go(func() error { return c.Terminals.Run(ictx) })
+	intake.Go(func() error { return c.Scheduler.Run(ictx) })
+	intake.Go(func() error { return c.Bridge.Run(ictx) })
+	intake.Go(func() error { return c.API.Run(ictx) })
 	if w := c.deviceWatcher(); w != nil {
-		g.Go(func() error { return w.Run(gctx) })
+		intake.Go(func() error { return w.Run(ictx) })
 	}
 	go func() {
 		select {
 		case <-c.API.Ready():
 			log.Info("aura-edge ready", "store_id", d.cfg.StoreID, "version", version.Version, "data_dir", d.cfg.DataDir)
 			close(d.ready)
-		case <-gctx.Done():
+		case <-ictx.Done():
 		}
 	}()
-	go d.notifySystemd(gctx, c) // sd_notify READY/WATCHDOG/STOPPING (notify.go)
-	err = g.Wait()
+	go d.notifySystemd(ictx, c) // sd_notify READY/WATCHDOG/STOPPING (notify.go)
+
+	// Stage 1: intake. Wait returns once the stop began (ctx), an intake
+	// loop failed, or a sink failed; every intake loop has returned.
+	intakeErr := intake.Wait()
 	c.Bridge.WaitFetches()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("aura-edge: %w", err)
+	c.Ingest.Wait() // auto-print hooks of orders already acknowledged reach the spool
+	log.Info("stopping: intake stopped, draining", "deadline", d.drainTimeout())
+	// Stage 2: the sinks drain what they can deliver now, within the
+	// deadline; the rest stays durable in the store.
+	if sinkCtx.Err() == nil {
+		start := time.Now()
+		left, ok := c.drain(sinkCtx, d.drainTimeout())
+		if ok {
+			log.Info("stopping: sinks drained", "took", time.Since(start).Round(time.Millisecond))
+		} else {
+			log.Warn("stopping: drain deadline passed; the rest stays in the store for the next start",
+				"events", left.Events, "print_jobs", left.Jobs, "deadline", d.drainTimeout())
+		}
+	}
+	stopSinks()
+	sinkErr := sinks.Wait()
+	// Stage 3: the store closes (the deferred Close above).
+	for _, err := range []error{intakeErr, sinkErr} {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("aura-edge: %w", err)
+		}
 	}
 	return nil
 }
@@ -139,58 +171,11 @@ func (d *Daemon) Core() *Core {
 	return d.core
 }
 
-// Status is the daemon's state as the local API shows it.
-func (d *Daemon) Status() map[string]any {
-	st := map[string]any{
-		"store_id": d.cfg.StoreID,
-		"version":  version.Version,
-		"uptime_s": int64(time.Since(d.start).Seconds()),
-		"outbox":   localapi.QueueView(d.ob),
+// Status is the daemon's state as GET /v1/status shows it (the health
+// sources' Status).
+func (d *Daemon) Status() health.DaemonStatus {
+	if c := d.Core(); c != nil {
+		return c.Health.Status()
 	}
-	c := d.Core()
-	if c != nil && c.Cloud != nil {
-		st["cloud"] = c.Cloud.State()
-	} else {
-		st["cloud"] = map[string]any{"state": "offline", "reason": "no broker configured"}
-	}
-	for k, v := range d.statusExtra() {
-		st[k] = v
-	}
-	return st
-}
-
-// statusExtra is what the daemon adds to the cloud's retained status.
-func (d *Daemon) statusExtra() map[string]any {
-	c := d.Core()
-	if c == nil {
-		return nil
-	}
-	out := map[string]any{}
-	retries, dead := c.Bridge.Queue()
-	out["menu_retries"], out["dead_letters"] = retries, dead
-	out["outbox_dead_letters"] = c.Outbox.DeadCount()
-	out["menu_drift"], out["menu_unavailable"] = c.Bridge.MenuSummary()
-	out["sync"] = c.Scheduler.States()
-	out["printers"] = c.Spool.Printers()
-	if ts := c.Terminals.Status(); len(ts) > 0 {
-		out["terminals"] = ts
-	}
-	out["provisioning_key"] = c.Provision.Public()
-	return out
-}
-
-// outboxConfig maps the config file's outbox section.
-func outboxConfig(cfg *config.Config) outbox.Config {
-	oc := outbox.Config{Streams: map[outbox.Stream]outbox.Limits{}}
-	if cfg.Outbox.MaxOrders > 0 {
-		oc.Streams[outbox.Orders] = outbox.Limits{MaxRows: cfg.Outbox.MaxOrders}
-	}
-	if cfg.Outbox.MaxPayments > 0 {
-		oc.Streams[outbox.Payments] = outbox.Limits{MaxRows: cfg.Outbox.MaxPayments}
-	}
-	if n, err := config.ParseBytes(cfg.Outbox.MinFreeBytes); err == nil && n > 0 {
-		oc.MinFreeBytes = uint64(n)
-		oc.CriticalFreeBytes = min(oc.MinFreeBytes, 64<<20)
-	}
-	return oc
+	return health.DaemonStatus{StoreID: d.cfg.StoreID, Version: version.Version, Cloud: health.Link{State: "not_configured"}}
 }

@@ -40,6 +40,10 @@ func (c *Core) fillHealth() {
 	h.Jobs = c.Spool.Jobs
 	h.MenuQueue = c.Bridge.Queue
 	h.StoreBytes = func() int64 { return int64(c.DB.Size()) }
+	h.MenuSummary = c.Bridge.MenuSummary
+	h.Sync = c.Scheduler.States
+	h.TerminalStatus = c.Terminals.Status
+	h.ProvisioningKey = c.Provision.Public
 	h.Audit = func(n int) ([]audit.Record, error) { return c.Audit.Query(audit.Filter{Limit: n}) }
 	h.Integrations = func(ctx context.Context) ([]health.Integration, error) {
 		all, err := c.Bridge.Status(ctx, false)
@@ -114,11 +118,16 @@ func (c *Core) spoolHooks(o spool.Options) spool.Options {
 	return o
 }
 
-// healthRoutes registers GET /v1/health (the snapshot) and GET /metrics.
+// healthRoutes registers GET /v1/health (the snapshot), GET /v1/status
+// (the snapshot's identity, link and outbox with the status facts) and
+// GET /metrics.
 func (c *Core) healthRoutes() {
 	c.API.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		localapi.WriteJSON(w, http.StatusOK, c.Health.Snapshot(r.Context()))
+	})
+	c.API.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		localapi.WriteJSON(w, http.StatusOK, c.Health.Status())
 	})
 	c.API.Handle("GET /metrics", c.Metrics.Handler())
 	statuspage.Routes(c.API, c.Sessions, c.Log.With("component", "statuspage"))

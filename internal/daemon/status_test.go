@@ -4,9 +4,14 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
+	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/auth"
+	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
+	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/health"
+	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
 // TestOutboxViewOneSource checks that /v1/status, /v1/queue and /v1/health
@@ -58,5 +63,64 @@ func TestOutboxViewOneSource(t *testing.T) {
 	}
 	if depth != 1 {
 		t.Fatalf("want the one order queued, got depth %d: %+v", depth, q.Streams)
+	}
+}
+
+// TestStatusSurfacesAgree: GET /v1/status and the retained MQTT status
+// render the same health facts (printers, sync, dead letters, menu drift,
+// terminals, provisioning key): one source, no callback into the daemon.
+func TestStatusSurfacesAgree(t *testing.T) {
+	cloudtest.NeedMosquitto(t)
+	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
+	pr := printertest.Start(t)
+	const storeID = "status-store"
+	topic := "aura/v1/stores/" + storeID + "/status"
+	sub := cloudtest.Subscribe(t, mq.URL(), topic, cloudtest.SubscriberOptions{})
+	d, _ := startDaemon(t, func(c *config.Config) {
+		c.StoreID = storeID
+		c.Cloud.Broker = mq.URL()
+		c.Printers = []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V"}}
+	})
+	waitUntil(t, 15*time.Second, "printer online", func() bool {
+		ps := d.Core().Spool.Printers()
+		return len(ps) == 1 && ps[0].State == spool.StateOnline
+	})
+	// A status published after the printer came online.
+	n := len(sub.Messages(topic))
+	d.Core().Cloud.PublishStatus()
+	sub.Wait(t, 15*time.Second, "a fresh retained status", func() bool { return len(sub.Messages(topic)) > n })
+	msgs := sub.Messages(topic)
+	var mqtt health.Facts
+	var online struct {
+		Online  bool   `json:"online"`
+		StoreID string `json:"store_id"`
+	}
+	last := msgs[len(msgs)-1].Payload
+	if err := json.Unmarshal(last, &mqtt); err != nil || json.Unmarshal(last, &online) != nil {
+		t.Fatalf("retained status: %v: %s", err, last)
+	}
+	staff, _, _ := auth.Create(d.Core().DB, auth.Staff, "tablet")
+	code, body := request(t, "GET", "http://"+d.APIAddr().String()+"/v1/status", staff, nil)
+	if code != 200 {
+		t.Fatalf("/v1/status: %d %s", code, body)
+	}
+	var api health.DaemonStatus
+	if err := json.Unmarshal([]byte(body), &api); err != nil {
+		t.Fatal(err)
+	}
+	// Printer timestamps move between the reads; the rest must agree.
+	for _, f := range []*health.Facts{&mqtt, &api.Facts} {
+		for i := range f.Printers {
+			f.Printers[i].Since, f.Printers[i].LastPrinted = time.Time{}, time.Time{}
+		}
+	}
+	if !online.Online || online.StoreID != storeID || api.StoreID != storeID || !api.Cloud.Connected {
+		t.Fatalf("identity: mqtt %+v, api %s/%+v", online, api.StoreID, api.Cloud)
+	}
+	if mqtt.ProvisioningKey == "" || len(mqtt.Printers) != 1 || mqtt.Printers[0].State != spool.StateOnline {
+		t.Fatalf("retained status lacks the store's facts: %s", last)
+	}
+	if !reflect.DeepEqual(mqtt, api.Facts) {
+		t.Fatalf("the surfaces disagree:\nmqtt %+v\napi  %+v", mqtt, api.Facts)
 	}
 }

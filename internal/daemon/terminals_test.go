@@ -63,7 +63,7 @@ func TestTerminalThroughDaemon(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, ok := d.Status()["terminals"]; !ok {
+	if len(d.Status().Terminals) == 0 {
 		t.Fatal("/v1/status has no terminals")
 	}
 	_, metrics := request(t, "GET", "http://"+d.APIAddr().String()+"/metrics", admin, nil)

@@ -27,6 +27,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/daemon"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 )
 
 //go:embed menu.json
@@ -190,7 +191,7 @@ func Run(ctx context.Context, out io.Writer, opts Options) error {
 	cfg.Cloud.Broker = "tcp://" + cs.addr
 	cfg.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(pub)}
 	cfg.Cloud.ReconnectMax = 2 * time.Second
-	cfg.Receipt = config.Receipt{Header: []string{"Corner Café", "12 Market Street"}, Footer: []string{"Thank you!"},
+	cfg.Receipt = receipt.Settings{Header: []string{"Corner Café", "12 Market Street"}, Footer: []string{"Thank you!"},
 		QRTemplate: "https://r.example.com/{store_id}/{order_id}", Locale: "en-US"}
 	cfg.Printers = []config.Printer{{Name: "front", Connection: "file://" + printerDir, Profile: "TM-T88V", Columns: 42, AutoPrint: "customer"}}
 	logw := io.Discard

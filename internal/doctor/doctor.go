@@ -382,8 +382,8 @@ func checkClock(r *Report, o Options) {
 // checkDisk compares the data directory's free space with the outbox's
 // floors (outbox.min_free_disk; orders are refused below the lower one).
 func checkDisk(r *Report, cfg *config.Config) {
-	floor, err := config.ParseBytes(cfg.Outbox.MinFreeBytes)
-	if err != nil || floor <= 0 {
+	floor := int64(cfg.Outbox.MinFree())
+	if floor <= 0 {
 		floor = 256 << 20
 	}
 	critical := min(floor, 64<<20)

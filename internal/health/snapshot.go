@@ -7,7 +7,9 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 // Link is the cloud link's state.
@@ -145,6 +147,15 @@ type Sources struct {
 	MenuQueue func() (retries, dead map[string]int)
 	// StoreBytes is the size of the bbolt file (metrics only).
 	StoreBytes func() int64
+
+	// The status facts (Facts): the last catalog comparison's differences
+	// and the objects 86ed per integration, the scheduled flows, each
+	// till listener as `aura-edge terminals` shows it, and the public key
+	// credentials are sealed to.
+	MenuSummary     func() (drift, unavailable map[string]int)
+	Sync            func() []scheduler.State
+	TerminalStatus  func() []terminal.Status
+	ProvisioningKey func() string
 }
 
 func (s *Sources) now() time.Time {

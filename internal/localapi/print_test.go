@@ -19,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -66,7 +67,7 @@ func newPrintRig(t *testing.T) *printRig {
 	in := ingest.New(db, ob, log)
 	pr := printertest.Start(t)
 	sp, err := spool.New(db, "store-1", []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V"}},
-		config.Receipt{Header: []string{"Café Grün"}, Locale: "de-DE"},
+		receipt.Settings{Header: []string{"Café Grün"}, Locale: "de-DE"},
 		spool.Options{Logger: log, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, StatusInterval: -1})
 	if err != nil {
 		t.Fatal(err)

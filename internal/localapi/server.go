@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi"
 )
 
@@ -23,6 +24,12 @@ type Config struct {
 	ControlSocket string // Unix socket path; "" disables
 	CertFile      string // PEM certificate and key: serve HTTPS
 	KeyFile       string
+}
+
+// ConfigOf is the server configuration the config file's api section asks
+// for, with the control socket at controlSocket.
+func ConfigOf(s apiconfig.Section, controlSocket string) Config {
+	return Config{Listen: s.Listen, ControlSocket: controlSocket, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile}
 }
 
 // Route is one handler and the pattern it serves ("POST /v1/orders").

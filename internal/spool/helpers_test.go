@@ -15,6 +15,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -39,7 +40,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-var testReceipt = config.Receipt{
+var testReceipt = receipt.Settings{
 	Header:     []string{"Corner Café", "12 Market Street"},
 	Footer:     []string{"Thank you!"},
 	QRTemplate: "https://r.example.com/{store_id}/{order_id}",

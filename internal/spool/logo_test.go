@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 )
 
 func TestLogoErrors(t *testing.T) {
@@ -52,7 +53,7 @@ func TestLogoErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pc := config.Printer{Name: "front", Connection: "tcp://10.0.0.5:9100", Logo: c.path}
-			_, err := New(db, "s", []config.Printer{pc}, config.Receipt{}, Options{})
+			_, err := New(db, "s", []config.Printer{pc}, receipt.Settings{}, Options{})
 			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("err = %v, want ErrInvalidConfig", err)
 			}

@@ -159,7 +159,7 @@ type printer struct {
 // the printer and the file:
 //
 //	printers[0] "front": logo /etc/aura-edge/logo.png: invalid printer config: cannot decode image: png: invalid format
-func New(db *store.DB, storeID string, printers []config.Printer, rc config.Receipt, opts Options) (*Spool, error) {
+func New(db *store.DB, storeID string, printers []config.Printer, rc receipt.Settings, opts Options) (*Spool, error) {
 	opts = opts.withDefaults()
 	s := &Spool{
 		db: db, log: opts.Logger, opts: opts, kitchenCopy: rc.KitchenCopy,
@@ -170,10 +170,7 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc config.Rece
 		errs = append(errs, fmt.Errorf("printers[%d] %q: %s: %w: %w", i, name, field, ErrInvalidConfig, err))
 	}
 	devices := map[string]*device{}
-	layout, err := receipt.New(receipt.Config{
-		StoreID: storeID, Header: rc.Header, Footer: rc.Footer, QRTemplate: rc.QRTemplate,
-		Locale: rc.Locale, Location: opts.Location,
-	})
+	layout, err := receipt.New(rc.Config(storeID, opts.Location))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("receipt: %w: %w", ErrInvalidConfig, err))
 	}

@@ -458,7 +458,7 @@ func TestConfigErrors(t *testing.T) {
 		{"columns", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Columns: 3}}, nil, "columns"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := New(db, "s", c.p, config.Receipt{}, Options{})
+			_, err := New(db, "s", c.p, receipt.Settings{}, Options{})
 			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("err = %v, want ErrInvalidConfig", err)
 			}
@@ -470,14 +470,14 @@ func TestConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(db, "s", []config.Printer{ok}, config.Receipt{Locale: "xx"}, Options{}); !errors.Is(err, receipt.ErrUnknownLocale) {
+	if _, err := New(db, "s", []config.Printer{ok}, receipt.Settings{Locale: "xx"}, Options{}); !errors.Is(err, receipt.ErrUnknownLocale) {
 		t.Errorf("bad locale: %v", err)
 	}
-	if _, err := New(db, "s", []config.Printer{ok}, config.Receipt{QRTemplate: "https://x/{nope}"}, Options{}); !errors.Is(err, receipt.ErrBadTemplate) {
+	if _, err := New(db, "s", []config.Printer{ok}, receipt.Settings{QRTemplate: "https://x/{nope}"}, Options{}); !errors.Is(err, receipt.ErrBadTemplate) {
 		t.Errorf("bad template: %v", err)
 	}
 	// Several problems are all reported.
-	_, err := New(db, "s", []config.Printer{{Name: "a", Connection: "lpt://x"}, {Name: "b", Connection: "tcp://h", Profile: "x"}}, config.Receipt{}, Options{})
+	_, err := New(db, "s", []config.Printer{{Name: "a", Connection: "lpt://x"}, {Name: "b", Connection: "tcp://h", Profile: "x"}}, receipt.Settings{}, Options{})
 	if n := bytes.Count([]byte(err.Error()), []byte("invalid printer config")); n != 3 {
 		t.Errorf("want 3 problems, got %d: %v", n, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -67,7 +68,7 @@ func (f *fixture) start(terms []config.Terminal, printerURL string) {
 	}
 	f.in = ingest.New(f.db, f.ob, log)
 	printers := []config.Printer{{Name: "front", Connection: printerURL}}
-	f.sp, err = spool.New(f.db, "s1", printers, config.Receipt{}, spool.Options{
+	f.sp, err = spool.New(f.db, "s1", printers, receipt.Settings{}, spool.Options{
 		Logger: log, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		StatusTimeout: 300 * time.Millisecond, StatusInterval: -1, DialTimeout: time.Second,
 	})

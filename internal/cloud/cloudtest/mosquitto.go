@@ -221,6 +221,7 @@ func (m *Mosquitto) stop(sig os.Signal) error {
 	cmd, exited := m.cmd, m.exited
 	m.cmd = nil
 	_ = cmd.Process.Signal(sig)
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused broker must see sig
 	select {
 	case <-exited:
 		return nil
@@ -259,4 +260,20 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Pause freezes the process (SIGSTOP): connections stay open but the
+// broker answers nothing, like a hung broker. Resume continues it.
+func (m *Mosquitto) Pause() error { return m.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (m *Mosquitto) Resume() error { return m.signal(syscall.SIGCONT) }
+
+func (m *Mosquitto) signal(sig os.Signal) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		return errors.New("mosquitto is not running")
+	}
+	return m.cmd.Process.Signal(sig)
 }

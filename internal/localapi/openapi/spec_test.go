@@ -189,7 +189,7 @@ func routes() []route {
 		{pattern: "GET /v1/printers", summary: "Configured printers with their live state", tag: "printing", auth: "staff", status: 200, resp: printersBody{}},
 		{pattern: "POST /v1/drawer/open", summary: "Open a cash drawer without a sale (audited with who and why)", tag: "printing", auth: "staff",
 			body: localapi.DrawerRequest{}, status: 202, resp: localapi.PrintResult{}},
-		{pattern: "GET /v1/status", summary: "The daemon's state (as the CLI shows it)", tag: "operations", auth: "staff", status: 200, resp: anyObject{}},
+		{pattern: "GET /v1/status", summary: "The daemon's state (as the CLI shows it): the health snapshot's identity, link and outbox with the facts the retained MQTT status carries", tag: "operations", auth: "staff", status: 200, resp: health.DaemonStatus{}},
 		{pattern: "GET /v1/health", summary: "The health snapshot the status page renders", tag: "operations", auth: "staff", status: 200, resp: health.Snapshot{}},
 		{pattern: "POST /v1/menu/availability", summary: "86 menu objects until a time, for a while or until further notice, or put them back", tag: "menu", auth: "staff",
 			body: bridge.AvailabilityInput{}, status: 200, resp: availabilityBody{}},

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultDrainTimeout bounds the drain stage of a stop when the config
+// does not set shutdown.drain_timeout. With the API's and the link's own
+// grace periods the whole stop stays well inside the shipped unit's
+// TimeoutStopSec=90.
+const DefaultDrainTimeout = 15 * time.Second
+
+// drainPoll is how often the drain stage looks at the sinks' backlog.
+const drainPoll = 20 * time.Millisecond
+
+// drainTimeout is the configured drain bound.
+func (d *Daemon) drainTimeout() time.Duration {
+	if t := d.cfg.Shutdown.DrainTimeout; t > 0 {
+		return t
+	}
+	return DefaultDrainTimeout
+}
+
+// backlog is what the sinks still have to do that they can do now: events
+// in the outbox while the cloud link is connected, and print jobs queued
+// for printers that are ready. Work they cannot do now (an offline printer,
+// a broker that is down) stays durable in the store for the next start.
+type backlog struct {
+	Events int // outbox rows while the link is connected
+	Jobs   int // queued jobs on ready printers
+}
+
+func (b backlog) empty() bool { return b.Events == 0 && b.Jobs == 0 }
+
+func (c *Core) backlog() backlog {
+	var b backlog
+	if c.Cloud != nil && c.Cloud.State().Connected {
+		for _, s := range c.Outbox.Stats() {
+			b.Events += s.Depth
+		}
+	}
+	for _, p := range c.Spool.Printers() {
+		if p.State.Ready() {
+			b.Jobs += p.QueueDepth
+		}
+	}
+	return b
+}
+
+// drain waits until the sinks have nothing left they can deliver now, or
+// until timeout passes, and returns what was left.
+func (c *Core) drain(ctx context.Context, timeout time.Duration) (left backlog, done bool) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(drainPoll)
+	defer t.Stop()
+	for {
+		left = c.backlog()
+		if left.empty() {
+			return left, true
+		}
+		select {
+		case <-ctx.Done():
+			return c.backlog(), false
+		case <-t.C:
+		}
+	}
+}
