@@ -69,6 +69,12 @@ type Adapter struct {
 	overlap    time.Duration
 	lookback   time.Duration
 	maxWindow  time.Duration
+	// Order creation (inject.go): the externalId authority, the dining
+	// option of created orders and the alternate payment type of payments
+	// taken elsewhere other than cash.
+	authority    string
+	diningOption string
+	otherPayment string
 }
 
 var (
@@ -110,6 +116,12 @@ func New(cfg pos.Config) (*Adapter, error) {
 			*p = d
 		}
 	}
+	a.authority = cfg.Setting("external_id_authority", DefaultExternalIDAuthority)
+	if a.authority == "" || len(a.authority) > 16 || strings.ContainsAny(a.authority, ": /") {
+		return nil, fmt.Errorf("toast: setting external_id_authority %q must be 1 to 16 characters without ':', '/' or spaces", a.authority)
+	}
+	a.diningOption = cfg.Setting("dining_option_guid", "")
+	a.otherPayment = cfg.Setting("other_payment_guid", "")
 	if a.maxWindow <= 0 {
 		return nil, fmt.Errorf("toast: setting max_window must be positive")
 	}

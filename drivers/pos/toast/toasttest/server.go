@@ -32,6 +32,10 @@
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at URL() (settings.base_url).
 //
+// Order creation (inject.go) follows the orders API's ordersPost and the
+// developer guide's "Creating orders"; the package documentation of
+// inject.go names what is validated.
+//
 // Menus and stock (menu.go) follow Toast's Menus API v2 (GET /menus/v2/menus)
 // and Stock API 1.0.0 (toast-stock-openapi.yaml: PUT /stock/v1/inventory/update,
 // GET /stock/v1/inventory).
@@ -110,7 +114,9 @@ type Server struct {
 	logins          int
 	orders          map[string]*storedOrder
 	gratuityInTotal bool
-	menu            *menuState // menus and stock (menu.go)
+	menu            *menuState        // menus and stock (menu.go)
+	external        map[string]string // externalId -> order guid (inject.go)
+	creates         int
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -136,7 +142,7 @@ func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL 
 func New(opts ...Option) *Server {
 	s := &Server{clientID: ClientID, clientSecret: ClientSecret, webhookSecret: WebhookSecret,
 		restaurant: RestaurantGUID, tokenTTL: 24 * time.Hour, now: time.Now,
-		tokens: map[string]time.Time{}, orders: map[string]*storedOrder{}}
+		tokens: map[string]time.Time{}, orders: map[string]*storedOrder{}, external: map[string]string{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -254,7 +260,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		o, ok := s.orders[strings.TrimPrefix(path, "/orders/v2/orders/")]
+		id := strings.TrimPrefix(path, "/orders/v2/orders/")
+		o, ok := s.orders[id]
+		if !ok && strings.Contains(id, ":") { // an externalId (inject.go)
+			o, ok = s.orders[s.external[id]]
+		}
 		var out map[string]any
 		if ok {
 			out = o.body
@@ -267,6 +277,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
+	case r.Method == http.MethodPost && path == "/orders/v2/orders":
+		if !sleep(r.Context(), slow) {
+			return
+		}
+		s.createOrder(w, r, body)
 	case strings.HasPrefix(path, "/menus/v2/") || strings.HasPrefix(path, "/stock/v1/"):
 		s.serveMenu(w, r, path, body)
 	default:

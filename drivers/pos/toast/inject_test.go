@@ -1,0 +1,225 @@
+package toast
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/drivers/pos/toast/toasttest"
+	"github.com/auraconnect/aura-edge/internal/model"
+)
+
+// injectOrder is an Aura order for the Toast stand-in's menu: 2 Latte Large
+// with oat milk and a Croissant, paid by card elsewhere.
+func injectOrder(id string) (model.Order, *model.Payment) {
+	o := model.Order{ID: id, Source: model.Source{Vendor: "aura", ExternalID: id, Version: "1"}, State: model.OrderOpen, Currency: "USD",
+		CreatedAt: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC),
+		LineItems: []model.LineItem{
+			{ID: "l1", ItemID: "item-1", VariationID: "var-2", Name: "Latte", VariationName: "Large", Quantity: model.Q(2), UnitPrice: model.M(575, "USD"),
+				Modifiers: []model.LineModifier{{ModifierID: "mod-1", Name: "Oat", Quantity: model.Q(1), UnitPrice: model.M(75, "USD")}}},
+			{ID: "l2", ItemID: "item-croissant", Name: "Croissant", Quantity: model.Q(1), UnitPrice: model.M(325, "USD")},
+		}}
+	o.Totals = model.Totals{Subtotal: model.M(1625, "USD"), Total: model.M(1625, "USD")}
+	return o, &model.Payment{ID: "pay-" + id, Method: model.MethodCard, Amount: model.M(1625, "USD"), Tip: model.M(200, "USD"),
+		Status: model.PaymentCompleted, Source: model.Source{Vendor: "aura", ExternalID: "pay-" + id}}
+}
+
+func seedInjectMenu(f *fixture) (large, oat, croissant string) {
+	large = f.srv.SeedMenuItem("Latte Large", 5.75, false)
+	f.srv.SeedMenuItem("Latte Regular", 5.25, false)
+	oat = f.srv.SeedMenuItem("Oat", 0.75, true)
+	croissant = f.srv.SeedMenuItem("Croissant", 3.25, false)
+	return
+}
+
+func (f *fixture) inject(t *testing.T, key string, o model.Order, p *model.Payment) (*pos.InjectResult, error) {
+	t.Helper()
+	ctx := context.Background()
+	lines, err := f.a.MapOrderLines(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	return f.a.InjectOrder(ctx, pos.InjectRequest{Key: key, Order: o, Lines: lines, Payment: p})
+}
+
+// TestInjectOrderCreatesOneToastOrder: lines map by name to the Toast menu
+// (remembered), the create request names menu item, menu group, modifier
+// option and option group GUIDs, the payment is OTHER with the alternate
+// payment type, externalId is AURA:<id>; the same injection again finds
+// the order by externalId and creates nothing.
+func TestInjectOrderCreatesOneToastOrder(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	large, oat, croissant := seedInjectMenu(f)
+	o, p := injectOrder("ord-t1")
+	res, err := f.inject(t, "job-1", o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.VendorOrderID == "" || res.VendorPaymentID == "" || res.Existing {
+		t.Fatalf("result %+v", res)
+	}
+	if got := f.srv.OrdersByExternalID("AURA:ord-t1"); len(got) != 1 || got[0] != res.VendorOrderID {
+		t.Fatalf("orders with externalId AURA:ord-t1: %v", got)
+	}
+	posts := f.srv.RequestsTo("POST", "/orders/v2/orders")
+	if len(posts) != 1 {
+		t.Fatalf("%d creates", len(posts))
+	}
+	var body map[string]any
+	if err := json.Unmarshal(posts[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	chk := body["checks"].([]any)[0].(map[string]any)
+	sel := chk["selections"].([]any)
+	s0 := sel[0].(map[string]any)
+	if s0["item"].(map[string]any)["guid"] != large || s0["itemGroup"].(map[string]any)["guid"] != toasttest.MenuGroupGUID || s0["quantity"] != "2" && s0["quantity"] != 2.0 {
+		t.Errorf("first selection %v", s0)
+	}
+	mod := s0["modifiers"].([]any)[0].(map[string]any)
+	if mod["item"].(map[string]any)["guid"] != oat || mod["optionGroup"].(map[string]any)["guid"] != toasttest.OptionGroupGUID {
+		t.Errorf("modifier %v", mod)
+	}
+	if sel[1].(map[string]any)["item"].(map[string]any)["guid"] != croissant {
+		t.Errorf("second selection %v", sel[1])
+	}
+	pay := chk["payments"].([]any)[0].(map[string]any)
+	if pay["type"] != "OTHER" || pay["otherPayment"].(map[string]any)["guid"] != toasttest.AlternatePaymentGUID {
+		t.Errorf("payment %v", pay)
+	}
+	if m, _ := (pos.Mappings{S: f.state}).Get(pos.KindVariation, "var-2"); m == nil || m.VendorID != large {
+		t.Errorf("name match not remembered: %+v", m)
+	}
+
+	again, err := f.inject(t, "job-1", o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Existing || again.VendorOrderID != res.VendorOrderID || again.VendorPaymentID != res.VendorPaymentID {
+		t.Errorf("second attempt %+v, first %+v", again, res)
+	}
+	if n := f.srv.Creates(); n != 1 {
+		t.Errorf("%d orders created", n)
+	}
+}
+
+// TestInjectOrderLostAnswer: Toast creates the order but its answer is
+// lost (500); the adapter looks the order up by externalId and returns it,
+// and a later attempt finds it too: one order.
+func TestInjectOrderLostAnswer(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	seedInjectMenu(f)
+	o, p := injectOrder("ord-t2")
+	p.Method = model.MethodCash
+	f.srv.FailAfterCreate(1, http.StatusInternalServerError)
+	res, err := f.inject(t, "job-2", o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Existing || res.VendorOrderID == "" {
+		t.Fatalf("result %+v", res)
+	}
+	res2, err := f.inject(t, "job-2", o, p)
+	if err != nil || res2.VendorOrderID != res.VendorOrderID {
+		t.Fatalf("retry: %+v %v", res2, err)
+	}
+	if got := f.srv.OrdersByExternalID("AURA:ord-t2"); len(got) != 1 {
+		t.Fatalf("orders: %v", got)
+	}
+	var body struct {
+		Checks []struct {
+			Payments []map[string]any `json:"payments"`
+		} `json:"checks"`
+	}
+	json.Unmarshal(f.srv.RequestsTo("POST", "/orders/v2/orders")[0].Body, &body)
+	if pm := body.Checks[0].Payments[0]; pm["type"] != "CASH" || pm["otherPayment"] != nil {
+		t.Errorf("cash payment sent as %v", pm)
+	}
+}
+
+// TestInjectOrderUnknownItem: an item and a modifier that no Toast menu
+// item matches are both named, and nothing is created.
+func TestInjectOrderUnknownItem(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	f.srv.SeedMenuItem("Croissant", 3.25, false)
+	o, _ := injectOrder("ord-t3")
+	_, err := f.inject(t, "job-3", o, nil)
+	var ue *pos.UnknownItemError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err %v, want UnknownItemError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"Latte Large [var-2]", `modifier "Oat" of Latte`, "nothing was created"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not name %q", msg, want)
+		}
+	}
+	if f.srv.Creates() != 0 || len(f.srv.RequestsTo("GET", "/orders/v2/orders/AURA:ord-t3")) != 0 {
+		t.Errorf("requests made for a refused order")
+	}
+}
+
+// TestInjectOrderSettingsRefused: without a dining option, or with a card
+// payment and no alternate payment type, the order is refused before any
+// create, saying which setting to fill in.
+func TestInjectOrderSettingsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		settings map[string]string
+		want     string
+	}{
+		{"no dining option", map[string]string{"other_payment_guid": toasttest.AlternatePaymentGUID}, "dining_option_guid"},
+		{"no alternate payment", map[string]string{"dining_option_guid": toasttest.DiningOptionGUID}, "other_payment_guid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.settings)
+			seedInjectMenu(f)
+			o, p := injectOrder("ord-t4")
+			_, err := f.inject(t, "job-4", o, p)
+			if err == nil || pos.KindOf(err) != pos.Invalid || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want an invalid error naming %s", err, tc.want)
+			}
+			if f.srv.Creates() != 0 {
+				t.Errorf("an order was created")
+			}
+		})
+	}
+}
+
+// TestInjectedOrderPulledBackIsAnEcho: the created order comes back in the
+// next ordersBulk pull marked as the echo of its Aura order.
+func TestInjectedOrderPulledBackIsAnEcho(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	seedInjectMenu(f)
+	seeded := f.srv.SeedOrder(toasttest.OrderSpec{Checks: []toasttest.CheckSpec{{Selections: []toasttest.SelectionSpec{{Name: "Tea", UnitPrice: "2.00"}},
+		Payments: []toasttest.PaymentSpec{{Type: "CASH"}}}}})
+	o, p := injectOrder("ord-t5")
+	res, err := f.inject(t, "job-5", o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(time.Second)
+	pr, err := f.a.PullOrders(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Orders) != 2 {
+		t.Fatalf("pulled %d orders", len(pr.Orders))
+	}
+	for _, po := range pr.Orders {
+		switch po.Source.ExternalID {
+		case res.VendorOrderID:
+			if pr.Echoes[po.ID] != "ord-t5" {
+				t.Errorf("injected order not marked: echoes %v", pr.Echoes)
+			}
+		case seeded:
+			if _, ok := pr.Echoes[po.ID]; ok {
+				t.Errorf("a store order marked as an echo")
+			}
+		}
+	}
+}
