@@ -98,6 +98,16 @@ type PullResult struct {
 	Echoes map[string]string `json:"echoes,omitempty"`
 }
 
+// MarkEchoOf marks the pulled order whose vendor id is externalID (if r
+// holds it) as the echo of the injected Aura order auraID.
+func (r *PullResult) MarkEchoOf(externalID, auraID string) {
+	for i := range r.Orders {
+		if r.Orders[i].Source.ExternalID == externalID {
+			r.MarkEcho(r.Orders[i].ID, auraID)
+		}
+	}
+}
+
 // MarkEcho records in r that pulled order pulledID is the echo of the
 // injected Aura order auraID.
 func (r *PullResult) MarkEcho(pulledID, auraID string) {
