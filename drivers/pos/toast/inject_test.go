@@ -223,3 +223,50 @@ func TestInjectedOrderPulledBackIsAnEcho(t *testing.T) {
 		}
 	}
 }
+
+// TestInjectOrderByPulledGUIDs: pulled Toast lines carry the Toast menu
+// item GUID as item_id (and the option's as modifier_id), and an order
+// built from them maps by those GUIDs even when its names match nothing.
+func TestInjectOrderByPulledGUIDs(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	large, oat, croissant := seedInjectMenu(f)
+	o, p := injectOrder("ord-t6")
+	if _, err := f.inject(t, "job-6", o, p); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(time.Second)
+	pr, err := f.a.PullOrders(context.Background(), nil)
+	if err != nil || len(pr.Orders) != 1 {
+		t.Fatalf("pull: %v %+v", err, pr)
+	}
+	pulled := pr.Orders[0]
+	ids := map[string]bool{}
+	for _, li := range pulled.LineItems {
+		ids[li.ItemID] = true
+		for _, m := range li.Modifiers {
+			ids[m.ModifierID] = true
+		}
+	}
+	for _, g := range []string{large, oat, croissant} {
+		if !ids[g] {
+			t.Errorf("pulled lines do not carry %s: %+v", g, pulled.LineItems)
+		}
+	}
+	next := model.Order{ID: "ord-t7", Currency: "USD"}
+	for _, li := range pulled.LineItems {
+		li.Name = "renamed " + li.Name
+		for i := range li.Modifiers {
+			li.Modifiers[i].Name = "renamed"
+		}
+		next.LineItems = append(next.LineItems, li)
+	}
+	lines, err := f.a.MapOrderLines(context.Background(), &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		if l.VendorItemID != next.LineItems[i].ItemID || l.VendorGroupID != toasttest.MenuGroupGUID {
+			t.Errorf("line %d mapped to %s / %s", i, l.VendorItemID, l.VendorGroupID)
+		}
+	}
+}
