@@ -89,8 +89,9 @@ func (w *twoWay) echoAudits(t *testing.T, auraID string) []audit.Record {
 // its menu): the same command redelivered and a new command for the same
 // Aura order give one Toast order (found by externalId); an unknown item is
 // refused naming it with nothing created; a create whose answer is lost
-// gives one order; order.refund is unsupported with Toast's reason; and
-// the injected orders pulled back are echoes, not new store orders.
+// gives one order; a full refund voids the order (once), a partial one is
+// unsupported; and the injected orders pulled back are echoes, not new
+// store orders.
 func TestInjectToastEndToEnd(t *testing.T) {
 	w := startInjectDaemon(t)
 	srv := w.connectToast(t, "toast-1")
@@ -143,9 +144,21 @@ func TestInjectToastEndToEnd(t *testing.T) {
 		t.Fatalf("orders at Toast for ord-aura-t3: %v", got)
 	}
 
-	res = w.command(t, "t-refund-1", "order.refund", map[string]any{"integration_id": "toast-1", "order_id": "ord-aura-t1"}, 1)
-	if res.Status != "error" || res.Code != bridge.JobUnsupported {
-		t.Errorf("refund at Toast: %+v %s, want unsupported", res, res.Details)
+	// Refunds: Toast can only void a whole order paid with an OTHER payment.
+	res = w.command(t, "t-refund-1", "order.refund", map[string]any{"integration_id": "toast-1", "order_id": "ord-aura-t1",
+		"amount": model.M(100, "USD")}, 1)
+	if res.Status != "error" || res.Code != bridge.JobUnsupported || !strings.Contains(res.Message, "whole order") {
+		t.Errorf("partial refund at Toast: %+v %s, want unsupported", res, res.Details)
+	}
+	res = w.command(t, "t-refund-2", "order.refund", map[string]any{"integration_id": "toast-1", "order_id": "ord-aura-t1"}, 1)
+	var ref bridge.JobOutcome
+	mustJSON(t, res.Details, &ref)
+	if res.Status != "ok" || ref.Status != bridge.JobDone || ref.VendorRefundID == "" || srv.Voids() != 1 {
+		t.Errorf("full refund at Toast: %+v %s (%d voids)", res, res.Details, srv.Voids())
+	}
+	w.command(t, "t-refund-2", "order.refund", map[string]any{"integration_id": "toast-1", "order_id": "ord-aura-t1"}, 2)
+	if srv.Voids() != 1 {
+		t.Errorf("a redelivered refund voided again: %d voids", srv.Voids())
 	}
 
 	// The next pull reads both injected orders back: echoes, not new orders.

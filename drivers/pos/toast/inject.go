@@ -35,21 +35,13 @@ import (
 // taken makes Toast refuse the create), so a retry, a lost answer or a
 // restart gives one order.
 //
-// Refunds: the orders API has no refund operation for partner
-// integrations. It has "Void an order" (POST /orders/{orderGuid}/void,
-// scope orders:void), which voids the whole order and "Only Orders with
-// OTHER payment types can be voided"; a void is not a (partial) refund, so
-// the adapter does not implement pos.Refunder and order.refund answers
-// unsupported (see RefundUnsupportedReason).
+// Refunds (refund.go): a full refund of an order paid with an OTHER payment
+// type voids it; anything else is unsupported.
 
 var (
 	_ pos.OrderInjector = (*Adapter)(nil)
 	_ pos.LineMapper    = (*Adapter)(nil)
 )
-
-// RefundUnsupportedReason is why order.refund is unsupported for Toast.
-const RefundUnsupportedReason = "Toast's orders API has no refund operation for integrations (refunds are made on the Toast POS); " +
-	"it can only void a whole order paid with an OTHER payment type"
 
 // DefaultExternalIDAuthority names aura-edge in the externalId of the
 // orders it creates ("AURA:<order id>").

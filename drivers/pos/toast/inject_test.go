@@ -270,3 +270,54 @@ func TestInjectOrderByPulledGUIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundVoidsWholeOtherPaidOrder: a full refund of an order paid with
+// an OTHER payment voids it (once, even when asked again); a partial
+// refund, or an order paid in cash, is unsupported with the reason.
+func TestRefundVoidsWholeOtherPaidOrder(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	seedInjectMenu(f)
+	ctx := context.Background()
+	o, p := injectOrder("ord-r1")
+	res, err := f.inject(t, "job-r1", o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.a.RefundOrder(ctx, pos.RefundRequest{Key: "ref-1", VendorOrderID: res.VendorOrderID, Amount: model.M(500, "USD")})
+	if pos.KindOf(err) != pos.Unsupported || !strings.Contains(err.Error(), "whole order") {
+		t.Errorf("partial refund: %v", err)
+	}
+	for i := range 2 {
+		rr, err := f.a.RefundOrder(ctx, pos.RefundRequest{Key: "ref-2", VendorOrderID: res.VendorOrderID, VendorPaymentID: res.VendorPaymentID})
+		if err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		if rr.Status != "VOIDED" || rr.Amount != p.Amount {
+			t.Errorf("attempt %d: %+v, want VOIDED %s", i, rr, p.Amount)
+		}
+	}
+	if f.srv.Voids() != 1 {
+		t.Errorf("%d voids", f.srv.Voids())
+	}
+	var voided struct {
+		Voided bool `json:"voided"`
+	}
+	json.Unmarshal(f.srv.OrderJSON(res.VendorOrderID), &voided)
+	if !voided.Voided {
+		t.Errorf("order not voided at Toast")
+	}
+
+	cash, cp := injectOrder("ord-r2")
+	cp.Method = model.MethodCash
+	res2, err := f.inject(t, "job-r2", cash, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.a.RefundOrder(ctx, pos.RefundRequest{Key: "ref-3", VendorOrderID: res2.VendorOrderID})
+	if pos.KindOf(err) != pos.Unsupported || !strings.Contains(err.Error(), "OTHER") {
+		t.Errorf("cash order: %v", err)
+	}
+	if f.srv.Voids() != 1 {
+		t.Errorf("a cash order was voided")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -328,4 +329,84 @@ func (s *Server) RequestsTo(method, path string) []Request {
 		}
 	}
 	return out
+}
+
+// voidOrder implements POST /orders/v2/orders/{orderGuid}/void (Toast
+// Orders API voidOrder; developer guide "Void an order"): the body must
+// void all selections and payments; only an order paid with OTHER
+// payments, without discounts, not already voided or deleted, can be
+// voided. The order, its checks, selections and payments become voided
+// (paymentStatus VOIDED, guestOrderStatus VOIDED) and its modifiedDate
+// moves.
+func (s *Server) voidOrder(w http.ResponseWriter, guid string, body []byte) {
+	var in struct {
+		Selections *struct {
+			VoidAll bool `json:"voidAll"`
+		} `json:"selections"`
+		Payments *struct {
+			VoidAll bool `json:"voidAll"`
+		} `json:"payments"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || in.Selections == nil || in.Payments == nil || !in.Selections.VoidAll || !in.Payments.VoidAll {
+		writeJSON(w, 400, errorBody(400, "To void an order, send selections and payments with voidAll true"))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[guid]
+	if !ok {
+		writeJSON(w, 404, errorBody(404, "Order not found"))
+		return
+	}
+	if v, _ := o.body["voided"].(bool); v {
+		writeJSON(w, 400, errorBody(400, "The order is already voided"))
+		return
+	}
+	checks, _ := o.body["checks"].([]any)
+	for _, c := range checks {
+		cm, _ := c.(map[string]any)
+		if d, _ := cm["appliedDiscounts"].([]any); len(d) > 0 {
+			writeJSON(w, 400, errorBody(400, "Orders with discounts cannot be voided"))
+			return
+		}
+		pays, _ := cm["payments"].([]any)
+		for _, p := range pays {
+			if pm, _ := p.(map[string]any); pm["type"] != "OTHER" {
+				writeJSON(w, 400, errorBody(400, "Only orders with OTHER payment types can be voided"))
+				return
+			}
+		}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	for _, c := range checks {
+		cm, _ := c.(map[string]any)
+		cm["voided"], cm["paymentStatus"] = true, "VOIDED"
+		sels, _ := cm["selections"].([]any)
+		for _, sel := range sels {
+			if sm, ok := sel.(map[string]any); ok {
+				sm["voided"] = true
+			}
+		}
+		pays, _ := cm["payments"].([]any)
+		for _, p := range pays {
+			if pm, ok := p.(map[string]any); ok {
+				pm["paymentStatus"] = "VOIDED"
+			}
+		}
+	}
+	o.body["voided"], o.body["guestOrderStatus"] = true, "VOIDED"
+	o.body["voidDate"] = now.Format(TimeLayout)
+	o.modified = now
+	o.body["modifiedDate"] = now.Format(TimeLayout)
+	s.voids++
+	writeJSON(w, 200, o.body)
+}
+
+// Voids counts the orders voided through the API.
+func (s *Server) Voids() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.voids
 }

@@ -117,6 +117,7 @@ type Server struct {
 	menu            *menuState        // menus and stock (menu.go)
 	external        map[string]string // externalId -> order guid (inject.go)
 	creates         int
+	voids           int
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -277,6 +278,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "/orders/v2/orders/") && strings.HasSuffix(path, "/void"):
+		s.voidOrder(w, strings.TrimSuffix(strings.TrimPrefix(path, "/orders/v2/orders/"), "/void"), body)
 	case r.Method == http.MethodPost && path == "/orders/v2/orders":
 		if !sleep(r.Context(), slow) {
 			return
