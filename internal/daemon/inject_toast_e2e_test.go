@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -159,6 +160,25 @@ func TestInjectToastEndToEnd(t *testing.T) {
 	w.command(t, "t-refund-2", "order.refund", map[string]any{"integration_id": "toast-1", "order_id": "ord-aura-t1"}, 2)
 	if srv.Voids() != 1 {
 		t.Errorf("a redelivered refund voided again: %d voids", srv.Voids())
+	}
+
+	// Toast's webhook about the voided order: fetched, an echo, no order event.
+	wh := srv.Webhook(out.VendorOrderID)
+	req, _ := http.NewRequest(http.MethodPost, w.base+"/webhooks/toast-1", bytes.NewReader(wh.Body))
+	req.Header = wh.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook: %d", resp.StatusCode)
+	}
+	if err := w.sub.WaitErr(15*time.Second, func() bool { return len(w.echoAudits(t, "ord-aura-t1")) > 0 }); err != nil {
+		t.Fatalf("the webhook's fetch left no echo audit: %v\n%s", err, w.logs)
+	}
+	if ev := w.orderEventsFor("toast", out.VendorOrderID); len(ev) != 0 {
+		t.Errorf("injected order raised by the webhook: %+v", ev)
 	}
 
 	// The next pull reads both injected orders back: echoes, not new orders.
