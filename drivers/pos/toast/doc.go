@@ -10,8 +10,8 @@
 // https://ws-api.toasttab.com), overlap (default 10m), initial_lookback
 // (default 24h), max_window (default 24h), request_timeout (default 45s,
 // above the 30 s Toast's orders API may take); for order creation
-// dining_option_guid, other_payment_guid and external_id_authority
-// (default AURA).
+// dining_option_guid, other_payment_guid, price_mismatch (accept or
+// refuse) and external_id_authority (default AURA).
 //
 // Toast has no refresh flow and rate-limits logins: the access token is
 // cached in State until shortly before it expires, and the adapter never

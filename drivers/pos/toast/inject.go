@@ -114,6 +114,9 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkPrice(ctx, body, req.Payment); err != nil {
+		return nil, err
+	}
 	var o order
 	if _, err := a.call(ctx, "create order", http.MethodPost, "/orders/v2/orders", nil, body, &o); err != nil {
 		// The create may have happened (answer lost), or an earlier attempt
@@ -176,6 +179,47 @@ func (a *Adapter) newOrder(ext string, req pos.InjectRequest) (*newOrder, error)
 	}
 	return &newOrder{EntityType: "Order", ExternalID: ext, DiningOption: guidRef{GUID: a.diningOption, EntityType: "DiningOption"},
 		Checks: []newCheck{chk}}, nil
+}
+
+// checkPrice asks Toast what the order costs (POST /orders/v2/prices, the
+// guide's "the only reliable and supported way to determine the payment
+// amount for a check") and compares it with the payment taken elsewhere.
+// On a difference the order is created anyway and the difference logged
+// (staff settle it, as Toast's guide says), unless settings.price_mismatch
+// is "refuse": then nothing is created and the outcome says both amounts.
+func (a *Adapter) checkPrice(ctx context.Context, body *newOrder, pay *model.Payment) error {
+	if pay == nil {
+		return nil
+	}
+	priced := *body
+	priced.ExternalID = ""
+	priced.Checks = make([]newCheck, len(body.Checks))
+	for i, c := range body.Checks {
+		c.Payments = nil
+		priced.Checks[i] = c
+	}
+	var o order
+	if _, err := a.call(ctx, "get prices", http.MethodPost, "/orders/v2/prices", nil, &priced, &o); err != nil {
+		return err
+	}
+	var total decimal.Decimal
+	for _, c := range o.Checks {
+		if c.TotalAmount != nil {
+			total = total.Add(*c.TotalAmount)
+		}
+	}
+	paid := minor(pay.Amount)
+	if total.Equal(paid) {
+		return nil
+	}
+	msg := fmt.Sprintf("Toast prices this order at %s %s, the payment taken elsewhere is %s %s",
+		total.StringFixed(int32(model.MinorDigits(pay.Amount.Currency))), pay.Amount.Currency, paid.StringFixed(int32(model.MinorDigits(pay.Amount.Currency))), pay.Amount.Currency)
+	if a.priceMismatch == "refuse" {
+		return &pos.VendorError{Vendor: Vendor, Op: "create order", Kind: pos.Invalid,
+			Message: msg + ": nothing was created (check the item prices in Toast Web, or set settings.price_mismatch to accept to create such orders and let staff settle the difference)"}
+	}
+	a.log.Warn("creating the order although the amounts differ: staff settle the difference at the POS", "external_id", body.ExternalID, "detail", msg)
+	return nil
 }
 
 // minor renders money as Toast's decimal amount.

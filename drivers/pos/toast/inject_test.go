@@ -321,3 +321,35 @@ func TestRefundVoidsWholeOtherPaidOrder(t *testing.T) {
 		t.Errorf("a cash order was voided")
 	}
 }
+
+// TestInjectOrderPriceCheck: Toast prices the order first (POST
+// /orders/v2/prices); a payment that differs is created anyway by default,
+// and refused with both amounts, nothing created, under
+// price_mismatch: refuse.
+func TestInjectOrderPriceCheck(t *testing.T) {
+	settings := toasttest.InjectSettings()
+	settings["price_mismatch"] = "refuse"
+	f := newFixture(t, settings)
+	seedInjectMenu(f)
+	o, p := injectOrder("ord-p1")
+	p.Amount = model.M(1500, "USD")
+	_, err := f.inject(t, "job-p1", o, p)
+	if pos.KindOf(err) != pos.Invalid || !strings.Contains(err.Error(), "16.25 USD") || !strings.Contains(err.Error(), "15.00 USD") {
+		t.Fatalf("err %v, want a refusal naming both amounts", err)
+	}
+	if f.srv.Creates() != 0 || f.srv.Pricings() != 1 {
+		t.Errorf("%d creates, %d pricings", f.srv.Creates(), f.srv.Pricings())
+	}
+	f.a = f.adapter(t, toasttest.InjectSettings())
+	res, err := f.inject(t, "job-p1", o, p)
+	if err != nil || res.VendorOrderID == "" || f.srv.Creates() != 1 {
+		t.Fatalf("default accepts: %+v %v", res, err)
+	}
+	o2, p2 := injectOrder("ord-p2")
+	if _, err := f.inject(t, "job-p2", o2, p2); err != nil {
+		t.Fatal(err)
+	}
+	if f.srv.Pricings() != 3 {
+		t.Errorf("%d pricings, want one per created order", f.srv.Pricings())
+	}
+}

@@ -75,6 +75,8 @@ type Adapter struct {
 	authority    string
 	diningOption string
 	otherPayment string
+	// priceMismatch is "accept" (default) or "refuse" (inject.go).
+	priceMismatch string
 }
 
 var (
@@ -122,6 +124,10 @@ func New(cfg pos.Config) (*Adapter, error) {
 	}
 	a.diningOption = cfg.Setting("dining_option_guid", "")
 	a.otherPayment = cfg.Setting("other_payment_guid", "")
+	a.priceMismatch = cfg.Setting("price_mismatch", "accept")
+	if a.priceMismatch != "accept" && a.priceMismatch != "refuse" {
+		return nil, fmt.Errorf("toast: setting price_mismatch %q must be accept or refuse", a.priceMismatch)
+	}
 	if a.maxWindow <= 0 {
 		return nil, fmt.Errorf("toast: setting max_window must be positive")
 	}

@@ -410,3 +410,46 @@ func (s *Server) Voids() int {
 	defer s.mu.Unlock()
 	return s.voids
 }
+
+// prices implements POST /orders/v2/prices (Toast Orders API pricesPost):
+// the same validation as a create ("validates the order you submit to
+// ensure all referenced data exists"), nothing stored, and the Order
+// answered with the checks' computed amounts and no GUIDs.
+func (s *Server) prices(w http.ResponseWriter, r *http.Request, body []byte) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, 415, errorBody(415, "The request did not have application/json in the Content-Type header"))
+		return
+	}
+	var in reqOrder
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeJSON(w, 400, errorBody(400, "The request body is not a valid Order: "+err.Error()))
+		return
+	}
+	s.mu.Lock()
+	spec, _, status, msg := s.checkOrderLocked(&in)
+	now := s.now()
+	s.mu.Unlock()
+	if status != 0 {
+		writeJSON(w, status, errorBody(status, msg))
+		return
+	}
+	spec.GUID, spec.Modified, spec.Opened = "priced", now.UTC().Truncate(time.Millisecond), now.UTC().Truncate(time.Millisecond)
+	ts := func(t time.Time) string { return t.UTC().Format(TimeLayout) }
+	checks := []map[string]any{}
+	for ci, c := range spec.Checks {
+		ch := s.buildCheck(spec, ci, c, ts)
+		delete(ch, "guid")
+		checks = append(checks, ch)
+	}
+	s.pricings++
+	writeJSON(w, 200, map[string]any{"entityType": "Order", "diningOption": refTo(in.DiningOption.GUID, "DiningOption"), "checks": checks})
+}
+
+// Pricings counts POST /orders/v2/prices requests answered.
+func (s *Server) Pricings() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pricings
+}

@@ -118,6 +118,7 @@ type Server struct {
 	external        map[string]string // externalId -> order guid (inject.go)
 	creates         int
 	voids           int
+	pricings        int
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -280,6 +281,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(b)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/orders/v2/orders/") && strings.HasSuffix(path, "/void"):
 		s.voidOrder(w, strings.TrimSuffix(strings.TrimPrefix(path, "/orders/v2/orders/"), "/void"), body)
+	case r.Method == http.MethodPost && path == "/orders/v2/prices":
+		s.prices(w, r, body)
 	case r.Method == http.MethodPost && path == "/orders/v2/orders":
 		if !sleep(r.Context(), slow) {
 			return
