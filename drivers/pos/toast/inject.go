@@ -2,10 +2,12 @@ package toast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -316,11 +318,47 @@ func normName(s string) string { return strings.ToLower(strings.Join(strings.Fie
 // (case and spacing aside). A match is recorded. The menu group comes from
 // the same menus read. Every line that matches nothing is named in one
 // *pos.UnknownItemError.
+//
+// The menus read is reused for menuCacheTTL (the host maps an order twice:
+// before storing the job and when it runs), but an order with a line that
+// the cached menus do not match is mapped again against a fresh read
+// before it is refused.
 func (a *Adapter) MapOrderLines(ctx context.Context, o *model.Order) ([]pos.InjectLine, error) {
-	ix, err := a.readMenu(ctx)
+	ix, cached, err := a.menu(ctx, false)
 	if err != nil {
-		return nil, fmt.Errorf("reading the Toast menus: %w", err)
+		return nil, err
 	}
+	lines, err := a.mapLines(ix, o)
+	var ue *pos.UnknownItemError
+	if cached && errors.As(err, &ue) {
+		if ix, _, err = a.menu(ctx, true); err != nil {
+			return nil, err
+		}
+		lines, err = a.mapLines(ix, o)
+	}
+	return lines, err
+}
+
+// menuCacheTTL is how long a menus read is reused for mapping lines.
+const menuCacheTTL = time.Minute
+
+// menu returns the menus index, from the cache unless fresh is set or it
+// is older than menuCacheTTL; cached says it came from the cache.
+func (a *Adapter) menu(ctx context.Context, fresh bool) (ix *menuIndex, cached bool, err error) {
+	a.menuMu.Lock()
+	defer a.menuMu.Unlock()
+	if !fresh && a.menuIx != nil && a.now().Sub(a.menuAt) < menuCacheTTL {
+		return a.menuIx, true, nil
+	}
+	ix, err = a.readMenu(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the Toast menus: %w", err)
+	}
+	a.menuIx, a.menuAt = ix, a.now()
+	return ix, false, nil
+}
+
+func (a *Adapter) mapLines(ix *menuIndex, o *model.Order) ([]pos.InjectLine, error) {
 	maps := pos.Mappings{S: a.cfg.State}
 	var unknown []string
 	lines := make([]pos.InjectLine, 0, len(o.LineItems))

@@ -353,3 +353,31 @@ func TestInjectOrderPriceCheck(t *testing.T) {
 		t.Errorf("%d pricings, want one per created order", f.srv.Pricings())
 	}
 }
+
+// TestMapOrderLinesMenuCache: the menus read is reused within a minute,
+// and an item added in Toast Web since is found by a fresh read before an
+// order is refused.
+func TestMapOrderLinesMenuCache(t *testing.T) {
+	f := newFixture(t, toasttest.InjectSettings())
+	f.srv.SeedMenuItem("Croissant", 3.25, false)
+	ctx := context.Background()
+	croissant := model.Order{ID: "o1", LineItems: []model.LineItem{{ID: "l1", Name: "Croissant", Quantity: model.Q(1)}}}
+	for range 2 {
+		if _, err := f.a.MapOrderLines(ctx, &croissant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.srv.RequestsTo("GET", "/menus/v2/menus")); n != 1 {
+		t.Errorf("%d menus reads for two mappings within a minute", n)
+	}
+	muffin := f.srv.SeedMenuItem("Muffin", 2.5, false)
+	lines, err := f.a.MapOrderLines(ctx, &model.Order{ID: "o2", LineItems: []model.LineItem{{ID: "l1", Name: "Muffin", Quantity: model.Q(1)}}})
+	if err != nil || lines[0].VendorItemID != muffin {
+		t.Fatalf("new item: %+v %v", lines, err)
+	}
+	f.clk.Advance(2 * time.Minute)
+	f.a.MapOrderLines(ctx, &croissant)
+	if n := len(f.srv.RequestsTo("GET", "/menus/v2/menus")); n != 3 {
+		t.Errorf("%d menus reads, want 3 (first, refresh on a miss, after a minute)", n)
+	}
+}

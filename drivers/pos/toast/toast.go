@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -77,6 +78,10 @@ type Adapter struct {
 	otherPayment string
 	// priceMismatch is "accept" (default) or "refuse" (inject.go).
 	priceMismatch string
+	// The menus read that maps order lines (inject.go).
+	menuMu sync.Mutex
+	menuIx *menuIndex
+	menuAt time.Time
 }
 
 var (
