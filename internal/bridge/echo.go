@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/model"
-	"github.com/auraconnect/aura-edge/internal/store"
 )
 
 // Echo suppression. An order aura-edge injected into the POS (order.inject)
@@ -20,7 +20,8 @@ import (
 // found aura-edge's external reference on it (pos.PullResult.Echoes: Square
 // reference_id with source "Aura", Clover title "Aura <id>", Lightspeed
 // source.type "Aura", Toast externalId "AURA:<id>"), or when its vendor id
-// is the vendor order id of a finished injection into this integration.
+// is the vendor order id of a finished injection into this integration
+// (recorded in the integration's state when the job is done).
 
 // AuditEcho is the audit type of a skipped echo.
 const AuditEcho = "order_echo"
@@ -29,31 +30,41 @@ const AuditEcho = "order_echo"
 // this Aura id is an echo (so its payments pulled later are skipped too).
 func echoKey(orderID string) string { return "echo/order/" + orderID }
 
+// injectedKey records, in the integration's state, the Aura order id of a
+// vendor order that an injection created (written when the job is done).
+func injectedKey(vendorOrderID string) string { return "echo/vendor/" + vendorOrderID }
+
+// has reports whether the state holds key.
+func has(st pos.State, key string) bool {
+	v, err := st.Get(key)
+	return err == nil && v != nil
+}
+
 // dropEchoes removes echoes and their payments from p.
 func (b *Bridge) dropEchoes(ctx context.Context, id string, p *page) {
 	if len(p.Orders) == 0 && len(p.Payments) == 0 {
 		return
 	}
 	st := b.d.Integrations.State(id)
-	var injected map[string]string
 	echo := map[string]string{} // pulled order id -> Aura order id
 	for _, o := range p.Orders {
 		aura := p.Echoes[o.ID]
 		if aura == "" {
-			if injected == nil {
-				injected = b.injectedVendorOrders(id)
+			if v, err := st.Get(injectedKey(o.Source.ExternalID)); err == nil && v != nil {
+				aura = string(v)
 			}
-			aura = injected[o.Source.ExternalID]
 		}
 		if aura == "" {
 			continue
 		}
 		echo[o.ID] = aura
-		if err := st.Put(echoKey(o.ID), []byte(aura)); err != nil {
-			b.d.Log.Error("store echo mark", "order", o.ID, "err", err)
+		if !has(st, echoKey(o.ID)) {
+			if err := st.Put(echoKey(o.ID), []byte(aura)); err != nil {
+				b.d.Log.Error("store echo mark", "order", o.ID, "err", err)
+			}
 		}
 		seen := "echo/seen/" + o.Source.Key()
-		if v, err := st.Get(seen); err == nil && v != nil {
+		if has(st, seen) {
 			continue
 		}
 		details, _ := json.Marshal(map[string]string{"aura_order_id": aura, "order_id": o.ID,
@@ -63,32 +74,23 @@ func (b *Bridge) dropEchoes(ctx context.Context, id string, p *page) {
 			Details: details})
 		_ = st.Put(seen, []byte(aura))
 	}
-	isEcho := func(orderID string) bool {
-		if orderID == "" {
-			return false
-		}
-		if echo[orderID] != "" {
-			return true
-		}
-		v, err := st.Get(echoKey(orderID))
-		return err == nil && v != nil
-	}
 	p.Orders = slices.DeleteFunc(p.Orders, func(o model.Order) bool { return echo[o.ID] != "" })
-	p.Payments = slices.DeleteFunc(p.Payments, func(x model.Payment) bool { return isEcho(x.OrderID) })
+	p.Payments = slices.DeleteFunc(p.Payments, func(x model.Payment) bool {
+		return x.OrderID != "" && (echo[x.OrderID] != "" || has(st, echoKey(x.OrderID)))
+	})
 }
 
-// injectedVendorOrders maps the vendor order ids of finished injections
-// into integration id to their Aura order ids.
-func (b *Bridge) injectedVendorOrders(id string) map[string]string {
-	out := map[string]string{}
-	_ = b.d.DB.View(func(tx *store.Tx) error {
-		return tx.Bucket(jobsBucket).ForEach(func(_, v []byte) error {
-			var j Job
-			if json.Unmarshal(v, &j) == nil && j.Kind == JobInject && j.IntegrationID == id && j.Outcome.VendorOrderID != "" && j.Order != nil {
-				out[j.Outcome.VendorOrderID] = j.Order.ID
-			}
-			return nil
-		})
-	})
-	return out
+// markInjected records that vendor order vendorOrderID is Aura order
+// auraID, injected into integration id, so that it is an echo when pulled.
+func (b *Bridge) markInjected(id, vendorOrderID, auraID string) {
+	if vendorOrderID == "" || auraID == "" {
+		return
+	}
+	st := b.d.Integrations.State(id)
+	if v, err := st.Get(injectedKey(vendorOrderID)); err == nil && string(v) == auraID {
+		return
+	}
+	if err := st.Put(injectedKey(vendorOrderID), []byte(auraID)); err != nil {
+		b.d.Log.Error("store injected order mark", "vendor_order_id", vendorOrderID, "err", err)
+	}
 }

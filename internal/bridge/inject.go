@@ -389,6 +389,9 @@ func (b *Bridge) finishJob(ctx context.Context, j *Job, cause error) JobOutcome 
 	} else if b.d.Outbox != nil {
 		b.d.Outbox.Notify()
 	}
+	if err == nil && j.Kind == JobInject && j.Outcome.Status == JobDone && j.Order != nil {
+		b.markInjected(j.IntegrationID, j.Outcome.VendorOrderID, j.Order.ID) // echo.go
+	}
 	st := audit.Success
 	switch j.Outcome.Status {
 	case JobRefused:
