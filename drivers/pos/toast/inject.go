@@ -274,6 +274,11 @@ func (a *Adapter) readMenu(ctx context.Context) (*menuIndex, error) {
 	if _, err := a.call(ctx, "get menus", http.MethodGet, "/menus/v2/menus", nil, nil, &m); err != nil {
 		return nil, err
 	}
+	return indexMenus(&m), nil
+}
+
+// indexMenus indexes a menus API answer.
+func indexMenus(m *toastMenus) *menuIndex {
 	ix := &menuIndex{group: map[string]string{}, byName: map[string][]string{}, options: map[string]string{}, optName: map[string][]string{}}
 	var walk func(gs []toastGroup)
 	walk = func(gs []toastGroup) {
@@ -304,7 +309,7 @@ func (a *Adapter) readMenu(ctx context.Context) (*menuIndex, error) {
 			}
 		}
 	}
-	return ix, nil
+	return ix
 }
 
 func normName(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
