@@ -32,9 +32,14 @@
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at URL() (settings.base_url).
 //
-// Order creation (inject.go) follows the orders API's ordersPost and the
-// developer guide's "Creating orders"; the package documentation of
-// inject.go names what is validated.
+// Order creation, pricing and voids (inject.go) follow the same Toast
+// Orders API 2.9.0 (operations ordersPost POST /orders, pricesPost POST
+// /prices, voidOrder POST /orders/{orderGuid}/void, and GET /orders/{guid}
+// answering an externalId too, after the ExternalReference definition) and
+// the Toast Developer Guide pages "Creating orders", "Submitting your first
+// order to the orders API", "Order details based on the order dining
+// option" and "Void an order" (doc.toasttab.com/doc/devguide, read
+// 2026-12-03); inject.go lists what is validated.
 //
 // Menus and stock (menu.go) follow Toast's Menus API v2 (GET /menus/v2/menus)
 // and Stock API 1.0.0 (toast-stock-openapi.yaml: PUT /stock/v1/inventory/update,
