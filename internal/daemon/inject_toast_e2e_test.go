@@ -255,6 +255,22 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 			if res.Status != "ok" || out.VendorOrderID == "" {
 				t.Fatalf("order.inject: %+v %s\n%s", res, res.Details, w.logs)
 			}
+			// A second order whose job's record of the vendor order id is
+			// lost (as when the process dies between the vendor's answer and
+			// the outcome): only the adapter's own marker can tell.
+			data2 := injectFor(id, "ord-echo2-"+tc.vendor)
+			if tc.data != nil {
+				data2 = tc.data(data2)
+			}
+			res = w.command(t, "e-inject2-"+tc.vendor, "order.inject", data2, 1)
+			var out2 bridge.JobOutcome
+			mustJSON(t, res.Details, &out2)
+			if res.Status != "ok" || out2.VendorOrderID == "" {
+				t.Fatalf("order.inject 2: %+v %s", res, res.Details)
+			}
+			if err := w.d.Core().Integrations.State(id).Delete("echo/vendor/" + out2.VendorOrderID); err != nil {
+				t.Fatal(err)
+			}
 			time.Sleep(5 * time.Millisecond) // step past the pull window's end millisecond
 			r := w.syncOrders(t, "e-sync-"+tc.vendor, id)
 			if r.Status != "success" || r.New != 0 {
@@ -265,6 +281,10 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 			}
 			if a := w.echoAudits(t, "ord-echo-"+tc.vendor); len(a) != 1 {
 				t.Errorf("echo audits: %+v (did the pull read the injected order back?)", a)
+			}
+			if ev := w.orderEventsFor(tc.vendor, out2.VendorOrderID); len(ev) != 0 || len(w.echoAudits(t, "ord-echo2-"+tc.vendor)) != 1 {
+				t.Errorf("second injected order (recognised by the adapter only): %d order events, %d echo audits",
+					len(ev), len(w.echoAudits(t, "ord-echo2-"+tc.vendor)))
 			}
 			// A second pull re-reads it (overlap): still no event, no new audit.
 			w.syncOrders(t, "e-sync2-"+tc.vendor, id)
