@@ -2,6 +2,7 @@ package toast
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,19 +71,19 @@ type guidRef struct {
 }
 
 type newSelection struct {
-	EntityType  string          `json:"entityType"`
-	Item        guidRef         `json:"item"`
-	ItemGroup   *guidRef        `json:"itemGroup,omitempty"`
-	OptionGroup *guidRef        `json:"optionGroup,omitempty"`
-	Quantity    decimal.Decimal `json:"quantity"`
-	Modifiers   []newSelection  `json:"modifiers"`
+	EntityType  string         `json:"entityType"`
+	Item        guidRef        `json:"item"`
+	ItemGroup   *guidRef       `json:"itemGroup,omitempty"`
+	OptionGroup *guidRef       `json:"optionGroup,omitempty"`
+	Quantity    json.Number    `json:"quantity"`
+	Modifiers   []newSelection `json:"modifiers"`
 }
 
 type newPayment struct {
-	Type         string          `json:"type"`
-	OtherPayment *guidRef        `json:"otherPayment,omitempty"`
-	Amount       decimal.Decimal `json:"amount"`
-	TipAmount    decimal.Decimal `json:"tipAmount"`
+	Type         string      `json:"type"`
+	OtherPayment *guidRef    `json:"otherPayment,omitempty"`
+	Amount       json.Number `json:"amount"`
+	TipAmount    json.Number `json:"tipAmount"`
 }
 
 type newCheck struct {
@@ -148,7 +149,7 @@ func (a *Adapter) newOrder(ext string, req pos.InjectRequest) (*newOrder, error)
 				Message: fmt.Sprintf("line %q has quantity %s: Toast needs a positive quantity", l.Name, l.Quantity)}
 		}
 		sel := newSelection{EntityType: "MenuItemSelection", Item: guidRef{GUID: l.VendorItemID, EntityType: "MenuItem"},
-			ItemGroup: &guidRef{GUID: l.VendorGroupID, EntityType: "MenuGroup"}, Quantity: q, Modifiers: []newSelection{}}
+			ItemGroup: &guidRef{GUID: l.VendorGroupID, EntityType: "MenuGroup"}, Quantity: json.Number(q.String()), Modifiers: []newSelection{}}
 		for i, item := range l.VendorModifierIDs {
 			var group string
 			if i < len(l.VendorModifierGroupIDs) {
@@ -160,7 +161,7 @@ func (a *Adapter) newOrder(ext string, req pos.InjectRequest) (*newOrder, error)
 			}
 			sel.Modifiers = append(sel.Modifiers, newSelection{EntityType: "MenuItemSelection",
 				Item: guidRef{GUID: item, EntityType: "MenuItem"}, OptionGroup: &guidRef{GUID: group, EntityType: "MenuOptionGroup"},
-				Quantity: mq, Modifiers: []newSelection{}})
+				Quantity: json.Number(mq.String()), Modifiers: []newSelection{}})
 		}
 		chk.Selections = append(chk.Selections, sel)
 	}
@@ -168,7 +169,7 @@ func (a *Adapter) newOrder(ext string, req pos.InjectRequest) (*newOrder, error)
 		return nil, &pos.VendorError{Vendor: Vendor, Op: "create order", Kind: pos.Invalid, Message: "the order has no lines: Toast needs at least one selection"}
 	}
 	if p := req.Payment; p != nil {
-		np := newPayment{Type: "CASH", Amount: minor(p.Amount), TipAmount: minor(p.Tip)}
+		np := newPayment{Type: "CASH", Amount: number(p.Amount), TipAmount: number(p.Tip)}
 		if p.Method != model.MethodCash {
 			if a.otherPayment == "" {
 				return nil, &pos.VendorError{Vendor: Vendor, Op: "create order", Kind: pos.Invalid,
@@ -222,6 +223,12 @@ func (a *Adapter) checkPrice(ctx context.Context, body *newOrder, pay *model.Pay
 	}
 	a.log.Warn("creating the order although the amounts differ: staff settle the difference at the POS", "external_id", body.ExternalID, "detail", msg)
 	return nil
+}
+
+// number renders money as a JSON number (Toast's amounts are numbers;
+// decimal.Decimal would marshal a quoted string).
+func number(m model.Money) json.Number {
+	return json.Number(minor(m).StringFixed(int32(model.MinorDigits(m.Currency))))
 }
 
 // minor renders money as Toast's decimal amount.

@@ -77,7 +77,7 @@ func TestInjectOrderCreatesOneToastOrder(t *testing.T) {
 	chk := body["checks"].([]any)[0].(map[string]any)
 	sel := chk["selections"].([]any)
 	s0 := sel[0].(map[string]any)
-	if s0["item"].(map[string]any)["guid"] != large || s0["itemGroup"].(map[string]any)["guid"] != toasttest.MenuGroupGUID || s0["quantity"] != "2" && s0["quantity"] != 2.0 {
+	if s0["item"].(map[string]any)["guid"] != large || s0["itemGroup"].(map[string]any)["guid"] != toasttest.MenuGroupGUID || s0["quantity"] != 2.0 {
 		t.Errorf("first selection %v", s0)
 	}
 	mod := s0["modifiers"].([]any)[0].(map[string]any)
@@ -379,5 +379,40 @@ func TestMapOrderLinesMenuCache(t *testing.T) {
 	f.a.MapOrderLines(ctx, &croissant)
 	if n := len(f.srv.RequestsTo("GET", "/menus/v2/menus")); n != 3 {
 		t.Errorf("%d menus reads, want 3 (first, refresh on a miss, after a minute)", n)
+	}
+}
+
+// TestStandInRefusesUndocumentedCreates: the stand-in refuses creates that
+// do not follow the documented shape or name what its menu lacks.
+func TestStandInRefusesUndocumentedCreates(t *testing.T) {
+	f := newFixture(t, nil)
+	large, _, _ := seedInjectMenu(f)
+	sel := func(item, group string, q any) map[string]any {
+		return map[string]any{"entityType": "MenuItemSelection", "item": map[string]any{"guid": item}, "itemGroup": map[string]any{"guid": group}, "quantity": q}
+	}
+	order := func(sels ...any) map[string]any {
+		return map[string]any{"entityType": "Order", "diningOption": map[string]any{"guid": toasttest.DiningOptionGUID},
+			"checks": []any{map[string]any{"selections": sels}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+	}{
+		{"quantity as a string", order(sel(large, toasttest.MenuGroupGUID, "1")), 400},
+		{"no itemGroup", order(map[string]any{"item": map[string]any{"guid": large}, "quantity": 1}), 400},
+		{"unknown item", order(sel("0b000000-0000-4000-8000-999999999999", toasttest.MenuGroupGUID, 1)), 404},
+		{"wrong group", order(sel(large, "6e000000-0000-4000-8000-00000000ffff", 1)), 404},
+		{"no checks", map[string]any{"diningOption": map[string]any{"guid": toasttest.DiningOptionGUID}, "checks": []any{}}, 400},
+		{"unknown dining option", map[string]any{"diningOption": map[string]any{"guid": "nope"}, "checks": []any{map[string]any{"selections": []any{sel(large, toasttest.MenuGroupGUID, 1)}}}}, 404},
+		{"misspelt field", map[string]any{"diningOptions": map[string]any{"guid": toasttest.DiningOptionGUID}}, 400},
+	} {
+		_, err := f.a.call(context.Background(), "create order", http.MethodPost, "/orders/v2/orders", nil, tc.body, nil)
+		if !pos.IsStatus(err, tc.status) {
+			t.Errorf("%s: %v, want %d", tc.name, err, tc.status)
+		}
+	}
+	if f.srv.Creates() != 0 {
+		t.Errorf("%d orders created", f.srv.Creates())
 	}
 }

@@ -54,23 +54,23 @@ type reqRef struct {
 }
 
 type reqSelection struct {
-	EntityType  string           `json:"entityType"`
-	Item        *reqRef          `json:"item"`
-	ItemGroup   *reqRef          `json:"itemGroup"`
-	OptionGroup *reqRef          `json:"optionGroup"`
-	Quantity    *json.Number     `json:"quantity"`
-	Modifiers   []reqSelection   `json:"modifiers"`
-	DisplayName string           `json:"displayName"`
-	PreModifier *reqRef          `json:"preModifier"`
-	Price       *decimal.Decimal `json:"externalPriceAmount"`
+	EntityType  string         `json:"entityType"`
+	Item        *reqRef        `json:"item"`
+	ItemGroup   *reqRef        `json:"itemGroup"`
+	OptionGroup *reqRef        `json:"optionGroup"`
+	Quantity    *strictNum     `json:"quantity"`
+	Modifiers   []reqSelection `json:"modifiers"`
+	DisplayName string         `json:"displayName"`
+	PreModifier *reqRef        `json:"preModifier"`
+	Price       *strictNum     `json:"externalPriceAmount"`
 }
 
 type reqPayment struct {
-	EntityType   string           `json:"entityType"`
-	Type         string           `json:"type"`
-	OtherPayment *reqRef          `json:"otherPayment"`
-	Amount       *decimal.Decimal `json:"amount"`
-	TipAmount    *decimal.Decimal `json:"tipAmount"`
+	EntityType   string     `json:"entityType"`
+	Type         string     `json:"type"`
+	OtherPayment *reqRef    `json:"otherPayment"`
+	Amount       *strictNum `json:"amount"`
+	TipAmount    *strictNum `json:"tipAmount"`
 }
 
 type reqCheck struct {
@@ -255,17 +255,17 @@ func (s *Server) checkOrderLocked(in *reqOrder) (OrderSpec, [][]selRefs, int, st
 			default:
 				return spec, nil, 400, pp + ".type " + pay.Type + " cannot be used in a new order by this integration (CASH or OTHER)"
 			}
-			if pay.Amount == nil || pay.Amount.IsNegative() {
+			if pay.Amount == nil || pay.Amount.d.IsNegative() {
 				return spec, nil, 400, pp + ".amount is required and must not be negative"
 			}
 			tip := ""
 			if pay.TipAmount != nil {
-				if pay.TipAmount.IsNegative() {
+				if pay.TipAmount.d.IsNegative() {
 					return spec, nil, 400, pp + ".tipAmount must not be negative"
 				}
-				tip = pay.TipAmount.StringFixed(2)
+				tip = pay.TipAmount.d.StringFixed(2)
 			}
-			cs.Payments = append(cs.Payments, PaymentSpec{Type: pay.Type, Amount: pay.Amount.StringFixed(2), Tip: tip})
+			cs.Payments = append(cs.Payments, PaymentSpec{Type: pay.Type, Amount: pay.Amount.d.StringFixed(2), Tip: tip})
 			cs.Status = "CLOSED"
 		}
 		spec.Checks = append(spec.Checks, cs)
@@ -273,15 +273,27 @@ func (s *Server) checkOrderLocked(in *reqOrder) (OrderSpec, [][]selRefs, int, st
 	return spec, refs, 0, ""
 }
 
-func quantity(n *json.Number) (string, bool) {
-	if n == nil {
+func quantity(n *strictNum) (string, bool) {
+	if n == nil || !n.d.IsPositive() {
 		return "", false
 	}
-	d, err := decimal.NewFromString(n.String())
-	if err != nil || !d.IsPositive() {
-		return "", false
+	return n.d.String(), true
+}
+
+// strictNum is a JSON number. Toast's quantities and amounts are numbers,
+// so a quoted string is refused (the request fails with 400).
+type strictNum struct{ d decimal.Decimal }
+
+func (n *strictNum) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return fmt.Errorf("%s must be a JSON number, not a string", b)
 	}
-	return d.String(), true
+	d, err := decimal.NewFromString(string(b))
+	if err != nil {
+		return fmt.Errorf("%s is not a number", b)
+	}
+	n.d = d
+	return nil
 }
 
 func validExternalID(s string) bool {
