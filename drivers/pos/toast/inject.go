@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ import (
 // set an externalId for an order and then GET the order with that
 // externalId": before each attempt the adapter reads GET
 // /orders/v2/orders/{externalId}; 404 means no earlier attempt created it.
+// Should Toast refuse an externalId there (400, "The GUID was malformed"),
+// the adapter searches ordersBulk from the Aura order's creation time to
+// now for the order carrying the externalId instead.
 // A create that fails is followed by the same lookup (an externalId already
 // taken makes Toast refuse the create), so a retry, a lost answer or a
 // restart gives one order.
@@ -108,7 +112,7 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 				"(Toast Web > Dining options, or the configuration API's /diningOptions)"}
 	}
 	ext := a.ExternalID(req.Order.ID)
-	if found, err := a.findInjected(ctx, ext); err != nil {
+	if found, err := a.findInjected(ctx, ext, req.Order.CreatedAt); err != nil {
 		return nil, fmt.Errorf("looking for an earlier attempt: %w", err)
 	} else if found != nil {
 		return found, nil
@@ -124,7 +128,7 @@ func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.
 	if _, err := a.call(ctx, "create order", http.MethodPost, "/orders/v2/orders", nil, body, &o); err != nil {
 		// The create may have happened (answer lost), or an earlier attempt
 		// holds the externalId: look again before reporting the error.
-		if found, ferr := a.findInjected(ctx, ext); ferr == nil && found != nil {
+		if found, ferr := a.findInjected(ctx, ext, req.Order.CreatedAt); ferr == nil && found != nil {
 			return found, nil
 		}
 		return nil, err
@@ -238,11 +242,18 @@ func minor(m model.Money) decimal.Decimal {
 
 // findInjected reads the order with externalId ext, or nil when Toast has
 // none.
-func (a *Adapter) findInjected(ctx context.Context, ext string) (*pos.InjectResult, error) {
+func (a *Adapter) findInjected(ctx context.Context, ext string, since time.Time) (*pos.InjectResult, error) {
 	var o order
 	if _, err := a.call(ctx, "find order", http.MethodGet, "/orders/v2/orders/"+url.PathEscape(ext), nil, nil, &o); err != nil {
-		if pos.IsStatus(err, http.StatusNotFound) {
+		switch {
+		case pos.IsStatus(err, http.StatusNotFound):
 			return nil, nil
+		case pos.IsStatus(err, http.StatusBadRequest):
+			// This restaurant's API does not take an externalId in place of
+			// a GUID ("The GUID was malformed"): search the orders modified
+			// since the Aura order was taken instead.
+			a.log.Debug("order lookup by externalId refused; searching ordersBulk", "external_id", ext, "err", err)
+			return a.searchInjected(ctx, ext, since)
 		}
 		return nil, err
 	}
@@ -250,6 +261,39 @@ func (a *Adapter) findInjected(ctx context.Context, ext string) (*pos.InjectResu
 		return nil, nil
 	}
 	return injectResult(&o, true), nil
+}
+
+// searchInjected pages through ordersBulk from since (a minute before, or
+// a day ago when unknown) to now, in windows of at most max_window, for the
+// order carrying externalId ext.
+func (a *Adapter) searchInjected(ctx context.Context, ext string, since time.Time) (*pos.InjectResult, error) {
+	now := a.now().UTC().Add(time.Minute)
+	start := since.UTC().Add(-time.Minute)
+	if since.IsZero() || now.Sub(start) > 7*24*time.Hour {
+		start = now.Add(-24 * time.Hour)
+	}
+	for ws := start; ws.Before(now); ws = ws.Add(a.maxWindow) {
+		we := ws.Add(a.maxWindow)
+		if we.After(now) {
+			we = now
+		}
+		for page := 1; ; page++ {
+			var orders []order
+			q := url.Values{"startDate": {FormatTime(ws)}, "endDate": {FormatTime(we)}, "pageSize": {strconv.Itoa(PageSize)}, "page": {strconv.Itoa(page)}}
+			if _, err := a.call(ctx, "find order", http.MethodGet, "/orders/v2/ordersBulk", q, nil, &orders); err != nil {
+				return nil, err
+			}
+			for i := range orders {
+				if orders[i].ExternalID == ext && orders[i].GUID != "" {
+					return injectResult(&orders[i], true), nil
+				}
+			}
+			if len(orders) < PageSize {
+				break
+			}
+		}
+	}
+	return nil, nil
 }
 
 func injectResult(o *order, existing bool) *pos.InjectResult {

@@ -416,3 +416,29 @@ func TestStandInRefusesUndocumentedCreates(t *testing.T) {
 		t.Errorf("%d orders created", f.srv.Creates())
 	}
 }
+
+// TestInjectOrderSearchesWhenExternalIDLookupRefused: where GET
+// /orders/v2/orders/{externalId} is refused as a malformed GUID, the
+// adapter finds an earlier attempt through ordersBulk: a lost answer and a
+// retry still give one order.
+func TestInjectOrderSearchesWhenExternalIDLookupRefused(t *testing.T) {
+	clk := newClock()
+	f := &fixture{srv: toasttest.Start(t, toasttest.WithClock(clk.Now), toasttest.WithGUIDOnlyLookup()), clk: clk,
+		state: &countingState{MemState: pos.NewMemState(), puts: map[string]int{}}}
+	f.a = f.adapter(t, toasttest.InjectSettings())
+	seedInjectMenu(f)
+	o, p := injectOrder("ord-s1")
+	f.srv.FailAfterCreate(1, http.StatusServiceUnavailable)
+	res, err := f.inject(t, "job-s1", o, p)
+	if err != nil || !res.Existing || res.VendorOrderID == "" {
+		t.Fatalf("lost answer: %+v %v", res, err)
+	}
+	clk.Advance(time.Hour)
+	again, err := f.inject(t, "job-s1", o, p)
+	if err != nil || again.VendorOrderID != res.VendorOrderID {
+		t.Fatalf("retry: %+v %v", again, err)
+	}
+	if f.srv.Creates() != 1 || len(f.srv.RequestsTo("GET", "/orders/v2/ordersBulk")) == 0 {
+		t.Errorf("%d creates, %d ordersBulk searches", f.srv.Creates(), len(f.srv.RequestsTo("GET", "/orders/v2/ordersBulk")))
+	}
+}

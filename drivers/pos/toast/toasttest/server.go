@@ -124,6 +124,7 @@ type Server struct {
 	creates         int
 	voids           int
 	pricings        int
+	guidOnly        bool // GET /orders/{guid} refuses an externalId (WithGUIDOnlyLookup)
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -141,6 +142,12 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // stand-in leaves it out, and this option serves the other reading, so the
 // adapter can be tested against both.
 func WithGratuityInTotal() Option { return func(s *Server) { s.gratuityInTotal = true } }
+
+// WithGUIDOnlyLookup makes GET /orders/v2/orders/{guid} refuse an
+// externalId with 400 "The GUID was malformed" (the reading of Toast's
+// documentation under which an externalId cannot be used there), so that
+// the adapter's ordersBulk search is exercised.
+func WithGUIDOnlyLookup() Option { return func(s *Server) { s.guidOnly = true } }
 
 // WithTokenTTL sets expiresIn of issued tokens (default 24 h).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
@@ -270,6 +277,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id := strings.TrimPrefix(path, "/orders/v2/orders/")
 		o, ok := s.orders[id]
 		if !ok && strings.Contains(id, ":") { // an externalId (inject.go)
+			if s.guidOnly {
+				s.mu.Unlock()
+				writeJSON(w, 400, errorBody(400, "The GUID was malformed"))
+				return
+			}
 			o, ok = s.orders[s.external[id]]
 		}
 		var out map[string]any
