@@ -22,6 +22,16 @@ type OrderInjector interface {
 	InjectOrder(ctx context.Context, req InjectRequest) (*InjectResult, error)
 }
 
+// LineMapper is implemented by adapters whose POS owns the menu (Toast:
+// its menus are read-only through the API, so no menu push records ids).
+// They map an order's lines themselves, from what they read of the POS's
+// menu, instead of through MapOrderLines. An item the POS does not know is
+// reported as an *UnknownItemError naming every such item, before anything
+// is created; other errors (the menu could not be read) are retried.
+type LineMapper interface {
+	MapOrderLines(ctx context.Context, o *model.Order) ([]InjectLine, error)
+}
+
 // Refunder is implemented by adapters that can refund a payment at the
 // vendor. Adapters without it report Unsupported.
 type Refunder interface {
@@ -48,6 +58,12 @@ type InjectLine struct {
 	VendorVariationID string
 	// VendorModifierIDs are parallel to LineItem.Modifiers.
 	VendorModifierIDs []string
+	// VendorGroupID is the vendor menu group the item is ordered from, and
+	// VendorModifierGroupIDs (parallel to VendorModifierIDs) the option
+	// group of each modifier, for vendors whose orders name them (Toast
+	// itemGroup and optionGroup).
+	VendorGroupID          string
+	VendorModifierGroupIDs []string
 }
 
 // InjectRequest is an order to create at the vendor.
@@ -98,11 +114,17 @@ func IdempotencyKey(key, purpose string) string {
 // (never pushed by a menu push to this integration).
 type UnknownItemError struct {
 	Items []string // "Latte (item-latte / var-latte-99)"
+	// Hint says what to do (default: push the menu that contains it first,
+	// or remove it from the order).
+	Hint string
 }
 
 func (e *UnknownItemError) Error() string {
-	return fmt.Sprintf("the POS does not know %s: push the menu that contains it first, or remove it from the order; nothing was created",
-		strings.Join(e.Items, ", "))
+	hint := e.Hint
+	if hint == "" {
+		hint = "push the menu that contains it first, or remove it from the order"
+	}
+	return fmt.Sprintf("the POS does not know %s: %s; nothing was created", strings.Join(e.Items, ", "), hint)
 }
 
 // MapOrderLines maps an order's Aura ids to the vendor's through the menu

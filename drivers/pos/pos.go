@@ -89,6 +89,32 @@ type PullResult struct {
 	Payments []model.Payment `json:"payments"`
 	Next     []byte          `json:"next"`
 	More     bool            `json:"more"`
+	// Echoes names the pulled orders that aura-edge itself injected (the
+	// adapter found its own external reference on them: Square reference_id
+	// with source "Aura", Clover title "Aura <id>", Lightspeed source.type
+	// "Aura", Toast externalId "<authority>:<id>"): Aura order id of the
+	// pulled order (Orders[i].ID) -> Aura order id of the injection. The
+	// host does not raise them as new store orders.
+	Echoes map[string]string `json:"echoes,omitempty"`
+}
+
+// MarkEchoOf marks the pulled order whose vendor id is externalID (if r
+// holds it) as the echo of the injected Aura order auraID.
+func (r *PullResult) MarkEchoOf(externalID, auraID string) {
+	for i := range r.Orders {
+		if r.Orders[i].Source.ExternalID == externalID {
+			r.MarkEcho(r.Orders[i].ID, auraID)
+		}
+	}
+}
+
+// MarkEcho records in r that pulled order pulledID is the echo of the
+// injected Aura order auraID.
+func (r *PullResult) MarkEcho(pulledID, auraID string) {
+	if r.Echoes == nil {
+		r.Echoes = map[string]string{}
+	}
+	r.Echoes[pulledID] = auraID
 }
 
 // WebhookRequest is a webhook delivery as received by the local API.

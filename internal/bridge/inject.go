@@ -165,7 +165,7 @@ func (b *Bridge) submit(ctx context.Context, j *Job) (JobOutcome, error) {
 	}
 	// Refusals that need no vendor call are decided before anything is stored
 	// as pending, so nothing can be created at the vendor for them.
-	if out, final := b.precheck(j, a); final {
+	if out, final := b.precheck(ctx, j, a); final {
 		j.Outcome = out
 		return b.finishJob(ctx, j, nil), nil
 	}
@@ -177,7 +177,7 @@ func (b *Bridge) submit(ctx context.Context, j *Job) (JobOutcome, error) {
 
 // precheck refuses a job the adapter cannot do or whose items the POS does
 // not know.
-func (b *Bridge) precheck(j *Job, a pos.Adapter) (JobOutcome, bool) {
+func (b *Bridge) precheck(ctx context.Context, j *Job, a pos.Adapter) (JobOutcome, bool) {
 	out := j.Outcome
 	switch j.Kind {
 	case JobInject:
@@ -193,7 +193,11 @@ func (b *Bridge) precheck(j *Job, a pos.Adapter) (JobOutcome, bool) {
 			out.Status, out.Message = JobRefused, "the order is not valid: "+ps.Error()
 			return out, true
 		}
-		if _, err := pos.MapOrderLines(pos.Mappings{S: b.d.Integrations.State(j.IntegrationID)}, j.Order); err != nil {
+		// An adapter that reads the POS's menu to map lines may fail to read
+		// it: only an unknown item refuses here, other errors are retried by
+		// the job.
+		var ue *pos.UnknownItemError
+		if _, err := b.mapLines(ctx, j, a); errors.As(err, &ue) || (err != nil && !isLineMapper(a)) {
 			out.Status, out.Message = JobRefused, err.Error()
 			return out, true
 		}
@@ -220,6 +224,18 @@ func (b *Bridge) precheck(j *Job, a pos.Adapter) (JobOutcome, bool) {
 	}
 	return out, false
 }
+
+// mapLines maps the job's order lines to the vendor's ids: by the adapter
+// when it maps from the POS's own menu (pos.LineMapper), else through the
+// menu push mappings.
+func (b *Bridge) mapLines(ctx context.Context, j *Job, a pos.Adapter) ([]pos.InjectLine, error) {
+	if lm, ok := a.(pos.LineMapper); ok {
+		return lm.MapOrderLines(ctx, j.Order)
+	}
+	return pos.MapOrderLines(pos.Mappings{S: b.d.Integrations.State(j.IntegrationID)}, j.Order)
+}
+
+func isLineMapper(a pos.Adapter) bool { _, ok := a.(pos.LineMapper); return ok }
 
 // runJob makes one attempt and records its outcome. A retryable failure
 // leaves the job pending with a scheduled retry, or moves it to the dead
@@ -250,10 +266,15 @@ func (b *Bridge) runJob(ctx context.Context, j *Job, scheduled bool) JobOutcome 
 	start := b.d.Now()
 	switch j.Kind {
 	case JobInject:
-		lines, merr := pos.MapOrderLines(pos.Mappings{S: b.d.Integrations.State(j.IntegrationID)}, j.Order)
-		if merr != nil {
+		lines, merr := b.mapLines(ctx, j, a)
+		var ue *pos.UnknownItemError
+		if errors.As(merr, &ue) || (merr != nil && !isLineMapper(a)) {
 			j.Outcome.Status, j.Outcome.Message = JobRefused, merr.Error()
 			return b.finishJob(ctx, j, merr)
+		}
+		if merr != nil {
+			err = merr // the menu could not be read: retried like a vendor error
+			break
 		}
 		res, ierr := a.(pos.OrderInjector).InjectOrder(ctx, pos.InjectRequest{Key: j.ID, Order: *j.Order, Lines: lines, Payment: j.Payment})
 		if res != nil {
@@ -375,6 +396,9 @@ func (b *Bridge) finishJob(ctx context.Context, j *Job, cause error) JobOutcome 
 		b.d.Log.Error("store pos job outcome", "job", j.ID, "err", err)
 	} else if b.d.Outbox != nil {
 		b.d.Outbox.Notify()
+	}
+	if err == nil && j.Kind == JobInject && j.Outcome.Status == JobDone && j.Order != nil {
+		b.markInjected(j.IntegrationID, j.Outcome.VendorOrderID, j.Order.ID) // echo.go
 	}
 	st := audit.Success
 	switch j.Outcome.Status {

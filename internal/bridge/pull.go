@@ -94,6 +94,7 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 			p.Payments[i].Source.IntegrationID = id
 		}
 	}
+	b.dropEchoes(ctx, id, p) // orders aura-edge injected (echo.go)
 	problems := append(ingest.PrepareOrders(p.Orders), ingest.PreparePayments(p.Payments)...)
 	// A record without an external id has no id and cannot be stored; set
 	// it aside (audited) rather than block the cursor, and so every later

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -191,6 +192,9 @@ func (a *Adapter) convertWith(raws []json.RawMessage, complete func(*cOrder, *re
 		}
 		res.Orders = append(res.Orders, *ord)
 		res.Payments = append(res.Payments, ord.Payments...)
+		if id, ok := strings.CutPrefix(o.Title, injectTitle("")); ok && id != "" {
+			res.MarkEcho(ord.ID, id) // created by InjectOrder: not a new store order
+		}
 	}
 	return res, times, nil
 }

@@ -53,6 +53,8 @@ type sale struct {
 	} `json:"_metadata"`
 	Source *struct {
 		OutletID string `json:"outlet_id"`
+		Type     string `json:"type"` // "Aura" on sales InjectOrder created
+		ID       string `json:"id"`   // then the Aura order id
 	} `json:"source"`
 	LineItems   []lineItem       `json:"line_items"`
 	Payments    []salePayment    `json:"payments"`
@@ -277,6 +279,9 @@ func (a *Adapter) normalisePage(ctx context.Context, raws []json.RawMessage, res
 		}
 		res.Orders = append(res.Orders, *o)
 		res.Payments = append(res.Payments, o.Payments...)
+		if s.Source != nil && s.Source.Type == "Aura" && s.Source.ID != "" {
+			res.MarkEcho(o.ID, s.Source.ID) // created by InjectOrder: not a new store order
+		}
 	}
 	return nil
 }

@@ -81,6 +81,7 @@ func (a *Adapter) PullOrders(ctx context.Context, raw []byte) (*pos.PullResult, 
 			return nil, err
 		}
 		res.Orders = a.normaliseOrders(ctx, orders)
+		markEchoes(res, orders)
 		w.Orders.Cursor, w.Orders.Done = next, next == ""
 	}
 	if !w.Payments.Done {
@@ -254,6 +255,7 @@ func (a *Adapter) FetchOrders(ctx context.Context, externalIDs []string) (*pos.P
 			return res, err
 		}
 		res.Orders = append(res.Orders, a.normaliseOrders(ctx, resp.Orders)...)
+		markEchoes(res, resp.Orders)
 		// The orders' payments too, read the way a poll reads them (same
 		// Payment object, same version), so the poll that follows finds
 		// them already captured instead of sending a second revision.
@@ -277,4 +279,14 @@ func (a *Adapter) FetchOrders(ctx context.Context, externalIDs []string) (*pos.P
 		}
 	}
 	return res, nil
+}
+
+// markEchoes marks the orders InjectOrder created (source "Aura" with the
+// Aura order id as reference_id) as echoes: they are not new store orders.
+func markEchoes(res *pos.PullResult, orders []order) {
+	for _, o := range orders {
+		if o.Source != nil && o.Source.Name == "Aura" && o.ReferenceID != "" {
+			res.MarkEchoOf(o.ID, o.ReferenceID)
+		}
+	}
 }

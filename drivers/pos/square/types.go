@@ -139,9 +139,12 @@ type batchRetrieveCatalogResponse struct {
 // --- Orders ---
 
 type order struct {
-	ID                      string               `json:"id"`
-	LocationID              string               `json:"location_id"`
-	ReferenceID             string               `json:"reference_id"`
+	ID          string `json:"id"`
+	LocationID  string `json:"location_id"`
+	ReferenceID string `json:"reference_id"`
+	Source      *struct {
+		Name string `json:"name"`
+	} `json:"source"`
 	TicketName              string               `json:"ticket_name"`
 	State                   string               `json:"state"`
 	Version                 int64                `json:"version"`

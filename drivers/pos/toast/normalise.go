@@ -385,6 +385,7 @@ func discName(d appliedDiscount) string {
 // mod is one flattened modifier of a selection.
 type mod struct {
 	id, name string
+	item     string // the option's Toast menu item GUID
 	gross    int64
 	q        model.Quantity
 }
@@ -407,7 +408,11 @@ func (b *builder) flatten(s *selection, prefix string, out *[]mod) error {
 		if id == "" {
 			id = strconv.Itoa(len(*out))
 		}
-		*out = append(*out, mod{id: "mod_" + id, name: prefix + displayName(md), gross: max(g, 0), q: q})
+		m := mod{id: "mod_" + id, name: prefix + displayName(md), gross: max(g, 0), q: q}
+		if md.Item != nil {
+			m.item = md.Item.GUID
+		}
+		*out = append(*out, m)
 		if err := b.flatten(md, prefix+displayName(md)+" > ", out); err != nil {
 			return err
 		}
@@ -432,6 +437,11 @@ func (b *builder) lines(s *selection, g int64, id string) ([]model.LineItem, err
 	}
 	b.lineIDs[id] = true
 	li := model.LineItem{ID: id, Name: displayName(s), Quantity: q}
+	if s.Item != nil {
+		// The Toast menu item GUID: an order built from it can be
+		// injected back (inject.go maps a GUID on the menu to itself).
+		li.ItemID = s.Item.GUID
+	}
 
 	if q%1000 != 0 {
 		// Weighed item: one line; modifiers (rare) keep their share per
@@ -446,7 +456,7 @@ func (b *builder) lines(s *selection, g int64, id string) ([]model.LineItem, err
 				mu, ext = 0, 0
 			}
 			modTotal += ext
-			li.Modifiers = append(li.Modifiers, model.LineModifier{ID: md.id, Name: md.name, Quantity: md.q, UnitPrice: model.M(mu, cur)})
+			li.Modifiers = append(li.Modifiers, model.LineModifier{ID: md.id, ModifierID: md.item, Name: md.name, Quantity: md.q, UnitPrice: model.M(mu, cur)})
 		}
 		u, over, err := unitFor(g-modTotal, q)
 		if err != nil {
@@ -467,7 +477,7 @@ func (b *builder) lines(s *selection, g int64, id string) ([]model.LineItem, err
 		mu := perUnit(md.gross, md.q, q)
 		per, _ := model.MulQty(mu, md.q)
 		modPer += per
-		li.Modifiers = append(li.Modifiers, model.LineModifier{ID: md.id, Name: md.name, Quantity: md.q, UnitPrice: model.M(mu, cur)})
+		li.Modifiers = append(li.Modifiers, model.LineModifier{ID: md.id, ModifierID: md.item, Name: md.name, Quantity: md.q, UnitPrice: model.M(mu, cur)})
 	}
 	if modPer > base {
 		// Modifier prices larger than the whole line (preDiscountPrice

@@ -243,5 +243,8 @@ func (a *Adapter) normaliseAll(raws []json.RawMessage, res *pos.PullResult) {
 		}
 		res.Orders = append(res.Orders, *ao)
 		res.Payments = append(res.Payments, ao.Payments...)
+		if id := a.injectedAuraID(o.ExternalID); id != "" {
+			res.MarkEcho(ao.ID, id) // created by InjectOrder: not a new store order
+		}
 	}
 }

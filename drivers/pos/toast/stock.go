@@ -2,6 +2,7 @@ package toast
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -37,9 +38,18 @@ type toastMenus struct {
 		MenuGroups []toastGroup `json:"menuGroups"`
 	} `json:"menus"`
 	ModifierOptionReferences map[string]toastItem `json:"modifierOptionReferences"`
+	// ModifierGroupReferences are the option groups, each listing the
+	// referenceIds of its options (used by order creation).
+	ModifierGroupReferences map[string]toastOptionGroup `json:"modifierGroupReferences"`
+}
+
+type toastOptionGroup struct {
+	GUID                     string        `json:"guid"`
+	ModifierOptionReferences []json.Number `json:"modifierOptionReferences"`
 }
 
 type toastGroup struct {
+	GUID       string       `json:"guid"`
 	MenuItems  []toastItem  `json:"menuItems"`
 	MenuGroups []toastGroup `json:"menuGroups"`
 }

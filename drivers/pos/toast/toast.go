@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -69,6 +70,18 @@ type Adapter struct {
 	overlap    time.Duration
 	lookback   time.Duration
 	maxWindow  time.Duration
+	// Order creation (inject.go): the externalId authority, the dining
+	// option of created orders and the alternate payment type of payments
+	// taken elsewhere other than cash.
+	authority    string
+	diningOption string
+	otherPayment string
+	// priceMismatch is "accept" (default) or "refuse" (inject.go).
+	priceMismatch string
+	// The menus read that maps order lines (inject.go).
+	menuMu sync.Mutex
+	menuIx *menuIndex
+	menuAt time.Time
 }
 
 var (
@@ -109,6 +122,16 @@ func New(cfg pos.Config) (*Adapter, error) {
 			}
 			*p = d
 		}
+	}
+	a.authority = cfg.Setting("external_id_authority", DefaultExternalIDAuthority)
+	if a.authority == "" || len(a.authority) > 16 || strings.ContainsAny(a.authority, ": /") {
+		return nil, fmt.Errorf("toast: setting external_id_authority %q must be 1 to 16 characters without ':', '/' or spaces", a.authority)
+	}
+	a.diningOption = cfg.Setting("dining_option_guid", "")
+	a.otherPayment = cfg.Setting("other_payment_guid", "")
+	a.priceMismatch = cfg.Setting("price_mismatch", "accept")
+	if a.priceMismatch != "accept" && a.priceMismatch != "refuse" {
+		return nil, fmt.Errorf("toast: setting price_mismatch %q must be accept or refuse", a.priceMismatch)
 	}
 	if a.maxWindow <= 0 {
 		return nil, fmt.Errorf("toast: setting max_window must be positive")

@@ -31,6 +31,13 @@ type Inventory struct {
 	Validity        string   `json:"itemGuidValidity,omitempty"`
 }
 
+// The stand-in's menu has one menu group holding every menu item and one
+// option group holding every modifier option.
+const (
+	MenuGroupGUID   = "6e000000-0000-4000-8000-00000000a001"
+	OptionGroupGUID = "6e000000-0000-4000-8000-00000000b001"
+)
+
 type menuState struct {
 	items []*MenuItem
 	stock map[string]Inventory // by guid; absent means IN_STOCK
@@ -74,13 +81,21 @@ func (s *Server) serveMenu(w http.ResponseWriter, r *http.Request, path string, 
 	case r.Method == http.MethodGet && path == "/menus/v2/menus":
 		var items []*MenuItem
 		refs := map[string]any{}
+		var optRefs []int
 		for i, it := range m.items {
 			if it.modifier {
 				refs[itoa(i+1)] = map[string]any{"referenceId": i + 1, "guid": it.GUID, "multiLocationId": it.MultiLocationID,
 					"name": it.Name, "price": it.Price}
+				optRefs = append(optRefs, i+1)
 				continue
 			}
 			items = append(items, it)
+		}
+		groupRefs := map[string]any{}
+		if len(optRefs) > 0 {
+			// One option group holds every modifier option.
+			groupRefs["1000"] = map[string]any{"referenceId": 1000, "guid": OptionGroupGUID, "name": "Options",
+				"modifierOptionReferences": optRefs}
 		}
 		if items == nil {
 			items = []*MenuItem{}
@@ -88,8 +103,8 @@ func (s *Server) serveMenu(w http.ResponseWriter, r *http.Request, path string, 
 		writeJSON(w, 200, map[string]any{
 			"restaurantGuid": s.restaurant, "lastUpdated": s.now().UTC().Format("2006-01-02T15:04:05.000+0000"),
 			"menus": []any{map[string]any{"guid": "menu-" + s.restaurant[:8], "name": "Stand-in menu",
-				"menuGroups": []any{map[string]any{"guid": "group-" + s.restaurant[:8], "name": "All", "menuItems": items, "menuGroups": []any{}}}}},
-			"modifierGroupReferences":  map[string]any{},
+				"menuGroups": []any{map[string]any{"guid": MenuGroupGUID, "name": "All", "menuItems": items, "menuGroups": []any{}}}}},
+			"modifierGroupReferences":  groupRefs,
 			"modifierOptionReferences": refs,
 		})
 	case r.Method == http.MethodPut && path == "/stock/v1/inventory/update":

@@ -32,6 +32,15 @@
 // Start(t) runs it for one test; New() runs it outside tests (call Close).
 // Point the adapter at URL() (settings.base_url).
 //
+// Order creation, pricing and voids (inject.go) follow the same Toast
+// Orders API 2.9.0 (operations ordersPost POST /orders, pricesPost POST
+// /prices, voidOrder POST /orders/{orderGuid}/void, and GET /orders/{guid}
+// answering an externalId too, after the ExternalReference definition) and
+// the Toast Developer Guide pages "Creating orders", "Submitting your first
+// order to the orders API", "Order details based on the order dining
+// option" and "Void an order" (doc.toasttab.com/doc/devguide, read
+// 2026-12-03); inject.go lists what is validated.
+//
 // Menus and stock (menu.go) follow Toast's Menus API v2 (GET /menus/v2/menus)
 // and Stock API 1.0.0 (toast-stock-openapi.yaml: PUT /stock/v1/inventory/update,
 // GET /stock/v1/inventory).
@@ -110,7 +119,12 @@ type Server struct {
 	logins          int
 	orders          map[string]*storedOrder
 	gratuityInTotal bool
-	menu            *menuState // menus and stock (menu.go)
+	menu            *menuState        // menus and stock (menu.go)
+	external        map[string]string // externalId -> order guid (inject.go)
+	creates         int
+	voids           int
+	pricings        int
+	guidOnly        bool // GET /orders/{guid} refuses an externalId (WithGUIDOnlyLookup)
 
 	postest.Recorder      // Requests, ResetRequests
 	postest.Faults[Fault] // FailNext
@@ -129,6 +143,12 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // adapter can be tested against both.
 func WithGratuityInTotal() Option { return func(s *Server) { s.gratuityInTotal = true } }
 
+// WithGUIDOnlyLookup makes GET /orders/v2/orders/{guid} refuse an
+// externalId with 400 "The GUID was malformed" (the reading of Toast's
+// documentation under which an externalId cannot be used there), so that
+// the adapter's ordersBulk search is exercised.
+func WithGUIDOnlyLookup() Option { return func(s *Server) { s.guidOnly = true } }
+
 // WithTokenTTL sets expiresIn of issued tokens (default 24 h).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
@@ -136,7 +156,7 @@ func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL 
 func New(opts ...Option) *Server {
 	s := &Server{clientID: ClientID, clientSecret: ClientSecret, webhookSecret: WebhookSecret,
 		restaurant: RestaurantGUID, tokenTTL: 24 * time.Hour, now: time.Now,
-		tokens: map[string]time.Time{}, orders: map[string]*storedOrder{}}
+		tokens: map[string]time.Time{}, orders: map[string]*storedOrder{}, external: map[string]string{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -254,7 +274,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		o, ok := s.orders[strings.TrimPrefix(path, "/orders/v2/orders/")]
+		id := strings.TrimPrefix(path, "/orders/v2/orders/")
+		o, ok := s.orders[id]
+		if !ok && strings.Contains(id, ":") { // an externalId (inject.go)
+			if s.guidOnly {
+				s.mu.Unlock()
+				writeJSON(w, 400, errorBody(400, "The GUID was malformed"))
+				return
+			}
+			o, ok = s.orders[s.external[id]]
+		}
 		var out map[string]any
 		if ok {
 			out = o.body
@@ -267,6 +296,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "/orders/v2/orders/") && strings.HasSuffix(path, "/void"):
+		s.voidOrder(w, strings.TrimSuffix(strings.TrimPrefix(path, "/orders/v2/orders/"), "/void"), body)
+	case r.Method == http.MethodPost && path == "/orders/v2/prices":
+		s.prices(w, r, body)
+	case r.Method == http.MethodPost && path == "/orders/v2/orders":
+		if !sleep(r.Context(), slow) {
+			return
+		}
+		s.createOrder(w, r, body)
 	case strings.HasPrefix(path, "/menus/v2/") || strings.HasPrefix(path, "/stock/v1/"):
 		s.serveMenu(w, r, path, body)
 	default:
