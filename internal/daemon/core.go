@@ -141,14 +141,12 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	})
 	c.Auth = auth.NewAuthenticator(c.DB, auth.Options{})
 	c.Sessions = auth.NewSessions(c.Auth, 0)
-	policy, err := auth.NewPolicy(policyRules())
-	if err != nil {
-		return nil, err
-	}
 	apiLog := log.With("component", "localapi")
 	c.API = localapi.New(localapi.Config{Listen: cfg.API.Listen, ControlSocket: ControlSocket(cfg),
 		CertFile: cfg.API.TLS.CertFile, KeyFile: cfg.API.TLS.KeyFile}, apiLog,
-		auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog), asAdmin)
+		func(policy *auth.Policy) func(http.Handler) http.Handler {
+			return auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog)
+		}, asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
 	localapi.DeadLetterRoutes(c.API, c.Outbox, c.Audit, apiLog)
@@ -162,7 +160,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
 	c.fillHealth()
 	c.healthRoutes()
-	c.API.HandleFunc("GET /v1/terminals", func(w http.ResponseWriter, r *http.Request) {
+	c.API.HandleFunc("GET /v1/terminals", localapi.StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, map[string]any{"terminals": c.Terminals.Status()})
 	})
 	return c, nil
@@ -201,11 +199,6 @@ func (c *Core) openCloud(status cloud.StatusFunc) error {
 func (c *Core) Close() error {
 	c.Ingest.Wait() // auto-print hooks of orders already acknowledged
 	return c.DB.Close()
-}
-
-// policyRules are the local API's route policy.
-func policyRules() []auth.Rule {
-	return append(auth.DefaultRules(), auth.Rule{Pattern: "GET /v1/terminals", Roles: []auth.Role{auth.Staff}})
 }
 
 // asAdmin marks control-socket callers as admin: the socket's 0600 mode is

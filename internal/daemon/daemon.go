@@ -81,7 +81,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		log.Info("store closed")
 	}()
-	c.API.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+	c.API.HandleFunc("GET /v1/status", localapi.StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, d.Status())
 	})
 	if err := c.Bridge.Start(); err != nil {

@@ -19,7 +19,7 @@ import (
 // Both need an Idempotency-Key header: a repeated key gives the first
 // outcome back and never a second order or refund at the vendor.
 func InjectRoutes(s *Server, b *bridge.Bridge) {
-	s.HandleFunc("POST /integrations/pos/orders/inject", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("POST /integrations/pos/orders/inject", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		// The body first: a wrong media type is a 415 on every route.
 		var req struct {
 			IntegrationID string         `json:"integration_id,omitempty"`
@@ -41,7 +41,7 @@ func InjectRoutes(s *Server, b *bridge.Bridge) {
 		out, err := b.InjectOrder(r.Context(), key, req.IntegrationID, req.Order, req.Payment, actor(r))
 		writeJob(w, out, err)
 	})
-	s.HandleFunc("POST /integrations/pos/orders/refund", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("POST /integrations/pos/orders/refund", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			IntegrationID string `json:"integration_id,omitempty"`
 			bridge.RefundSpec

@@ -61,13 +61,13 @@ type SyncRequest struct {
 // IntegrationRoutes registers the seed's integration endpoints and the
 // webhook receiver.
 func IntegrationRoutes(s *Server, d IntegrationDeps) {
-	s.HandleFunc("POST /integrations/pos/connect", d.connect)
-	s.HandleFunc("GET /integrations/pos/status", d.status)
-	s.HandleFunc("POST /integrations/pos/sync/menu", d.syncMenu)
-	s.HandleFunc("POST /integrations/pos/sync/orders", d.syncOrders)
-	s.HandleFunc("DELETE /integrations/pos/{id}", d.delete)
+	s.HandleFunc("POST /integrations/pos/connect", AdminOnly, d.connect)
+	s.HandleFunc("GET /integrations/pos/status", AdminOnly, d.status)
+	s.HandleFunc("POST /integrations/pos/sync/menu", AdminOnly, d.syncMenu)
+	s.HandleFunc("POST /integrations/pos/sync/orders", AdminOnly, d.syncOrders)
+	s.HandleFunc("DELETE /integrations/pos/{id}", AdminOnly, d.delete)
 	wh := &webhookReceiver{d: d, slots: make(chan struct{}, maxWebhooksInFlight)}
-	s.HandleFunc("POST /webhooks/{integration_id}", wh.serve)
+	s.HandleFunc("POST /webhooks/{integration_id}", Public, wh.serve)
 }
 
 // maxWebhooksInFlight bounds concurrent webhook deliveries (each may read

@@ -68,15 +68,15 @@ func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	h := printHandlers{sp: sp, d: d}
-	s.HandleFunc("POST /v1/print", h.print)
-	s.HandleFunc("POST /v1/print/{id}/reprint", h.reprint)
-	s.HandleFunc("POST /v1/print/reprint-last", h.reprintLast)
-	s.HandleFunc("POST /v1/print/reprint-order", h.reprintOrder)
-	s.HandleFunc("POST /v1/print/{id}/cancel", h.cancel)
-	s.HandleFunc("GET /v1/print/jobs", h.jobs)
-	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
-	s.HandleFunc("GET /v1/printers", h.printers)
-	s.HandleFunc("POST /v1/drawer/open", h.openDrawer)
+	s.HandleFunc("POST /v1/print", StaffAccess, h.print)
+	s.HandleFunc("POST /v1/print/{id}/reprint", StaffAccess, h.reprint)
+	s.HandleFunc("POST /v1/print/reprint-last", StaffAccess, h.reprintLast)
+	s.HandleFunc("POST /v1/print/reprint-order", StaffAccess, h.reprintOrder)
+	s.HandleFunc("POST /v1/print/{id}/cancel", StaffAccess, h.cancel)
+	s.HandleFunc("GET /v1/print/jobs", StaffAccess, h.jobs)
+	s.HandleFunc("GET /v1/print/jobs/{id}", StaffAccess, h.job)
+	s.HandleFunc("GET /v1/printers", StaffAccess, h.printers)
+	s.HandleFunc("POST /v1/drawer/open", StaffAccess, h.openDrawer)
 }
 
 type printHandlers struct {

@@ -261,7 +261,9 @@ func build() (doc []byte, schemas map[string][]byte) {
 	paths := map[string]any{}
 	for _, r := range routes() {
 		method, path, _ := strings.Cut(r.pattern, " ")
-		op := map[string]any{"summary": r.summary, "tags": []string{r.tag}, "operationId": opID(method, path)}
+		// x-aura-role: who may call it besides admin, as the route declares
+		// where it is registered (a test in internal/daemon compares them).
+		op := map[string]any{"summary": r.summary, "tags": []string{r.tag}, "operationId": opID(method, path), "x-aura-role": r.auth}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
