@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
+	requests "github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
@@ -30,14 +30,14 @@ type ordersSync struct {
 	IntegrationID string `json:"integration_id,omitempty"`
 }
 
-// decodeData strictly decodes a command's data.
+// decodeData strictly decodes a command's data with the request layer's
+// decoder, which the local API uses too: the same mistake gets the same
+// words either way.
 func decodeData(cmd cloud.Command, v any) error {
 	if len(cmd.Data) == 0 {
 		return &cloud.CommandError{Code: "bad_data", Message: cmd.Type + " needs data"}
 	}
-	dec := json.NewDecoder(bytesReader(cmd.Data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := requests.Decode(cmd.Data, v); err != nil {
 		return &cloud.CommandError{Code: "bad_data", Message: fmt.Sprintf("%s data: %v", cmd.Type, err)}
 	}
 	return nil
@@ -89,6 +89,21 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 			return nil, commandErr(err)
 		}
 		return map[string]any{"available": req.Available, "until": req.Until, "results": res}, nil
+	})
+	cl.Handle("config.set", func(ctx context.Context, cmd cloud.Command) (any, error) {
+		var req requests.ConfigSet
+		if err := decodeData(cmd, &req); err != nil {
+			return nil, err
+		}
+		actor := "cloud:" + cmd.ID
+		if req.By != "" {
+			actor += ":" + req.By
+		}
+		res, err := c.SetConfig(ctx, req, actor)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return res, nil
 	})
 	c.registerTwoWay(cl)
 }
@@ -163,10 +178,16 @@ func (c *Core) handlePrint(ctx context.Context, cmd cloud.Command) (any, error) 
 	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
 }
 
-// commandErr maps bridge errors to command result codes.
+// commandErr maps request, settings and bridge errors to command result
+// codes.
 func commandErr(err error) error {
 	var ps model.Problems
+	var re *requests.Error
 	switch {
+	case errors.As(err, &re):
+		return &cloud.CommandError{Code: re.Code, Message: re.Message}
+	case errors.Is(err, ErrSettingRefused):
+		return &cloud.CommandError{Status: cloud.StatusRejected, Code: "invalid_setting", Message: err.Error()}
 	case errors.As(err, &ps):
 		return &cloud.CommandError{Code: "invalid", Message: ps.Error()}
 	case errors.Is(err, integrations.ErrNotFound):
@@ -192,5 +213,3 @@ func (c *Core) auditCommand(ev cloud.AuditEvent) {
 	c.Audit.Record(context.Background(), audit.Record{Type: "command", Status: st, Actor: "cloud",
 		Message: fmt.Sprintf("%s %s: %s %s", ev.Type, ev.CommandID, ev.Code, ev.Message), DurationMS: ev.Duration.Milliseconds(), Details: details})
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

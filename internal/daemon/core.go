@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/provision"
+	requests "github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
@@ -55,6 +57,8 @@ type Core struct {
 	Sessions      *auth.Sessions
 	Terminals     *terminal.Manager
 	Provision     *provision.Key // seals remotely provisioned credentials to this store
+
+	settings *settings // runtime settings (config.set); set by applyOverrides
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -81,6 +85,11 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 			db.Close()
 		}
 	}()
+	// Settings changed at runtime (config.set) win over the file; applied
+	// before any subsystem reads the config.
+	if err := c.applyOverrides(cfg); err != nil {
+		return nil, err
+	}
 	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("credential key: %w", err)
@@ -158,6 +167,12 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
 	localapi.InjectRoutes(c.API, c.Bridge)
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
+	localapi.ConfigRoutes(c.API, localapi.ConfigSetter{
+		Set: func(ctx context.Context, req requests.ConfigSet, actor string) (any, error) {
+			return c.SetConfig(ctx, req, actor)
+		},
+		Refused: func(err error) bool { return errors.Is(err, ErrSettingRefused) },
+	})
 	c.fillHealth()
 	c.healthRoutes()
 	c.API.HandleFunc("GET /v1/terminals", localapi.StaffAccess, func(w http.ResponseWriter, r *http.Request) {
