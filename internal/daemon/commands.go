@@ -8,6 +8,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/bridge"
+	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
@@ -108,20 +109,19 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 	c.registerTwoWay(cl)
 }
 
-// drawerCmd is the data of a drawer.open command. The job id is the
-// command id, so a redelivered command opens the drawer once.
-type drawerCmd struct {
-	Printer string `json:"printer"`
-	Reason  string `json:"reason"`
-	// By names who asked in the cloud (a manager's name); the audit log
-	// records "cloud:<by>".
-	By string `json:"by,omitempty"`
-}
-
+// handleDrawerOpen runs drawer.open: the request layer's Drawer, as POST
+// /v1/drawer/open takes it. The job id is the command id, so a
+// redelivered command opens the drawer once.
 func (c *Core) handleDrawerOpen(ctx context.Context, cmd cloud.Command) (any, error) {
-	var req drawerCmd
+	var req requests.Drawer
 	if err := decodeData(cmd, &req); err != nil {
 		return nil, err
+	}
+	if req.JobID != "" {
+		return nil, commandErr(requests.CommandOwnsJobID("drawer.open"))
+	}
+	if err := req.Validate(); err != nil {
+		return nil, commandErr(err)
 	}
 	actor := "cloud"
 	if req.By != "" {
@@ -137,34 +137,29 @@ func (c *Core) handleDrawerOpen(ctx context.Context, cmd cloud.Command) (any, er
 	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
 }
 
-// printCmd is the data of a print command: an order (or the id of a
-// captured one) for a printer. The job id is the command id, so a
-// redelivered command never prints twice.
-type printCmd struct {
-	Printer string       `json:"printer"`
-	Kind    spool.Kind   `json:"kind,omitempty"`
-	Order   *model.Order `json:"order,omitempty"`
-	OrderID string       `json:"order_id,omitempty"`
-}
-
+// handlePrint runs print: the request layer's Print, as POST /v1/print
+// takes it, except that kind defaults to receipt. The job id is the
+// command id, so a redelivered command never prints twice.
 func (c *Core) handlePrint(ctx context.Context, cmd cloud.Command) (any, error) {
-	var req printCmd
+	var req requests.Print
 	if err := decodeData(cmd, &req); err != nil {
 		return nil, err
 	}
-	order := req.Order
-	if order == nil && req.OrderID != "" {
-		o, err := c.Ingest.Order(req.OrderID)
-		if err != nil {
-			return nil, &cloud.CommandError{Code: "not_found", Message: err.Error()}
-		}
-		order = o
+	if req.JobID != "" {
+		return nil, commandErr(requests.CommandOwnsJobID("print"))
 	}
-	kind := req.Kind
-	if kind == "" {
-		kind = spool.KindReceipt
+	if req.Kind == "" {
+		req.Kind = string(spool.KindReceipt)
 	}
-	job, created, err := c.Spool.Submit(ctx, spool.Request{ID: cmd.ID, Printer: req.Printer, Kind: kind, Order: order})
+	req.JobID = cmd.ID
+	if err := req.Validate(c.Spool.Names()); err != nil {
+		return nil, commandErr(err)
+	}
+	sr, err := req.SpoolRequest(requests.OrderLookup{Order: c.Ingest.Order, NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }})
+	if err != nil {
+		return nil, commandErr(err)
+	}
+	job, created, err := c.Spool.Submit(ctx, sr)
 	if err != nil {
 		var ps model.Problems
 		switch {
