@@ -22,7 +22,7 @@ func TestRequestsSameBothWays(t *testing.T) {
 	base := "http://" + d.APIAddr().String()
 	for _, tc := range []struct {
 		route, command, body string
-		handler               func(context.Context, cloud.Command) (any, error)
+		handler              func(context.Context, cloud.Command) (any, error)
 	}{
 		{"/v1/print", "print", `{"kind":"receipt"}`, d.Core().handlePrint},
 		{"/v1/print", "print", `{"printer":"front","kind":"raw"}`, d.Core().handlePrint},
