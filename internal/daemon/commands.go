@@ -16,20 +16,12 @@ import (
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
-// menuPush is the data of a menu.push command.
-type menuPush struct {
-	Menu          *model.Menu `json:"menu"`
-	IntegrationID string      `json:"integration_id,omitempty"`
-	DryRun        bool        `json:"dry_run,omitempty"`
-	// AllowDeletions lets the push delete more than menu.max_delete_share
-	// of the objects pushed before.
-	AllowDeletions bool `json:"allow_deletions,omitempty"`
-}
-
-// ordersSync is the data of an orders.sync command.
-type ordersSync struct {
-	IntegrationID string `json:"integration_id,omitempty"`
-}
+// The data of menu.push and orders.sync: the request layer's types (the
+// names the tests use).
+type (
+	menuPush   = requests.MenuPush
+	ordersSync = requests.SyncOrders
+)
 
 // decodeData strictly decodes a command's data with the request layer's
 // decoder, which the local API uses too: the same mistake gets the same
@@ -46,20 +38,22 @@ func decodeData(cmd cloud.Command, v any) error {
 
 // registerCommands wires the cloud's commands to the bridge.
 func (c *Core) registerCommands(cl *cloud.Client) {
+	// menu.push and orders.sync take what POST /integrations/pos/sync/menu
+	// and /sync/orders take (the request layer's MenuPush and SyncOrders).
 	cl.Handle("menu.push", func(ctx context.Context, cmd cloud.Command) (any, error) {
 		var req menuPush
 		if err := decodeData(cmd, &req); err != nil {
 			return nil, err
 		}
-		if req.Menu == nil {
-			return nil, &cloud.CommandError{Code: "bad_data", Message: "menu.push needs data.menu"}
-		}
-		res, err := c.Bridge.PushMenuWith(ctx, req.Menu, req.IntegrationID,
-			bridge.PushOptions{DryRun: req.DryRun, AllowDeletions: req.AllowDeletions}, "cloud:"+cmd.ID)
+		menu, err := req.MenuOrLatest(c.Bridge.LatestMenu)
 		if err != nil {
 			return nil, commandErr(err)
 		}
-		return map[string]any{"menu_id": req.Menu.ID, "version": req.Menu.Version, "results": res}, nil
+		res, err := c.Bridge.PushMenuWith(ctx, menu, req.IntegrationID, req.Options(), "cloud:"+cmd.ID)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return map[string]any{"menu_id": menu.ID, "version": menu.Version, "results": res}, nil
 	})
 	cl.Handle("orders.sync", func(ctx context.Context, cmd cloud.Command) (any, error) {
 		var req ordersSync

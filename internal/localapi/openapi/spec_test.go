@@ -130,15 +130,8 @@ type (
 	unavailableBody struct {
 		Unavailable []bridge.Unavailable `json:"unavailable"`
 	}
-	injectBody struct {
-		IntegrationID string         `json:"integration_id,omitempty"`
-		Order         *model.Order   `json:"order"`
-		Payment       *model.Payment `json:"payment,omitempty"`
-	}
-	refundBody struct {
-		IntegrationID string `json:"integration_id,omitempty"`
-		bridge.RefundSpec
-	}
+	injectBody    = request.Inject
+	refundBody    = request.Refund
 	terminalsBody struct {
 		Terminals []terminal.Status `json:"terminals"`
 	}
@@ -216,7 +209,7 @@ func routes() []route {
 		{pattern: "POST /integrations/pos/sync/menu", summary: "Push a menu (or the last one received) to the integrations", tag: "integrations", auth: "admin",
 			body: localapi.SyncRequest{}, bodyOpt: true, status: 200, resp: syncResults{}},
 		{pattern: "POST /integrations/pos/sync/orders", summary: "Pull orders and payments now", tag: "integrations", auth: "admin",
-			body: localapi.SyncRequest{}, bodyOpt: true, status: 200, resp: syncResults{}},
+			body: request.SyncOrders{}, bodyOpt: true, status: 200, resp: syncResults{}},
 		{pattern: "POST /integrations/pos/orders/inject", summary: "Create an Aura order (and its payment) in the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
 			body: injectBody{}, status: 201, resp: bridge.JobOutcome{}, more: map[int]any{200: bridge.JobOutcome{}, 202: bridge.JobOutcome{}}},
 		{pattern: "POST /integrations/pos/orders/refund", summary: "Refund an injected or pulled order at the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
