@@ -172,6 +172,7 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 			return c.SetConfig(ctx, req, actor)
 		},
 		Refused: func(err error) bool { return errors.Is(err, ErrSettingRefused) },
+		Get:     c.Settings,
 	})
 	c.fillHealth()
 	c.healthRoutes()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -171,6 +172,51 @@ func (c *Core) SetConfig(ctx context.Context, req requests.ConfigSet, actor stri
 		c.auditSetting(ctx, actor, audit.Success, fmt.Sprintf("%s: %s → %s", ch.Key, shown(ch.Old), shown(ch.New)), details)
 	}
 	return requests.ConfigSetResult{Changes: changes}, nil
+}
+
+// Settings lists every runtime setting of this store (each printer's,
+// each configured or connected integration's) with the value in effect,
+// the file's and the stored change (GET /v1/config).
+func (c *Core) Settings() (requests.Settings, error) {
+	out := requests.Settings{Settings: []requests.SettingValue{}, Settable: requests.SettableKeys()}
+	if c.settings == nil {
+		return out, errors.New("settings are not loaded")
+	}
+	stored, err := c.overrides()
+	if err != nil {
+		return out, err
+	}
+	s := c.settings
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for _, p := range s.now.Printers {
+		keys = append(keys, "printers."+p.Name+".auto_print")
+	}
+	ids := map[string]bool{}
+	for _, in := range s.now.Integrations {
+		ids[in.ID] = true
+	}
+	if list, err := c.Integrations.List(); err == nil {
+		for _, in := range list {
+			ids[in.ID] = true
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		for _, f := range []string{"poll_interval", "jitter", "max_attempts"} {
+			keys = append(keys, "integrations."+id+"."+f)
+		}
+	}
+	for _, k := range keys {
+		v := requests.SettingValue{Key: k}
+		v.Value, _ = s.now.Get(k)
+		v.File, _ = s.file.Get(k)
+		if o, ok := stored[k]; ok {
+			v.Override = &requests.SettingOverride{Value: o.Value, By: o.By, At: o.At}
+		}
+		out.Settings = append(out.Settings, v)
+	}
+	return out, nil
 }
 
 // knownEntry refuses a key naming an integration this store neither

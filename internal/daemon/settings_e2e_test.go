@@ -199,6 +199,26 @@ func TestConfigSetEndToEnd(t *testing.T) {
 		t.Errorf("admin: %d %s", code, body)
 	}
 
+	// GET /v1/config shows what is in effect, what the file says and who
+	// changed it.
+	code, body := request(t, "GET", base+"/v1/config", admin, nil)
+	var list requests.Settings
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil {
+		t.Fatalf("GET /v1/config: %d %s", code, body)
+	}
+	found := false
+	for _, v := range list.Settings {
+		if v.Key == "printers.front.auto_print" {
+			found = v.Value == "both" && v.File == "none" && v.Override != nil && v.Override.By == "installer"
+		}
+	}
+	if !found || len(list.Settable) != 4 {
+		t.Errorf("GET /v1/config: %s", body)
+	}
+	if code, _ := request(t, "GET", base+"/v1/config", staff, nil); code != 403 {
+		t.Errorf("staff may read the settings: %d", code)
+	}
+
 	// The change survives a restart although the file still says none.
 	stop()
 	restarted := time.Now()

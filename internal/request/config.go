@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/auraconnect/aura-edge/internal/config"
 )
@@ -77,4 +78,43 @@ type SettingChange struct {
 // ConfigSetResult is what config.set and POST /v1/config answer.
 type ConfigSetResult struct {
 	Changes []SettingChange `json:"changes"`
+}
+
+// Settings is what GET /v1/config answers: every runtime setting of this
+// store with the value in effect, the file's value and the stored change.
+type Settings struct {
+	Settings []SettingValue `json:"settings"`
+	// Settable lists the keys config.set may change and what they take.
+	Settable []SettableKey `json:"settable"`
+}
+
+// SettingValue is one setting of this store.
+type SettingValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"` // in effect; "" is the default
+	File  string `json:"file"`  // what the config file says
+	// Override is the stored change that wins over the file, if any.
+	Override *SettingOverride `json:"override,omitempty"`
+}
+
+// SettingOverride is a stored change: the value, who set it and when.
+type SettingOverride struct {
+	Value string    `json:"value"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
+// SettableKey is one kind of settable key.
+type SettableKey struct {
+	Pattern string `json:"pattern"`
+	Help    string `json:"help"`
+}
+
+// SettableKeys lists config.Settings for an answer.
+func SettableKeys() []SettableKey {
+	out := make([]SettableKey, len(config.Settings))
+	for i, s := range config.Settings {
+		out[i] = SettableKey{Pattern: s.Pattern, Help: s.Help}
+	}
+	return out
 }

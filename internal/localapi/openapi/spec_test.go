@@ -190,6 +190,8 @@ func routes() []route {
 		{pattern: "GET /v1/menu/availability", summary: "What is off sale, since when and until when", tag: "menu", auth: "staff",
 			query: []param{{"integration_id", "only this integration"}}, status: 200, resp: unavailableBody{}},
 		{pattern: "GET /v1/terminals", summary: "Each till listener: state, printer reachable, counts, last capture", tag: "operations", auth: "staff", status: 200, resp: terminalsBody{}},
+		{pattern: "GET /v1/config", summary: "Every runtime setting (printers' auto_print, integrations' poll_interval, jitter, max_attempts): the value in effect, the file's, and the stored config.set change", tag: "operations", auth: "admin",
+			status: 200, resp: request.Settings{}},
 		{pattern: "POST /v1/config", summary: "Change runtime settings (printers' auto_print, integrations' poll_interval, jitter, max_attempts) like the config.set command: checked by the config file's rules, stored, applied at once, audited", tag: "operations", auth: "admin",
 			body: request.ConfigSet{}, status: 200, resp: request.ConfigSetResult{}},
 		{pattern: "GET /v1/queue", summary: "Outbox backlog per stream, menu-push retries and dead letters", tag: "operations", auth: "staff", status: 200, resp: queueBody{}},
