@@ -122,10 +122,9 @@ func (c *Core) handleDrawerOpen(ctx context.Context, cmd cloud.Command) (any, er
 		actor += ":" + req.By
 	}
 	job, created, err := c.Spool.OpenDrawer(ctx, cmd.ID, req.Printer, req.Reason, actor)
-	switch {
-	case errors.Is(err, spool.ErrUnknownPrinter), errors.Is(err, spool.ErrInvalidRequest):
-		return nil, &cloud.CommandError{Code: "bad_request", Message: err.Error()}
-	case err != nil:
+	if re := requests.SpoolError(err); re != nil {
+		return nil, commandErr(re)
+	} else if err != nil {
 		return nil, err
 	}
 	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
@@ -159,8 +158,8 @@ func (c *Core) handlePrint(ctx context.Context, cmd cloud.Command) (any, error) 
 		switch {
 		case errors.As(err, &ps):
 			return nil, &cloud.CommandError{Code: "invalid", Message: ps.Error()}
-		case errors.Is(err, spool.ErrUnknownPrinter), errors.Is(err, spool.ErrInvalidRequest):
-			return nil, &cloud.CommandError{Code: "bad_request", Message: err.Error()}
+		case requests.SpoolError(err) != nil:
+			return nil, commandErr(requests.SpoolError(err))
 		}
 		return nil, err
 	}

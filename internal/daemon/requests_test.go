@@ -29,6 +29,10 @@ func TestRequestsSameBothWays(t *testing.T) {
 		{"/v1/print", "print", `{"printer":"front","kind":"kitchen"}`, d.Core().handlePrint},
 		{"/v1/print", "print", `{"printer":"front","kind":"receipt","order_id":"ord_nope"}`, d.Core().handlePrint},
 		{"/v1/print", "print", `{"printer":"front","kind":"receipt","order_id":"ord_nope","order":{}}`, d.Core().handlePrint},
+		{"/v1/print", "print", `{"printer":"back","kind":"test"}`, d.Core().handlePrint},
+		{"/v1/drawer/open", "drawer.open", `{"printer":"back","reason":"change"}`, d.Core().handleDrawerOpen},
+		{"/v1/drawer/open", "drawer.open", `{"printer":"front","reason":"change"}`, d.Core().handleDrawerOpen},
+		{"/v1/drawer/open", "drawer.open", `{"printer":"front"}`, d.Core().handleDrawerOpen},
 	} {
 		code, body := request(t, "POST", base+tc.route, admin, []byte(tc.body))
 		var p struct{ Code, Detail string }

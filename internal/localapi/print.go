@@ -123,14 +123,13 @@ func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &ps) && len(ps) > 0:
 		writeProblems(w, ps, "order.")
-	case errors.Is(err, spool.ErrUnknownPrinter):
-		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
+	case request.SpoolError(err) != nil:
+		re := request.SpoolError(err)
+		WriteError(w, http.StatusBadRequest, re.Code, re.Message, re.Field)
 	case errors.Is(err, spool.ErrUnknownJob):
 		WriteError(w, http.StatusNotFound, "unknown_job", plain(err.Error()), "")
 	case errors.Is(err, spool.ErrNotCancellable):
 		WriteError(w, http.StatusConflict, "not_cancellable", plain(err.Error())+"; only queued and unconfirmed jobs can be cancelled", "")
-	case errors.Is(err, spool.ErrInvalidRequest):
-		WriteError(w, http.StatusBadRequest, "invalid_request", plain(err.Error()), "")
 	default:
 		h.d.Log.Error("queue print job", "err", err)
 		internalError(w, "queueing the print job")

@@ -120,3 +120,17 @@ func (r *Drawer) Validate() error {
 func CommandOwnsJobID(command string) *Error {
 	return &Error{Code: "bad_request", Message: "job_id: leave it out; the " + command + " command's id is its job id", Field: "job_id"}
 }
+
+// SpoolError words the print queue's refusal of a request (an unknown
+// printer, a request it cannot take) the same way for both front-ends; it
+// is nil when err is not a refusal (an internal failure, or an order's
+// problems, which each front-end lists in its own shape).
+func SpoolError(err error) *Error {
+	switch {
+	case errors.Is(err, spool.ErrUnknownPrinter):
+		return &Error{Code: "unknown_printer", Message: Plain(err.Error()), Field: "printer"}
+	case errors.Is(err, spool.ErrInvalidRequest):
+		return &Error{Code: "invalid_request", Message: Plain(err.Error())}
+	}
+	return nil
+}
