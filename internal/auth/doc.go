@@ -15,12 +15,12 @@
 //
 // Roles are admin (everything), staff (printing, reprints, status, queue
 // and sync-log reads) and terminal (local order and payment capture only).
-// The route policy is data: DefaultRules maps Go 1.22 ServeMux patterns
+// The route policy is data: a Policy maps Go 1.22 ServeMux patterns
 // ("POST /v1/orders", "DELETE /integrations/pos/{id}") to the roles allowed
-// besides admin. A route missing from the table is admin-only, so a new
-// endpoint is closed until someone opens it. Use the same patterns in the
-// policy and in the ServeMux that Middleware wraps, so both match requests
-// the same way.
+// besides admin. The local API builds it from its registrations: every
+// route declares its roles where it is registered (localapi.Server.Handle),
+// so the policy and the ServeMux hold the same patterns and match requests
+// the same way. A request no rule matches is admin-only.
 //
 // # Middleware
 //

@@ -34,7 +34,7 @@ func TestMiddlewareMatrix(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := NewAuthenticator(db, Options{Logger: logger})
-	policy := DefaultPolicy()
+	policy := examplePolicy()
 
 	tokens := map[string]string{}
 	for _, role := range Roles() {
@@ -155,7 +155,7 @@ func TestMiddlewareRevokeAtOnce(t *testing.T) {
 	db := openStore(t)
 	a := NewAuthenticator(db, Options{})
 	secret, _ := mustCreate(t, db, Terminal, "kiosk-1")
-	srv := httptest.NewServer(Middleware(DefaultPolicy(), a, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(Middleware(examplePolicy(), a, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 	})))
 	defer srv.Close()
@@ -186,7 +186,7 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 	secret, _ := mustCreate(t, db, Admin, "ops")
 	a := NewAuthenticator(db, Options{})
 	db.Close()
-	h := Middleware(DefaultPolicy(), a, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(examplePolicy(), a, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Fatal("handler reached")
 	}))
 	rec := httptest.NewRecorder()

@@ -28,7 +28,7 @@ func TestNewPolicyErrors(t *testing.T) {
 }
 
 func TestPolicyMatch(t *testing.T) {
-	p := DefaultPolicy()
+	p := examplePolicy()
 	for _, tc := range []struct {
 		method, target, pattern string
 	}{
@@ -61,4 +61,70 @@ func TestPolicyMatch(t *testing.T) {
 	if p.Rules()[1].Roles[0] != Terminal {
 		t.Fatal("Rules exposes the policy's slices")
 	}
+}
+
+// exampleRules is a policy shaped like the local API's (which the API
+// builds from its registrations), for these tests.
+func exampleRules() []Rule {
+	staff := []Role{Staff}
+	return []Rule{
+		{Pattern: "GET /healthz", Public: true},
+
+		// Local capture from LAN terminals and kiosks.
+		{Pattern: "POST /v1/orders", Roles: []Role{Terminal}},
+		{Pattern: "POST /v1/payments", Roles: []Role{Terminal}},
+
+		// Staff: printing, status, queue and sync-log reads.
+		{Pattern: "POST /v1/print", Roles: staff},
+		{Pattern: "POST /v1/print/{id}/reprint", Roles: staff},
+		{Pattern: "POST /v1/print/reprint-last", Roles: staff},
+		{Pattern: "POST /v1/print/reprint-order", Roles: staff},
+		{Pattern: "GET /v1/print/jobs", Roles: staff},
+		{Pattern: "GET /v1/print/jobs/{id}", Roles: staff},
+		{Pattern: "GET /v1/printers", Roles: staff},
+		{Pattern: "POST /v1/drawer/open", Roles: staff},
+		{Pattern: "GET /v1/status", Roles: staff},
+		{Pattern: "GET /v1/health", Roles: staff},
+		{Pattern: "POST /v1/print/{id}/cancel", Roles: staff},
+		{Pattern: "GET /v1/queue", Roles: staff},
+		{Pattern: "GET /v1/sync-logs", Roles: staff},
+		{Pattern: "POST /v1/menu/availability", Roles: staff},
+		{Pattern: "GET /v1/menu/availability", Roles: staff},
+
+		// Prometheus scrapers: a read-only role.
+		{Pattern: "GET /metrics", Roles: []Role{Metrics}},
+
+		// Admin only.
+		{Pattern: "POST /integrations/pos/connect"},
+		{Pattern: "GET /integrations/pos/status"},
+		{Pattern: "POST /integrations/pos/sync/menu"},
+		{Pattern: "POST /integrations/pos/sync/orders"},
+		{Pattern: "DELETE /integrations/pos/{id}"},
+		{Pattern: "POST /integrations/pos/orders/inject"},
+		{Pattern: "POST /integrations/pos/orders/refund"},
+
+		// Vendors call webhooks without a token; their signature is the
+		// authentication, checked by the adapter.
+		{Pattern: "POST /webhooks/{integration_id}", Public: true},
+
+		// The API's description holds no data.
+		{Pattern: "GET /v1/openapi.json", Public: true},
+		// The status page: the page and its assets are public (they hold
+		// no data); signing in exchanges a token for a session cookie,
+		// which the API routes then accept in place of the token.
+		{Pattern: "GET /status", Public: true},
+		{Pattern: "GET /status/assets/{file}", Public: true},
+		{Pattern: "POST /status/login", Public: true},
+		{Pattern: "POST /status/logout", Public: true},
+		{Pattern: "GET /status/session", Roles: []Role{Staff}},
+	}
+}
+
+// examplePolicy returns NewPolicy(exampleRules()).
+func examplePolicy() *Policy {
+	p, err := NewPolicy(exampleRules())
+	if err != nil {
+		panic("auth: example policy: " + err.Error())
+	}
+	return p
 }

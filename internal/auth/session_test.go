@@ -32,7 +32,7 @@ func TestSessions(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(Actor(r.Context()))) })
 	mux.HandleFunc("POST /v1/print", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(Actor(r.Context()))) })
-	h := SessionMiddleware(DefaultPolicy(), a, s, nil)(mux)
+	h := SessionMiddleware(examplePolicy(), a, s, nil)(mux)
 	call := func(method, path, cookie, csrf string) (int, string) {
 		r := httptest.NewRequest(method, path, nil)
 		if cookie != "" {

@@ -92,6 +92,7 @@ type Bridge struct {
 	driftTimers  map[string]*time.Timer // debounced webhook-triggered drift checks
 	driftWebhook map[string]bool        // the next drift check was asked for by a webhook
 	jobLocks     sync.Map               // job id -> *sync.Mutex: one attempt of a job at a time
+	schedMu      sync.RWMutex           // guards d.Schedules (SetSchedule changes it at runtime)
 }
 
 // New returns a bridge; call Start to schedule the integrations' flows.
@@ -128,7 +129,9 @@ type Result struct {
 var ErrNoIntegrations = errors.New("no POS integrations are connected")
 
 func (b *Bridge) schedule(id string) Schedule {
+	b.schedMu.RLock()
 	s := b.d.Schedules[id]
+	b.schedMu.RUnlock()
 	if s.PollInterval <= 0 {
 		s.PollInterval = time.Minute
 	}
@@ -293,17 +296,47 @@ func (b *Bridge) Add(id string) {
 		return
 	}
 	retryAfter := pos.RetryAfterOf
-	b.d.Scheduler.Add(scheduler.Flow{Key: id + "/orders", Interval: s.PollInterval, Jitter: s.Jitter, RetryAfter: retryAfter,
-		Run: func(ctx context.Context, attempt int) error {
-			_, err := b.PullOrders(ctx, id, "interval", "scheduler", attempt+1)
-			return err
-		}})
+	b.addOrders(id, s)
 	b.d.Scheduler.Add(scheduler.Flow{Key: id + "/menu-retry", RetryAfter: retryAfter,
 		Run: func(ctx context.Context, attempt int) error { return b.retryPush(ctx, id) }})
 	if b.pendingRetry(id) {
 		b.d.Scheduler.Trigger(id + "/menu-retry")
 	}
 	b.addDrift(id, s)
+}
+
+// addOrders schedules integration id's order pulls.
+func (b *Bridge) addOrders(id string, s Schedule) {
+	b.d.Scheduler.Add(scheduler.Flow{Key: id + "/orders", Interval: s.PollInterval, Jitter: s.Jitter, RetryAfter: pos.RetryAfterOf,
+		Run: func(ctx context.Context, attempt int) error {
+			_, err := b.PullOrders(ctx, id, "interval", "scheduler", attempt+1)
+			return err
+		}})
+}
+
+// SetSchedule changes integration id's poll interval, jitter and attempt
+// limit while the daemon runs (config.set). When its order pulls are
+// scheduled they are rescheduled at once; otherwise the schedule applies
+// when the integration is connected. Drift checks and Disabled keep their
+// values.
+func (b *Bridge) SetSchedule(id string, poll, jitter time.Duration, maxAttempts int) {
+	b.schedMu.Lock()
+	if b.d.Schedules == nil {
+		b.d.Schedules = map[string]Schedule{}
+	}
+	s := b.d.Schedules[id]
+	s.PollInterval, s.Jitter, s.MaxAttempts = poll, jitter, maxAttempts
+	b.d.Schedules[id] = s
+	b.schedMu.Unlock()
+	if b.d.Scheduler == nil || s.Disabled {
+		return
+	}
+	for _, st := range b.d.Scheduler.States() {
+		if st.Key == id+"/orders" {
+			b.addOrders(id, b.schedule(id))
+			return
+		}
+	}
 }
 
 // auditErr records a failed attempt with the right status.

@@ -16,6 +16,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
+	"github.com/auraconnect/aura-edge/internal/cloud/command"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -61,39 +62,6 @@ type StatusFactsFunc func() any
 // StatusFacts returns f().
 func (f StatusFactsFunc) StatusFacts() any { return f() }
 
-// AuditFunc receives one event per command delivery.
-type AuditFunc func(AuditEvent)
-
-// AuditEvent is the outcome of one command delivery.
-type AuditEvent struct {
-	CommandID string
-	Type      string
-	Status    string // ok, error or rejected
-	Code      string // CodeOK, CodeBadSignature, CodeReplayed, ...
-	Message   string
-	Signed    bool
-	KeyID     string
-	Duration  time.Duration // handler run time, 0 when not run
-	At        time.Time
-}
-
-// Handler runs one command. Its result becomes the details of an ok
-// result; an error becomes an error result (a *CommandError chooses the
-// code). Handlers run on the link's worker pool, never on paho's
-// goroutines; ctx ends at the command timeout or shutdown.
-type Handler func(ctx context.Context, cmd Command) (any, error)
-
-// Command is a verified command handed to a Handler.
-type Command struct {
-	ID      string
-	Type    string
-	Time    time.Time // zero when absent
-	Expires time.Time // zero when absent
-	Signed  bool
-	KeyID   string
-	Data    []byte // the raw JSON data member, nil when absent
-}
-
 // Connection states reported by State.
 const (
 	StateStopped    = "stopped"
@@ -136,17 +104,16 @@ type Client struct {
 	log      *slog.Logger
 	version  string
 	factsSrc StatusSource
-	auditFn  AuditFunc
 	onAck    func(outbox.Stream, time.Duration)
 	now      func() time.Time
-	verify   *verifier
+	cmds     *command.Pipeline // the command pipeline; the link feeds it
 
 	gen       atomic.Uint64
 	ran       atomic.Bool
 	startedAt time.Time
 
 	statusReq chan struct{}
-	cmdQueue  chan cmdJob
+	cmdQueue  chan command.Delivery
 
 	delivered   atomic.Uint64
 	commands    atomic.Uint64
@@ -154,11 +121,9 @@ type Client struct {
 	poison      poisonState
 	rcpt        *receiptBook // nil unless receipts are enabled
 
-	mu       sync.Mutex
-	handlers map[string]Handler
-	running  map[string]chan struct{} // command ids being handled, closed when done
-	cur      *conn
-	state    State
+	mu    sync.Mutex
+	cur   *conn
+	state State
 }
 
 // New validates cfg and deps and builds a Client. It starts nothing and
@@ -178,7 +143,10 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cloud config: broker: %w", err)
 	}
-	v, err := newVerifier(deps.StoreID, cfg.CommandKeys, cfg.AllowUnsigned)
+	cmds, err := command.New(command.Config{
+		StoreID: deps.StoreID, Keys: cfg.CommandKeys, AllowUnsigned: cfg.AllowUnsigned,
+		Timeout: cfg.CommandTimeout, TTL: cfg.CommandTTL,
+	}, command.Deps{DB: deps.DB, Queue: deps.Queue, Log: deps.Log, Audit: deps.Audit, Now: deps.Now})
 	if err != nil {
 		return nil, fmt.Errorf("cloud config: %w", err)
 	}
@@ -195,14 +163,11 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		log:       deps.Log,
 		version:   deps.Version,
 		factsSrc:  deps.Status,
-		auditFn:   deps.Audit,
 		onAck:     deps.Delivered,
 		now:       deps.Now,
-		verify:    v,
+		cmds:      cmds,
 		statusReq: make(chan struct{}, 1),
-		cmdQueue:  make(chan cmdJob, 64),
-		handlers:  map[string]Handler{},
-		running:   map[string]chan struct{}{},
+		cmdQueue:  make(chan command.Delivery, 64),
 	}
 	if c.clientID == "" {
 		c.clientID = "aura-edge-" + deps.StoreID
@@ -225,26 +190,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 // Handle registers the handler for a command type. It panics on an empty
 // name, a nil handler or a name already registered ("ping" and
 // "status.request" are built in).
-func (c *Client) Handle(name string, h Handler) {
-	if name == "" || strings.ContainsAny(name, "\n/+#") {
-		panic(fmt.Sprintf("cloud: invalid command name %q", name))
-	}
-	if h == nil {
-		panic("cloud: nil handler for " + name)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, dup := c.handlers[name]; dup {
-		panic("cloud: duplicate handler for " + name)
-	}
-	c.handlers[name] = h
-}
-
-func (c *Client) handler(name string) Handler {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.handlers[name]
-}
+func (c *Client) Handle(name string, h Handler) { c.cmds.Handle(name, h) }
 
 // Topic returns the full topic for a level under the prefix, e.g.
 // Topic("status").
@@ -312,7 +258,7 @@ func (c *Client) Run(ctx context.Context) error {
 	for range c.cfg.CommandWorkers {
 		wg.Go(func() { c.commandWorker(ctx) })
 	}
-	wg.Go(func() { c.pruneLoop(ctx) })
+	wg.Go(func() { c.cmds.PruneLoop(ctx) })
 	wg.Go(func() { c.inboxReplay(ctx) })
 	defer func() {
 		wg.Wait()

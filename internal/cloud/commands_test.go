@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
+	"github.com/auraconnect/aura-edge/internal/cloud/command"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -22,7 +23,7 @@ var cmdSeq atomic.Int64
 func newCmdID(tag string) string { return fmt.Sprintf("cmd-%s-%d", tag, cmdSeq.Add(1)) }
 
 // command builds a command envelope; sign with testKey unless key is nil.
-func command(typ, id, data string, mod func(*CommandEnvelope)) *CommandEnvelope {
+func newCommand(typ, id, data string, mod func(*CommandEnvelope)) *CommandEnvelope {
 	now := time.Now().UTC()
 	env := &CommandEnvelope{
 		SpecVersion: "1.0", ID: id, Source: "aura-cloud", Type: typ,
@@ -117,38 +118,38 @@ func TestCommands(t *testing.T) {
 		resultID   string // command_id expected when env is nil
 		detailsHas string
 	}{
-		{name: "ping unsigned", typ: "ping", env: command("ping", newCmdID("ping"), "", func(e *CommandEnvelope) { e.Expires = "" }),
+		{name: "ping unsigned", typ: "ping", env: newCommand("ping", newCmdID("ping"), "", func(e *CommandEnvelope) { e.Expires = "" }),
 			status: StatusOK, code: CodeOK, detailsHas: `"pong":true`},
-		{name: "status.request", typ: "status.request", env: command("status.request", newCmdID("st"), "{}", nil),
+		{name: "status.request", typ: "status.request", env: newCommand("status.request", newCmdID("st"), "{}", nil),
 			status: StatusOK, code: CodeOK, detailsHas: `"online":true`},
-		{name: "valid signed", typ: "print", env: signed(command("print", newCmdID("ok"), `{"text": "hello",  "copies":2}`, nil)),
+		{name: "valid signed", typ: "print", env: signed(newCommand("print", newCmdID("ok"), `{"text": "hello",  "copies":2}`, nil)),
 			status: StatusOK, code: CodeOK, printsRun: 1, detailsHas: `"printed":true`},
-		{name: "unsigned", typ: "print", env: command("print", newCmdID("unsigned"), `{"text":"x"}`, nil),
+		{name: "unsigned", typ: "print", env: newCommand("print", newCmdID("unsigned"), `{"text":"x"}`, nil),
 			status: StatusRejected, code: CodeUnsigned},
-		{name: "wrong key", typ: "print", env: signedBy(command("print", newCmdID("wrongkey"), `{"text":"x"}`, nil), false),
+		{name: "wrong key", typ: "print", env: signedBy(newCommand("print", newCmdID("wrongkey"), `{"text":"x"}`, nil), false),
 			status: StatusRejected, code: CodeBadSignature},
-		{name: "wrong key named", typ: "print", env: signedBy(command("print", newCmdID("wrongkeyid"), `{"text":"x"}`, nil), true),
+		{name: "wrong key named", typ: "print", env: signedBy(newCommand("print", newCmdID("wrongkeyid"), `{"text":"x"}`, nil), true),
 			status: StatusRejected, code: CodeUnknownKey},
-		{name: "altered payload", typ: "print", env: alter(signed(command("print", newCmdID("altered"), `{"text":"x","copies":1}`, nil)), func(e *CommandEnvelope) {
+		{name: "altered payload", typ: "print", env: alter(signed(newCommand("print", newCmdID("altered"), `{"text":"x","copies":1}`, nil)), func(e *CommandEnvelope) {
 			e.Data = json.RawMessage(`{"text":"x","copies":100}`)
 		}), status: StatusRejected, code: CodeBadSignature},
-		{name: "altered whitespace", typ: "print", env: alter(signed(command("print", newCmdID("ws"), `{"text":"x"}`, nil)), func(e *CommandEnvelope) {
+		{name: "altered whitespace", typ: "print", env: alter(signed(newCommand("print", newCmdID("ws"), `{"text":"x"}`, nil)), func(e *CommandEnvelope) {
 			e.Data = json.RawMessage(`{"text": "x"}`)
 		}), status: StatusRejected, code: CodeBadSignature},
-		{name: "expired", typ: "print", env: signed(command("print", newCmdID("expired"), `{}`, func(e *CommandEnvelope) {
+		{name: "expired", typ: "print", env: signed(newCommand("print", newCmdID("expired"), `{}`, func(e *CommandEnvelope) {
 			e.Expires = time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
 		})), status: StatusRejected, code: CodeExpired},
-		{name: "signed without expires", typ: "print", env: signed(command("print", newCmdID("noexp"), `{}`, func(e *CommandEnvelope) { e.Expires = "" })),
+		{name: "signed without expires", typ: "print", env: signed(newCommand("print", newCmdID("noexp"), `{}`, func(e *CommandEnvelope) { e.Expires = "" })),
 			status: StatusRejected, code: CodeExpired},
-		{name: "handler error", typ: "print", env: signed(command("print", newCmdID("herr"), `{"fail":"jammed"}`, nil)),
+		{name: "handler error", typ: "print", env: signed(newCommand("print", newCmdID("herr"), `{"fail":"jammed"}`, nil)),
 			status: StatusError, code: CodeHandler, printsRun: 1},
-		{name: "handler code", typ: "print", env: signed(command("print", newCmdID("paper"), `{"fail":"paper"}`, nil)),
+		{name: "handler code", typ: "print", env: signed(newCommand("print", newCmdID("paper"), `{"fail":"paper"}`, nil)),
 			status: StatusError, code: "paper_out", printsRun: 1, detailsHas: `"printer":"front"`},
-		{name: "handler panic", typ: "print", env: signed(command("print", newCmdID("panic"), `{"panic":true}`, nil)),
+		{name: "handler panic", typ: "print", env: signed(newCommand("print", newCmdID("panic"), `{"panic":true}`, nil)),
 			status: StatusError, code: CodeHandler, printsRun: 1},
-		{name: "unknown type", typ: "frobnicate", env: signed(command("frobnicate", newCmdID("unknown"), `{}`, nil)),
+		{name: "unknown type", typ: "frobnicate", env: signed(newCommand("frobnicate", newCmdID("unknown"), `{}`, nil)),
 			status: StatusError, code: CodeUnknownType},
-		{name: "topic mismatch", typ: "ping", env: command("print", newCmdID("mismatch"), `{}`, nil),
+		{name: "topic mismatch", typ: "ping", env: newCommand("print", newCmdID("mismatch"), `{}`, nil),
 			status: StatusError, code: CodeMalformed},
 		{name: "malformed JSON", typ: "print", raw: []byte(`{"specversion":"1.0","id":"cmd-malformed-1","type":"print",`),
 			status: StatusError, code: CodeMalformed, resultID: ""},
@@ -185,7 +186,7 @@ func TestCommands(t *testing.T) {
 		})
 	}
 	// Exactly one result each, and the client is still answering.
-	ping := command("ping", newCmdID("after"), "", nil)
+	ping := newCommand("ping", newCmdID("after"), "", nil)
 	r.send(t, "ping", marshal(t, ping))
 	r.await(t, ping.ID, 1)
 	time.Sleep(300 * time.Millisecond)
@@ -200,7 +201,7 @@ func TestCommands(t *testing.T) {
 	r.mu.Lock()
 	last := r.last
 	r.mu.Unlock()
-	if !last.Signed || last.KeyID != KeyID(testKey.Public().(ed25519.PublicKey)) {
+	if !last.Signed || last.KeyID != command.KeyID(testKey.Public().(ed25519.PublicKey)) {
 		t.Errorf("handler saw %+v", last)
 	}
 }
@@ -222,7 +223,7 @@ func alter(e *CommandEnvelope, f func(*CommandEnvelope)) *CommandEnvelope { f(e)
 // TestCommandHandlerSeesExactData checks the Command a handler gets.
 func TestCommandHandlerSeesExactData(t *testing.T) {
 	r := newCmdRig(t, nil)
-	env := signed(command("print", newCmdID("exact"), `{ "text" : "größe € <b>" }`, nil))
+	env := signed(newCommand("print", newCmdID("exact"), `{ "text" : "größe € <b>" }`, nil))
 	r.send(t, "print", marshal(t, env))
 	r.await(t, env.ID, 1)
 	r.mu.Lock()
@@ -240,8 +241,8 @@ func TestDuplicateCommand(t *testing.T) {
 		typ string
 		env *CommandEnvelope
 	}{
-		{"print", signed(command("print", newCmdID("dup"), `{"text":"once"}`, nil))},
-		{"ping", command("ping", newCmdID("dupping"), "", nil)},
+		{"print", signed(newCommand("print", newCmdID("dup"), `{"text":"once"}`, nil))},
+		{"ping", newCommand("ping", newCmdID("dupping"), "", nil)},
 	} {
 		before := r.prints.Load()
 		b := marshal(t, tc.env)
@@ -283,7 +284,7 @@ func TestCommandResultSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	env := signed(command("print", newCmdID("restart"), `{"text":"once"}`, nil))
+	env := signed(newCommand("print", newCmdID("restart"), `{"text":"once"}`, nil))
 	r1 := newCmdRig(t, db)
 	r1.send(t, "print", marshal(t, env))
 	first := r1.await(t, env.ID, 1)[0]
@@ -313,8 +314,8 @@ func TestInterruptedCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	env := signed(command("print", newCmdID("crash"), `{"text":"maybe"}`, nil))
-	rec, _ := json.Marshal(seenRecord{State: seenRunning, Type: "print", SeenAt: time.Now()})
+	env := signed(newCommand("print", newCmdID("crash"), `{"text":"maybe"}`, nil))
+	rec, _ := json.Marshal(map[string]any{"state": "running", "type": "print", "seen_at": time.Now()})
 	if err := db.Update(func(tx *store.Tx) error { return tx.Bucket(store.CommandsSeen).Put([]byte(env.ID), rec) }); err != nil {
 		t.Fatal(err)
 	}
@@ -348,12 +349,12 @@ func TestSlowHandlerDoesNotBlock(t *testing.T) {
 	})
 	e.start()
 	waitUntil(t, 10*time.Second, "connected", e.c.Connected)
-	slow := signed(command("slow", newCmdID("slow"), `{}`, nil))
+	slow := signed(newCommand("slow", newCmdID("slow"), `{}`, nil))
 	if err := sub.Publish(testPrefix+"/cmd/slow", marshal(t, slow), false); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		p := command("ping", newCmdID("busy"), "", nil)
+		p := newCommand("ping", newCmdID("busy"), "", nil)
 		if err := sub.Publish(testPrefix+"/cmd/ping", marshal(t, p), false); err != nil {
 			t.Fatal(err)
 		}
@@ -361,32 +362,6 @@ func TestSlowHandlerDoesNotBlock(t *testing.T) {
 	}
 	close(release)
 	sub.Wait(t, 10*time.Second, "slow result", func() bool { return len(results(sub, slow.ID)) == 1 })
-}
-
-func TestPruneSeen(t *testing.T) {
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	e := newEnv(t, Config{Broker: "tcp://127.0.0.1:1", CommandTTL: 24 * time.Hour}, func(d *Deps) { d.Now = func() time.Time { return now } })
-	recs := map[string]seenRecord{
-		"old-expired":     {State: seenDone, SeenAt: now.Add(-48 * time.Hour), Expires: now.Add(-47 * time.Hour)},
-		"old-no-expiry":   {State: seenDone, SeenAt: now.Add(-48 * time.Hour)},
-		"old-still-valid": {State: seenDone, SeenAt: now.Add(-48 * time.Hour), Expires: now.Add(time.Hour)},
-		"recent":          {State: seenDone, SeenAt: now.Add(-time.Hour), Expires: now.Add(-time.Minute)},
-	}
-	for id, rec := range recs {
-		if err := e.c.putSeen(id, &rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := e.c.pruneSeen(now)
-	if err != nil || n != 2 {
-		t.Fatalf("pruned %d, %v", n, err)
-	}
-	for id, keep := range map[string]bool{"old-expired": false, "old-no-expiry": false, "old-still-valid": true, "recent": true} {
-		rec, err := e.c.seen(id)
-		if err != nil || (rec != nil) != keep {
-			t.Errorf("%s: kept=%v, want %v (%v)", id, rec != nil, keep, err)
-		}
-	}
 }
 
 // TestStatusRepublish checks that status.request and PublishStatus
@@ -408,7 +383,7 @@ func TestStatusRepublish(t *testing.T) {
 	statuses := func() int { return len(sub.Messages(testPrefix + "/status")) }
 	sub.Wait(t, 10*time.Second, "first status", func() bool { return statuses() == 1 })
 
-	req := command("status.request", newCmdID("status"), "", nil)
+	req := newCommand("status.request", newCmdID("status"), "", nil)
 	if err := sub.Publish(testPrefix+"/cmd/status.request", marshal(t, req), false); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +426,7 @@ func TestDuplicateWhileRunning(t *testing.T) {
 	})
 	e.start()
 	waitUntil(t, 10*time.Second, "connected", e.c.Connected)
-	cmd := marshal(t, signed(command("slow", newCmdID("slowdup"), `{}`, nil)))
+	cmd := marshal(t, signed(newCommand("slow", newCmdID("slowdup"), `{}`, nil)))
 	env, _ := DecodeCommand(cmd)
 	for i := 0; i < 2; i++ {
 		if err := sub.Publish(testPrefix+"/cmd/slow", cmd, false); err != nil {
@@ -480,9 +455,9 @@ func TestInboxReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	env := signed(command("print", newCmdID("inbox"), `{"text":"after the crash"}`, nil))
-	v, _ := json.Marshal(inboxEntry{Topic: testPrefix + "/cmd/print", Payload: marshal(t, env)})
-	if err := db.Update(func(tx *store.Tx) error { return tx.Bucket(inboxBucket).Put(store.U64(1), v) }); err != nil {
+	env := signed(newCommand("print", newCmdID("inbox"), `{"text":"after the crash"}`, nil))
+	v, _ := json.Marshal(map[string]any{"topic": testPrefix + "/cmd/print", "payload": marshal(t, env)})
+	if err := db.Update(func(tx *store.Tx) error { return tx.Bucket(command.InboxBucket).Put(store.U64(1), v) }); err != nil {
 		t.Fatal(err)
 	}
 	r := newCmdRig(t, db)
@@ -493,7 +468,7 @@ func TestInboxReplay(t *testing.T) {
 	waitUntil(t, 5*time.Second, "inbox emptied", func() bool {
 		empty := true
 		db.View(func(tx *store.Tx) error {
-			return tx.Bucket(inboxBucket).ForEach(func(k, v []byte) error { empty = false; return nil })
+			return tx.Bucket(command.InboxBucket).ForEach(func(k, v []byte) error { empty = false; return nil })
 		})
 		return empty
 	})

@@ -76,7 +76,7 @@
 //
 // where id, type, time and expires are the decoded JSON string values
 // ("" when absent) and keyid is the hex of the first 8 bytes of the SHA-256
-// of the 32-byte public key. SIGNING.md, written for the cloud team, has
+// of the 32-byte public key. command/SIGNING.md, written for the cloud team, has
 // the details, a Go and an OpenSSL example and a test vector.
 //
 // Every delivery gets exactly one result in the cmd-results stream
@@ -94,6 +94,10 @@
 // twice. A copy that arrives while the original still runs waits for it and
 // then gets the stored result. Records are kept for command_ttl (default 7 days) and at least
 // until the command expires; they are pruned hourly.
+//
+// The pipeline a command goes through (decode, verify, claim, run, record,
+// answer) is package command; this package receives deliveries, stores
+// them in the inbox before their PUBACK and feeds its workers.
 //
 // Handlers run on a pool of command_workers goroutines fed by a bounded
 // queue, never on paho's goroutines; a full queue only delays the PUBACK of

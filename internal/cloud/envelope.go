@@ -2,9 +2,11 @@ package cloud
 
 import (
 	"encoding/base64"
-	"github.com/auraconnect/aura-edge/internal/outbox"
 	"strconv"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/cloud/command"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
 // Topic levels under the prefix.
@@ -36,14 +38,14 @@ var sendOrder = []outbox.Stream{outbox.Orders, outbox.Payments, outbox.CmdResult
 // datacontenttype application/octet-stream rather than dropped.
 func appendEvent(b []byte, source string, r *outbox.Row) []byte {
 	b = append(b, `{"specversion":"1.0","id":`...)
-	b = appendJSONString(b, r.ID)
+	b = command.AppendJSONString(b, r.ID)
 	b = append(b, `,"source":`...)
-	b = appendJSONString(b, source)
+	b = command.AppendJSONString(b, source)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, r.Type)
+	b = command.AppendJSONString(b, r.Type)
 	if r.Subject != "" {
 		b = append(b, `,"subject":`...)
-		b = appendJSONString(b, r.Subject)
+		b = command.AppendJSONString(b, r.Subject)
 	}
 	b = append(b, `,"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)

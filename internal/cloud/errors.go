@@ -1,6 +1,10 @@
 package cloud
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/auraconnect/aura-edge/internal/cloud/command"
+)
 
 // ErrAlreadyRunning is returned by Run when the Client is already running
 // (or ran before): a Client runs once.
@@ -18,4 +22,4 @@ var ErrStaleAck = errors.New("publish completed on a connection that is gone")
 
 // ErrBadCommand wraps every reason a command envelope is refused by
 // DecodeCommand or the verifier; the *CommandError carries the code.
-var ErrBadCommand = errors.New("bad command")
+var ErrBadCommand = command.ErrRefused

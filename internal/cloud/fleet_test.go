@@ -113,7 +113,7 @@ func TestPerStoreACL(t *testing.T) {
 	spy.subscribe(t, "aura/v1/stores/#")
 	forged := `{"specversion":"1.0","id":"forged-1","source":"aura-edge://s2","type":"com.auraconnect.edge.order","data":{}}`
 	spy.pc.Publish("aura/v1/stores/s2/events/orders", 1, false, forged).WaitTimeout(5 * time.Second)
-	spy.pc.Publish("aura/v1/stores/s2/cmd/ping", 1, false, marshal(t, command("ping", "forged-ping", "", nil))).WaitTimeout(5 * time.Second)
+	spy.pc.Publish("aura/v1/stores/s2/cmd/ping", 1, false, marshal(t, newCommand("ping", "forged-ping", "", nil))).WaitTimeout(5 * time.Second)
 
 	want := map[string][]string{}
 	for id, e := range stores {
@@ -126,7 +126,7 @@ func TestPerStoreACL(t *testing.T) {
 		checkFIFO(t, id, want[id], cloud.Envelopes(topic))
 	}
 	// The cloud's own command to s2 works.
-	if err := cloud.Publish("aura/v1/stores/s2/cmd/ping", marshal(t, command("ping", "cloud-ping", "", nil)), false); err != nil {
+	if err := cloud.Publish("aura/v1/stores/s2/cmd/ping", marshal(t, newCommand("ping", "cloud-ping", "", nil)), false); err != nil {
 		t.Fatal(err)
 	}
 	cloud.Wait(t, 10*time.Second, "s2's answer to the cloud's ping", func() bool {

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,34 +9,28 @@ import (
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
+	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
+	requests "github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
-// menuPush is the data of a menu.push command.
-type menuPush struct {
-	Menu          *model.Menu `json:"menu"`
-	IntegrationID string      `json:"integration_id,omitempty"`
-	DryRun        bool        `json:"dry_run,omitempty"`
-	// AllowDeletions lets the push delete more than menu.max_delete_share
-	// of the objects pushed before.
-	AllowDeletions bool `json:"allow_deletions,omitempty"`
-}
+// The data of menu.push and orders.sync: the request layer's types (the
+// names the tests use).
+type (
+	menuPush   = requests.MenuPush
+	ordersSync = requests.SyncOrders
+)
 
-// ordersSync is the data of an orders.sync command.
-type ordersSync struct {
-	IntegrationID string `json:"integration_id,omitempty"`
-}
-
-// decodeData strictly decodes a command's data.
+// decodeData strictly decodes a command's data with the request layer's
+// decoder, which the local API uses too: the same mistake gets the same
+// words either way.
 func decodeData(cmd cloud.Command, v any) error {
 	if len(cmd.Data) == 0 {
 		return &cloud.CommandError{Code: "bad_data", Message: cmd.Type + " needs data"}
 	}
-	dec := json.NewDecoder(bytesReader(cmd.Data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := requests.Decode(cmd.Data, v); err != nil {
 		return &cloud.CommandError{Code: "bad_data", Message: fmt.Sprintf("%s data: %v", cmd.Type, err)}
 	}
 	return nil
@@ -45,20 +38,22 @@ func decodeData(cmd cloud.Command, v any) error {
 
 // registerCommands wires the cloud's commands to the bridge.
 func (c *Core) registerCommands(cl *cloud.Client) {
+	// menu.push and orders.sync take what POST /integrations/pos/sync/menu
+	// and /sync/orders take (the request layer's MenuPush and SyncOrders).
 	cl.Handle("menu.push", func(ctx context.Context, cmd cloud.Command) (any, error) {
 		var req menuPush
 		if err := decodeData(cmd, &req); err != nil {
 			return nil, err
 		}
-		if req.Menu == nil {
-			return nil, &cloud.CommandError{Code: "bad_data", Message: "menu.push needs data.menu"}
-		}
-		res, err := c.Bridge.PushMenuWith(ctx, req.Menu, req.IntegrationID,
-			bridge.PushOptions{DryRun: req.DryRun, AllowDeletions: req.AllowDeletions}, "cloud:"+cmd.ID)
+		menu, err := req.MenuOrLatest(c.Bridge.LatestMenu)
 		if err != nil {
 			return nil, commandErr(err)
 		}
-		return map[string]any{"menu_id": req.Menu.ID, "version": req.Menu.Version, "results": res}, nil
+		res, err := c.Bridge.PushMenuWith(ctx, menu, req.IntegrationID, req.Options(), "cloud:"+cmd.ID)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return map[string]any{"menu_id": menu.ID, "version": menu.Version, "results": res}, nil
 	})
 	cl.Handle("orders.sync", func(ctx context.Context, cmd cloud.Command) (any, error) {
 		var req ordersSync
@@ -90,83 +85,97 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		}
 		return map[string]any{"available": req.Available, "until": req.Until, "results": res}, nil
 	})
+	cl.Handle("config.set", func(ctx context.Context, cmd cloud.Command) (any, error) {
+		var req requests.ConfigSet
+		if err := decodeData(cmd, &req); err != nil {
+			return nil, err
+		}
+		actor := "cloud:" + cmd.ID
+		if req.By != "" {
+			actor += ":" + req.By
+		}
+		res, err := c.SetConfig(ctx, req, actor)
+		if err != nil {
+			return nil, commandErr(err)
+		}
+		return res, nil
+	})
 	c.registerTwoWay(cl)
 }
 
-// drawerCmd is the data of a drawer.open command. The job id is the
-// command id, so a redelivered command opens the drawer once.
-type drawerCmd struct {
-	Printer string `json:"printer"`
-	Reason  string `json:"reason"`
-	// By names who asked in the cloud (a manager's name); the audit log
-	// records "cloud:<by>".
-	By string `json:"by,omitempty"`
-}
-
+// handleDrawerOpen runs drawer.open: the request layer's Drawer, as POST
+// /v1/drawer/open takes it. The job id is the command id, so a
+// redelivered command opens the drawer once.
 func (c *Core) handleDrawerOpen(ctx context.Context, cmd cloud.Command) (any, error) {
-	var req drawerCmd
+	var req requests.Drawer
 	if err := decodeData(cmd, &req); err != nil {
 		return nil, err
+	}
+	if req.JobID != "" {
+		return nil, commandErr(requests.CommandOwnsJobID("drawer.open"))
+	}
+	if err := req.Validate(); err != nil {
+		return nil, commandErr(err)
 	}
 	actor := "cloud"
 	if req.By != "" {
 		actor += ":" + req.By
 	}
 	job, created, err := c.Spool.OpenDrawer(ctx, cmd.ID, req.Printer, req.Reason, actor)
-	switch {
-	case errors.Is(err, spool.ErrUnknownPrinter), errors.Is(err, spool.ErrInvalidRequest):
-		return nil, &cloud.CommandError{Code: "bad_request", Message: err.Error()}
-	case err != nil:
+	if re := requests.SpoolError(err); re != nil {
+		return nil, commandErr(re)
+	} else if err != nil {
 		return nil, err
 	}
 	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
 }
 
-// printCmd is the data of a print command: an order (or the id of a
-// captured one) for a printer. The job id is the command id, so a
-// redelivered command never prints twice.
-type printCmd struct {
-	Printer string       `json:"printer"`
-	Kind    spool.Kind   `json:"kind,omitempty"`
-	Order   *model.Order `json:"order,omitempty"`
-	OrderID string       `json:"order_id,omitempty"`
-}
-
+// handlePrint runs print: the request layer's Print, as POST /v1/print
+// takes it, except that kind defaults to receipt. The job id is the
+// command id, so a redelivered command never prints twice.
 func (c *Core) handlePrint(ctx context.Context, cmd cloud.Command) (any, error) {
-	var req printCmd
+	var req requests.Print
 	if err := decodeData(cmd, &req); err != nil {
 		return nil, err
 	}
-	order := req.Order
-	if order == nil && req.OrderID != "" {
-		o, err := c.Ingest.Order(req.OrderID)
-		if err != nil {
-			return nil, &cloud.CommandError{Code: "not_found", Message: err.Error()}
-		}
-		order = o
+	if req.JobID != "" {
+		return nil, commandErr(requests.CommandOwnsJobID("print"))
 	}
-	kind := req.Kind
-	if kind == "" {
-		kind = spool.KindReceipt
+	if req.Kind == "" {
+		req.Kind = string(spool.KindReceipt)
 	}
-	job, created, err := c.Spool.Submit(ctx, spool.Request{ID: cmd.ID, Printer: req.Printer, Kind: kind, Order: order})
+	req.JobID = cmd.ID
+	if err := req.Validate(c.Spool.Names()); err != nil {
+		return nil, commandErr(err)
+	}
+	sr, err := req.SpoolRequest(requests.OrderLookup{Order: c.Ingest.Order, NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }})
+	if err != nil {
+		return nil, commandErr(err)
+	}
+	job, created, err := c.Spool.Submit(ctx, sr)
 	if err != nil {
 		var ps model.Problems
 		switch {
 		case errors.As(err, &ps):
 			return nil, &cloud.CommandError{Code: "invalid", Message: ps.Error()}
-		case errors.Is(err, spool.ErrUnknownPrinter), errors.Is(err, spool.ErrInvalidRequest):
-			return nil, &cloud.CommandError{Code: "bad_request", Message: err.Error()}
+		case requests.SpoolError(err) != nil:
+			return nil, commandErr(requests.SpoolError(err))
 		}
 		return nil, err
 	}
 	return map[string]any{"job_id": job.ID, "state": job.State, "printer": job.Printer, "created": created}, nil
 }
 
-// commandErr maps bridge errors to command result codes.
+// commandErr maps request, settings and bridge errors to command result
+// codes.
 func commandErr(err error) error {
 	var ps model.Problems
+	var re *requests.Error
 	switch {
+	case errors.As(err, &re):
+		return &cloud.CommandError{Code: re.Code, Message: re.Message}
+	case errors.Is(err, ErrSettingRefused):
+		return &cloud.CommandError{Status: cloud.StatusRejected, Code: "invalid_setting", Message: err.Error()}
 	case errors.As(err, &ps):
 		return &cloud.CommandError{Code: "invalid", Message: ps.Error()}
 	case errors.Is(err, integrations.ErrNotFound):
@@ -192,5 +201,3 @@ func (c *Core) auditCommand(ev cloud.AuditEvent) {
 	c.Audit.Record(context.Background(), audit.Record{Type: "command", Status: st, Actor: "cloud",
 		Message: fmt.Sprintf("%s %s: %s %s", ev.Type, ev.CommandID, ev.Code, ev.Message), DurationMS: ev.Duration.Milliseconds(), Details: details})
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/provision"
+	requests "github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
@@ -55,6 +57,8 @@ type Core struct {
 	Sessions      *auth.Sessions
 	Terminals     *terminal.Manager
 	Provision     *provision.Key // seals remotely provisioned credentials to this store
+
+	settings *settings // runtime settings (config.set); set by applyOverrides
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -81,6 +85,11 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 			db.Close()
 		}
 	}()
+	// Settings changed at runtime (config.set) win over the file; applied
+	// before any subsystem reads the config.
+	if err := c.applyOverrides(cfg); err != nil {
+		return nil, err
+	}
 	c.Keys, err = secrets.LoadOrCreateKey(KeyFile(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("credential key: %w", err)
@@ -135,13 +144,11 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 	})
 	c.Auth = auth.NewAuthenticator(c.DB, auth.Options{})
 	c.Sessions = auth.NewSessions(c.Auth, 0)
-	policy, err := auth.NewPolicy(policyRules())
-	if err != nil {
-		return nil, err
-	}
 	apiLog := log.With("component", "localapi")
 	c.API = localapi.New(localapi.ConfigOf(cfg.API, ControlSocket(cfg)), apiLog,
-		auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog), asAdmin)
+		func(policy *auth.Policy) func(http.Handler) http.Handler {
+			return auth.SessionMiddleware(policy, c.Auth, c.Sessions, apiLog)
+		}, asAdmin)
 	localapi.CaptureRoutes(c.API, c.Ingest, apiLog)
 	localapi.QueueRoutes(c.API, c.Outbox, c.Bridge)
 	localapi.DeadLetterRoutes(c.API, c.Outbox, c.Audit, apiLog)
@@ -153,9 +160,16 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		NotFound: func(e error) bool { return errors.Is(e, ingest.ErrNotFound) }, Log: apiLog})
 	localapi.InjectRoutes(c.API, c.Bridge)
 	localapi.ControlRoutes(c.API, localapi.ControlDeps{DB: c.DB, Keys: c.Keys})
+	localapi.ConfigRoutes(c.API, localapi.ConfigSetter{
+		Set: func(ctx context.Context, req requests.ConfigSet, actor string) (any, error) {
+			return c.SetConfig(ctx, req, actor)
+		},
+		Refused: func(err error) bool { return errors.Is(err, ErrSettingRefused) },
+		Get:     c.Settings,
+	})
 	c.fillHealth()
 	c.healthRoutes()
-	c.API.HandleFunc("GET /v1/terminals", func(w http.ResponseWriter, r *http.Request) {
+	c.API.HandleFunc("GET /v1/terminals", localapi.StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, map[string]any{"terminals": c.Terminals.Status()})
 	})
 	return c, nil
@@ -194,11 +208,6 @@ func (c *Core) openCloud() error {
 func (c *Core) Close() error {
 	c.Ingest.Wait() // auto-print hooks of orders already acknowledged
 	return c.DB.Close()
-}
-
-// policyRules are the local API's route policy.
-func policyRules() []auth.Rule {
-	return append(auth.DefaultRules(), auth.Rule{Pattern: "GET /v1/terminals", Roles: []auth.Role{auth.Staff}})
 }
 
 // asAdmin marks control-socket callers as admin: the socket's 0600 mode is

@@ -127,7 +127,7 @@ func TestRoutesByRole(t *testing.T) {
 		tokens[r] = tok
 	}
 	base := "http://" + d.APIAddr().String()
-	rules := policyRules()
+	rules := d.Core().API.Policy().Rules()
 	if len(rules) < 15 {
 		t.Fatalf("only %d rules", len(rules))
 	}

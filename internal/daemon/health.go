@@ -122,13 +122,13 @@ func (c *Core) spoolHooks(o spool.Options) spool.Options {
 // (the snapshot's identity, link and outbox with the status facts) and
 // GET /metrics.
 func (c *Core) healthRoutes() {
-	c.API.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
+	c.API.HandleFunc("GET /v1/health", localapi.StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		localapi.WriteJSON(w, http.StatusOK, c.Health.Snapshot(r.Context()))
 	})
-	c.API.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+	c.API.HandleFunc("GET /v1/status", localapi.StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, c.Health.Status())
 	})
-	c.API.Handle("GET /metrics", c.Metrics.Handler())
+	c.API.Handle("GET /metrics", localapi.MetricsAccess, c.Metrics.Handler())
 	statuspage.Routes(c.API, c.Sessions, c.Log.With("component", "statuspage"))
 }

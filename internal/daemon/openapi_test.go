@@ -36,6 +36,46 @@ func TestEveryRouteDescribed(t *testing.T) {
 	}
 }
 
+// TestEveryRouteDeclaresItsRole: each route the daemon registers declared
+// who may call it where it was registered (control-socket routes are
+// admin by the socket), the auth policy is exactly those declarations,
+// and the OpenAPI document lists the same role (x-aura-role).
+func TestEveryRouteDeclaresItsRole(t *testing.T) {
+	d, _ := startDaemon(t, nil)
+	api := d.Core().API
+	doc := openapitest.New(t).Doc()
+	rules := map[string]auth.Rule{}
+	for _, r := range api.Policy().Rules() {
+		rules[r.Pattern] = r
+	}
+	for _, p := range api.Patterns() {
+		method, path, _ := strings.Cut(p, " ")
+		item := doc.Paths.Value(path)
+		if item == nil || item.GetOperation(method) == nil {
+			continue // TestEveryRouteDescribed reports it
+		}
+		documented, _ := item.GetOperation(method).Extensions["x-aura-role"].(string)
+		access, ok := api.Access(p)
+		want := "control"
+		if ok {
+			want = access.Name()
+			rule, inPolicy := rules[p]
+			if !inPolicy || rule.Public != access.Public || !slices.Equal(rule.Roles, access.Roles) {
+				t.Errorf("%s: policy rule %+v, declared %+v", p, rule, access)
+			}
+			delete(rules, p)
+		} else if !strings.HasPrefix(path, "/ctl/") {
+			t.Errorf("%s has no declared access", p)
+		}
+		if documented != want {
+			t.Errorf("%s: openapi.json says x-aura-role %q, the route declares %q (fix spec_test.go's routes(), run make openapi)", p, documented, want)
+		}
+	}
+	for p := range rules {
+		t.Errorf("policy has a rule for %s, which no route registered", p)
+	}
+}
+
 // TestErrorWalk sends bad input to every route (with an admin token, so
 // that the route itself answers) and checks that each answer is a
 // documented problem with a sentence and no Go type name, stack trace or

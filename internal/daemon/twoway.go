@@ -14,22 +14,9 @@ import (
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/integrations"
-	"github.com/auraconnect/aura-edge/internal/model"
+	requests "github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 )
-
-// orderInject is the data of an order.inject command.
-type orderInject struct {
-	IntegrationID string         `json:"integration_id,omitempty"`
-	Order         *model.Order   `json:"order"`
-	Payment       *model.Payment `json:"payment,omitempty"`
-}
-
-// orderRefund is the data of an order.refund command.
-type orderRefund struct {
-	IntegrationID string `json:"integration_id,omitempty"`
-	bridge.RefundSpec
-}
 
 // webhookRelay is the data of a webhook.relay command: a vendor webhook the
 // cloud received, exactly as received.
@@ -53,18 +40,18 @@ type integrationConnect struct {
 // registerTwoWay wires the two-way sync and provisioning commands.
 func (c *Core) registerTwoWay(cl *cloud.Client) {
 	cl.Handle("order.inject", func(ctx context.Context, cmd cloud.Command) (any, error) {
-		var req orderInject
+		var req requests.Inject // as POST /integrations/pos/orders/inject takes it
 		if err := decodeData(cmd, &req); err != nil {
 			return nil, err
 		}
-		if req.Order == nil {
-			return nil, &cloud.CommandError{Code: "bad_data", Message: "order.inject needs data.order"}
+		if err := req.Validate(); err != nil {
+			return nil, commandErr(err)
 		}
 		out, err := c.Bridge.InjectOrder(ctx, cmd.ID, req.IntegrationID, req.Order, req.Payment, "cloud:"+cmd.ID)
 		return jobResult(out, err)
 	})
 	cl.Handle("order.refund", func(ctx context.Context, cmd cloud.Command) (any, error) {
-		var req orderRefund
+		var req requests.Refund // as POST /integrations/pos/orders/refund takes it
 		if err := decodeData(cmd, &req); err != nil {
 			return nil, err
 		}

@@ -26,8 +26,8 @@ type Capturer interface {
 // CaptureRoutes registers POST /v1/orders and POST /v1/payments. Each takes
 // one Aura record or an array, and answers 202 only after the bbolt commit.
 func CaptureRoutes(s *Server, c Capturer, log *slog.Logger) {
-	s.Handle("POST /v1/orders", captureHandler[model.Order](c, log, "orders"))
-	s.Handle("POST /v1/payments", captureHandler[model.Payment](c, log, "payments"))
+	s.Handle("POST /v1/orders", TerminalAccess, captureHandler[model.Order](c, log, "orders"))
+	s.Handle("POST /v1/payments", TerminalAccess, captureHandler[model.Payment](c, log, "payments"))
 }
 
 func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger, kind string) http.Handler {

@@ -22,7 +22,7 @@ import (
 // Retry and drop are audited with the caller's token name. None of these
 // routes has a policy rule, so they are admin-only.
 func DeadLetterRoutes(s *Server, ob *outbox.Outbox, a *audit.Logger, log *slog.Logger) {
-	s.HandleFunc("GET /v1/queue/dead", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /v1/queue/dead", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		dls, err := ob.DeadLetters()
 		if err != nil {
 			WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
@@ -33,14 +33,14 @@ func DeadLetterRoutes(s *Server, ob *outbox.Outbox, a *audit.Logger, log *slog.L
 		}
 		WriteJSON(w, http.StatusOK, map[string]any{"dead_letters": dls})
 	})
-	s.HandleFunc("GET /v1/queue/dead/{id}", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /v1/queue/dead/{id}", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		dl, err := ob.DeadLetterData(r.PathValue("id"))
 		if writeDeadError(w, err) {
 			return
 		}
 		WriteJSON(w, http.StatusOK, dl)
 	})
-	s.HandleFunc("POST /v1/queue/dead/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("POST /v1/queue/dead/{id}/retry", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		dl, _ := ob.DeadLetterData(id)
 		ap, err := ob.RetryDead(id)
@@ -55,7 +55,7 @@ func DeadLetterRoutes(s *Server, ob *outbox.Outbox, a *audit.Logger, log *slog.L
 		recordDead(r, a, log, fmt.Sprintf("dead letter %s (%s %s, %s) queued again at the tail of %s", id, dl.Type, dl.Subject, dl.Reason, dl.Stream))
 		WriteJSON(w, http.StatusOK, map[string]any{"id": ap.ID, "stream": ap.Stream, "seq": ap.Seq, "status": "queued"})
 	})
-	s.HandleFunc("DELETE /v1/queue/dead/{id}", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("DELETE /v1/queue/dead/{id}", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		dl, err := ob.DropDead(id)
 		if writeDeadError(w, err) {

@@ -4,18 +4,12 @@ import (
 	"net/http"
 
 	"github.com/auraconnect/aura-edge/internal/auth"
-	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/request"
 )
 
-// DrawerRequest is the body of POST /v1/drawer/open.
-type DrawerRequest struct {
-	Printer string `json:"printer"`
-	// Reason is why the drawer is opened without a sale ("no sale",
-	// "change"); it goes to the audit log with who asked. Required.
-	Reason string `json:"reason"`
-	// JobID makes the request idempotent; optional.
-	JobID string `json:"job_id,omitempty"`
-}
+// DrawerRequest is the body of POST /v1/drawer/open: the request layer's
+// Drawer, shared with the drawer.open command.
+type DrawerRequest = request.Drawer
 
 // openDrawer serves POST /v1/drawer/open: a drawer kick on the printer's
 // configured pin, queued like a print job (202), audited with the token's
@@ -26,11 +20,13 @@ func (h printHandlers) openDrawer(w http.ResponseWriter, r *http.Request) {
 		WriteDecodeError(w, err)
 		return
 	}
-	if req.JobID != "" {
-		if err := spool.CheckID(req.JobID); err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_job_id", err.Error(), "job_id")
-			return
-		}
+	if err := req.Validate(); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	if req.By != "" {
+		WriteError(w, http.StatusBadRequest, "bad_request", "by: leave it out; the local API records the token's name", "by")
+		return
 	}
 	j, created, err := h.sp.OpenDrawer(r.Context(), req.JobID, req.Printer, req.Reason, auth.Actor(r.Context()))
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/integrations"
-	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/request"
 )
 
 // InjectRoutes adds the two-way sync routes (admin only):
@@ -19,13 +19,9 @@ import (
 // Both need an Idempotency-Key header: a repeated key gives the first
 // outcome back and never a second order or refund at the vendor.
 func InjectRoutes(s *Server, b *bridge.Bridge) {
-	s.HandleFunc("POST /integrations/pos/orders/inject", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("POST /integrations/pos/orders/inject", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
 		// The body first: a wrong media type is a 415 on every route.
-		var req struct {
-			IntegrationID string         `json:"integration_id,omitempty"`
-			Order         *model.Order   `json:"order"`
-			Payment       *model.Payment `json:"payment,omitempty"`
-		}
+		var req request.Inject
 		if err := DecodeJSON(w, r, 1<<20, &req); err != nil {
 			WriteDecodeError(w, err)
 			return
@@ -34,18 +30,15 @@ func InjectRoutes(s *Server, b *bridge.Bridge) {
 		if !ok {
 			return
 		}
-		if req.Order == nil {
-			WriteError(w, http.StatusBadRequest, "missing_field", "send the order to create as \"order\"", "order")
+		if err := req.Validate(); err != nil {
+			writeRequestError(w, err)
 			return
 		}
 		out, err := b.InjectOrder(r.Context(), key, req.IntegrationID, req.Order, req.Payment, actor(r))
 		writeJob(w, out, err)
 	})
-	s.HandleFunc("POST /integrations/pos/orders/refund", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			IntegrationID string `json:"integration_id,omitempty"`
-			bridge.RefundSpec
-		}
+	s.HandleFunc("POST /integrations/pos/orders/refund", AdminOnly, func(w http.ResponseWriter, r *http.Request) {
+		var req request.Refund
 		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
 			WriteDecodeError(w, err)
 			return

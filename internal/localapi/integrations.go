@@ -17,6 +17,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 )
 
@@ -50,24 +51,18 @@ type ConnectRequest struct {
 }
 
 // SyncRequest is the body of POST /integrations/pos/sync/menu and /sync/orders.
-type SyncRequest struct {
-	IntegrationID string      `json:"integration_id,omitempty"`
-	Menu          *model.Menu `json:"menu,omitempty"`
-	DryRun        bool        `json:"dry_run,omitempty"`
-	// AllowDeletions lets the push delete more than menu.max_delete_share.
-	AllowDeletions bool `json:"allow_deletions,omitempty"`
-}
+type SyncRequest = request.MenuPush
 
 // IntegrationRoutes registers the seed's integration endpoints and the
 // webhook receiver.
 func IntegrationRoutes(s *Server, d IntegrationDeps) {
-	s.HandleFunc("POST /integrations/pos/connect", d.connect)
-	s.HandleFunc("GET /integrations/pos/status", d.status)
-	s.HandleFunc("POST /integrations/pos/sync/menu", d.syncMenu)
-	s.HandleFunc("POST /integrations/pos/sync/orders", d.syncOrders)
-	s.HandleFunc("DELETE /integrations/pos/{id}", d.delete)
+	s.HandleFunc("POST /integrations/pos/connect", AdminOnly, d.connect)
+	s.HandleFunc("GET /integrations/pos/status", AdminOnly, d.status)
+	s.HandleFunc("POST /integrations/pos/sync/menu", AdminOnly, d.syncMenu)
+	s.HandleFunc("POST /integrations/pos/sync/orders", AdminOnly, d.syncOrders)
+	s.HandleFunc("DELETE /integrations/pos/{id}", AdminOnly, d.delete)
 	wh := &webhookReceiver{d: d, slots: make(chan struct{}, maxWebhooksInFlight)}
-	s.HandleFunc("POST /webhooks/{integration_id}", wh.serve)
+	s.HandleFunc("POST /webhooks/{integration_id}", Public, wh.serve)
 }
 
 // maxWebhooksInFlight bounds concurrent webhook deliveries (each may read
@@ -166,31 +161,22 @@ func (d IntegrationDeps) syncMenu(w http.ResponseWriter, r *http.Request) {
 		WriteDecodeError(w, err)
 		return
 	}
-	menu := req.Menu
-	if menu == nil {
-		m, err := d.Bridge.LatestMenu()
-		if err != nil || m == nil {
-			WriteError(w, http.StatusBadRequest, "no_menu", "no menu in the request and none received before", "menu")
-			return
-		}
-		menu = m
+	menu, err := req.MenuOrLatest(d.Bridge.LatestMenu)
+	if err != nil {
+		writeRequestError(w, err)
+		return
 	}
-	res, err := d.Bridge.PushMenuWith(r.Context(), menu, req.IntegrationID,
-		bridge.PushOptions{DryRun: req.DryRun, AllowDeletions: req.AllowDeletions}, auth.Actor(r.Context()))
+	res, err := d.Bridge.PushMenuWith(r.Context(), menu, req.IntegrationID, req.Options(), auth.Actor(r.Context()))
 	d.writeSync(w, r, "menu_sync", res, err)
 }
 
 func (d IntegrationDeps) syncOrders(w http.ResponseWriter, r *http.Request) {
-	var req SyncRequest
+	var req request.SyncOrders
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, 64<<10, &req); err != nil {
 			WriteDecodeError(w, err)
 			return
 		}
-	}
-	if req.Menu != nil || req.DryRun {
-		WriteError(w, http.StatusBadRequest, "unknown_field", "orders sync takes only integration_id", "menu")
-		return
 	}
 	res, err := d.Bridge.SyncOrders(r.Context(), req.IntegrationID, "api", auth.Actor(r.Context()))
 	d.writeSync(w, r, "orders_sync", res, err)

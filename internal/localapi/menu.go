@@ -13,7 +13,7 @@ import (
 // modifiers until a time (POST /v1/menu/availability) and listing what is
 // off sale (GET /v1/menu/availability).
 func MenuRoutes(s *Server, b *bridge.Bridge) {
-	s.HandleFunc("POST /v1/menu/availability", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("POST /v1/menu/availability", StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		var in bridge.AvailabilityInput
 		if err := DecodeJSON(w, r, 64<<10, &in); err != nil {
 			WriteDecodeError(w, err)
@@ -39,7 +39,7 @@ func MenuRoutes(s *Server, b *bridge.Bridge) {
 			WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
 		}
 	})
-	s.HandleFunc("GET /v1/menu/availability", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /v1/menu/availability", StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		us, err := b.Unavailables(r.URL.Query().Get("integration_id"))
 		if err != nil {
 			WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")

@@ -19,7 +19,7 @@ type RetryQueue interface {
 // QueueRoutes registers GET /v1/queue: depth, bytes and oldest age per
 // outbox stream, plus the menu-push retry queue when rq is not nil.
 func QueueRoutes(s *Server, ob *outbox.Outbox, rq RetryQueue) {
-	s.HandleFunc("GET /v1/queue", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /v1/queue", StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		out := map[string]any{"streams": QueueView(ob)}
 		if rq != nil {
 			out["menu_retries"], out["dead_letters"] = rq.Queue()
@@ -39,7 +39,7 @@ func QueueView(ob *outbox.Outbox) []StreamView {
 
 // SyncLogRoutes registers GET /v1/sync-logs?type=&status=&integration=&since=&limit=.
 func SyncLogRoutes(s *Server, a *audit.Logger) {
-	s.HandleFunc("GET /v1/sync-logs", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /v1/sync-logs", StaffAccess, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f := audit.Filter{Type: q.Get("type"), Status: audit.Status(q.Get("status")), Integration: q.Get("integration")}
 		if v := q.Get("limit"); v != "" {

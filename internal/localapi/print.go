@@ -10,6 +10,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
@@ -26,17 +27,9 @@ type PrintDeps struct {
 	Log      *slog.Logger
 }
 
-// PrintRequest is the body of POST /v1/print.
-type PrintRequest struct {
-	Printer string `json:"printer"`
-	// JobID makes the request idempotent (a command id); optional.
-	JobID string `json:"job_id,omitempty"`
-	// Kind is receipt, kitchen or test.
-	Kind string `json:"kind"`
-	// Order is an Aura order to print; or name a captured one by OrderID.
-	Order   *model.Order `json:"order,omitempty"`
-	OrderID string       `json:"order_id,omitempty"`
-}
+// PrintRequest is the body of POST /v1/print: the request layer's Print,
+// shared with the print command.
+type PrintRequest = request.Print
 
 // PrintResult is the answer to POST /v1/print and reprints.
 type PrintResult struct {
@@ -68,15 +61,15 @@ func PrintRoutes(s *Server, sp *spool.Spool, d PrintDeps) {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	h := printHandlers{sp: sp, d: d}
-	s.HandleFunc("POST /v1/print", h.print)
-	s.HandleFunc("POST /v1/print/{id}/reprint", h.reprint)
-	s.HandleFunc("POST /v1/print/reprint-last", h.reprintLast)
-	s.HandleFunc("POST /v1/print/reprint-order", h.reprintOrder)
-	s.HandleFunc("POST /v1/print/{id}/cancel", h.cancel)
-	s.HandleFunc("GET /v1/print/jobs", h.jobs)
-	s.HandleFunc("GET /v1/print/jobs/{id}", h.job)
-	s.HandleFunc("GET /v1/printers", h.printers)
-	s.HandleFunc("POST /v1/drawer/open", h.openDrawer)
+	s.HandleFunc("POST /v1/print", StaffAccess, h.print)
+	s.HandleFunc("POST /v1/print/{id}/reprint", StaffAccess, h.reprint)
+	s.HandleFunc("POST /v1/print/reprint-last", StaffAccess, h.reprintLast)
+	s.HandleFunc("POST /v1/print/reprint-order", StaffAccess, h.reprintOrder)
+	s.HandleFunc("POST /v1/print/{id}/cancel", StaffAccess, h.cancel)
+	s.HandleFunc("GET /v1/print/jobs", StaffAccess, h.jobs)
+	s.HandleFunc("GET /v1/print/jobs/{id}", StaffAccess, h.job)
+	s.HandleFunc("GET /v1/printers", StaffAccess, h.printers)
+	s.HandleFunc("POST /v1/drawer/open", StaffAccess, h.openDrawer)
 }
 
 type printHandlers struct {
@@ -90,33 +83,20 @@ func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
 		WriteDecodeError(w, err)
 		return
 	}
-	if strings.TrimSpace(req.Printer) == "" {
-		WriteError(w, http.StatusBadRequest, "missing_printer", "printer is required (one of: "+strings.Join(h.sp.Names(), ", ")+")", "printer")
+	if err := req.Validate(h.sp.Names()); err != nil {
+		writeRequestError(w, err)
 		return
 	}
-	if req.JobID != "" {
-		if err := spool.CheckID(req.JobID); err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_job_id", plain(err.Error()), "job_id")
+	sr, err := req.SpoolRequest(request.OrderLookup{Order: h.d.Order, NotFound: h.d.NotFound})
+	if err != nil {
+		var re *request.Error
+		if errors.As(err, &re) {
+			writeRequestError(w, err)
 			return
 		}
-	}
-	kind := spool.Kind(req.Kind)
-	switch kind {
-	case spool.KindReceipt, spool.KindKitchen, spool.KindTest:
-	case "":
-		WriteError(w, http.StatusBadRequest, "missing_kind", "kind is required: receipt, kitchen or test", "kind")
+		h.d.Log.Error("look up order to print", "order_id", req.OrderID, "err", err)
+		internalError(w, "looking up the order")
 		return
-	default:
-		WriteError(w, http.StatusBadRequest, "bad_kind", fmt.Sprintf("kind %q: want receipt, kitchen or test", req.Kind), "kind")
-		return
-	}
-	sr := spool.Request{ID: req.JobID, Printer: req.Printer, Kind: kind}
-	if kind != spool.KindTest {
-		o, ok := h.order(w, &req)
-		if !ok {
-			return
-		}
-		sr.Order = o
 	}
 	j, created, err := h.sp.Submit(r.Context(), sr)
 	if err != nil {
@@ -128,36 +108,14 @@ func (h printHandlers) print(w http.ResponseWriter, r *http.Request) {
 		Duplicate: !created, ReprintOf: j.ReprintOf})
 }
 
-// order resolves the request's order, writing the error when there is
-// none.
-func (h printHandlers) order(w http.ResponseWriter, req *PrintRequest) (*model.Order, bool) {
-	switch {
-	case req.Order != nil && req.OrderID != "":
-		WriteError(w, http.StatusBadRequest, "bad_request", "give order or order_id, not both", "order_id")
-		return nil, false
-	case req.Order != nil:
-		return req.Order, true
-	case req.OrderID == "":
-		WriteError(w, http.StatusBadRequest, "missing_order", "a "+req.Kind+" needs an order: send order (an Aura order) or order_id (a captured order)", "order")
-		return nil, false
-	case h.d.Order == nil:
-		WriteError(w, http.StatusBadRequest, "unknown_order", "order_id lookups are not available here: send the order itself", "order_id")
-		return nil, false
+// writeRequestError writes a request layer's refusal as a 400.
+func writeRequestError(w http.ResponseWriter, err error) {
+	var re *request.Error
+	if errors.As(err, &re) {
+		WriteError(w, http.StatusBadRequest, re.Code, re.Message, re.Field)
+		return
 	}
-	o, err := h.d.Order(req.OrderID)
-	if err == nil && o == nil {
-		err = errors.New("not found")
-	}
-	if err != nil {
-		if h.d.NotFound != nil && !h.d.NotFound(err) {
-			h.d.Log.Error("look up order to print", "order_id", req.OrderID, "err", err)
-			internalError(w, "looking up the order")
-			return nil, false
-		}
-		WriteError(w, http.StatusBadRequest, "unknown_order", fmt.Sprintf("order %q has not been captured here", req.OrderID), "order_id")
-		return nil, false
-	}
-	return o, true
+	WriteError(w, http.StatusBadRequest, "bad_request", plain(err.Error()), "")
 }
 
 func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
@@ -165,14 +123,13 @@ func (h printHandlers) writeSpoolError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &ps) && len(ps) > 0:
 		writeProblems(w, ps, "order.")
-	case errors.Is(err, spool.ErrUnknownPrinter):
-		WriteError(w, http.StatusBadRequest, "unknown_printer", plain(err.Error()), "printer")
+	case request.SpoolError(err) != nil:
+		re := request.SpoolError(err)
+		WriteError(w, http.StatusBadRequest, re.Code, re.Message, re.Field)
 	case errors.Is(err, spool.ErrUnknownJob):
 		WriteError(w, http.StatusNotFound, "unknown_job", plain(err.Error()), "")
 	case errors.Is(err, spool.ErrNotCancellable):
 		WriteError(w, http.StatusConflict, "not_cancellable", plain(err.Error())+"; only queued and unconfirmed jobs can be cancelled", "")
-	case errors.Is(err, spool.ErrInvalidRequest):
-		WriteError(w, http.StatusBadRequest, "invalid_request", plain(err.Error()), "")
 	default:
 		h.d.Log.Error("queue print job", "err", err)
 		internalError(w, "queueing the print job")

@@ -264,6 +264,11 @@ func TestPrintBadInput(t *testing.T) {
 		t.Fatalf("%d %v", code, m)
 	}
 	r.waitState(t, m["job_id"].(string), "printed")
+	// The stand-in records a job when it has read the cut, which may be a
+	// moment after the spool saw the write complete: wait for it.
+	if _, err := r.printer.WaitJobs(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	if n := len(r.printer.Jobs()); n != 1 {
 		t.Errorf("printer received %d jobs", n)
 	}

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/request"
 )
 
 // MaxBody is the largest request body the API reads (1 MiB).
@@ -158,109 +156,22 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	return decodeBytes(data, v)
 }
 
+// decodeBytes decodes data into v with the request layer's strict
+// decoder (the MQTT commands use the same one, so both front-ends say the
+// same thing about the same mistake).
 func decodeBytes(data []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
-		return &decodeError{http.StatusBadRequest, "bad_json", "there is more data after the JSON value; send exactly one JSON value", ""}
+	if err := request.Decode(data, v); err != nil {
+		var re *request.Error
+		if errors.As(err, &re) {
+			return &decodeError{http.StatusBadRequest, re.Code, re.Message, re.Field}
+		}
+		return err
 	}
 	return nil
 }
 
-func jsonError(err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	var pe *time.ParseError
-	switch {
-	case errors.As(err, &pe):
-		return &decodeError{http.StatusBadRequest, "bad_time", fmt.Sprintf("a time must be in RFC 3339 form, e.g. \"2026-12-03T10:00:00Z\", not %q", pe.Value), ""}
-	case errors.As(err, &se):
-		return &decodeError{http.StatusBadRequest, "bad_json", fmt.Sprintf("the body is not valid JSON (at byte %d: %s)", se.Offset, plainSyntax(se.Error())), ""}
-	case errors.As(err, &te):
-		field := te.Field
-		want := kindOf(te.Type)
-		got := jsonKind(te.Value)
-		if field == "" {
-			return &decodeError{http.StatusBadRequest, "bad_type", fmt.Sprintf("the body must be %s, not %s", want, got), ""}
-		}
-		return &decodeError{http.StatusBadRequest, "bad_type", fmt.Sprintf("%s: must be %s, not %s", field, want, got), field}
-	case errors.Is(err, io.EOF):
-		return &decodeError{http.StatusBadRequest, "bad_json", "the body is empty; send a JSON object", ""}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &decodeError{http.StatusBadRequest, "bad_json", "the JSON body ends too early; send the whole document", ""}
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		f = strings.Trim(f, `"`)
-		return &decodeError{http.StatusBadRequest, "unknown_field", fmt.Sprintf("%s: is not a field of this request; check the spelling against /v1/openapi.json", f), f}
-	}
-	// A value's own decoder (quantities, times) said no.
-	return &decodeError{http.StatusBadRequest, "bad_value", "a value is not in the expected form: " + plain(strings.TrimPrefix(msg, "json: ")), ""}
-}
-
-// kindOf names a Go type in JSON words.
-func kindOf(t reflect.Type) string {
-	if t == nil {
-		return "a value"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == reflect.TypeFor[time.Time]() {
-		return "a time in RFC 3339 form (text such as \"2026-12-03T10:00:00Z\")"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "text"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "a whole number"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number of at least 0"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "a different kind of value"
-}
-
-// jsonKind names what encoding/json found ("string", "number 1.5", ...).
-func jsonKind(v string) string {
-	switch {
-	case v == "string":
-		return "text"
-	case v == "bool":
-		return "true or false"
-	case v == "array":
-		return "a list"
-	case v == "object":
-		return "an object"
-	case strings.HasPrefix(v, "number"):
-		return "a number"
-	}
-	return plain(v)
-}
-
-// goName matches what only Go code says: package-qualified type names,
-// map and slice types and the decoder's "Go value" wording.
-var goName = regexp.MustCompile(`\b[a-z][a-z0-9]*\.[A-Z]\w*|map\[|\[\]\w|Go (value|struct)|\binterface \{|\bstruct \{|\bu?int(8|16|32|64)\b|\bfloat(32|64)\b`)
-
 // plain drops Go wording from a message meant for people.
-func plain(msg string) string {
-	if goName.MatchString(msg) {
-		return "the value has the wrong form"
-	}
-	return msg
-}
-
-func plainSyntax(msg string) string { return plain(strings.TrimPrefix(msg, "json: ")) }
+func plain(msg string) string { return request.Plain(msg) }
 
 // WriteDecodeError writes err from DecodeJSON as a problem.
 func WriteDecodeError(w http.ResponseWriter, err error) {

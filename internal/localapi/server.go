@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi"
 )
@@ -32,11 +33,17 @@ func ConfigOf(s apiconfig.Section, controlSocket string) Config {
 	return Config{Listen: s.Listen, ControlSocket: controlSocket, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile}
 }
 
-// Route is one handler and the pattern it serves ("POST /v1/orders").
+// Route is one handler, the pattern it serves ("POST /v1/orders") and
+// who may call it.
 type Route struct {
 	Pattern string
+	Access  Access
 	Handler http.Handler
 }
+
+// AuthFunc builds the TCP listener's wrapper (token and role checks) from
+// the policy the server builds out of its route registrations.
+type AuthFunc func(policy *auth.Policy) func(http.Handler) http.Handler
 
 // Server serves the local API. Build it with New, add routes with Handle,
 // then Run it.
@@ -45,34 +52,47 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	ctl     *http.ServeMux                  // control-socket-only routes, falling back to mux
-	auth    func(http.Handler) http.Handler // bearer tokens and roles, for TCP
+	auth    AuthFunc                        // bearer tokens and roles, for TCP
 	admin   func(http.Handler) http.Handler // control socket: caller is admin
+	policy  *auth.Policy                    // the routes' declared access
 	ready   chan struct{}
 	tcpAddr net.Addr
 
 	mu       sync.Mutex
 	patterns []string
+	access   map[string]Access // by pattern; control-socket routes have none
 }
 
-// New builds a server. auth wraps the TCP listener's handler (token and
-// role checks); admin wraps the control socket's (marks the caller admin).
-// Either may be nil (no wrapping), which tests use.
-func New(cfg Config, log *slog.Logger, auth, admin func(http.Handler) http.Handler) *Server {
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), ctl: http.NewServeMux(), auth: auth, admin: admin, ready: make(chan struct{})}
+// New builds a server. authFn builds the TCP listener's wrapper (token and
+// role checks) from the policy of the registered routes; admin wraps the
+// control socket's (marks the caller admin). Either may be nil (no
+// wrapping), which tests use.
+func New(cfg Config, log *slog.Logger, authFn AuthFunc, admin func(http.Handler) http.Handler) *Server {
+	policy, _ := auth.NewPolicy(nil)
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), ctl: http.NewServeMux(), auth: authFn, admin: admin, policy: policy,
+		ready: make(chan struct{}), access: map[string]Access{}}
 	s.ctl.Handle("/", s.mux)
-	s.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /healthz", Public, func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	s.Handle("GET /v1/openapi.json", openapi.Handler())
+	s.Handle("GET /v1/openapi.json", Public, openapi.Handler()) // the API's description holds no data
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s %s here; the routes are listed in /v1/openapi.json", r.Method, r.URL.Path), "")
 	})
 	return s
 }
 
-// Handle registers h for pattern (Go 1.22 ServeMux syntax).
-func (s *Server) Handle(pattern string, h http.Handler) {
+// Handle registers h for pattern (Go 1.22 ServeMux syntax), callable over
+// TCP by who access names (admin always). Like ServeMux, it panics on a
+// bad or conflicting pattern.
+func (s *Server) Handle(pattern string, access Access, h http.Handler) {
+	if err := s.policy.Add(access.rule(pattern)); err != nil {
+		panic("localapi: " + err.Error())
+	}
 	s.note(pattern)
+	s.mu.Lock()
+	s.access[pattern] = access
+	s.mu.Unlock()
 	s.mux.Handle(pattern, h)
 }
 
@@ -80,6 +100,18 @@ func (s *Server) note(pattern string) {
 	s.mu.Lock()
 	s.patterns = append(s.patterns, pattern)
 	s.mu.Unlock()
+}
+
+// Policy is the auth policy built from the registered routes' access.
+func (s *Server) Policy() *auth.Policy { return s.policy }
+
+// Access returns the access pattern was registered with; ok is false for
+// control-socket routes (whose callers are admin) and unknown patterns.
+func (s *Server) Access(pattern string) (a Access, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok = s.access[pattern]
+	return a, ok
 }
 
 // Patterns lists every registered route pattern, control-socket routes
@@ -97,8 +129,10 @@ func (s *Server) HandleControl(pattern string, h http.HandlerFunc) {
 	s.ctl.Handle(pattern, h)
 }
 
-// HandleFunc registers f for pattern.
-func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.Handle(pattern, f) }
+// HandleFunc registers f for pattern with access.
+func (s *Server) HandleFunc(pattern string, access Access, f http.HandlerFunc) {
+	s.Handle(pattern, access, f)
+}
 
 // Handler returns the routes without the auth wrappers (for tests that
 // exercise handlers directly).
@@ -145,7 +179,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.tcpAddr = ln.Addr()
 		h := http.Handler(s.mux)
 		if s.auth != nil {
-			h = s.auth(h)
+			h = s.auth(s.policy)(h)
 		}
 		srv := s.httpServer(h)
 		servers = append(servers, srv)

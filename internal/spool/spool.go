@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -143,8 +144,8 @@ type printer struct {
 	profileName   string
 	drawer        escpos.DrawerPin
 	drawerName    string
-	logo          image.Image // nil: none
-	auto          string
+	logo          image.Image  // nil: none
+	auto          atomic.Value // string: auto_print (config.set changes it at runtime)
 	backup        string
 	failoverAfter time.Duration
 	failedOver    bool // guarded by device.mu
@@ -184,8 +185,9 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc receipt.Set
 			bad(i, pc.Name, "name", errors.New("duplicate printer name"))
 			continue
 		}
-		p := &printer{name: pc.Name, auto: pc.AutoPrint, backup: pc.Backup,
+		p := &printer{name: pc.Name, backup: pc.Backup,
 			failoverAfter: pc.FailoverAfter, drawerName: pc.Drawer}
+		p.auto.Store(pc.AutoPrint)
 		key, scheme := pc.Connection, ""
 		u, err := transport.ParseURL(pc.Connection)
 		if err != nil {

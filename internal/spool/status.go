@@ -149,7 +149,7 @@ func (p *printer) status(depth int) PrinterStatus {
 	}
 	return PrinterStatus{
 		Name: p.name, Connection: p.url, Profile: p.profileName, Columns: cols,
-		AutoPrint: p.auto, Drawer: p.drawerName, Backup: p.backup,
+		AutoPrint: p.autoMode(), Drawer: p.drawerName, Backup: p.backup,
 		State: st.State, Since: st.Since, LastError: st.LastError, LastErrorAt: st.LastErrorAt,
 		LastPrinted: st.LastPrinted, NextRetry: st.NextRetry, QueueDepth: depth, FailedOver: failedOver,
 		DrawerState: drawer, DrawerSince: drawerSince,

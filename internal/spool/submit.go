@@ -457,7 +457,7 @@ func (s *Spool) OnOrder(o model.Order) {
 }
 
 func (s *Spool) autoKinds(p *printer) []Kind {
-	switch p.auto {
+	switch p.autoMode() {
 	case "customer":
 		if s.kitchenCopy {
 			return []Kind{KindReceipt, KindKitchen}
@@ -524,6 +524,24 @@ func sanitizeID(s string) string {
 		}
 	}
 	return string(b)
+}
+
+func (p *printer) autoMode() string { s, _ := p.auto.Load().(string); return s }
+
+// SetAutoPrint changes printer name's auto_print (none, customer, kitchen
+// or both; "" is none) while the spool runs (config.set); orders captured
+// from then on follow it. It returns the old value.
+func (s *Spool) SetAutoPrint(name, mode string) (old string, err error) {
+	switch mode {
+	case "", "none", "customer", "kitchen", "both":
+	default:
+		return "", fmt.Errorf("%w: auto_print %q: want none, customer, kitchen or both", ErrInvalidRequest, mode)
+	}
+	p, ok := s.printers[name]
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownPrinter, name)
+	}
+	return p.auto.Swap(mode).(string), nil
 }
 
 // AutoPrints reports whether any printer prints captured orders by itself

@@ -22,6 +22,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/localapi/statuspage"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/request"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/terminal"
@@ -129,15 +130,8 @@ type (
 	unavailableBody struct {
 		Unavailable []bridge.Unavailable `json:"unavailable"`
 	}
-	injectBody struct {
-		IntegrationID string         `json:"integration_id,omitempty"`
-		Order         *model.Order   `json:"order"`
-		Payment       *model.Payment `json:"payment,omitempty"`
-	}
-	refundBody struct {
-		IntegrationID string `json:"integration_id,omitempty"`
-		bridge.RefundSpec
-	}
+	injectBody    = request.Inject
+	refundBody    = request.Refund
 	terminalsBody struct {
 		Terminals []terminal.Status `json:"terminals"`
 	}
@@ -196,6 +190,10 @@ func routes() []route {
 		{pattern: "GET /v1/menu/availability", summary: "What is off sale, since when and until when", tag: "menu", auth: "staff",
 			query: []param{{"integration_id", "only this integration"}}, status: 200, resp: unavailableBody{}},
 		{pattern: "GET /v1/terminals", summary: "Each till listener: state, printer reachable, counts, last capture", tag: "operations", auth: "staff", status: 200, resp: terminalsBody{}},
+		{pattern: "GET /v1/config", summary: "Every runtime setting (printers' auto_print, integrations' poll_interval, jitter, max_attempts): the value in effect, the file's, and the stored config.set change", tag: "operations", auth: "admin",
+			status: 200, resp: request.Settings{}},
+		{pattern: "POST /v1/config", summary: "Change runtime settings (printers' auto_print, integrations' poll_interval, jitter, max_attempts) like the config.set command: checked by the config file's rules, stored, applied at once, audited", tag: "operations", auth: "admin",
+			body: request.ConfigSet{}, status: 200, resp: request.ConfigSetResult{}},
 		{pattern: "GET /v1/queue", summary: "Outbox backlog per stream, menu-push retries and dead letters", tag: "operations", auth: "staff", status: 200, resp: queueBody{}},
 		{pattern: "GET /v1/queue/dead", summary: "Outbox dead letters: events the broker would not take", tag: "operations", auth: "admin", status: 200, resp: deadLettersBody{}},
 		{pattern: "GET /v1/queue/dead/{id}", summary: "One dead letter with its data", tag: "operations", auth: "admin", status: 200, resp: outbox.DeadLetter{}},
@@ -213,7 +211,7 @@ func routes() []route {
 		{pattern: "POST /integrations/pos/sync/menu", summary: "Push a menu (or the last one received) to the integrations", tag: "integrations", auth: "admin",
 			body: localapi.SyncRequest{}, bodyOpt: true, status: 200, resp: syncResults{}},
 		{pattern: "POST /integrations/pos/sync/orders", summary: "Pull orders and payments now", tag: "integrations", auth: "admin",
-			body: localapi.SyncRequest{}, bodyOpt: true, status: 200, resp: syncResults{}},
+			body: request.SyncOrders{}, bodyOpt: true, status: 200, resp: syncResults{}},
 		{pattern: "POST /integrations/pos/orders/inject", summary: "Create an Aura order (and its payment) in the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
 			body: injectBody{}, status: 201, resp: bridge.JobOutcome{}, more: map[int]any{200: bridge.JobOutcome{}, 202: bridge.JobOutcome{}}},
 		{pattern: "POST /integrations/pos/orders/refund", summary: "Refund an injected or pulled order at the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
@@ -261,7 +259,9 @@ func build() (doc []byte, schemas map[string][]byte) {
 	paths := map[string]any{}
 	for _, r := range routes() {
 		method, path, _ := strings.Cut(r.pattern, " ")
-		op := map[string]any{"summary": r.summary, "tags": []string{r.tag}, "operationId": opID(method, path)}
+		// x-aura-role: who may call it besides admin, as the route declares
+		// where it is registered (a test in internal/daemon compares them).
+		op := map[string]any{"summary": r.summary, "tags": []string{r.tag}, "operationId": opID(method, path), "x-aura-role": r.auth}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})

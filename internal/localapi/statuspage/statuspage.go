@@ -39,11 +39,11 @@ func Routes(s *localapi.Server, sessions *auth.Sessions, log *slog.Logger) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := handlers{sessions: sessions, log: log}
-	s.HandleFunc("GET /status", h.page)
-	s.HandleFunc("GET /status/assets/{file}", h.asset)
-	s.HandleFunc("POST /status/login", h.login)
-	s.HandleFunc("POST /status/logout", h.logout)
-	s.HandleFunc("GET /status/session", h.session)
+	s.HandleFunc("GET /status", localapi.Public, h.page)
+	s.HandleFunc("GET /status/assets/{file}", localapi.Public, h.asset)
+	s.HandleFunc("POST /status/login", localapi.Public, h.login)
+	s.HandleFunc("POST /status/logout", localapi.Public, h.logout)
+	s.HandleFunc("GET /status/session", localapi.StaffAccess, h.session)
 }
 
 type handlers struct {

@@ -28,7 +28,7 @@ func TestPageAndSignIn(t *testing.T) {
 	sessions := auth.NewSessions(a, 0)
 	s := localapi.New(localapi.Config{}, slog.New(slog.DiscardHandler), nil, nil)
 	statuspage.Routes(s, sessions, nil)
-	srv := httptest.NewServer(auth.SessionMiddleware(auth.DefaultPolicy(), a, sessions, nil)(s.Handler()))
+	srv := httptest.NewServer(auth.SessionMiddleware(s.Policy(), a, sessions, nil)(s.Handler()))
 	t.Cleanup(srv.Close)
 	client := openapitest.New(t).Client(t, nil)
 	get := func(path string) (*http.Response, string) {

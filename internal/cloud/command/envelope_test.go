@@ -1,4 +1,4 @@
-package cloud
+package command
 
 import (
 	"bytes"
@@ -41,11 +41,11 @@ func TestDecodeCommand(t *testing.T) {
 		{"long id", `{"specversion":"1.0","id":"` + strings.Repeat("a", 201) + `","type":"ping"}`, CodeMalformed, ""},
 		{"bad time", `{"specversion":"1.0","id":"a","type":"ping","time":"yesterday"}`, CodeMalformed, ""},
 		{"bad expires", `{"specversion":"1.0","id":"a","type":"ping","expires":"2026-13-01T00:00:00Z"}`, CodeMalformed, ""},
-		{"too large", `{"specversion":"1.0","id":"a","type":"ping","data":"` + strings.Repeat("x", MaxCommandSize) + `"}`, CodeTooLarge, ""},
+		{"too large", `{"specversion":"1.0","id":"a","type":"ping","data":"` + strings.Repeat("x", MaxSize) + `"}`, CodeTooLarge, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, err := DecodeCommand([]byte(tt.payload))
+			env, err := Decode([]byte(tt.payload))
 			if tt.code == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -55,8 +55,8 @@ func TestDecodeCommand(t *testing.T) {
 				}
 				return
 			}
-			var ce *CommandError
-			if !errors.As(err, &ce) || ce.Code != tt.code || !errors.Is(err, ErrBadCommand) {
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Code != tt.code || !errors.Is(err, ErrRefused) {
 				t.Fatalf("error %v, want code %s", err, tt.code)
 			}
 		})
@@ -64,37 +64,37 @@ func TestDecodeCommand(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	v, err := newVerifier(testStore, []string{testKeyB64()}, DefaultAllowUnsigned)
+	v, err := newVerifier(testStore, []string{testKeyB64()}, allowUnsigned)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
 	tests := []struct {
 		name   string
-		env    *CommandEnvelope
+		env    *Envelope
 		code   string // "" means accepted
 		signed bool
 	}{
 		{"signed", signed(command("print", "c1", `{"a":1}`, nil)), "", true},
-		{"signed without keyid", alter(signed(command("print", "c2", `{"a":1}`, nil)), func(e *CommandEnvelope) { e.KeyID = "" }), "", true},
+		{"signed without keyid", alter(signed(command("print", "c2", `{"a":1}`, nil)), func(e *Envelope) { e.KeyID = "" }), "", true},
 		{"signed without data", signed(command("print", "c3", "", nil)), "", true},
 		{"unsigned allowed", command("ping", "c4", "", nil), "", false},
 		{"unsigned refused", command("print", "c5", `{}`, nil), CodeUnsigned, false},
-		{"signed allowed-unsigned type is still checked", alter(signed(command("ping", "c6", "", nil)), func(e *CommandEnvelope) { e.ID = "c6x" }), CodeBadSignature, false},
+		{"signed allowed-unsigned type is still checked", alter(signed(command("ping", "c6", "", nil)), func(e *Envelope) { e.ID = "c6x" }), CodeBadSignature, false},
 		{"other key", signedBy(command("print", "c7", `{}`, nil), false), CodeBadSignature, false},
 		{"other key named", signedBy(command("print", "c8", `{}`, nil), true), CodeUnknownKey, false},
-		{"altered data", alter(signed(command("print", "c9", `{"n":1}`, nil)), func(e *CommandEnvelope) { e.Data = json.RawMessage(`{"n":2}`) }), CodeBadSignature, false},
-		{"altered id", alter(signed(command("print", "c10", `{}`, nil)), func(e *CommandEnvelope) { e.ID = "c11" }), CodeBadSignature, false},
-		{"altered type", alter(signed(command("print", "c12", `{}`, nil)), func(e *CommandEnvelope) { e.Type = "menu.push" }), CodeBadSignature, false},
-		{"altered expires", alter(signed(command("print", "c13", `{}`, nil)), func(e *CommandEnvelope) { e.Expires = "2099-01-01T00:00:00Z" }), CodeBadSignature, false},
-		{"other store", alter(command("print", "c14", `{}`, nil), func(e *CommandEnvelope) { e.Sign("store-2", testKey) }), CodeBadSignature, false},
-		{"signature not base64", alter(signed(command("print", "c15", `{}`, nil)), func(e *CommandEnvelope) { e.Signature = "!!" }), CodeBadSignature, false},
-		{"signature too short", alter(signed(command("print", "c16", `{}`, nil)), func(e *CommandEnvelope) { e.Signature = "AAAA" }), CodeBadSignature, false},
+		{"altered data", alter(signed(command("print", "c9", `{"n":1}`, nil)), func(e *Envelope) { e.Data = json.RawMessage(`{"n":2}`) }), CodeBadSignature, false},
+		{"altered id", alter(signed(command("print", "c10", `{}`, nil)), func(e *Envelope) { e.ID = "c11" }), CodeBadSignature, false},
+		{"altered type", alter(signed(command("print", "c12", `{}`, nil)), func(e *Envelope) { e.Type = "menu.push" }), CodeBadSignature, false},
+		{"altered expires", alter(signed(command("print", "c13", `{}`, nil)), func(e *Envelope) { e.Expires = "2099-01-01T00:00:00Z" }), CodeBadSignature, false},
+		{"other store", alter(command("print", "c14", `{}`, nil), func(e *Envelope) { e.Sign("store-2", testKey) }), CodeBadSignature, false},
+		{"signature not base64", alter(signed(command("print", "c15", `{}`, nil)), func(e *Envelope) { e.Signature = "!!" }), CodeBadSignature, false},
+		{"signature too short", alter(signed(command("print", "c16", `{}`, nil)), func(e *Envelope) { e.Signature = "AAAA" }), CodeBadSignature, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Through the wire form, as the link sees it.
-			env, err := DecodeCommand(marshal(t, tt.env))
+			env, err := Decode(marshal(t, tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestCheckExpiry(t *testing.T) {
 		{"2026-05-03T12:00:00Z", true, CodeExpired},  // two days ahead: too long-lived
 		{"2036-05-01T12:00:00Z", false, CodeExpired}, // years ahead
 	} {
-		_, cerr := checkExpiry(&CommandEnvelope{Expires: tt.expires}, tt.signed, now)
+		_, cerr := checkExpiry(&Envelope{Expires: tt.expires}, tt.signed, now)
 		if (cerr == nil) != (tt.code == "") || (cerr != nil && cerr.Code != tt.code) {
 			t.Errorf("expires %q signed %v: %v, want %q", tt.expires, tt.signed, cerr, tt.code)
 		}
@@ -172,7 +172,7 @@ const (
 // key id and signature.
 func TestSigningVector(t *testing.T) {
 	key := ed25519.NewKeyFromSeed([]byte(vectorSeed))
-	env := &CommandEnvelope{
+	env := &Envelope{
 		SpecVersion: "1.0", ID: "0191b4a2-7c1e-7a3b-9f00-5c2d8e4f6a10", Source: "aura-cloud", Type: "print",
 		Time: "2026-05-01T12:00:00Z", DataContentType: "application/json", Expires: "2026-05-01T12:05:00Z",
 		Data: json.RawMessage(`{"printer":"front","text":"Hello"}`),
@@ -198,7 +198,7 @@ func TestSigningVector(t *testing.T) {
 	}
 	b, _ := env.Marshal()
 	v, _ := newVerifier(vectorStore, []string{base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))}, nil)
-	dec, err := DecodeCommand(b)
+	dec, err := Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestOpenSSLExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("script: %v", err)
 	}
-	env, err := DecodeCommand(out)
+	env, err := Decode(out)
 	if err != nil {
 		t.Fatalf("decode %s: %v", out, err)
 	}
@@ -270,16 +270,16 @@ func TestOpenSSLExample(t *testing.T) {
 
 // FuzzCommandEnvelope feeds arbitrary payloads to the decoder and the
 // verifier: nothing panics, decoded data is the payload's own bytes and
-// valid JSON, an envelope survives Marshal and DecodeCommand unchanged, and
+// valid JSON, an envelope survives Marshal and Decode unchanged, and
 // nothing the fuzzer makes up verifies unless the test key signed exactly
 // those bytes.
 func FuzzCommandEnvelope(f *testing.F) {
-	v, err := newVerifier(testStore, []string{testKeyB64()}, DefaultAllowUnsigned)
+	v, err := newVerifier(testStore, []string{testKeyB64()}, allowUnsigned)
 	if err != nil {
 		f.Fatal(err)
 	}
 	signedByUs := map[string]bool{}
-	seed := func(env *CommandEnvelope) {
+	seed := func(env *Envelope) {
 		b, err := env.Marshal()
 		if err != nil {
 			f.Fatal(err)
@@ -292,7 +292,7 @@ func FuzzCommandEnvelope(f *testing.F) {
 	seed(signed(command("print", "f1", `{"printer":"front","text":"x"}`, nil)))
 	seed(signed(command("menu.push", "f2", `[1,2,{"a":null}]`, nil)))
 	seed(signed(command("orders.sync", "f3", "", nil)))
-	seed(alter(signed(command("print", "f4", `{}`, nil)), func(e *CommandEnvelope) { e.KeyID = "" }))
+	seed(alter(signed(command("print", "f4", `{}`, nil)), func(e *Envelope) { e.KeyID = "" }))
 	seed(command("ping", "f5", "", nil))
 	seed(signedBy(command("print", "f6", `{}`, nil), true))
 	for _, s := range []string{``, `{}`, `[]`, `{"specversion":"1.0"}`, `{"id":1}`, `{"specversion":"1.0","id":"x","type":"ping","data":`, `{"a":{"b":[[[[]]]]}}`, `"\u0000"`} {
@@ -300,9 +300,9 @@ func FuzzCommandEnvelope(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		_ = bestEffortID(nil, payload)
-		env, err := DecodeCommand(payload)
+		env, err := Decode(payload)
 		if err != nil {
-			var ce *CommandError
+			var ce *Error
 			if !errors.As(err, &ce) || ce.Code == "" {
 				t.Fatalf("error without a code: %v", err)
 			}
@@ -319,8 +319,8 @@ func FuzzCommandEnvelope(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b) <= MaxCommandSize {
-			again, err := DecodeCommand(b)
+		if len(b) <= MaxSize {
+			again, err := Decode(b)
 			if err != nil {
 				t.Fatalf("re-decode %s: %v", b, err)
 			}
@@ -337,7 +337,7 @@ func FuzzCommandEnvelope(f *testing.F) {
 }
 
 // envNoData is env's string members, for comparing.
-func envNoData(env *CommandEnvelope) *[9]string {
+func envNoData(env *Envelope) *[9]string {
 	return &[9]string{env.SpecVersion, env.ID, env.Source, env.Type, env.Time, env.DataContentType, env.Expires, env.KeyID, env.Signature}
 }
 
@@ -364,7 +364,7 @@ func TestGoExample(t *testing.T) {
 		t.Fatalf("go run: %v", err)
 	}
 	key := ed25519.NewKeyFromSeed([]byte(vectorSeed))
-	env := &CommandEnvelope{
+	env := &Envelope{
 		SpecVersion: "1.0", ID: "0191b4a2-7c1e-7a3b-9f00-5c2d8e4f6a10", Source: "aura-cloud", Type: "print",
 		Time: "2026-05-01T12:00:00Z", DataContentType: "application/json", Expires: "2026-05-01T12:05:00Z",
 		Data: json.RawMessage(`{"printer":"front","text":"Hello"}`),

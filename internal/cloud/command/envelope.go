@@ -1,4 +1,4 @@
-package cloud
+package command
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxCommandSize is the largest command payload accepted (1 MiB).
-const MaxCommandSize = 1 << 20
+// MaxSize is the largest command payload accepted (1 MiB).
+const MaxSize = 1 << 20
 
 // SigningContext starts the bytes a command signature covers.
 const SigningContext = "aura-cmd-v1"
@@ -45,10 +45,10 @@ const (
 	CodeTimeout      = "timeout"
 )
 
-// CommandEnvelope is a command as the cloud sends it: a CloudEvents 1.0
+// Envelope is a command as the cloud sends it: a CloudEvents 1.0
 // structured JSON envelope plus the signature members expires, keyid and
 // signature. See SIGNING.md.
-type CommandEnvelope struct {
+type Envelope struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
 	Source          string          `json:"source,omitempty"`
@@ -61,42 +61,46 @@ type CommandEnvelope struct {
 	Signature       string          `json:"signature,omitempty"`
 }
 
-// CommandError is why a command was not executed, or what a handler wants
+// Error is why a command was not executed, or what a handler wants
 // its error result to say. Handlers may return one (wrapped or not) to
 // choose the result's code.
-type CommandError struct {
+type Error struct {
 	Status  string // StatusError or StatusRejected; empty means StatusError
 	Code    string
 	Message string
 }
 
-func (e *CommandError) Error() string {
+func (e *Error) Error() string {
 	if e.Message == "" {
 		return e.Code
 	}
 	return e.Code + ": " + e.Message
 }
 
-// Is makes errors.Is(err, ErrBadCommand) true for the link's own refusals.
-func (e *CommandError) Is(target error) bool { return target == ErrBadCommand }
+// ErrRefused wraps every reason a command envelope is refused by Decode or
+// the verifier; the *Error carries the code.
+var ErrRefused = errors.New("bad command")
 
-func malformed(format string, args ...any) *CommandError {
-	return &CommandError{Status: StatusError, Code: CodeMalformed, Message: fmt.Sprintf(format, args...)}
+// Is makes errors.Is(err, ErrRefused) true for the link's own refusals.
+func (e *Error) Is(target error) bool { return target == ErrRefused }
+
+func malformed(format string, args ...any) *Error {
+	return &Error{Status: StatusError, Code: CodeMalformed, Message: fmt.Sprintf(format, args...)}
 }
 
-func rejected(code, format string, args ...any) *CommandError {
-	return &CommandError{Status: StatusRejected, Code: code, Message: fmt.Sprintf(format, args...)}
+func rejected(code, format string, args ...any) *Error {
+	return &Error{Status: StatusRejected, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// DecodeCommand parses a command payload. It refuses payloads over
-// MaxCommandSize, anything but one JSON object, duplicate members, known
+// Decode parses a command payload. It refuses payloads over
+// MaxSize, anything but one JSON object, duplicate members, known
 // members of the wrong JSON type, and ids, types and times that are empty,
 // too long or contain control characters (they are joined by newlines in
 // the signed bytes). The data member keeps its exact bytes. The error is a
-// *CommandError.
-func DecodeCommand(payload []byte) (*CommandEnvelope, error) {
-	if len(payload) > MaxCommandSize {
-		return nil, &CommandError{Status: StatusError, Code: CodeTooLarge, Message: fmt.Sprintf("command is %d bytes, the limit is %d", len(payload), MaxCommandSize)}
+// *Error.
+func Decode(payload []byte) (*Envelope, error) {
+	if len(payload) > MaxSize {
+		return nil, &Error{Status: StatusError, Code: CodeTooLarge, Message: fmt.Sprintf("command is %d bytes, the limit is %d", len(payload), MaxSize)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
@@ -107,7 +111,7 @@ func DecodeCommand(payload []byte) (*CommandEnvelope, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, malformed("not a JSON object")
 	}
-	var env CommandEnvelope
+	var env Envelope
 	seen := map[string]bool{}
 	strField := map[string]*string{
 		"specversion": &env.SpecVersion, "id": &env.ID, "source": &env.Source, "type": &env.Type,
@@ -228,7 +232,7 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 // Sign sets env.Signature (and env.KeyID) for storeID with key. It signs
 // env.Data as it is; Marshal writes those bytes unchanged. For the cloud
 // side, tests and the demo.
-func (env *CommandEnvelope) Sign(storeID string, key ed25519.PrivateKey) {
+func (env *Envelope) Sign(storeID string, key ed25519.PrivateKey) {
 	pub := key.Public().(ed25519.PublicKey)
 	env.KeyID = KeyID(pub)
 	sig := ed25519.Sign(key, SignedBytes(env.ID, env.Type, storeID, env.Time, env.Expires, env.Data))
@@ -238,7 +242,7 @@ func (env *CommandEnvelope) Sign(storeID string, key ed25519.PrivateKey) {
 // Marshal encodes the envelope with env.Data copied byte for byte (unlike
 // encoding/json, which compacts and escapes raw messages and so would
 // change what the signature covers). Data must be valid JSON or empty.
-func (env *CommandEnvelope) Marshal() ([]byte, error) {
+func (env *Envelope) Marshal() ([]byte, error) {
 	if len(env.Data) > 0 && !json.Valid(env.Data) {
 		return nil, errors.New("command data is not valid JSON")
 	}
@@ -252,9 +256,9 @@ func (env *CommandEnvelope) Marshal() ([]byte, error) {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, k)
+		b = AppendJSONString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, v)
+		b = AppendJSONString(b, v)
 	}
 	add("specversion", env.SpecVersion, true)
 	add("id", env.ID, true)
@@ -272,99 +276,9 @@ func (env *CommandEnvelope) Marshal() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// verifier checks command signatures against the configured keys.
-type verifier struct {
-	storeID       string
-	keys          map[string]ed25519.PublicKey // by KeyID
-	order         []string                     // key ids in config order
-	allowUnsigned map[string]bool
-}
-
-func newVerifier(storeID string, keys []string, allowUnsigned []string) (*verifier, error) {
-	v := &verifier{storeID: storeID, keys: map[string]ed25519.PublicKey{}, allowUnsigned: map[string]bool{}}
-	for i, k := range keys {
-		pub, err := ParsePublicKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("command_keys[%d]: %w", i, err)
-		}
-		id := KeyID(pub)
-		if _, dup := v.keys[id]; !dup {
-			v.order = append(v.order, id)
-		}
-		v.keys[id] = pub
-	}
-	for _, name := range allowUnsigned {
-		v.allowUnsigned[name] = true
-	}
-	return v, nil
-}
-
-// verify checks authenticity (not freshness). It returns whether the
-// command was signed and by which key.
-func (v *verifier) verify(env *CommandEnvelope) (signed bool, keyID string, cerr *CommandError) {
-	if env.Signature == "" {
-		if v.allowUnsigned[env.Type] {
-			return false, "", nil
-		}
-		return false, "", rejected(CodeUnsigned, "command type %q must be signed", env.Type)
-	}
-	sig, err := base64.StdEncoding.DecodeString(env.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return false, "", rejected(CodeBadSignature, "signature is not base64 of 64 bytes")
-	}
-	msg := SignedBytes(env.ID, env.Type, v.storeID, env.Time, env.Expires, env.Data)
-	if env.KeyID != "" {
-		pub, ok := v.keys[env.KeyID]
-		if !ok {
-			return false, "", rejected(CodeUnknownKey, "key %q is not one of this store's command keys", env.KeyID)
-		}
-		if !ed25519.Verify(pub, msg, sig) {
-			return false, "", rejected(CodeBadSignature, "signature does not verify with key %q", env.KeyID)
-		}
-		return true, env.KeyID, nil
-	}
-	for _, id := range v.order {
-		if ed25519.Verify(v.keys[id], msg, sig) {
-			return true, id, nil
-		}
-	}
-	if len(v.order) == 0 {
-		return false, "", rejected(CodeUnknownKey, "no command keys are configured")
-	}
-	return false, "", rejected(CodeBadSignature, "signature does not verify with any command key")
-}
-
-// checkExpiry enforces expires: required for signed commands, and in the
-// future for any command that carries it.
-func checkExpiry(env *CommandEnvelope, signed bool, now time.Time) (time.Time, *CommandError) {
-	if env.Expires == "" {
-		if signed {
-			return time.Time{}, rejected(CodeExpired, "signed command has no expires")
-		}
-		return time.Time{}, nil
-	}
-	exp, err := time.Parse(time.RFC3339Nano, env.Expires)
-	if err != nil {
-		return time.Time{}, malformed("expires is not RFC 3339")
-	}
-	if !now.Before(exp) {
-		return exp, rejected(CodeExpired, "command expired at %s", env.Expires)
-	}
-	if exp.Sub(now) > MaxCommandLifetime {
-		// A long-lived signed command could be replayed after its id was
-		// forgotten (commands_seen keeps ids for command_ttl).
-		return exp, rejected(CodeExpired, "expires %s is more than %s ahead: commands must be short-lived", env.Expires, MaxCommandLifetime)
-	}
-	return exp, nil
-}
-
-// MaxCommandLifetime is how far ahead a command's expires may be (with a
-// little clock skew), well inside the default command_ttl of 7 days.
-const MaxCommandLifetime = 24*time.Hour + 5*time.Minute
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 becomes
+// AppendJSONString appends s as a JSON string (the events envelope uses it too) (invalid UTF-8 becomes
 // U+FFFD, as encoding/json does).
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
