@@ -57,6 +57,8 @@ func DefaultRules() []Rule {
 		{Pattern: "POST /integrations/pos/sync/menu"},
 		{Pattern: "POST /integrations/pos/sync/orders"},
 		{Pattern: "DELETE /integrations/pos/{id}"},
+		{Pattern: "GET /integrations/pos/rejected"},
+		{Pattern: "GET /integrations/pos/{id}/rejected/{key}"},
 		{Pattern: "POST /integrations/pos/orders/inject"},
 		{Pattern: "POST /integrations/pos/orders/refund"},
 

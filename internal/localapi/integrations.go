@@ -66,6 +66,7 @@ func IntegrationRoutes(s *Server, d IntegrationDeps) {
 	s.HandleFunc("POST /integrations/pos/sync/menu", d.syncMenu)
 	s.HandleFunc("POST /integrations/pos/sync/orders", d.syncOrders)
 	s.HandleFunc("DELETE /integrations/pos/{id}", d.delete)
+	rejectedRoutes(s, d)
 	wh := &webhookReceiver{d: d, slots: make(chan struct{}, maxWebhooksInFlight)}
 	s.HandleFunc("POST /webhooks/{integration_id}", wh.serve)
 }
