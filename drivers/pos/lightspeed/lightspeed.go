@@ -126,14 +126,7 @@ func New(cfg pos.Config) (*Adapter, error) {
 		DecodeError: decodeError,
 		Now:         a.now,
 	}
-	a.auth = &tokens{
-		url:    tokenURL,
-		client: client,
-		state:  cfg.State,
-		creds:  cfg.Credentials,
-		now:    a.now,
-		log:    log,
-	}
+	a.auth = newTokens(tokenURL, client, cfg.State, cfg.Credentials, a.now, log)
 	return a, nil
 }
 

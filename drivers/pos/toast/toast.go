@@ -119,7 +119,7 @@ func New(cfg pos.Config) (*Adapter, error) {
 	client.Timeout = timeout
 	a.req = pos.Requester{Vendor: Vendor, BaseURL: strings.TrimRight(base, "/"), Client: &client,
 		DecodeError: decodeError, Now: a.now}
-	a.auth = &tokens{a: a}
+	a.auth = newTokens(a)
 	return a, nil
 }
 
