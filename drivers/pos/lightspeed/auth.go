@@ -56,7 +56,9 @@ func newTokens(url string, client *http.Client, state pos.State, creds map[strin
 		Fresh: func(p tokenPair) bool {
 			return p.AccessToken != "" && (p.ExpiresAt.IsZero() || now().Add(refreshEarly).Before(p.ExpiresAt))
 		},
-		Renew: func(ctx context.Context, p tokenPair, _ func(tokenPair) error) (tokenPair, error) { return t.refresh(ctx, p) },
+		Renew: func(ctx context.Context, p tokenPair, _ func(tokenPair) error) (tokenPair, error) {
+			return t.refresh(ctx, p)
+		},
 	}).Init()
 	return t
 }
