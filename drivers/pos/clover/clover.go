@@ -67,11 +67,7 @@ type Adapter struct {
 	tenders   map[string]cTender // the merchant's tenders by id (GET /tenders)
 	tendersAt time.Time
 
-	refreshMu sync.Mutex // held for a whole refresh: one refresh at a time
-	mu        sync.Mutex // guards the fields below
-	tok       tokenState
-	loaded    bool
-	dirty     bool // tok holds a rotated pair that is not yet persisted
+	tokens *pos.TokenCache[tokenState]
 }
 
 var (
@@ -135,6 +131,7 @@ func NewAdapter(cfg pos.Config) (*Adapter, error) {
 		DecodeError: decodeError,
 		Now:         a.now,
 	}
+	a.tokens = a.newTokens()
 	return a, nil
 }
 
