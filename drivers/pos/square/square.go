@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -124,7 +123,7 @@ type Adapter struct {
 	api   *pos.Requester // authorised Square API calls
 	oauth *pos.Requester // POST /oauth2/token (no bearer)
 
-	tokMu sync.Mutex // serialises token refreshes and token state writes
+	tokens *pos.TokenCache[tokenState]
 }
 
 var (
@@ -167,6 +166,7 @@ func NewAdapter(cfg pos.Config) (*Adapter, error) {
 		},
 		DecodeError: decodeError,
 	}
+	a.tokens = a.newTokens()
 	return a, nil
 }
 
