@@ -140,3 +140,19 @@ func (s *SettingsReader) Err() error {
 	}
 	return fmt.Errorf("%s integration %s: %s", s.vendor, s.cfg.IntegrationID, strings.Join(s.problems, "; "))
 }
+
+// Adapt turns an adapter package's constructor of its concrete type into
+// the Factory it registers, returning a nil Adapter (not a typed nil
+// pointer) on error. The convention for every adapter package:
+//
+//	func NewAdapter(cfg pos.Config) (*Adapter, error) // or New, validates, no I/O
+//	pos.Register(pos.Driver{Name: Vendor, New: pos.Adapt(NewAdapter), ...})
+func Adapt[A Adapter](newAdapter func(Config) (A, error)) Factory {
+	return func(cfg Config) (Adapter, error) {
+		a, err := newAdapter(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+}

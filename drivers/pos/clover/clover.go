@@ -76,7 +76,7 @@ var (
 )
 
 // New builds an adapter from cfg. It validates settings and does no I/O.
-func New(cfg pos.Config) (pos.Adapter, error) { return NewAdapter(cfg) }
+func New(cfg pos.Config) (pos.Adapter, error) { return pos.Adapt(NewAdapter)(cfg) }
 
 // NewAdapter is New with the concrete type.
 func NewAdapter(cfg pos.Config) (*Adapter, error) {

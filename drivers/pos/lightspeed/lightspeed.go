@@ -41,13 +41,7 @@ func init() {
 		Title:       "Lightspeed Retail X-Series",
 		Credentials: []string{"client_id", "client_secret", "refresh_token"},
 		Settings:    []string{"domain_prefix", "currency"},
-		New: func(cfg pos.Config) (pos.Adapter, error) {
-			a, err := New(cfg)
-			if err != nil {
-				return nil, err
-			}
-			return a, nil
-		},
+		New:         pos.Adapt(New),
 	})
 }
 

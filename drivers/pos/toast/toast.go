@@ -47,13 +47,7 @@ func init() {
 		Title:       "Toast",
 		Credentials: []string{"client_id", "client_secret"},
 		Settings:    []string{"restaurant_guid", "currency"},
-		New: func(cfg pos.Config) (pos.Adapter, error) {
-			a, err := New(cfg)
-			if err != nil {
-				return nil, err
-			}
-			return a, nil
-		},
+		New:         pos.Adapt(New),
 	})
 }
 
