@@ -30,6 +30,9 @@ const maxJobIDInName = 64
 
 type fileDriver struct{}
 
+// Passive: each Open creates a job file, so the spool does not poll it.
+func (fileDriver) Passive() bool { return true }
+
 func (fileDriver) Validate(u *url.URL) error {
 	_, err := fileDir(u)
 	return err
@@ -178,6 +181,23 @@ func (c *fileConn) QueryStatus(ctx context.Context, n byte, _ time.Duration) (by
 	return statusFixedBits, nil
 }
 
+// WritePreview writes text beside the job file, with the same name ending
+// in .txt (<seq>-<jobid>.txt), whole or not at all (written aside, then
+// renamed). It works after Close.
+func (c *fileConn) WritePreview(text []byte) error {
+	name := strings.TrimSuffix(c.f.Name(), ".bin") + ".txt"
+	tmp := name + ".partial"
+	err := os.WriteFile(tmp, text, 0o640)
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write preview %s: %w", name, err)
+	}
+	return nil
+}
+
 // Close flushes the job file and its directory entry to disk.
 func (c *fileConn) Close() error {
 	if c.closed.Swap(true) {
@@ -200,4 +220,6 @@ var (
 	_ Driver        = fileDriver{}
 	_ Conn          = (*fileConn)(nil)
 	_ StatusQuerier = (*fileConn)(nil)
+	_ PreviewWriter = (*fileConn)(nil)
+	_ Passive       = fileDriver{}
 )
