@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/escpos"
 )
 
 // file:///some/dir is the virtual printer for demos and tests. Each Open
@@ -178,7 +180,7 @@ func (c *fileConn) QueryStatus(ctx context.Context, n byte, _ time.Duration) (by
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("query status DLE EOT %d: %w", n, err)
 	}
-	return statusFixedBits, nil
+	return escpos.StatusReplyReady, nil
 }
 
 // WritePreview writes text beside the job file, with the same name ending
