@@ -26,7 +26,9 @@ import (
 // "online, no error, paper present", and its Read returns io.EOF: it never
 // sends anything.
 
-func init() { Register("file", fileDriver{}) }
+// File is the file: virtual printer driver (registered by
+// drivers/transport/all).
+func File() Driver { return fileDriver{} }
 
 const maxJobIDInName = 64
 

@@ -12,7 +12,8 @@ import (
 // tcp://host:port is a raw TCP printer port ("JetDirect", usually 9100).
 // The port is required: guessing 9100 would hide typos in the config.
 
-func init() { Register("tcp", tcpDriver{}) }
+// TCP is the tcp: driver (registered by drivers/transport/all).
+func TCP() Driver { return tcpDriver{} }
 
 // tcpChunk is how much one write call hands to the kernel; the stall
 // timeout is renewed per chunk.

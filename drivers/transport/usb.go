@@ -14,7 +14,8 @@ import (
 // device is opened read-write; reads (status answers) need a bidirectional
 // printer. Reads and writes go through Go's poller, so deadlines work.
 
-func init() { Register("usb", usbDriver{}) }
+// USB is the usb: driver (registered by drivers/transport/all).
+func USB() Driver { return usbDriver{} }
 
 const usbChunk = 4 << 10
 
