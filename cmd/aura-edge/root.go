@@ -44,6 +44,7 @@ func newRootCmd() *cobra.Command {
 		newPrintersCmd(),
 		newAdapterCmd(),
 		newTerminalsCmd(),
+		newRejectedCmd(),
 		newReceiptCmd(),
 		newSetupCmd(),
 		newDoctorCmd(),

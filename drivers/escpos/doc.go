@@ -14,9 +14,11 @@
 //     dithered raster images. Text is encoded per character in a code page
 //     the model has, switching with ESC t only when needed; characters no
 //     page has get an ASCII spelling ("EUR", accents stripped), never '?'.
-//   - Status requests (StatusRequest, DLE EOT n) and their pure parser
-//     (ParseStatus, Status.Err with sentinel errors), plus QueryStatus for a
-//     connection with read timeouts.
+//   - The status protocol, in one place: requests (StatusRequest, DLE EOT
+//     n), which bytes are replies (IsStatusReply) and their pure parser
+//     (ParseStatus, Status.Err with sentinel errors). The exchange over a
+//     connection, with deadlines, is drivers/transport's QueryStatus and
+//     ReadStatus.
 //   - Preview renders the command stream as plain text, either beside the
 //     encoder in the same pass (Encoder.SetPreview) or from a saved stream
 //     (RenderPreview).

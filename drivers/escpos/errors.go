@@ -10,8 +10,7 @@ var (
 	ErrUnknownProfile = errors.New("unknown printer profile")
 
 	// ErrUnsupported is returned when the printer model cannot do what was
-	// asked (barcodes, raster images, drawer kick), or when QueryStatus gets
-	// a connection without read timeouts.
+	// asked (barcodes, raster images, drawer kick).
 	ErrUnsupported = errors.New("not supported by this printer")
 
 	// ErrUnknownFont is returned by SetFont for a font the model lacks.
@@ -47,12 +46,8 @@ var (
 	ErrPrinterError = errors.New("printer error")
 )
 
-// Talking to the printer (QueryStatus).
+// Parsing a status reply.
 var (
 	// ErrBadStatus is returned for a byte that is not a DLE EOT reply.
 	ErrBadStatus = errors.New("malformed status reply")
-
-	// ErrNoReply means the printer did not answer a status request in time:
-	// it is off, unplugged, or does not speak DLE EOT.
-	ErrNoReply = errors.New("no status reply")
 )

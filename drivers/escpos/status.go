@@ -1,12 +1,8 @@
 package escpos
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
-	"time"
 )
 
 // StatusKind selects one of the four real-time status bytes (DLE EOT n).
@@ -22,6 +18,21 @@ const (
 
 // allStatusKinds lists the four kinds in request order.
 var allStatusKinds = []StatusKind{StatusPrinter, StatusOffline, StatusError, StatusPaper}
+
+// Every reply to DLE EOT n has bits 0 and 7 clear and bits 1 and 4 set.
+const (
+	statusFixedMask = 0x93 // bits 0, 1, 4, 7
+	statusFixedBits = 0x12 // bits 1 and 4 set
+
+	// StatusReplyReady is the reply of a printer with nothing to report
+	// to any DLE EOT n: online, no error, paper present.
+	StatusReplyReady byte = statusFixedBits
+)
+
+// IsStatusReply reports whether b can be a reply to DLE EOT n: its fixed
+// bits are right (bits 1 and 4 set, 0 and 7 clear). Other bytes a printer
+// sends (ASB, GS I answers) do not have them.
+func IsStatusReply(b byte) bool { return b&statusFixedMask == statusFixedBits }
 
 // StatusRequest returns the real-time status request DLE EOT n for kind k.
 // Printers answer it with one byte even while offline or out of paper.
@@ -97,7 +108,7 @@ func (s *Status) Parse(k StatusKind, reply byte) error {
 	if k < 1 || k > 4 {
 		return fmt.Errorf("status kind %d: must be 1..4: %w", k, ErrBadStatus)
 	}
-	if reply&0x93 != 0x12 {
+	if !IsStatusReply(reply) {
 		return fmt.Errorf("status %d reply %#02x: fixed bits wrong: %w", k, reply, ErrBadStatus)
 	}
 	bit := func(n uint) bool { return reply&(1<<n) != 0 }
@@ -171,55 +182,3 @@ func (e *NotReadyError) Error() string {
 
 // Unwrap returns the sentinel causes.
 func (e *NotReadyError) Unwrap() []error { return e.errs }
-
-// QueryStatus sends DLE EOT for each kind (all four when none are given)
-// over rw and parses the one-byte replies, waiting at most timeout for
-// each. rw must support read timeouts: either SetReadDeadline (net.Conn,
-// *os.File) or SetReadTimeout where a timed-out Read returns (0, nil)
-// (go.bug.st/serial); otherwise QueryStatus returns an error wrapping
-// ErrUnsupported without sending anything. It changes rw's read deadline
-// (cleared afterwards) or read timeout (left set), and must not race with
-// another reader of rw. A printer that stays silent yields an error
-// wrapping ErrNoReply.
-func QueryStatus(rw io.ReadWriter, timeout time.Duration, kinds ...StatusKind) (Status, error) {
-	var s Status
-	dl, hasDL := rw.(interface{ SetReadDeadline(time.Time) error })
-	to, hasTO := rw.(interface{ SetReadTimeout(time.Duration) error })
-	if !hasDL && !hasTO {
-		return s, fmt.Errorf("query status over %T: no read timeout: %w", rw, ErrUnsupported)
-	}
-	if len(kinds) == 0 {
-		kinds = allStatusKinds
-	}
-	if hasDL {
-		defer dl.SetReadDeadline(time.Time{})
-	}
-	var buf [1]byte
-	for _, k := range kinds {
-		if hasDL {
-			if err := dl.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-				return s, fmt.Errorf("set read deadline: %w", err)
-			}
-		} else if err := to.SetReadTimeout(timeout); err != nil {
-			return s, fmt.Errorf("set read timeout: %w", err)
-		}
-		if _, err := rw.Write(StatusRequest(k)); err != nil {
-			return s, fmt.Errorf("send status request %d: %w", k, err)
-		}
-		n, err := rw.Read(buf[:])
-		for n == 0 && err == nil && hasDL {
-			n, err = rw.Read(buf[:]) // a Read may return nothing; the deadline ends the wait
-		}
-		switch {
-		case n == 1:
-		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
-			return s, fmt.Errorf("status %d after %v: %w", k, timeout, ErrNoReply)
-		default:
-			return s, fmt.Errorf("read status %d: %w", k, err)
-		}
-		if err := s.Parse(k, buf[0]); err != nil {
-			return s, err
-		}
-	}
-	return s, nil
-}

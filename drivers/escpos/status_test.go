@@ -3,15 +3,7 @@ package escpos
 import (
 	"bytes"
 	"errors"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
-
-	"go.bug.st/serial"
 )
 
 func TestStatusRequest(t *testing.T) {
@@ -156,167 +148,14 @@ func TestStatusOnlineAndDrawer(t *testing.T) {
 	}
 }
 
-// fakePrinter answers DLE EOT n on conn with replies[n], or stays silent
-// when replies lacks n. It stops at EOF.
-func fakePrinter(conn io.ReadWriter, replies map[byte]byte) {
-	var req [3]byte
-	for {
-		if _, err := io.ReadFull(conn, req[:]); err != nil {
-			return
-		}
-		if req[0] != 0x10 || req[1] != 0x04 {
-			return
-		}
-		if b, ok := replies[req[2]]; ok {
-			if _, err := conn.Write([]byte{b}); err != nil {
-				return
-			}
+func TestIsStatusReply(t *testing.T) {
+	for b := range 256 {
+		want := b&0x01 == 0 && b&0x02 != 0 && b&0x10 != 0 && b&0x80 == 0
+		if got := IsStatusReply(byte(b)); got != want {
+			t.Errorf("IsStatusReply(%#x) = %v", b, got)
 		}
 	}
-}
-
-// tcpPair returns a connected client and server over loopback TCP.
-func tcpPair(t *testing.T) (client, server net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { client.Close(); server.Close() })
-	return client, server
-}
-
-func TestQueryStatusTCP(t *testing.T) {
-	client, server := tcpPair(t)
-	go fakePrinter(server, map[byte]byte{1: 0x1a, 2: 0x32, 3: 0x12, 4: 0x72})
-	s, err := QueryStatus(client, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Status{Offline: true, PaperEndStop: true, PaperOut: true, have: 0x1e}
-	if s != want {
-		t.Errorf("got %+v\nwant %+v", s, want)
-	}
-	if !errors.Is(s.Err(), ErrPaperOut) {
-		t.Errorf("Err = %v", s.Err())
-	}
-	// The deadline is cleared afterwards.
-	if err := client.SetReadDeadline(time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestQueryStatusSilentPrinter(t *testing.T) {
-	client, server := tcpPair(t)
-	go fakePrinter(server, map[byte]byte{1: 0x12}) // answers only DLE EOT 1
-	start := time.Now()
-	s, err := QueryStatus(client, 100*time.Millisecond, StatusPrinter, StatusOffline)
-	if !errors.Is(err, ErrNoReply) {
-		t.Fatalf("err = %v, want ErrNoReply", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("took %v", time.Since(start))
-	}
-	if !s.Online() || s.Has(StatusOffline) {
-		t.Errorf("partial status %+v", s)
-	}
-}
-
-func TestQueryStatusGarbage(t *testing.T) {
-	client, server := tcpPair(t)
-	go fakePrinter(server, map[byte]byte{1: 0x00})
-	if _, err := QueryStatus(client, time.Second, StatusPrinter); !errors.Is(err, ErrBadStatus) {
-		t.Fatalf("err = %v, want ErrBadStatus", err)
-	}
-}
-
-func TestQueryStatusClosed(t *testing.T) {
-	client, server := tcpPair(t)
-	server.Close()
-	_, err := QueryStatus(client, time.Second, StatusPrinter)
-	if err == nil || errors.Is(err, ErrNoReply) {
-		t.Fatalf("err = %v, want a read or write error", err)
-	}
-}
-
-func TestQueryStatusNeedsTimeouts(t *testing.T) {
-	var rw struct {
-		bytes.Buffer
-	}
-	if _, err := QueryStatus(&rw, time.Second); !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("err = %v, want ErrUnsupported", err)
-	}
-	if rw.Len() != 0 {
-		t.Errorf("sent % x to a connection it cannot time out on", rw.Bytes())
-	}
-}
-
-// TestQueryStatusSerial runs the query over a socat pseudo-terminal pair
-// opened with go.bug.st/serial, whose timed-out reads return (0, nil).
-func TestQueryStatusSerial(t *testing.T) {
-	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("socat is required in CI")
-		}
-		t.Skip("socat not installed")
-	}
-	dir := t.TempDir()
-	host, printer := filepath.Join(dir, "host"), filepath.Join(dir, "printer")
-	cmd := exec.Command("socat", "pty,raw,echo=0,link="+host, "pty,raw,echo=0,link="+printer)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, err1 := os.Stat(host)
-		_, err2 := os.Stat(printer)
-		if err1 == nil && err2 == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("socat did not create the pty links")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	dev, err := os.OpenFile(printer, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dev.Close() })
-	go fakePrinter(dev, map[byte]byte{1: 0x12, 2: 0x16, 3: 0x12}) // cover open; silent on 4
-
-	port, err := serial.Open(host, &serial.Mode{BaudRate: 38400})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { port.Close() })
-	s, err := QueryStatus(port, 2*time.Second, StatusPrinter, StatusOffline, StatusError)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.CoverOpen || !errors.Is(s.Err(), ErrCoverOpen) {
-		t.Errorf("status %+v", s)
-	}
-	if _, err := QueryStatus(port, 200*time.Millisecond, StatusPaper); !errors.Is(err, ErrNoReply) {
-		t.Errorf("silent kind: err = %v, want ErrNoReply", err)
+	if !IsStatusReply(StatusReplyReady) {
+		t.Error("StatusReplyReady is not a status reply")
 	}
 }

@@ -89,6 +89,10 @@ type PullResult struct {
 	Payments []model.Payment `json:"payments"`
 	Next     []byte          `json:"next"`
 	More     bool            `json:"more"`
+	// Rejected are the records of this page that could not be represented
+	// (undecodable, failing validation, unmappable). The adapter does not
+	// drop them: the host audits each and sets it aside for a later look.
+	Rejected []Rejected `json:"rejected,omitempty"`
 	// Echoes names the pulled orders that aura-edge itself injected (the
 	// adapter found its own external reference on them: Square reference_id
 	// with source "Aura", Clover title "Aura <id>", Lightspeed source.type

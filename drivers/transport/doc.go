@@ -3,8 +3,10 @@
 // It is the driver interface for printer connections, the way
 // database/sql/driver is for databases: a Driver per URL scheme, registered
 // from init, and a small Conn (an io.ReadWriteCloser) with optional
-// interfaces found by type assertion. The package registers four drivers
-// itself, so every build knows them:
+// interfaces found by type assertion. The package holds four built-in
+// drivers; a binary registers the ones it links by importing
+// drivers/transport/all (blank, from cmd/, like drivers/pos/all), or by
+// calling Register with TCP(), Serial(), USB() or File() itself:
 //
 //	tcp://192.168.1.50:9100                         raw TCP ("JetDirect", port required)
 //	serial:///dev/ttyUSB0?baud=19200&parity=none     RS-232 or USB-serial through go.bug.st/serial

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/escpos"
 )
 
 // file:///some/dir is the virtual printer for demos and tests. Each Open
@@ -24,11 +26,16 @@ import (
 // "online, no error, paper present", and its Read returns io.EOF: it never
 // sends anything.
 
-func init() { Register("file", fileDriver{}) }
+// File is the file: virtual printer driver (registered by
+// drivers/transport/all).
+func File() Driver { return fileDriver{} }
 
 const maxJobIDInName = 64
 
 type fileDriver struct{}
+
+// Passive: each Open creates a job file, so the spool does not poll it.
+func (fileDriver) Passive() bool { return true }
 
 func (fileDriver) Validate(u *url.URL) error {
 	_, err := fileDir(u)
@@ -175,7 +182,24 @@ func (c *fileConn) QueryStatus(ctx context.Context, n byte, _ time.Duration) (by
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("query status DLE EOT %d: %w", n, err)
 	}
-	return statusFixedBits, nil
+	return escpos.StatusReplyReady, nil
+}
+
+// WritePreview writes text beside the job file, with the same name ending
+// in .txt (<seq>-<jobid>.txt), whole or not at all (written aside, then
+// renamed). It works after Close.
+func (c *fileConn) WritePreview(text []byte) error {
+	name := strings.TrimSuffix(c.f.Name(), ".bin") + ".txt"
+	tmp := name + ".partial"
+	err := os.WriteFile(tmp, text, 0o640)
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write preview %s: %w", name, err)
+	}
+	return nil
 }
 
 // Close flushes the job file and its directory entry to disk.
@@ -200,4 +224,6 @@ var (
 	_ Driver        = fileDriver{}
 	_ Conn          = (*fileConn)(nil)
 	_ StatusQuerier = (*fileConn)(nil)
+	_ PreviewWriter = (*fileConn)(nil)
+	_ Passive       = fileDriver{}
 )

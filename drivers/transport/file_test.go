@@ -134,3 +134,34 @@ func TestFileUnavailable(t *testing.T) {
 		t.Fatalf("Open on a file = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestFileOptionalInterfaces: the file: virtual printer is passive (the
+// spool does not open it to poll) and keeps a text preview beside each job
+// file, also after Close; network printers are polled.
+func TestFileOptionalInterfaces(t *testing.T) {
+	dir := t.TempDir()
+	if transport.PollsWhenIdle(fileURL(dir)) || !transport.PollsWhenIdle("tcp://192.0.2.1:9100") || transport.PollsWhenIdle("nope://x") {
+		t.Fatal("PollsWhenIdle: file: must not be polled, tcp: must")
+	}
+	c, err := transport.Open(context.Background(), fileURL(dir), transport.Options{JobID: "job-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pw, ok := c.(transport.PreviewWriter)
+	if !ok {
+		t.Fatal("file: connection is not a PreviewWriter")
+	}
+	if err := pw.WritePreview([]byte("HELLO\n")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "00000001-job-1.txt"))
+	if err != nil || string(got) != "HELLO\n" {
+		t.Fatalf("preview %q %v", got, err)
+	}
+}

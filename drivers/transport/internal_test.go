@@ -63,12 +63,3 @@ func TestSanitizeJobID(t *testing.T) {
 		}
 	}
 }
-
-func TestIsStatusByte(t *testing.T) {
-	for b := range 256 {
-		want := b&0x01 == 0 && b&0x02 != 0 && b&0x10 != 0 && b&0x80 == 0
-		if got := IsStatusByte(byte(b)); got != want {
-			t.Errorf("IsStatusByte(%#x) = %v", b, got)
-		}
-	}
-}

@@ -26,7 +26,8 @@ import (
 // queued ahead of the wire, and the writer sleeps for the transmit time of
 // what it queued. chunk=0 turns pacing off.
 
-func init() { Register("serial", serialDriver{}) }
+// Serial is the serial: driver (registered by drivers/transport/all).
+func Serial() Driver { return serialDriver{} }
 
 // Serial defaults: the factory setting of most ESC/POS serial printers.
 const (

@@ -6,21 +6,37 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/escpos"
 )
 
-// DLE EOT n is the ESC/POS real-time status request; the printer answers one
-// byte. Every answer has bit 0 and bit 7 clear and bits 1 and 4 set.
-const (
-	dle = 0x10
-	eot = 0x04
+// The ESC/POS status protocol has one home: drivers/escpos says what the
+// request is (escpos.StatusRequest), which bytes are replies
+// (escpos.IsStatusReply) and what they mean (escpos.Status); this file
+// does the exchange over a connection, with deadlines.
 
-	statusFixedMask = 0x93 // bits 0, 1, 4, 7
-	statusFixedBits = 0x12 // bits 1 and 4 set
-)
-
-// IsStatusByte reports whether b has the fixed bits of a DLE EOT answer
-// (bit 0 = 0, bit 1 = 1, bit 4 = 1, bit 7 = 0).
-func IsStatusByte(b byte) bool { return b&statusFixedMask == statusFixedBits }
+// ReadStatus asks the printer on c for each kind of real-time status
+// (DLE EOT 1 to 4; all four when none are given) with QueryStatus, each
+// waiting at most timeout, and parses the replies. On an error it returns
+// what was parsed before it (Status.Has tells which kinds); an error
+// wrapping ErrNoStatus means the printer did not answer, or the
+// connection cannot time out a read.
+func ReadStatus(ctx context.Context, c Conn, timeout time.Duration, kinds ...escpos.StatusKind) (escpos.Status, error) {
+	var s escpos.Status
+	if len(kinds) == 0 {
+		kinds = []escpos.StatusKind{escpos.StatusPrinter, escpos.StatusOffline, escpos.StatusError, escpos.StatusPaper}
+	}
+	for _, k := range kinds {
+		b, err := QueryStatus(ctx, c, byte(k), timeout)
+		if err != nil {
+			return s, err
+		}
+		if err := s.Parse(k, b); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
 
 // QueryStatus asks the printer on c for real-time status n with DLE EOT n
 // (0x10 0x04 n) and returns its one-byte answer, undecoded (drivers/escpos
@@ -91,7 +107,7 @@ func QueryStatus(ctx context.Context, c Conn, n byte, timeout time.Duration) (by
 		return fmt.Errorf("query status DLE EOT %d: no answer within %s: %w", n, timeout, ErrNoStatus)
 	}
 
-	q := []byte{dle, eot, n}
+	q := escpos.StatusRequest(escpos.StatusKind(n))
 	var (
 		w   int
 		err error
@@ -111,7 +127,7 @@ func QueryStatus(ctx context.Context, c Conn, n byte, timeout time.Duration) (by
 	var b [1]byte
 	for {
 		m, err := c.Read(b[:])
-		if m == 1 && IsStatusByte(b[0]) {
+		if m == 1 && escpos.IsStatusReply(b[0]) {
 			return b[0], nil
 		}
 		if err != nil {

@@ -7,14 +7,13 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"sync/atomic"
-	"time"
 )
 
 // tcp://host:port is a raw TCP printer port ("JetDirect", usually 9100).
 // The port is required: guessing 9100 would hide typos in the config.
 
-func init() { Register("tcp", tcpDriver{}) }
+// TCP is the tcp: driver (registered by drivers/transport/all).
+func TCP() Driver { return tcpDriver{} }
 
 // tcpChunk is how much one write call hands to the kernel; the stall
 // timeout is renewed per chunk.
@@ -61,99 +60,7 @@ func (tcpDriver) Open(ctx context.Context, u *url.URL, opts Options) (Conn, erro
 		}
 		return nil, fmt.Errorf("open tcp %s: %w: %w", addr, ErrUnavailable, err)
 	}
-	return &tcpConn{nc: nc.(*net.TCPConn), addr: addr, stall: opts.WriteTimeout}, nil
+	return &deadlineConn{p: nc, kind: "tcp", name: addr, chunk: tcpChunk, stall: opts.WriteTimeout}, nil
 }
 
-// tcpConn is a Conn over TCP.
-type tcpConn struct {
-	nc    *net.TCPConn
-	addr  string
-	stall time.Duration
-
-	writeDeadline atomic.Int64 // explicit write deadline, unix ns, 0 for none
-	written       atomic.Int64 // job bytes accepted by the kernel
-	closed        atomic.Bool
-}
-
-func (c *tcpConn) Write(p []byte) (int, error) {
-	return c.write(p, true)
-}
-
-func (c *tcpConn) writeQuery(p []byte) (int, error) {
-	return c.write(p, false)
-}
-
-func (c *tcpConn) write(p []byte, job bool) (int, error) {
-	total := 0
-	for total < len(p) {
-		if c.closed.Load() {
-			return total, fmt.Errorf("write tcp %s: %w", c.addr, ErrClosed)
-		}
-		end := min(total+tcpChunk, len(p))
-		if err := c.nc.SetWriteDeadline(stallDeadline(c.stall, c.writeDeadline.Load())); err != nil {
-			return total, c.fail("write", err)
-		}
-		n, err := c.nc.Write(p[total:end])
-		total += n
-		if job {
-			c.written.Add(int64(n))
-		}
-		if err != nil {
-			return total, c.fail("write", err)
-		}
-	}
-	return total, nil
-}
-
-func (c *tcpConn) Read(p []byte) (int, error) {
-	n, err := c.nc.Read(p)
-	if err != nil {
-		if isTimeout(err) {
-			return n, fmt.Errorf("read tcp %s: %w", c.addr, err)
-		}
-		return n, c.fail("read", err)
-	}
-	return n, nil
-}
-
-func (c *tcpConn) fail(op string, err error) error {
-	if c.closed.Load() && errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("%s tcp %s: %w", op, c.addr, ErrClosed)
-	}
-	return failure(op+" tcp "+c.addr, c.written.Load(), err)
-}
-
-func (c *tcpConn) SetReadDeadline(t time.Time) error {
-	if c.closed.Load() {
-		return fmt.Errorf("set deadline tcp %s: %w", c.addr, ErrClosed)
-	}
-	return c.nc.SetReadDeadline(t)
-}
-
-func (c *tcpConn) SetWriteDeadline(t time.Time) error {
-	c.writeDeadline.Store(nanos(t))
-	if t.IsZero() {
-		return nil
-	}
-	// Tighten the deadline of a write in progress; the next chunk
-	// recomputes it.
-	return c.nc.SetWriteDeadline(stallDeadline(c.stall, nanos(t)))
-}
-
-// Close closes the connection. The kernel keeps sending what Write
-// accepted; Close does not wait for the printer.
-func (c *tcpConn) Close() error {
-	if c.closed.Swap(true) {
-		return fmt.Errorf("close tcp %s: %w", c.addr, ErrClosed)
-	}
-	if err := c.nc.Close(); err != nil {
-		return failure("close tcp "+c.addr, c.written.Load(), err)
-	}
-	return nil
-}
-
-var (
-	_ Driver    = tcpDriver{}
-	_ Conn      = (*tcpConn)(nil)
-	_ Deadliner = (*tcpConn)(nil)
-)
+var _ Driver = tcpDriver{}

@@ -60,6 +60,37 @@ type StatusQuerier interface {
 	QueryStatus(ctx context.Context, n byte, timeout time.Duration) (byte, error)
 }
 
+// PreviewWriter is implemented by connections that keep what they print
+// where a person can read it (the file: virtual printer): WritePreview
+// stores text, the job as it reads, beside the job's bytes. It may be
+// called after Close.
+type PreviewWriter interface {
+	WritePreview(text []byte) error
+}
+
+// Passive is implemented by drivers whose Open has lasting effects (the
+// file: virtual printer creates a job file per Open), so a connection
+// must not be opened just to ask for status while idle. Use PollsWhenIdle.
+type Passive interface {
+	Passive() bool
+}
+
+// PollsWhenIdle reports whether the device at rawURL may be opened to
+// poll its status while no job is waiting: false for passive drivers and
+// for URLs that do not parse.
+func PollsWhenIdle(rawURL string) bool {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return false
+	}
+	d, ok := lookup(u.Scheme)
+	if !ok {
+		return false
+	}
+	p, ok := d.(Passive)
+	return !ok || !p.Passive()
+}
+
 // Options tune one Open. The zero value is ready to use.
 type Options struct {
 	// JobID names the job. The file: transport puts it in the file name;

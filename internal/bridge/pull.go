@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -83,6 +84,9 @@ type page struct {
 // commitPage writes one page (and the cursor, when withCursor) in one
 // transaction. Records that fail validation are still captured (a vendor's
 // data is what it is; losing it is worse) and the problems are audited.
+// Records the adapter could not represent at all (p.Rejected) and records
+// without an id are set aside in the same transaction (store.Rejected) and
+// each audited once, never silently dropped.
 func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor bool) error {
 	for i := range p.Orders {
 		if p.Orders[i].Source.IntegrationID == "" {
@@ -99,8 +103,24 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 	// A record without an external id has no id and cannot be stored; set
 	// it aside (audited) rather than block the cursor, and so every later
 	// record, forever.
-	p.Orders = slices.DeleteFunc(p.Orders, func(o model.Order) bool { return o.ID == "" })
-	p.Payments = slices.DeleteFunc(p.Payments, func(x model.Payment) bool { return x.ID == "" })
+	p.Orders = slices.DeleteFunc(p.Orders, func(o model.Order) bool {
+		if o.ID == "" {
+			p.RejectValue("order", o.Source.ExternalID, &o, errors.New("the order has no id from the vendor, so it cannot be stored"))
+		}
+		return o.ID == ""
+	})
+	p.Payments = slices.DeleteFunc(p.Payments, func(x model.Payment) bool {
+		if x.ID == "" {
+			p.RejectValue("payment", x.Source.ExternalID, &x, errors.New("the payment has no id from the vendor, so it cannot be stored"))
+		}
+		return x.ID == ""
+	})
+	vendor := ""
+	if len(p.Rejected) > 0 {
+		_, in, _ := b.Adapter(id)
+		vendor = in.Vendor
+	}
+	var setAside []RejectedRecord
 	if len(problems) > 0 {
 		details, _ := json.Marshal(problems)
 		b.d.Audit.Record(ctx, audit.Record{Type: "normalise", Status: audit.Failed, Integration: id,
@@ -117,6 +137,12 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 		if err != nil {
 			return err
 		}
+		if err := clearRejectedTx(tx, id, p.Orders, p.Payments); err != nil {
+			return err
+		}
+		if setAside, err = b.setAsideTx(tx, id, vendor, p.Rejected); err != nil {
+			return err
+		}
 		if withCursor && p.Next != nil {
 			return tx.Bucket(store.Cursors).Put([]byte(id), p.Next)
 		}
@@ -131,6 +157,7 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 		}
 	}
 	b.d.Ingest.Committed(fresh)
+	b.auditRejected(ctx, setAside)
 	return nil
 }
 

@@ -465,9 +465,11 @@ func probePrinter(ctx context.Context, r *Report, name string, p config.Printer,
 		return
 	}
 	defer conn.Close()
-	st, err := escpos.QueryStatus(conn, o.Timeout, escpos.StatusOffline, escpos.StatusPaper)
+	_, canTimeOut := conn.(transport.Deadliner)
+	_, answersItself := conn.(transport.StatusQuerier)
+	st, err := transport.ReadStatus(cctx, conn, o.Timeout, escpos.StatusOffline, escpos.StatusPaper)
 	switch {
-	case errors.Is(err, escpos.ErrUnsupported):
+	case err != nil && !canTimeOut && !answersItself:
 		r.add(name, OK, "", "%s opens (this connection reports no status)", p.Connection)
 	case err != nil:
 		r.add(name, Warn, "a printer that does not answer status requests cannot report paper-out; check its DIP switches", "%s opens, but status: %v", p.Connection, err)

@@ -61,6 +61,7 @@ func IntegrationRoutes(s *Server, d IntegrationDeps) {
 	s.HandleFunc("POST /integrations/pos/sync/menu", AdminOnly, d.syncMenu)
 	s.HandleFunc("POST /integrations/pos/sync/orders", AdminOnly, d.syncOrders)
 	s.HandleFunc("DELETE /integrations/pos/{id}", AdminOnly, d.delete)
+	rejectedRoutes(s, d)
 	wh := &webhookReceiver{d: d, slots: make(chan struct{}, maxWebhooksInFlight)}
 	s.HandleFunc("POST /webhooks/{integration_id}", Public, wh.serve)
 }

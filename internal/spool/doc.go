@@ -60,7 +60,10 @@
 // again for the backup's paper width; raw jobs move as they are. The
 // printer takes jobs again as soon as it answers: idle workers ask their
 // printer for status every StatusInterval, which also keeps the status page
-// live (file:// printers are not polled, as each open creates a job file).
+// live (printers whose transport is passive, transport.PollsWhenIdle false,
+// are not polled: each file:// open creates a job file). A transport that
+// keeps a readable copy of what it prints (transport.PreviewWriter) is
+// handed each printed job's text preview.
 //
 // # Logos
 //

@@ -188,17 +188,17 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc receipt.Set
 		p := &printer{name: pc.Name, backup: pc.Backup,
 			failoverAfter: pc.FailoverAfter, drawerName: pc.Drawer}
 		p.auto.Store(pc.AutoPrint)
-		key, scheme := pc.Connection, ""
+		key := pc.Connection
 		u, err := transport.ParseURL(pc.Connection)
 		if err != nil {
 			bad(i, pc.Name, "connection", err)
 		} else {
-			key, scheme = u.String(), u.Scheme
+			key = u.String()
 		}
 		if d := devices[key]; d != nil {
 			p.device = d
 		} else {
-			p.device = &device{url: pc.Connection, scheme: scheme, wake: make(chan struct{}, 1)}
+			p.device = &device{url: pc.Connection, pollIdle: transport.PollsWhenIdle(pc.Connection), wake: make(chan struct{}, 1)}
 			p.st.State = StateUnknown
 			devices[key] = p.device
 			s.devices = append(s.devices, p.device)

@@ -2,7 +2,6 @@ package spool
 
 import (
 	"errors"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -73,9 +72,10 @@ type PrinterStatus struct {
 // device is one connection URL: the printers configured on it share its
 // worker and its state.
 type device struct {
-	url, scheme string
-	wake        chan struct{}
-	printers    []*printer
+	url      string
+	pollIdle bool // the transport may be opened for status while idle (not file:)
+	wake     chan struct{}
+	printers []*printer
 
 	mu     sync.Mutex
 	st     deviceStatus
@@ -258,15 +258,6 @@ func (d *device) notify() {
 	case d.wake <- struct{}{}:
 	default:
 	}
-}
-
-// dir returns the directory of a file:// device.
-func (d *device) dir() string {
-	u, err := url.Parse(d.url)
-	if err != nil {
-		return ""
-	}
-	return u.Path
 }
 
 // names returns the printer names on d, for logs.

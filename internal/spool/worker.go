@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -106,7 +103,7 @@ func (s *Spool) deviceHead(d *device) (*printer, Job, bool, error) {
 // StatusInterval so that status pages stay live and a printer that came
 // back takes jobs again (see failoverDue).
 func (s *Spool) idle(ctx context.Context, d *device) {
-	if s.opts.StatusInterval < 0 || d.scheme == "file" {
+	if s.opts.StatusInterval < 0 || !d.pollIdle {
 		sleep(ctx, d.wake, 0)
 		return
 	}
@@ -344,6 +341,9 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 		s.finish(ctx, p, j, Unconfirmed, fmt.Errorf("close after sending: %w", closeErr), start)
 	default:
 		s.finish(ctx, p, j, Printed, nil, start)
+		if pw, ok := conn.(transport.PreviewWriter); ok {
+			s.writePreview(pw, j)
+		}
 	}
 	return done
 }
@@ -406,9 +406,6 @@ func (s *Spool) finish(ctx context.Context, p *printer, j Job, state State, caus
 		s.log.Debug("print job printed", "job_id", j.ID, "printer", p.name, "bytes", j.Bytes, "attempt", j.Attempts,
 			"duration", time.Since(start))
 		s.record(ctx, j, audit.Success, fmt.Sprintf("printed %s on %s", j.Kind, p.name), start)
-		if p.scheme == "file" {
-			s.writeFilePreview(p, j)
-		}
 	case Unconfirmed:
 		p.noteError(cause, now)
 		s.log.Error("print job unconfirmed: it may or may not have printed; reprint it if it did not",
@@ -635,50 +632,14 @@ func (s *Spool) recoverJobs(ctx context.Context) error {
 	return nil
 }
 
-// writeFilePreview writes the job's preview beside the .bin file the
-// file: transport created for it (<seq>-<jobid>.txt).
-func (s *Spool) writeFilePreview(p *printer, j Job) {
+// writePreview hands the job's text preview to a transport that keeps
+// one beside what it printed (the file: virtual printer).
+func (s *Spool) writePreview(pw transport.PreviewWriter, j Job) {
 	pv, err := s.Preview(j.ID)
 	if err != nil {
 		return
 	}
-	dir := p.dir()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		s.log.Warn("write job preview", "job_id", j.ID, "err", err)
-		return
-	}
-	suffix := "-" + fileSafe(j.ID) + ".bin"
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), suffix) {
-			names = append(names, e.Name())
-		}
-	}
-	name := fileSafe(j.ID) + ".txt"
-	if len(names) > 0 {
-		slices.Sort(names)
-		name = strings.TrimSuffix(names[len(names)-1], ".bin") + ".txt"
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(pv), 0o640); err != nil {
+	if err := pw.WritePreview([]byte(pv)); err != nil {
 		s.log.Warn("write job preview", "job_id", j.ID, "err", err)
 	}
-}
-
-// fileSafe spells a job id the way the file: transport puts it in file
-// names: letters, digits, '_' and '-' kept, '.' kept unless first, the
-// rest '_', at most 64 characters.
-func fileSafe(id string) string {
-	b := make([]byte, 0, len(id))
-	for i := 0; i < len(id) && len(b) < 64; i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-		case c == '.' && len(b) > 0:
-		default:
-			c = '_'
-		}
-		b = append(b, c)
-	}
-	return string(b)
 }

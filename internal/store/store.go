@@ -42,6 +42,7 @@ const (
 	Availability = "menu_availability" // 86ed objects and when they come back, per integration/kind/id
 	PushedMenus  = "menus_pushed"      // the full menu last pushed to each integration (drift detection)
 	Drift        = "menu_drift"        // the last drift found per integration
+	Rejected     = "pulls_rejected"    // pulled records that could not be represented, per integration
 )
 
 // topBuckets are created by the first migration.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -39,87 +38,57 @@ func (a *Adapter) seed() string {
 	return pos.Hash([]string{c["access_token"], c["refresh_token"]})
 }
 
-// current returns the token pair in use, loading it on first use (a stored
-// rotated pair wins over the credentials when it descends from them) and
-// retrying a Put that failed earlier: a rotated pair is used only once it
-// is durable.
-func (a *Adapter) current() (tokenState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.loaded {
-		seed := a.seed()
-		c := a.cfg.Credentials
-		a.tok = tokenState{AccessToken: c["access_token"], RefreshToken: c["refresh_token"], Seed: seed}
-		if s := c["access_token_expiration"]; s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				a.tok.AccessExpires = unixSeconds(n)
+// newTokens is the adapter's token cache: a stored rotated pair wins over
+// the credentials when it descends from them; refreshes run one at a time
+// (a refresh token is never sent twice) and a rotated pair is used only
+// once it is durable (a failed Put is retried before use).
+func (a *Adapter) newTokens() *pos.TokenCache[tokenState] {
+	seed := a.seed()
+	return (&pos.TokenCache[tokenState]{
+		State: a.cfg.State, Key: tokenKey, Vendor: Name, Log: a.log,
+		Initial: func() tokenState {
+			c := a.cfg.Credentials
+			t := tokenState{AccessToken: c["access_token"], RefreshToken: c["refresh_token"], Seed: seed}
+			if s := c["access_token_expiration"]; s != "" {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					t.AccessExpires = unixSeconds(n)
+				}
 			}
-		}
-		b, err := a.cfg.State.Get(tokenKey)
-		if err != nil {
-			return tokenState{}, fmt.Errorf("clover: read token state: %w", err)
-		}
-		if b != nil {
-			var st tokenState
-			if err := json.Unmarshal(b, &st); err == nil && st.Seed == seed && st.AccessToken != "" {
-				a.tok = st
-			} else if err == nil {
+			return t
+		},
+		Adopt: func(st tokenState) (tokenState, bool) {
+			if st.Seed != seed || st.AccessToken == "" {
 				a.log.Info("stored token pair ignored: credentials changed")
+				return st, false
 			}
-		}
-		a.loaded = true
-	}
-	if a.dirty {
-		if err := a.persistLocked(); err != nil {
-			return tokenState{}, err
-		}
-	}
-	return a.tok, nil
-}
-
-func (a *Adapter) persistLocked() error {
-	b, err := json.Marshal(a.tok)
-	if err != nil {
-		return err
-	}
-	if err := a.cfg.State.Put(tokenKey, b); err != nil {
-		a.dirty = true
-		return &pos.VendorError{Vendor: Name, Op: "persist token", Kind: pos.Retryable,
-			Message: "rotated token pair not saved; it is kept in memory and saved before use", Err: err}
-	}
-	a.dirty = false
-	return nil
+			return st, true
+		},
+		Access: func(t tokenState) string { return t.AccessToken },
+		// Refresh ahead of a known expiry.
+		Fresh: func(t tokenState) bool {
+			return t.AccessExpires <= 0 || t.RefreshToken == "" || a.now().Before(time.Unix(t.AccessExpires, 0).Add(-refreshSkew))
+		},
+		Renew: func(ctx context.Context, cur tokenState, _ func(tokenState) error) (tokenState, error) {
+			return a.renew(ctx, cur)
+		},
+	}).Init()
 }
 
 // accessToken returns a usable access token, refreshing ahead of a known
 // expiry.
-func (a *Adapter) accessToken(ctx context.Context) (string, error) {
-	t, err := a.current()
-	if err != nil {
-		return "", err
-	}
-	if t.AccessExpires > 0 && t.RefreshToken != "" && !a.now().Before(time.Unix(t.AccessExpires, 0).Add(-refreshSkew)) {
-		return a.refresh(ctx, t.AccessToken)
-	}
-	return t.AccessToken, nil
-}
+func (a *Adapter) accessToken(ctx context.Context) (string, error) { return a.tokens.Token(ctx) }
 
 // refresh exchanges the single-use refresh token for a new pair, unless
-// another caller already replaced stale (the token that was refused). The
-// new pair is written to State in one Put before it is used. Refreshes are
-// serialised by refreshMu, so a refresh token is never sent twice.
+// another caller already replaced stale (the token that was refused).
 func (a *Adapter) refresh(ctx context.Context, stale string) (string, error) {
-	a.refreshMu.Lock()
-	defer a.refreshMu.Unlock()
-	cur, err := a.current()
-	if err != nil {
-		return "", err
-	}
-	if cur.AccessToken != stale {
-		return cur.AccessToken, nil // refreshed meanwhile
-	}
+	return a.tokens.Refused(ctx, stale)
+}
+
+// renew trades cur's refresh token for a new pair (the cache writes it to
+// State in one Put before it is used).
+func (a *Adapter) renew(ctx context.Context, cur tokenState) (tokenState, error) {
 	if cur.RefreshToken == "" || a.clientID == "" {
-		return "", &pos.VendorError{Vendor: Name, Op: "refresh token", Status: http.StatusUnauthorized, Kind: pos.Auth, Err: ErrNoRefresh}
+		return cur, &pos.VendorError{Vendor: Name, Op: "refresh token", Status: http.StatusUnauthorized, Kind: pos.Auth, Err: ErrNoRefresh}
 	}
 	in := struct {
 		ClientID     string `json:"client_id"`
@@ -136,10 +105,10 @@ func (a *Adapter) refresh(ctx context.Context, stale string) (string, error) {
 		if errors.As(err, &ve) && ve.Status >= 400 && ve.Status < 500 && ve.Status != http.StatusTooManyRequests {
 			ve.Kind = pos.Auth // the refresh token itself was refused: an operator must reconnect
 		}
-		return "", err
+		return cur, err
 	}
 	if out.AccessToken == "" {
-		return "", pos.Errorf(Name, "refresh token", pos.Auth, "refresh response has no access_token")
+		return cur, pos.Errorf(Name, "refresh token", pos.Auth, "refresh response has no access_token")
 	}
 	next := tokenState{
 		AccessToken:    out.AccessToken,
@@ -149,16 +118,8 @@ func (a *Adapter) refresh(ctx context.Context, stale string) (string, error) {
 		Seed:           cur.Seed,
 		RefreshedAt:    a.now().Unix(),
 	}
-	a.mu.Lock()
-	a.tok = next
-	err = a.persistLocked()
-	a.mu.Unlock()
-	if err != nil {
-		a.log.Error("rotated token pair not saved", "err", err)
-		return "", err
-	}
 	a.log.Info("access token refreshed", "expires", time.Unix(next.AccessExpires, 0).UTC())
-	return next.AccessToken, nil
+	return next, nil
 }
 
 // unixSeconds accepts seconds or milliseconds (Clover documents seconds;

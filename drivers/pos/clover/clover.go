@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,11 +67,7 @@ type Adapter struct {
 	tenders   map[string]cTender // the merchant's tenders by id (GET /tenders)
 	tendersAt time.Time
 
-	refreshMu sync.Mutex // held for a whole refresh: one refresh at a time
-	mu        sync.Mutex // guards the fields below
-	tok       tokenState
-	loaded    bool
-	dirty     bool // tok holds a rotated pair that is not yet persisted
+	tokens *pos.TokenCache[tokenState]
 }
 
 var (
@@ -81,7 +76,7 @@ var (
 )
 
 // New builds an adapter from cfg. It validates settings and does no I/O.
-func New(cfg pos.Config) (pos.Adapter, error) { return NewAdapter(cfg) }
+func New(cfg pos.Config) (pos.Adapter, error) { return pos.Adapt(NewAdapter)(cfg) }
 
 // NewAdapter is New with the concrete type.
 func NewAdapter(cfg pos.Config) (*Adapter, error) {
@@ -96,20 +91,12 @@ func NewAdapter(cfg pos.Config) (*Adapter, error) {
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("clover integration %s: settings.base_url %q is not an http(s) URL", cfg.IntegrationID, base)
 	}
-	pageSize, err := intSetting(cfg, "page_size", DefaultPageSize, 1, MaxPageSize)
-	if err != nil {
-		return nil, err
-	}
-	rps, err := intSetting(cfg, "max_rps", DefaultMaxRPS, 1, 10000)
-	if err != nil {
-		return nil, err
-	}
-	overlap, err := durSetting(cfg, "overlap", DefaultOverlap)
-	if err != nil {
-		return nil, err
-	}
-	lookback, err := durSetting(cfg, "initial_lookback", DefaultInitialLookback)
-	if err != nil {
+	set := cfg.Read(Name)
+	pageSize := set.Int("page_size", 1, MaxPageSize, DefaultPageSize)
+	rps := set.Int("max_rps", 1, 10000, DefaultMaxRPS)
+	overlap := set.Duration("overlap", 0, pos.NoLimitDuration, DefaultOverlap)
+	lookback := set.Duration("initial_lookback", 0, pos.NoLimitDuration, DefaultInitialLookback)
+	if err := set.Err(); err != nil {
 		return nil, err
 	}
 	if cfg.State == nil {
@@ -144,31 +131,8 @@ func NewAdapter(cfg pos.Config) (*Adapter, error) {
 		DecodeError: decodeError,
 		Now:         a.now,
 	}
+	a.tokens = a.newTokens()
 	return a, nil
-}
-
-func intSetting(cfg pos.Config, key string, def, lo, hi int) (int, error) {
-	s := cfg.Setting(key, "")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("clover integration %s: settings.%s %q must be an integer from %d to %d", cfg.IntegrationID, key, s, lo, hi)
-	}
-	return n, nil
-}
-
-func durSetting(cfg pos.Config, key string, def time.Duration) (time.Duration, error) {
-	s := cfg.Setting(key, "")
-	if s == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("clover integration %s: settings.%s %q must be a non-negative duration such as 15m", cfg.IntegrationID, key, s)
-	}
-	return d, nil
 }
 
 // mpath returns the merchant-scoped API path for rest ("/items" ...).

@@ -137,8 +137,8 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 
 // convert normalises raw orders, completing each first (see complete;
 // byID: the orders came from "Get a single order"). An order that cannot be
-// normalised is logged and skipped so one odd order never blocks the
-// stream.
+// normalised is returned in Rejected (the host audits it and sets it
+// aside) so one odd order never blocks the stream.
 func (a *Adapter) convert(ctx context.Context, raws []json.RawMessage, byID bool) (*pos.PullResult, []int64, error) {
 	return a.convertWith(raws, func(o *cOrder, ix *revIndex) (bool, error) { return a.complete(ctx, o, ix, byID) })
 }
@@ -164,7 +164,8 @@ func (a *Adapter) convertWith(raws []json.RawMessage, complete func(*cOrder, *re
 			}
 			_ = json.Unmarshal(raw, &id)
 			times = append(times, id.ModifiedTime)
-			a.log.Error("order skipped: unreadable", "order_id", id.ID, "err", err)
+			a.log.Error("order set aside: unreadable", "order_id", id.ID, "err", err)
+			res.Reject("order", id.ID, raw, pos.Unreadable("order", err))
 			continue
 		}
 		times = append(times, o.ModifiedTime)
@@ -187,7 +188,8 @@ func (a *Adapter) convertWith(raws []json.RawMessage, complete func(*cOrder, *re
 			err = ord.Validate().Err()
 		}
 		if err != nil {
-			a.log.Error("order skipped: cannot be normalised", "order_id", o.ID, "err", err)
+			a.log.Error("order set aside: cannot be normalised", "order_id", o.ID, "err", err)
+			res.Reject("order", o.ID, raw, err)
 			continue
 		}
 		res.Orders = append(res.Orders, *ord)

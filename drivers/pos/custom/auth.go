@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -46,9 +45,7 @@ type authenticator struct {
 	clientAuth    string
 	refreshBefore time.Duration
 
-	sem    chan struct{} // held while the token is read or renewed
-	loaded bool
-	tok    tokenState
+	tokens *pos.TokenCache[tokenState] // OAuth2 only
 }
 
 // tokenState is the cached OAuth2 token. Seed ties it to the client
@@ -70,7 +67,7 @@ func orDefault(s, def string) string {
 }
 
 func (a *Adapter) buildAuth(ps *problems, s AuthSpec, base string) *authenticator {
-	au := &authenticator{a: a, typ: orDefault(s.Type, AuthNone), sem: make(chan struct{}, 1)}
+	au := &authenticator{a: a, typ: orDefault(s.Type, AuthNone)}
 	field := "requester.auth"
 	unused := func(names ...string) {
 		vals := map[string]string{"token": s.Token, "key": s.Key, "header": s.Header, "query": s.Query, "prefix": s.Prefix,
@@ -112,6 +109,22 @@ func (a *Adapter) buildAuth(ps *problems, s AuthSpec, base string) *authenticato
 		au.scopes = strings.Join(s.Scopes, " ")
 		au.refreshBefore = duration(ps, field+".refresh_before", s.RefreshBefore, DefaultRefreshBefore)
 		au.clientAuth = orDefault(s.ClientAuth, "basic")
+		au.tokens = (&pos.TokenCache[tokenState]{
+			State: a.cfg.State, Key: tokenKey, Vendor: a.m.Vendor, Log: a.log,
+			Initial: func() tokenState { return tokenState{} },
+			// A cached token is used only for the client credentials
+			// and token URL it was issued for.
+			Adopt:  func(st tokenState) (tokenState, bool) { return st, st.Seed == au.seed() },
+			Access: func(st tokenState) string { return st.AccessToken },
+			Fresh: func(t tokenState) bool {
+				return t.AccessToken != "" && (t.ExpiresAt == 0 || a.now().Before(time.Unix(t.ExpiresAt, 0).Add(-au.refreshBefore)))
+			},
+			Renew: func(ctx context.Context, _ tokenState, _ func(tokenState) error) (tokenState, error) {
+				return au.fetch(ctx, a.now())
+			},
+			// A client-credentials token can always be fetched again.
+			BestEffort: true,
+		}).Init()
 		if au.clientAuth != "basic" && au.clientAuth != "body" {
 			ps.add(field+".client_auth", "must be basic or body (got %q)", s.ClientAuth)
 		}
@@ -175,70 +188,12 @@ func (au *authenticator) seed() string {
 	return pos.Hash([]string{au.tokenURL, au.clientID, au.clientSecret, au.scopes})
 }
 
-func (au *authenticator) lock(ctx context.Context) error {
-	select {
-	case au.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (au *authenticator) unlock() { <-au.sem }
-
 // token returns a cached access token that is not about to expire, or
 // fetches a new one (one fetch at a time) and caches it in State.
-func (au *authenticator) token(ctx context.Context) (string, error) {
-	if err := au.lock(ctx); err != nil {
-		return "", err
-	}
-	defer au.unlock()
-	a := au.a
-	if !au.loaded {
-		b, err := a.cfg.State.Get(tokenKey)
-		if err != nil {
-			return "", fmt.Errorf("%s: read cached token: %w", a.m.Vendor, err)
-		}
-		var st tokenState
-		if b != nil && json.Unmarshal(b, &st) == nil && st.Seed == au.seed() {
-			au.tok = st
-		}
-		au.loaded = true
-	}
-	now := a.now()
-	if t := au.tok; t.AccessToken != "" && (t.ExpiresAt == 0 || now.Before(time.Unix(t.ExpiresAt, 0).Add(-au.refreshBefore))) {
-		return t.AccessToken, nil
-	}
-	st, err := au.fetch(ctx, now)
-	if err != nil {
-		return "", err
-	}
-	au.tok = st
-	if b, err := json.Marshal(st); err == nil {
-		if err := a.cfg.State.Put(tokenKey, b); err != nil {
-			// A client-credentials token can always be fetched again.
-			a.log.Warn("access token not cached", "err", err)
-		}
-	}
-	exp := "unknown"
-	if st.ExpiresAt > 0 {
-		exp = time.Unix(st.ExpiresAt, 0).UTC().Format(time.RFC3339)
-	}
-	a.log.Info("access token fetched", "expires", exp)
-	return st.AccessToken, nil
-}
+func (au *authenticator) token(ctx context.Context) (string, error) { return au.tokens.Token(ctx) }
 
 // drop forgets stale (a refused token) unless it was already replaced.
-func (au *authenticator) drop(stale string) {
-	au.sem <- struct{}{}
-	defer au.unlock()
-	if au.tok.AccessToken == stale {
-		au.tok = tokenState{}
-		if err := au.a.cfg.State.Delete(tokenKey); err != nil {
-			au.a.log.Warn("cached access token not deleted", "err", err)
-		}
-	}
-}
+func (au *authenticator) drop(stale string) { au.tokens.Forget(stale) }
 
 // fetch asks the token endpoint for a client-credentials token.
 func (au *authenticator) fetch(ctx context.Context, now time.Time) (tokenState, error) {
@@ -288,5 +243,10 @@ func (au *authenticator) fetch(ctx context.Context, now time.Time) (tokenState, 
 		}
 		st.ExpiresAt = now.Add(time.Duration(secs) * time.Second).Unix()
 	}
+	exp := "unknown"
+	if st.ExpiresAt > 0 {
+		exp = time.Unix(st.ExpiresAt, 0).UTC().Format(time.RFC3339)
+	}
+	a.log.Info("access token fetched", "expires", exp)
 	return st, nil
 }

@@ -27,5 +27,6 @@ var ErrStaleWebhook = fmt.Errorf("webhook timestamp outside the accepted window:
 var ErrNoWebhook = fmt.Errorf("manifest has no webhook: %w", pos.ErrUnsupported)
 
 // errMapping marks a record the manifest's programs could not turn into a
-// valid Aura record; such records are logged and skipped.
+// valid Aura record; such records are returned in PullResult.Rejected
+// (the host audits them and sets them aside).
 var errMapping = errors.New("mapping failed")

@@ -299,7 +299,8 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 				a.onRecord(rec, o, err)
 			}
 			if err != nil {
-				a.log.Error("order skipped: cannot be mapped", "index", i, "version", version, "err", err)
+				a.log.Error("order set aside: cannot be mapped", "index", i, "version", version, "err", err)
+				res.Reject("order", recordID(rec), fromJQ(rec), err)
 				continue
 			}
 			res.Orders = append(res.Orders, *o)
@@ -307,7 +308,8 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 		} else {
 			p, err := a.toPayment(ctx, rec, version, vars)
 			if err != nil {
-				a.log.Error("payment skipped: cannot be mapped", "index", i, "version", version, "err", err)
+				a.log.Error("payment set aside: cannot be mapped", "index", i, "version", version, "err", err)
+				res.Reject("payment", recordID(rec), fromJQ(rec), err)
 				continue
 			}
 			res.Payments = append(res.Payments, *p)
@@ -336,6 +338,21 @@ func (a *Adapter) page(ctx context.Context, s *stream, c *streamCursor, res *pos
 	a.log.Debug("round pulled", "stream", s.field, "records", len(recs), "since", rendered, "max", maxSeen)
 	*c = streamCursor{Since: s.advance(c.Since, c.Max), Done: true}
 	return nil
+}
+
+// recordID guesses a vendor record's id for a rejected record (the
+// manifest's map could not run, so the common "id" key is all there is).
+func recordID(rec any) string {
+	m, ok := rec.(map[string]any)
+	if !ok {
+		return ""
+	}
+	for _, k := range []string{"id", "ID", "Id", "uuid", "guid"} {
+		if s, err := scalarString(k, m[k]); err == nil && s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // records runs a record selector: arrays are flattened one level, nulls
@@ -423,7 +440,8 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 		}
 		o, err := a.toOrder(ctx, rec, version, vars)
 		if err != nil {
-			a.log.Error("order skipped: cannot be mapped", "order_id", id, "err", err)
+			a.log.Error("order set aside: cannot be mapped", "order_id", id, "err", err)
+			res.Reject("order", id, fromJQ(rec), err)
 			continue
 		}
 		res.Orders = append(res.Orders, *o)

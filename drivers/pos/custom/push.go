@@ -84,7 +84,7 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 		if a.m.PushUnsupported != "" {
 			reason = a.m.PushUnsupported
 		}
-		return unsupportedAll(menu, reason), nil
+		return pos.UnsupportedAll(menu, reason), nil
 	}
 	if ps := menu.Validate(); len(ps) > 0 {
 		return nil, &pos.VendorError{Vendor: a.m.Vendor, Op: "push menu", Kind: pos.Invalid, Message: "menu is invalid", Err: ps}
@@ -127,33 +127,6 @@ func (a *Adapter) PushMenu(ctx context.Context, menu *model.Menu, opts pos.PushO
 		results = append(results, vrs...)
 	}
 	return results, p.abort
-}
-
-// unsupportedAll reports every object of menu unsupported.
-func unsupportedAll(menu *model.Menu, reason string) []pos.ObjectResult {
-	var rs []pos.ObjectResult
-	add := func(k pos.ObjectKind, id string) {
-		rs = append(rs, pos.ObjectResult{Kind: k, AuraID: id, Status: pos.StatusUnsupported, Reason: reason})
-	}
-	for _, c := range menu.Categories {
-		add(pos.KindCategory, c.ID)
-	}
-	for _, t := range menu.Taxes {
-		add(pos.KindTax, t.ID)
-	}
-	for _, g := range menu.ModifierGroups {
-		add(pos.KindModifierGroup, g.ID)
-		for _, m := range g.Modifiers {
-			add(pos.KindModifier, m.ID)
-		}
-	}
-	for _, it := range menu.Items {
-		add(pos.KindItem, it.ID)
-		for _, v := range it.Variations {
-			add(pos.KindVariation, v.ID)
-		}
-	}
-	return rs
 }
 
 // itemInput is what push_item's body sees for an item (README.md).

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -29,94 +27,51 @@ type tokenPair struct {
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 }
 
-// tokens owns the OAuth pair. mu serialises refreshes: the refresh token is
-// single-use, so two concurrent refreshes would revoke each other.
+// tokens owns the OAuth pair, kept by a pos.TokenCache: refreshes run one
+// at a time (the refresh token is single-use, so two concurrent refreshes
+// would revoke each other), and a rotated pair whose Put failed is saved
+// again before it is used.
 type tokens struct {
 	url    string
 	client *http.Client
-	state  pos.State
 	creds  map[string]string
 	now    func() time.Time
 	log    *slog.Logger
-
-	mu      sync.Mutex
-	cur     *tokenPair
-	unsaved bool // cur was rotated but its Put failed; retried on next use
+	cache  *pos.TokenCache[tokenPair]
 }
 
-// load returns the current pair: memory, then State, then Credentials.
-// Called with mu held.
-func (t *tokens) load() (*tokenPair, error) {
-	if t.cur != nil {
-		return t.cur, nil
-	}
-	b, err := t.state.Get(tokenKey)
-	if err != nil {
-		return nil, fmt.Errorf("lightspeed: read token state: %w", err)
-	}
-	if b != nil {
-		var p tokenPair
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("lightspeed: token state: %w", err)
-		}
-		if p.RefreshToken != "" {
-			t.cur = &p
-			return t.cur, nil
-		}
-	}
-	t.cur = &tokenPair{AccessToken: t.creds["access_token"], RefreshToken: t.creds["refresh_token"]}
-	return t.cur, nil
+func newTokens(url string, client *http.Client, state pos.State, creds map[string]string, now func() time.Time, log *slog.Logger) *tokens {
+	t := &tokens{url: url, client: client, creds: creds, now: now, log: log}
+	t.cache = (&pos.TokenCache[tokenPair]{
+		State: state, Key: tokenKey, Vendor: Vendor, Log: log,
+		// The pair in State wins over the credentials once it has a
+		// refresh token.
+		Initial: func() tokenPair {
+			return tokenPair{AccessToken: creds["access_token"], RefreshToken: creds["refresh_token"]}
+		},
+		Adopt:  func(p tokenPair) (tokenPair, bool) { return p, p.RefreshToken != "" },
+		Access: func(p tokenPair) string { return p.AccessToken },
+		// Refresh when there is no access token or it expires within
+		// refreshEarly.
+		Fresh: func(p tokenPair) bool {
+			return p.AccessToken != "" && (p.ExpiresAt.IsZero() || now().Add(refreshEarly).Before(p.ExpiresAt))
+		},
+		Renew: func(ctx context.Context, p tokenPair, _ func(tokenPair) error) (tokenPair, error) {
+			return t.refresh(ctx, p)
+		},
+	}).Init()
+	return t
 }
 
 // access returns an access token, refreshing first when there is none or it
 // expires within refreshEarly.
-func (t *tokens) access(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	p, err := t.load()
-	if err != nil {
-		return "", err
-	}
-	if t.unsaved {
-		if err := t.save(p); err != nil {
-			return "", err
-		}
-	}
-	if p.AccessToken != "" && (p.ExpiresAt.IsZero() || t.now().Add(refreshEarly).Before(p.ExpiresAt)) {
-		return p.AccessToken, nil
-	}
-	if err := t.refreshLocked(ctx, p); err != nil {
-		return "", err
-	}
-	return t.cur.AccessToken, nil
-}
+func (t *tokens) access(ctx context.Context) (string, error) { return t.cache.Token(ctx) }
 
 // refreshAfterReject refreshes after the vendor rejected used, unless
 // another caller has already replaced it.
 func (t *tokens) refreshAfterReject(ctx context.Context, used string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	p, err := t.load()
-	if err != nil {
-		return err
-	}
-	if p.AccessToken != used && p.AccessToken != "" {
-		return nil // someone refreshed meanwhile
-	}
-	return t.refreshLocked(ctx, p)
-}
-
-func (t *tokens) save(p *tokenPair) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	if err := t.state.Put(tokenKey, b); err != nil {
-		t.unsaved = true
-		return &pos.VendorError{Vendor: Vendor, Op: "persist rotated token", Kind: pos.Retryable, Err: err}
-	}
-	t.unsaved = false
-	return nil
+	_, err := t.cache.Refused(ctx, used)
+	return err
 }
 
 // tokenResponse is the /api/1.0/token answer.
@@ -129,11 +84,12 @@ type tokenResponse struct {
 	DomainPrefix string `json:"domain_prefix"`
 }
 
-// refreshLocked trades the refresh token for a new pair and persists the
-// pair before anyone uses it. Called with mu held.
-func (t *tokens) refreshLocked(ctx context.Context, p *tokenPair) error {
+// refresh trades the refresh token for a new pair; the cache persists the
+// pair before anyone uses it (and keeps it whatever happens: the old
+// refresh token is revoked now).
+func (t *tokens) refresh(ctx context.Context, p tokenPair) (tokenPair, error) {
 	if p.RefreshToken == "" {
-		return pos.Errorf(Vendor, "refresh token", pos.Auth, "no refresh token")
+		return p, pos.Errorf(Vendor, "refresh token", pos.Auth, "no refresh token")
 	}
 	form := url.Values{
 		"refresh_token": {p.RefreshToken},
@@ -151,12 +107,12 @@ func (t *tokens) refreshLocked(ctx context.Context, p *tokenPair) error {
 		if errors.As(err, &ve) && ve.Status == http.StatusBadRequest {
 			ve.Kind = pos.Auth
 		}
-		return err
+		return p, err
 	}
 	if tr.AccessToken == "" {
-		return pos.Errorf(Vendor, "refresh token", pos.Auth, "token response has no access_token")
+		return p, pos.Errorf(Vendor, "refresh token", pos.Auth, "token response has no access_token")
 	}
-	np := &tokenPair{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken}
+	np := tokenPair{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken}
 	if np.RefreshToken == "" {
 		np.RefreshToken = p.RefreshToken // not rotated
 	}
@@ -166,12 +122,8 @@ func (t *tokens) refreshLocked(ctx context.Context, p *tokenPair) error {
 	case tr.Expires > 0:
 		np.ExpiresAt = time.Unix(tr.Expires, 0)
 	}
-	t.cur = np // the old refresh token is revoked now: keep the new one whatever happens
-	if err := t.save(np); err != nil {
-		return err
-	}
 	t.log.Info("access token refreshed", "expires_at", np.ExpiresAt)
-	return nil
+	return np, nil
 }
 
 func decodeOAuthError(status int, body []byte) (code, msg string) {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,13 +41,7 @@ func init() {
 		Title:       "Lightspeed Retail X-Series",
 		Credentials: []string{"client_id", "client_secret", "refresh_token"},
 		Settings:    []string{"domain_prefix", "currency"},
-		New: func(cfg pos.Config) (pos.Adapter, error) {
-			a, err := New(cfg)
-			if err != nil {
-				return nil, err
-			}
-			return a, nil
-		},
+		New:         pos.Adapt(New),
 	})
 }
 
@@ -96,12 +89,10 @@ func New(cfg pos.Config) (*Adapter, error) {
 	if !model.ValidCurrency(cur) {
 		return nil, fmt.Errorf("lightspeed: setting currency %q is not an ISO 4217 code", cur)
 	}
-	pageSize, err := intSetting(cfg, "page_size", DefaultPageSize)
-	if err != nil {
-		return nil, err
-	}
-	overlap, err := intSetting(cfg, "overlap_versions", DefaultOverlapVersions)
-	if err != nil {
+	set := cfg.Read(Vendor)
+	pageSize := set.Int("page_size", 0, pos.NoLimitInt, DefaultPageSize)
+	overlap := set.Int("overlap_versions", 0, pos.NoLimitInt, DefaultOverlapVersions)
+	if err := set.Err(); err != nil {
 		return nil, err
 	}
 	if cfg.State == nil {
@@ -129,27 +120,8 @@ func New(cfg pos.Config) (*Adapter, error) {
 		DecodeError: decodeError,
 		Now:         a.now,
 	}
-	a.auth = &tokens{
-		url:    tokenURL,
-		client: client,
-		state:  cfg.State,
-		creds:  cfg.Credentials,
-		now:    a.now,
-		log:    log,
-	}
+	a.auth = newTokens(tokenURL, client, cfg.State, cfg.Credentials, a.now, log)
 	return a, nil
-}
-
-func intSetting(cfg pos.Config, key string, def int) (int, error) {
-	s := cfg.Setting(key, "")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("lightspeed: setting %s %q is not a non-negative integer", key, s)
-	}
-	return n, nil
 }
 
 // decodeError reads X-Series error bodies: {"error":"..."} (404/409) or

@@ -259,14 +259,19 @@ func (a *Adapter) FetchOrders(ctx context.Context, ids []string) (*pos.PullResul
 }
 
 // normalisePage turns raw sales into orders; a sale that cannot be
-// represented is logged at Error and skipped so that it does not block the
-// cursor forever.
+// represented is returned in res.Rejected (audited and set aside by the
+// host) so that it does not block the cursor forever.
 func (a *Adapter) normalisePage(ctx context.Context, raws []json.RawMessage, res *pos.PullResult) error {
 	lk := &lookup{a: a, ctx: ctx}
 	for _, raw := range raws {
 		var s sale
 		if err := json.Unmarshal(raw, &s); err != nil {
-			a.log.Error("sale undecodable, skipped", "err", err)
+			a.log.Error("sale undecodable, set aside", "err", err)
+			var id struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(raw, &id)
+			res.Reject("order", id.ID, raw, pos.Unreadable("sale", err))
 			continue
 		}
 		o, err := a.normalise(&s, lk)
@@ -274,7 +279,8 @@ func (a *Adapter) normalisePage(ctx context.Context, raws []json.RawMessage, res
 			if pos.KindOf(err) == pos.Retryable || pos.KindOf(err) == pos.Auth {
 				return err
 			}
-			a.log.Error("sale not representable, skipped", "sale_id", s.ID, "err", err)
+			a.log.Error("sale not representable, set aside", "sale_id", s.ID, "err", err)
+			res.Reject("order", s.ID, raw, err)
 			continue
 		}
 		res.Orders = append(res.Orders, *o)

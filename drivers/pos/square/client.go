@@ -41,38 +41,40 @@ func (a *Adapter) credentialOrigin() string {
 	return hex.EncodeToString(h[:8])
 }
 
-// tokens returns the token pair to use: the rotated pair from State when it
-// descends from the current credentials, else the credentials.
-func (a *Adapter) tokens() tokenState {
+// newTokens is the adapter's token cache: the rotated pair from State when
+// it descends from the current credentials, else the credentials;
+// refreshes run one at a time and a rotated pair whose Put failed is saved
+// before it is used.
+func (a *Adapter) newTokens() *pos.TokenCache[tokenState] {
 	origin := a.credentialOrigin()
-	t := tokenState{
-		AccessToken:  a.cfg.Credentials["access_token"],
-		RefreshToken: a.cfg.Credentials["refresh_token"],
-		Origin:       origin,
-	}
-	if exp, err := time.Parse(time.RFC3339, a.cfg.Credentials["expires_at"]); err == nil {
-		t.ExpiresAt = exp
-	}
-	b, err := a.cfg.State.Get(tokenKey)
-	if err != nil {
-		a.log.Warn("read token state", "err", err)
+	initial := func() tokenState {
+		t := tokenState{
+			AccessToken:  a.cfg.Credentials["access_token"],
+			RefreshToken: a.cfg.Credentials["refresh_token"],
+			Origin:       origin,
+		}
+		if exp, err := time.Parse(time.RFC3339, a.cfg.Credentials["expires_at"]); err == nil {
+			t.ExpiresAt = exp
+		}
 		return t
 	}
-	if b == nil {
-		return t
-	}
-	var st tokenState
-	if err := json.Unmarshal(b, &st); err != nil || st.AccessToken == "" {
-		a.log.Warn("ignoring unreadable token state")
-		return t
-	}
-	if st.Origin != origin {
-		return t // the operator re-entered credentials since the last rotation
-	}
-	if st.RefreshToken == "" {
-		st.RefreshToken = t.RefreshToken
-	}
-	return st
+	return (&pos.TokenCache[tokenState]{
+		State: a.cfg.State, Key: tokenKey, Vendor: Vendor, Log: a.log,
+		Initial: initial,
+		Adopt: func(st tokenState) (tokenState, bool) {
+			if st.AccessToken == "" || st.Origin != origin {
+				return st, false // the operator re-entered credentials since the last rotation
+			}
+			if st.RefreshToken == "" {
+				st.RefreshToken = initial().RefreshToken
+			}
+			return st, true
+		},
+		Access: func(t tokenState) string { return t.AccessToken },
+		Renew: func(ctx context.Context, cur tokenState, _ func(tokenState) error) (tokenState, error) {
+			return a.renew(ctx, cur)
+		},
+	}).Init()
 }
 
 func (a *Adapter) canRefresh(t tokenState) bool {
@@ -87,7 +89,11 @@ type tokenCtxKey struct{}
 func (a *Adapter) authorize(ctx context.Context, r *http.Request) error {
 	tok, _ := ctx.Value(tokenCtxKey{}).(string)
 	if tok == "" {
-		tok = a.tokens().AccessToken
+		t, err := a.tokens.Current(ctx)
+		if err != nil {
+			return err
+		}
+		tok = t.AccessToken
 	}
 	r.Header.Set("Authorization", "Bearer "+tok)
 	r.Header.Set("Square-Version", a.set.squareVersion)
@@ -98,7 +104,10 @@ func (a *Adapter) authorize(ctx context.Context, r *http.Request) error {
 // once (when a refresh token and client id are configured) and repeats the
 // request; a second 401 is returned as a VendorError of kind Auth.
 func (a *Adapter) call(ctx context.Context, op, method, path string, query url.Values, in, out any) (*http.Response, error) {
-	t := a.tokens()
+	t, err := a.tokens.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if !t.ExpiresAt.IsZero() && a.canRefresh(t) && a.now().After(t.ExpiresAt.Add(-a.set.refreshBefore)) {
 		if nt, err := a.refresh(ctx, t.AccessToken); err != nil {
 			a.log.Warn("early token refresh failed; using current token", "err", err)
@@ -148,16 +157,20 @@ func (a *Adapter) callWrite(ctx context.Context, op, method, path string, in, ou
 	}
 }
 
-// refresh exchanges the refresh token for a new access token and stores
-// the pair with one Put. stale is the access token that failed; when another
-// goroutine has already replaced it, refresh returns the current pair.
+// refresh exchanges the refresh token for a new access token (the cache
+// stores the pair with one Put before it is used). stale is the access
+// token that failed; when another goroutine has already replaced it,
+// refresh returns the current pair.
 func (a *Adapter) refresh(ctx context.Context, stale string) (tokenState, error) {
-	a.tokMu.Lock()
-	defer a.tokMu.Unlock()
-	cur := a.tokens()
-	if cur.AccessToken != stale {
-		return cur, nil
+	if _, err := a.tokens.Refused(ctx, stale); err != nil {
+		cur, _ := a.tokens.Current(ctx)
+		return cur, err
 	}
+	return a.tokens.Current(ctx)
+}
+
+// renew trades cur's refresh token for a new pair.
+func (a *Adapter) renew(ctx context.Context, cur tokenState) (tokenState, error) {
 	req := obtainTokenRequest{
 		ClientID:     a.set.clientID,
 		ClientSecret: a.cfg.Credentials["client_secret"],
@@ -186,15 +199,6 @@ func (a *Adapter) refresh(ctx context.Context, stale string) (tokenState, error)
 	}
 	if exp, err := time.Parse(time.RFC3339, out.ExpiresAt); err == nil {
 		next.ExpiresAt = exp.UTC()
-	}
-	b, err := json.Marshal(next)
-	if err != nil {
-		return cur, err
-	}
-	if err := a.cfg.State.Put(tokenKey, b); err != nil {
-		// The new token works, but a restart would fall back to the old pair;
-		// say so instead of silently continuing.
-		return cur, pos.Errorf(Vendor, "refresh token", pos.Retryable, "store rotated token: %v", err)
 	}
 	a.log.Info("square access token refreshed", "expires_at", next.ExpiresAt)
 	return next, nil

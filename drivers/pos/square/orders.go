@@ -80,7 +80,7 @@ func (a *Adapter) PullOrders(ctx context.Context, raw []byte) (*pos.PullResult, 
 		if err != nil {
 			return nil, err
 		}
-		res.Orders = a.normaliseOrders(ctx, orders)
+		res.Orders = a.normaliseOrders(ctx, orders, res)
 		markEchoes(res, orders)
 		w.Orders.Cursor, w.Orders.Done = next, next == ""
 	}
@@ -97,7 +97,8 @@ func (a *Adapter) PullOrders(ctx context.Context, raw []byte) (*pos.PullResult, 
 		for i := range pays {
 			p := a.normalisePayment(&pays[i])
 			if ps := p.Validate(); ps != nil {
-				a.log.Warn("skipping square payment that does not normalise", "payment_id", pays[i].ID, "err", ps)
+				a.log.Warn("square payment set aside: it does not normalise", "payment_id", pays[i].ID, "err", ps)
+				res.RejectValue("payment", pays[i].ID, &pays[i], ps)
 				continue
 			}
 			res.Payments = append(res.Payments, p)
@@ -195,9 +196,10 @@ func (a *Adapter) listPayments(ctx context.Context, w *pullWindow) ([]payment, s
 }
 
 // normaliseOrders converts a page of orders. An order that cannot be made
-// valid is logged and skipped, so that one odd order never blocks the
-// stream (polling with overlap will offer it again after a fix).
-func (a *Adapter) normaliseOrders(ctx context.Context, orders []order) []model.Order {
+// valid is returned in res.Rejected (the host audits it and sets it aside),
+// so that one odd order never blocks the stream (polling with overlap will
+// offer it again after a fix).
+func (a *Adapter) normaliseOrders(ctx context.Context, orders []order, res *pos.PullResult) []model.Order {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -207,7 +209,8 @@ func (a *Adapter) normaliseOrders(ctx context.Context, orders []order) []model.O
 	for i := range orders {
 		o, err := a.normaliseOrder(&orders[i], pays, cat)
 		if err != nil {
-			a.log.Warn("skipping square order that does not normalise", "order_id", orders[i].ID, "err", err)
+			a.log.Warn("square order set aside: it does not normalise", "order_id", orders[i].ID, "err", err)
+			res.RejectValue("order", orders[i].ID, &orders[i], err)
 			continue
 		}
 		out = append(out, o)
@@ -254,7 +257,7 @@ func (a *Adapter) FetchOrders(ctx context.Context, externalIDs []string) (*pos.P
 			batchRetrieveOrdersRequest{OrderIDs: ids}, &resp); err != nil {
 			return res, err
 		}
-		res.Orders = append(res.Orders, a.normaliseOrders(ctx, resp.Orders)...)
+		res.Orders = append(res.Orders, a.normaliseOrders(ctx, resp.Orders, res)...)
 		markEchoes(res, resp.Orders)
 		// The orders' payments too, read the way a poll reads them (same
 		// Payment object, same version), so the poll that follows finds

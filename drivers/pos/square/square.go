@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -96,43 +94,20 @@ func parseSettings(cfg *pos.Config) (settings, error) {
 	if s.payments != "list" && s.payments != "off" {
 		return s, fmt.Errorf("settings.payments: want list or off, got %q", s.payments)
 	}
-	durs := []struct {
-		key string
-		def string
-		dst *time.Duration
-	}{
-		{"overlap", "10m", &s.overlap},
-		{"offline_lag", "72h", &s.offlineLag},
-		{"deep_rescan", "6h", &s.deepRescan},
-		{"retry_backoff", "1s", &s.retryBackoff},
-		{"retry_max_wait", "30s", &s.retryMaxWait},
-		{"refresh_before", "168h", &s.refreshBefore},
-		{"webhook_max_age", "73h", &s.webhookMaxAge},
-	}
-	for _, d := range durs {
-		v, err := time.ParseDuration(cfg.Setting(d.key, d.def))
-		if err != nil || v < 0 {
-			return s, fmt.Errorf("settings.%s: want a duration such as %s, got %q", d.key, d.def, cfg.Setting(d.key, d.def))
-		}
-		*d.dst = v
-	}
-	ints := []struct {
-		key      string
-		def, max int
-		dst      *int
-	}{
-		{"order_page_size", 500, 1000, &s.orderLimit},
-		{"payment_page_size", 100, 100, &s.paymentLimit},
-		{"batch_size", 1000, 1000, &s.batchSize},
-		{"write_retries", 3, 10, &s.writeRetries},
-	}
-	for _, n := range ints {
-		raw := cfg.Setting(n.key, strconv.Itoa(n.def))
-		v, err := strconv.Atoi(raw)
-		if err != nil || v < 0 || v > n.max || (v == 0 && n.key != "write_retries") {
-			return s, fmt.Errorf("settings.%s: want an integer from 1 to %d, got %q", n.key, n.max, raw)
-		}
-		*n.dst = v
+	set := cfg.Read(Vendor)
+	s.overlap = set.Duration("overlap", 0, pos.NoLimitDuration, 10*time.Minute)
+	s.offlineLag = set.Duration("offline_lag", 0, pos.NoLimitDuration, 72*time.Hour)
+	s.deepRescan = set.Duration("deep_rescan", 0, pos.NoLimitDuration, 6*time.Hour)
+	s.retryBackoff = set.Duration("retry_backoff", 0, pos.NoLimitDuration, time.Second)
+	s.retryMaxWait = set.Duration("retry_max_wait", 0, pos.NoLimitDuration, 30*time.Second)
+	s.refreshBefore = set.Duration("refresh_before", 0, pos.NoLimitDuration, 168*time.Hour)
+	s.webhookMaxAge = set.Duration("webhook_max_age", 0, pos.NoLimitDuration, 73*time.Hour)
+	s.orderLimit = set.Int("order_page_size", 1, 1000, 500)
+	s.paymentLimit = set.Int("payment_page_size", 1, 100, 100)
+	s.batchSize = set.Int("batch_size", 1, 1000, 1000)
+	s.writeRetries = set.Int("write_retries", 0, 10, 3)
+	if err := set.Err(); err != nil {
+		return s, err
 	}
 	return s, nil
 }
@@ -148,7 +123,7 @@ type Adapter struct {
 	api   *pos.Requester // authorised Square API calls
 	oauth *pos.Requester // POST /oauth2/token (no bearer)
 
-	tokMu sync.Mutex // serialises token refreshes and token state writes
+	tokens *pos.TokenCache[tokenState]
 }
 
 var (
@@ -157,9 +132,7 @@ var (
 )
 
 // New builds the adapter from cfg. It validates settings and does no I/O.
-func New(cfg pos.Config) (pos.Adapter, error) {
-	return NewAdapter(cfg)
-}
+func New(cfg pos.Config) (pos.Adapter, error) { return pos.Adapt(NewAdapter)(cfg) }
 
 // NewAdapter is New with the concrete type.
 func NewAdapter(cfg pos.Config) (*Adapter, error) {
@@ -191,6 +164,7 @@ func NewAdapter(cfg pos.Config) (*Adapter, error) {
 		},
 		DecodeError: decodeError,
 	}
+	a.tokens = a.newTokens()
 	return a, nil
 }
 

@@ -2,10 +2,8 @@ package toast
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
@@ -30,75 +28,40 @@ type tokenState struct {
 	Logins      []time.Time `json:"logins,omitempty"` // attempts in the last hour
 }
 
-// tokens caches the Toast access token. mu serialises logins.
+// tokens caches the Toast access token in a pos.TokenCache (logins run
+// one at a time).
 type tokens struct {
-	a  *Adapter
-	mu sync.Mutex
-	st *tokenState
+	a     *Adapter
+	cache *pos.TokenCache[tokenState]
 }
 
-func (t *tokens) load() (*tokenState, error) {
-	if t.st != nil {
-		return t.st, nil
-	}
-	b, err := t.a.cfg.State.Get(tokenKey)
-	if err != nil {
-		return nil, fmt.Errorf("toast: read token state: %w", err)
-	}
-	st := &tokenState{}
-	if b != nil {
-		if err := json.Unmarshal(b, st); err != nil {
-			return nil, fmt.Errorf("toast: token state: %w", err)
-		}
-	}
-	t.st = st
-	return st, nil
+func newTokens(a *Adapter) *tokens {
+	t := &tokens{a: a}
+	t.cache = (&pos.TokenCache[tokenState]{
+		State: a.cfg.State, Key: tokenKey, Vendor: Vendor, Log: a.log,
+		Initial: func() tokenState { return tokenState{} },
+		Access:  func(st tokenState) string { return st.AccessToken },
+		Fresh:   t.valid,
+		// A refused token is forgotten before logging in again.
+		Refuse: func(st tokenState) tokenState { st.AccessToken, st.ExpiresAt = "", time.Time{}; return st },
+		Renew:  t.login,
+	}).Init()
+	return t
 }
 
-func (t *tokens) save() error {
-	b, _ := json.Marshal(t.st)
-	if err := t.a.cfg.State.Put(tokenKey, b); err != nil {
-		return &pos.VendorError{Vendor: Vendor, Op: "persist token", Kind: pos.Retryable, Err: err}
-	}
-	return nil
-}
-
-func (t *tokens) valid(st *tokenState) bool {
+func (t *tokens) valid(st tokenState) bool {
 	return st.AccessToken != "" && t.a.now().Add(renewBefore).Before(st.ExpiresAt)
 }
 
 // access returns a cached token, logging in when there is none or it is
 // about to expire.
-func (t *tokens) access(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st, err := t.load()
-	if err != nil {
-		return "", err
-	}
-	if t.valid(st) {
-		return st.AccessToken, nil
-	}
-	if err := t.loginLocked(ctx); err != nil {
-		return "", err
-	}
-	return t.st.AccessToken, nil
-}
+func (t *tokens) access(ctx context.Context) (string, error) { return t.cache.Token(ctx) }
 
 // reject forgets a token Toast refused and logs in again, unless another
 // caller already did.
 func (t *tokens) reject(ctx context.Context, used string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st, err := t.load()
-	if err != nil {
-		return err
-	}
-	if st.AccessToken != used && t.valid(st) {
-		return nil
-	}
-	st.AccessToken, st.ExpiresAt = "", time.Time{}
-	return t.loginLocked(ctx)
+	_, err := t.cache.Refused(ctx, used)
+	return err
 }
 
 type loginResponse struct {
@@ -110,13 +73,12 @@ type loginResponse struct {
 	} `json:"token"`
 }
 
-// loginLocked logs in, at most MaxLoginsPerHour times in any hour; past
-// that it fails with pos.Auth (repeated 401s need an operator, and more
-// logins would only trip Toast's limit). Called with mu held.
-func (t *tokens) loginLocked(ctx context.Context) error {
+// login logs in, at most MaxLoginsPerHour times in any hour; past that it
+// fails with pos.Auth (repeated 401s need an operator, and more logins
+// would only trip Toast's limit). The cache runs one login at a time.
+func (t *tokens) login(ctx context.Context, st tokenState, save func(tokenState) error) (tokenState, error) {
 	now := t.a.now()
-	st := t.st
-	recent := st.Logins[:0]
+	recent := make([]time.Time, 0, len(st.Logins)+1)
 	for _, l := range st.Logins {
 		if now.Sub(l) < time.Hour {
 			recent = append(recent, l)
@@ -125,13 +87,13 @@ func (t *tokens) loginLocked(ctx context.Context) error {
 	st.Logins = recent
 	if len(recent) >= MaxLoginsPerHour {
 		wait := recent[0].Add(time.Hour).Sub(now)
-		return &pos.VendorError{Vendor: Vendor, Op: "login", Kind: pos.Auth, RetryAfter: wait,
+		return st, &pos.VendorError{Vendor: Vendor, Op: "login", Kind: pos.Auth, RetryAfter: wait,
 			Message: fmt.Sprintf("login rate limit: %d logins in the last hour; not logging in again for %s", len(recent), wait.Round(time.Second))}
 	}
 	st.Logins = append(st.Logins, now)
 	// Record the attempt before making it, so a crash cannot hide it.
-	if err := t.save(); err != nil {
-		return err
+	if err := save(st); err != nil {
+		return st, err
 	}
 	body := map[string]string{
 		"clientId":       t.a.cfg.Credentials["client_id"],
@@ -142,21 +104,18 @@ func (t *tokens) loginLocked(ctx context.Context) error {
 	r := t.a.req // no Authorize: the login itself is unauthenticated
 	if _, err := r.Do(ctx, "login", http.MethodPost, LoginPath, nil, body, &out); err != nil {
 		if pos.IsStatus(err, http.StatusBadRequest) || pos.IsStatus(err, http.StatusUnauthorized) || pos.IsStatus(err, http.StatusForbidden) {
-			return pos.Errorf(Vendor, "login", pos.Auth, "credentials rejected: %v", err)
+			return st, pos.Errorf(Vendor, "login", pos.Auth, "credentials rejected: %v", err)
 		}
-		return err
+		return st, err
 	}
 	if out.Token.AccessToken == "" {
-		return pos.Errorf(Vendor, "login", pos.Auth, "login answered status %q without a token", out.Status)
+		return st, pos.Errorf(Vendor, "login", pos.Auth, "login answered status %q without a token", out.Status)
 	}
 	exp := time.Duration(out.Token.ExpiresIn) * time.Second
 	if exp <= 0 {
 		exp = time.Hour
 	}
 	st.AccessToken, st.ExpiresAt = out.Token.AccessToken, now.Add(exp)
-	if err := t.save(); err != nil {
-		return err
-	}
 	t.a.log.Info("logged in", "expires_at", st.ExpiresAt)
-	return nil
+	return st, nil
 }

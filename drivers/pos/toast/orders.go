@@ -228,17 +228,24 @@ func (a *Adapter) FetchOrders(ctx context.Context, guids []string) (*pos.PullRes
 }
 
 // normaliseAll converts what it can; an order that cannot be represented is
-// logged at Error and skipped so that it does not block the cursor.
+// returned in res.Rejected (audited and set aside by the host) so that it
+// does not block the cursor.
 func (a *Adapter) normaliseAll(raws []json.RawMessage, res *pos.PullResult) {
 	for _, raw := range raws {
 		var o order
 		if err := json.Unmarshal(raw, &o); err != nil {
-			a.log.Error("order undecodable, skipped", "err", err)
+			a.log.Error("order undecodable, set aside", "err", err)
+			var id struct {
+				GUID string `json:"guid"`
+			}
+			_ = json.Unmarshal(raw, &id)
+			res.Reject("order", id.GUID, raw, pos.Unreadable("order", err))
 			continue
 		}
 		ao, err := a.normalise(&o)
 		if err != nil {
-			a.log.Error("order not representable, skipped", "order_guid", o.GUID, "err", err)
+			a.log.Error("order not representable, set aside", "order_guid", o.GUID, "err", err)
+			res.Reject("order", o.GUID, raw, err)
 			continue
 		}
 		res.Orders = append(res.Orders, *ao)

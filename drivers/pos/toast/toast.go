@@ -48,13 +48,7 @@ func init() {
 		Title:       "Toast",
 		Credentials: []string{"client_id", "client_secret"},
 		Settings:    []string{"restaurant_guid", "currency"},
-		New: func(cfg pos.Config) (pos.Adapter, error) {
-			a, err := New(cfg)
-			if err != nil {
-				return nil, err
-			}
-			return a, nil
-		},
+		New:         pos.Adapt(New),
 	})
 }
 
@@ -108,21 +102,12 @@ func New(cfg pos.Config) (*Adapter, error) {
 	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("toast: bad base_url %q", base)
 	}
-	durs := map[string]*time.Duration{}
+	set := cfg.Read(Vendor)
 	a := &Adapter{cfg: cfg, restaurant: rest, currency: cur,
-		overlap: DefaultOverlap, lookback: DefaultInitialLookback, maxWindow: DefaultMaxWindow}
-	durs["overlap"], durs["initial_lookback"], durs["max_window"] = &a.overlap, &a.lookback, &a.maxWindow
-	timeout := DefaultRequestTimeout
-	durs["request_timeout"] = &timeout
-	for k, p := range durs {
-		if s := cfg.Setting(k, ""); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil || d < 0 {
-				return nil, fmt.Errorf("toast: setting %s %q is not a duration", k, s)
-			}
-			*p = d
-		}
-	}
+		overlap:   set.Duration("overlap", 0, pos.NoLimitDuration, DefaultOverlap),
+		lookback:  set.Duration("initial_lookback", 0, pos.NoLimitDuration, DefaultInitialLookback),
+		maxWindow: set.Duration("max_window", time.Nanosecond, pos.NoLimitDuration, DefaultMaxWindow)}
+	timeout := set.Duration("request_timeout", 0, pos.NoLimitDuration, DefaultRequestTimeout)
 	a.authority = cfg.Setting("external_id_authority", DefaultExternalIDAuthority)
 	if a.authority == "" || len(a.authority) > 16 || strings.ContainsAny(a.authority, ": /") {
 		return nil, fmt.Errorf("toast: setting external_id_authority %q must be 1 to 16 characters without ':', '/' or spaces", a.authority)
@@ -133,8 +118,8 @@ func New(cfg pos.Config) (*Adapter, error) {
 	if a.priceMismatch != "accept" && a.priceMismatch != "refuse" {
 		return nil, fmt.Errorf("toast: setting price_mismatch %q must be accept or refuse", a.priceMismatch)
 	}
-	if a.maxWindow <= 0 {
-		return nil, fmt.Errorf("toast: setting max_window must be positive")
+	if err := set.Err(); err != nil {
+		return nil, err
 	}
 	if cfg.State == nil {
 		cfg.State = pos.NewMemState()
@@ -151,7 +136,7 @@ func New(cfg pos.Config) (*Adapter, error) {
 	client.Timeout = timeout
 	a.req = pos.Requester{Vendor: Vendor, BaseURL: strings.TrimRight(base, "/"), Client: &client,
 		DecodeError: decodeError, Now: a.now}
-	a.auth = &tokens{a: a}
+	a.auth = newTokens(a)
 	return a, nil
 }
 
@@ -219,27 +204,5 @@ const MenuReadOnlyReason = `Toast menus are read-only through the API: "The menu
 // documented reason. Prices are not pushed through price levels either
 // (see README.md).
 func (a *Adapter) PushMenu(_ context.Context, menu *model.Menu, _ pos.PushOptions) ([]pos.ObjectResult, error) {
-	var rs []pos.ObjectResult
-	add := func(k pos.ObjectKind, id string) {
-		rs = append(rs, pos.ObjectResult{Kind: k, AuraID: id, Status: pos.StatusUnsupported, Reason: MenuReadOnlyReason})
-	}
-	for _, c := range menu.Categories {
-		add(pos.KindCategory, c.ID)
-	}
-	for _, t := range menu.Taxes {
-		add(pos.KindTax, t.ID)
-	}
-	for _, it := range menu.Items {
-		add(pos.KindItem, it.ID)
-		for _, v := range it.Variations {
-			add(pos.KindVariation, v.ID)
-		}
-	}
-	for _, g := range menu.ModifierGroups {
-		add(pos.KindModifierGroup, g.ID)
-		for _, m := range g.Modifiers {
-			add(pos.KindModifier, m.ID)
-		}
-	}
-	return rs, nil
+	return pos.UnsupportedAll(menu, MenuReadOnlyReason), nil
 }

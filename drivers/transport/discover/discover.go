@@ -288,7 +288,7 @@ func identify(c *Candidate, rw readWriteDeadliner, step time.Duration) {
 	if step <= 0 {
 		return
 	}
-	st, err := escpos.QueryStatus(rw, step, escpos.StatusPrinter, escpos.StatusOffline, escpos.StatusPaper)
+	st, err := transport.ReadStatus(context.Background(), rw, step, escpos.StatusPrinter, escpos.StatusOffline, escpos.StatusPaper)
 	if err != nil {
 		c.Note = "open, but no ESC/POS status answer (status may be disabled, or not a receipt printer)"
 		return
@@ -298,10 +298,11 @@ func identify(c *Candidate, rw readWriteDeadliner, step time.Duration) {
 	c.Model = queryModel(rw, step)
 }
 
+// readWriteDeadliner is a connection whose reads and writes can time out
+// (net.Conn, the serial transport's connections).
 type readWriteDeadliner interface {
-	Read([]byte) (int, error)
-	Write([]byte) (int, error)
-	SetReadDeadline(time.Time) error
+	transport.Conn
+	transport.Deadliner
 }
 
 // StatusWords says a printer's state as staff would: "online", or the

@@ -135,6 +135,9 @@ type (
 	terminalsBody struct {
 		Terminals []terminal.Status `json:"terminals"`
 	}
+	rejectedBody struct {
+		Rejected []bridge.RejectedRecord `json:"rejected"`
+	}
 	deadLettersBody struct {
 		DeadLetters []outbox.DeadLetter `json:"dead_letters"`
 	}
@@ -216,6 +219,9 @@ func routes() []route {
 			body: injectBody{}, status: 201, resp: bridge.JobOutcome{}, more: map[int]any{200: bridge.JobOutcome{}, 202: bridge.JobOutcome{}}},
 		{pattern: "POST /integrations/pos/orders/refund", summary: "Refund an injected or pulled order at the POS; Idempotency-Key header required", tag: "integrations", auth: "admin",
 			body: refundBody{}, status: 201, resp: bridge.JobOutcome{}, more: map[int]any{200: bridge.JobOutcome{}, 202: bridge.JobOutcome{}}},
+		{pattern: "GET /integrations/pos/rejected", summary: "Pulled records the vendor sent that could not be represented, set aside (audited) instead of dropped", tag: "integrations", auth: "admin",
+			query: []param{{"integration_id", "only this integration"}}, status: 200, resp: rejectedBody{}},
+		{pattern: "GET /integrations/pos/{id}/rejected/{key}", summary: "One rejected record with the vendor's raw record", tag: "integrations", auth: "admin", status: 200, resp: bridge.RejectedRecord{}},
 		{pattern: "DELETE /integrations/pos/{id}", summary: "Remove an integration and its credentials", tag: "integrations", auth: "admin", status: 200, resp: deleted{}},
 		{pattern: "POST /webhooks/{integration_id}", summary: "Vendor webhook deliveries (authenticated by the vendor's signature)", tag: "integrations", auth: "public",
 			status: 200, resp: webhookReply{}, ctypes: []string{jsonCT}, more: map[int]any{401: webhookReply{}, 404: webhookReply{}, 503: webhookReply{}}},
