@@ -348,6 +348,12 @@ func (sc *scenario) faults(t *testing.T) {
 	}
 	// v3 changes the 12oz latte to 4.75.
 	si.failNextWrite()
+	// A catalog read between the fault injection and the push (a drift
+	// check, scheduled or after a catalog webhook) must not take the
+	// faults meant for the writes.
+	if _, err := e.d.Core().Bridge.CheckDrift(t.Context(), e.id, "test"); err != nil {
+		t.Errorf("catalog comparison with write faults pending: %v", err)
+	}
 	n := len(si.writes())
 	res := e.pushMenu(t, cafeMenu("v3", map[string]int64{"var-latte-16": 550, "var-latte-12": 475}))
 	if res.Status != "retrying" || !strings.Contains(res.Message, "queued") {
@@ -485,7 +491,12 @@ func startVendorDaemon(t *testing.T, id string) *vendorE2E {
 		c.API.PublicURL = e2ePublicURL
 		// Polls are a day apart, so whatever arrives came from a command, an
 		// API call or a webhook; retries stop after 3 attempts.
-		c.Integrations = []config.Integration{{ID: id, PollInterval: 24 * time.Hour, Jitter: time.Nanosecond, MaxAttempts: 3}}
+		// The scheduled catalog comparison is off: its first run comes at a
+		// random time within 90 s of connecting and reads the vendor's
+		// catalog, which once took a fault meant for a menu write. The
+		// faults step runs a comparison itself, at a known point.
+		c.Integrations = []config.Integration{{ID: id, PollInterval: 24 * time.Hour, Jitter: time.Nanosecond, MaxAttempts: 3,
+			DriftInterval: "off"}}
 	})
 	tok, _, err := auth.Create(d.Core().DB, auth.Admin, "e2e-admin")
 	if err != nil {
@@ -1290,11 +1301,13 @@ func lightspeedStandIn(t *testing.T, _ string) *standIn {
 			return req.Header, req.Body
 		},
 		failNextWrite: func() {
-			srv.FailNext(1, lightspeedtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1", Path: "/products"})
-			srv.FailNext(1, lightspeedtest.Fault{Status: http.StatusInternalServerError, Path: "/products"})
+			// Only the writes: GET /products is the catalog read of a drift
+			// check, which must not take these.
+			srv.FailNext(1, lightspeedtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1", Method: http.MethodPut, Path: "/products"})
+			srv.FailNext(1, lightspeedtest.Fault{Status: http.StatusInternalServerError, Method: http.MethodPut, Path: "/products"})
 		},
 		failNextPull: func() {
-			srv.FailNext(1, lightspeedtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1", Path: "/sales"})
+			srv.FailNext(1, lightspeedtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1", Method: http.MethodGet, Path: "/sales"})
 		},
 	}
 }
