@@ -6,12 +6,13 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"go.bug.st/serial"
+
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 func TestStatusRequest(t *testing.T) {
@@ -272,31 +273,9 @@ func TestQueryStatusNeedsTimeouts(t *testing.T) {
 // TestQueryStatusSerial runs the query over a socat pseudo-terminal pair
 // opened with go.bug.st/serial, whose timed-out reads return (0, nil).
 func TestQueryStatusSerial(t *testing.T) {
-	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("socat is required in CI")
-		}
-		t.Skip("socat not installed")
-	}
 	dir := t.TempDir()
 	host, printer := filepath.Join(dir, "host"), filepath.Join(dir, "printer")
-	cmd := exec.Command("socat", "pty,raw,echo=0,link="+host, "pty,raw,echo=0,link="+printer)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, err1 := os.Stat(host)
-		_, err2 := os.Stat(printer)
-		if err1 == nil && err2 == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("socat did not create the pty links")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.SocatAt(t, host, printer)
 	dev, err := os.OpenFile(printer, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
