@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +25,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // TestVendorsEndToEnd runs the POS adapter layer (issue 5) through the real
@@ -667,8 +666,8 @@ func (sc *scenario) exactlyOnce(t *testing.T) {
 type vendorE2E struct {
 	d      *Daemon
 	logs   *logBuffer
-	sub    *cloudtest.Subscriber
-	key    ed25519.PrivateKey
+	peer   *cloudpeer.Peer
+	sub    *cloudtest.Subscriber // peer.Sub
 	store  string
 	prefix string
 	base   string
@@ -694,17 +693,12 @@ func startVendorDaemonWith(t *testing.T, in config.Integration) *vendorE2E {
 	id := in.ID
 	t.Helper()
 	broker := cloudtest.StartMochi(t)
-	pub, priv, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	store := "e2e-" + id
-	prefix := "aura/v1/stores/" + store
-	sub := cloudtest.Subscribe(t, broker.URL(), prefix+"/#", cloudtest.SubscriberOptions{})
+	peer := cloudpeer.New(t, broker.URL(), store)
 	d, logs := startDaemon(t, func(c *config.Config) {
 		c.StoreID = store
 		c.Cloud.Broker = broker.URL()
-		c.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(pub)}
+		c.Cloud.CommandKeys = []string{peer.CommandKey()}
 		c.API.PublicURL = e2ePublicURL
 		c.Integrations = []config.Integration{in}
 	})
@@ -712,18 +706,8 @@ func startVendorDaemonWith(t *testing.T, in config.Integration) *vendorE2E {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Commands sent before the daemon subscribed would be lost: its retained
-	// online status comes after the subscription.
-	sub.Wait(t, 20*time.Second, "daemon online", func() bool {
-		for _, m := range sub.Messages(prefix + "/status") {
-			var s struct{ Online bool }
-			if json.Unmarshal(m.Payload, &s) == nil && s.Online {
-				return true
-			}
-		}
-		return false
-	})
-	return &vendorE2E{d: d, logs: logs, sub: sub, key: priv, store: store, prefix: prefix,
+	peer.WaitOnline(t, 0)
+	return &vendorE2E{d: d, logs: logs, peer: peer, sub: peer.Sub, store: store, prefix: peer.Prefix,
 		base: "http://" + d.APIAddr().String(), admin: tok, id: id}
 }
 
@@ -786,43 +770,20 @@ func (e *vendorE2E) command(t *testing.T, typ string, data any) (cloud.Result, [
 	t.Helper()
 	id := fmt.Sprintf("%s-cmd-%d", e.id, len(e.cmds)+1)
 	e.cmds = append(e.cmds, id)
-	raw, err := json.Marshal(data)
+	e.peer.Send(t, id, typ, data)
+	res, err := e.peer.WaitResult(id, 1, 30*time.Second)
 	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	env := cloud.CommandEnvelope{SpecVersion: "1.0", ID: id, Type: typ, Time: now.Format(time.RFC3339),
-		Expires: now.Add(time.Minute).Format(time.RFC3339), Data: raw}
-	env.Sign(e.store, e.key)
-	b, err := env.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.sub.Publish(e.prefix+"/cmd/"+typ, b, false); err != nil {
-		t.Fatal(err)
-	}
-	var res []cloud.Result
-	if err := e.sub.WaitErr(30*time.Second, func() bool { res = e.results(id); return len(res) > 0 }); err != nil {
 		t.Fatalf("result of %s %s: %v\n%s", typ, id, err, e.logs)
 	}
 	var details struct{ Results []bridge.Result }
-	if len(res[0].Details) > 0 {
-		mustJSON(t, res[0].Details, &details)
+	if len(res.Details) > 0 {
+		mustJSON(t, res.Details, &details)
 	}
-	return res[0], details.Results
+	return res, details.Results
 }
 
 // results returns the command results received for command id.
-func (e *vendorE2E) results(id string) []cloud.Result {
-	var out []cloud.Result
-	for _, env := range e.sub.Envelopes(e.prefix + "/cmd-results") {
-		var r cloud.Result
-		if json.Unmarshal(env.Data, &r) == nil && r.CommandID == id {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (e *vendorE2E) results(id string) []cloud.Result { return e.peer.Results(id) }
 
 // pushMenu sends menu.push and returns the integration's result.
 func (e *vendorE2E) pushMenu(t *testing.T, m *model.Menu) bridge.Result {
