@@ -556,7 +556,7 @@ func (sc *scenario) faults(t *testing.T) {
 	if !sc.c.expect.Pushes {
 		return // nothing to retry: read-only menus make no request
 	}
-	// v3 changes the 12oz latte to 4.75.
+	// v3 (the fixture's menus.v3) changes the 12oz latte to 4.75.
 	sc.inject(t, sc.c.fix.Faults.Write)
 	// A catalog read between the fault injection and the push (a drift
 	// check, scheduled or after a catalog webhook) must not take the
