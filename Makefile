@@ -64,7 +64,7 @@ lint: release-check
 # The release binary ships to stores: it must not link the testing package,
 # httptest, the vendor or printer stand-ins, or the embedded test broker.
 release-check:
-	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/aura-edge | grep -E 'mochi-mqtt|test$$' || true); \
+	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/aura-edge | grep -E 'mochi-mqtt|test$$|/testkit$$' || true); \
 	 std=$$($(GO) list -deps ./cmd/aura-edge | grep -xE 'testing|net/http/httptest' || true); \
 	 if [ -n "$$bad$$std" ]; then echo "the release binary links test-only code:"; echo "$$bad$$std"; exit 1; fi; \
 	 echo "release binary: no test-only code linked"

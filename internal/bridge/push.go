@@ -149,6 +149,16 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 	default:
 		res.Status, res.Message = "success", counts
 	}
+	// The attempt's record comes before the menu is marked applied (and its
+	// queued retry removed): whoever sees the push done in the status finds
+	// its record in the sync logs.
+	details, _ := json.Marshal(map[string]any{"menu_id": menu.ID, "version": menu.Version, "dry_run": dryRun,
+		"allow_deletions": opts.AllowDeletions, "objects": objs})
+	b.d.Audit.Record(ctx, audit.Record{
+		Type: "menu_push", Status: st, Message: fmt.Sprintf("menu %s version %s: %s", menu.ID, menu.Version, res.Message),
+		Integration: in.ID, Vendor: in.Vendor, Attempt: attempt, DurationMS: b.d.Now().Sub(start).Milliseconds(),
+		RequestDigest: digest(menu), Actor: actor, Details: details,
+	})
 	if res.Status == "success" {
 		b.markApplied(in.ID, menu)
 	}
@@ -159,13 +169,6 @@ func (b *Bridge) pushOne(ctx context.Context, in integrations.Integration, menu 
 			b.reapplyAvailability(ctx, in)
 		}
 	}
-	details, _ := json.Marshal(map[string]any{"menu_id": menu.ID, "version": menu.Version, "dry_run": dryRun,
-		"allow_deletions": opts.AllowDeletions, "objects": objs})
-	b.d.Audit.Record(ctx, audit.Record{
-		Type: "menu_push", Status: st, Message: fmt.Sprintf("menu %s version %s: %s", menu.ID, menu.Version, res.Message),
-		Integration: in.ID, Vendor: in.Vendor, Attempt: attempt, DurationMS: b.d.Now().Sub(start).Milliseconds(),
-		RequestDigest: digest(menu), Actor: actor, Details: details,
-	})
 	return res, err
 }
 

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,32 +13,21 @@ import (
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // needTool returns the path of an external test tool; without it the test
-// fails under CI=true and is skipped elsewhere.
+// fails under CI=true and is skipped elsewhere (testkit.Need).
 func needTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (Debian package %s; .ci/run installs it)", name, pkg)
-		}
-		t.Skipf("%s not installed (apt-get install %s)", name, pkg)
-	}
-	return p
+	return testkit.Need(t, name, "Debian package "+pkg+"; .ci/run installs it")
 }
 
-// waitUntil polls cond every 10 ms until it holds or timeout passes.
+// waitUntil polls cond every 10 ms until it holds or timeout passes
+// (testkit.WaitFor).
 func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, what, timeout, cond)
 }
 
 func printerConfig(pr *printertest.Printer) func(*config.Config) {

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"crypto/ed25519"
-	"encoding/base64"
 	"maps"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/provision"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // startInjectDaemon is a daemon on a real mosquitto without any integration:
@@ -26,13 +25,12 @@ func startInjectDaemon(t *testing.T) *twoWay {
 	w.prefix = "aura/v1/stores/" + w.store
 	w.mqDir = t.TempDir()
 	w.mq = cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Dir: w.mqDir})
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	w.key = priv
-	w.sub = cloudtest.Subscribe(t, w.mq.URL(), w.prefix+"/#", cloudtest.SubscriberOptions{})
+	w.peer = cloudpeer.New(t, w.mq.URL(), w.store)
+	w.sub = w.peer.Sub
 	w.d, w.logs = startDaemon(t, func(c *config.Config) {
 		c.StoreID = w.store
 		c.Cloud.Broker = w.mq.URL()
-		c.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(pub)}
+		c.Cloud.CommandKeys = []string{w.peer.CommandKey()}
 		w.dir = c.DataDir
 	})
 	tok, _, err := auth.Create(w.d.Core().DB, auth.Admin, "inject-admin")

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -21,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // menuDaemon is a vendorE2E whose daemon can be restarted on the same data
@@ -29,7 +28,6 @@ type menuDaemon struct {
 	*vendorE2E
 	dir    string
 	broker string
-	pub    ed25519.PublicKey
 	stop   func()
 	staff  string
 }
@@ -37,15 +35,9 @@ type menuDaemon struct {
 func startMenuDaemon(t *testing.T, id string) *menuDaemon {
 	t.Helper()
 	broker := cloudtest.StartMochi(t)
-	pub, priv, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := "menu-" + id
-	prefix := "aura/v1/stores/" + store
-	sub := cloudtest.Subscribe(t, broker.URL(), prefix+"/#", cloudtest.SubscriberOptions{})
-	m := &menuDaemon{vendorE2E: &vendorE2E{sub: sub, key: priv, store: store, prefix: prefix, id: id},
-		dir: t.TempDir(), broker: broker.URL(), pub: pub}
+	peer := cloudpeer.New(t, broker.URL(), "menu-"+id)
+	m := &menuDaemon{vendorE2E: &vendorE2E{peer: peer, sub: peer.Sub, store: peer.Store, prefix: peer.Prefix, id: id},
+		dir: t.TempDir(), broker: broker.URL()}
 	m.start(t)
 	return m
 }
@@ -53,12 +45,12 @@ func startMenuDaemon(t *testing.T, id string) *menuDaemon {
 // start runs the daemon (again) and waits until it is online.
 func (m *menuDaemon) start(t *testing.T) {
 	t.Helper()
-	before := len(m.sub.Messages(m.prefix + "/status"))
+	before := m.peer.Statuses()
 	d, logs, stop := startDaemonStop(t, func(c *config.Config) {
 		c.StoreID = m.store
 		c.DataDir = m.dir
 		c.Cloud.Broker = m.broker
-		c.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(m.pub)}
+		c.Cloud.CommandKeys = []string{m.peer.CommandKey()}
 		c.API.PublicURL = e2ePublicURL
 		c.Integrations = []config.Integration{{ID: m.id, PollInterval: 24 * time.Hour, Jitter: time.Nanosecond,
 			MaxAttempts: 3, DriftInterval: "off"}}
@@ -75,16 +67,7 @@ func (m *menuDaemon) start(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m.sub.Wait(t, 20*time.Second, "daemon online", func() bool {
-		msgs := m.sub.Messages(m.prefix + "/status")
-		for _, msg := range msgs[min(before, len(msgs)):] {
-			var s struct{ Online bool }
-			if json.Unmarshal(msg.Payload, &s) == nil && s.Online {
-				return true
-			}
-		}
-		return false
-	})
+	m.peer.WaitOnline(t, before)
 }
 
 // TestMenuSquareEndToEnd runs the menu features through the daemon against

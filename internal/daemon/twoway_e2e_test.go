@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/provision"
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // twoWay is a daemon on a real mosquitto with a Square stand-in that
@@ -31,8 +31,8 @@ type twoWay struct {
 	d      *Daemon
 	logs   *logBuffer
 	mq     *cloudtest.Mosquitto
-	sub    *cloudtest.Subscriber
-	key    ed25519.PrivateKey
+	peer   *cloudpeer.Peer
+	sub    *cloudtest.Subscriber // peer.Sub
 	store  string
 	prefix string
 	srv    *squaretest.Server
@@ -55,13 +55,12 @@ func startTwoWay(t *testing.T) *twoWay {
 	w.prefix = "aura/v1/stores/" + w.store
 	w.mqDir = t.TempDir()
 	w.mq = cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Dir: w.mqDir})
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	w.key = priv
-	w.sub = cloudtest.Subscribe(t, w.mq.URL(), w.prefix+"/#", cloudtest.SubscriberOptions{})
+	w.peer = cloudpeer.New(t, w.mq.URL(), w.store)
+	w.sub = w.peer.Sub
 	w.d, w.logs = startDaemon(t, func(c *config.Config) {
 		c.StoreID = w.store
 		c.Cloud.Broker = w.mq.URL()
-		c.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(pub)}
+		c.Cloud.CommandKeys = []string{w.peer.CommandKey()}
 		c.Integrations = []config.Integration{{ID: "square-1", PollInterval: 24 * time.Hour, Jitter: time.Nanosecond, MaxAttempts: 3}}
 		w.dir = c.DataDir
 	})
@@ -89,36 +88,10 @@ func (w *twoWay) provisioningKey() string {
 }
 
 // send publishes a signed command (again, when id was sent before).
-func (w *twoWay) send(t *testing.T, id, typ string, data any) {
-	t.Helper()
-	raw, err := json.Marshal(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	env := cloud.CommandEnvelope{SpecVersion: "1.0", ID: id, Type: typ, Time: now.Format(time.RFC3339),
-		Expires: now.Add(time.Minute).Format(time.RFC3339), Data: raw}
-	env.Sign(w.store, w.key)
-	b, err := env.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.sub.Publish(w.prefix+"/cmd/"+typ, b, false); err != nil {
-		t.Fatal(err)
-	}
-}
+func (w *twoWay) send(t *testing.T, id, typ string, data any) { w.peer.Send(t, id, typ, data) }
 
 // results returns the command results (type ResultType) for id.
-func (w *twoWay) results(id string) []cloud.Result {
-	var out []cloud.Result
-	for _, env := range w.sub.Envelopes(w.prefix + "/cmd-results") {
-		var r cloud.Result
-		if env.Type == cloud.ResultType && json.Unmarshal(env.Data, &r) == nil && r.CommandID == id {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (w *twoWay) results(id string) []cloud.Result { return w.peer.Results(id) }
 
 // outcomes returns the job outcome events for id.
 func (w *twoWay) outcomes(id string) []bridge.JobOutcome {
@@ -136,11 +109,11 @@ func (w *twoWay) outcomes(id string) []bridge.JobOutcome {
 func (w *twoWay) command(t *testing.T, id, typ string, data any, n int) cloud.Result {
 	t.Helper()
 	w.send(t, id, typ, data)
-	var res []cloud.Result
-	if err := w.sub.WaitErr(30*time.Second, func() bool { res = w.results(id); return len(res) >= n }); err != nil {
+	r, err := w.peer.WaitResult(id, n, 30*time.Second)
+	if err != nil {
 		t.Fatalf("result %d of %s %s: %v\n%s", n, typ, id, err, w.logs)
 	}
-	return res[n-1]
+	return r
 }
 
 func injectData(orderID string, extra ...model.LineItem) map[string]any {

@@ -3,67 +3,23 @@
 package spool
 
 import (
-	"bufio"
 	"bytes"
 	"os"
-	"os/exec"
-	"regexp"
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
-var ptyLine = regexp.MustCompile(`PTY is (/dev/\S+)`)
-
-// socatPair starts socat joining two pseudo-terminals, like a null-modem
-// cable, and returns their paths. It skips the test when socat is
-// missing, unless CI=true.
+// socatPair starts socat joining two pseudo-terminals (testkit.Socat),
+// like a null-modem cable, and returns their paths. It skips the test when
+// socat is missing, unless CI=true.
 func socatPair(t *testing.T) (dev, peer string) {
 	t.Helper()
-	path, err := exec.LookPath("socat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("socat is required in CI: %v", err)
-		}
-		t.Skipf("socat not installed: %v", err)
-	}
-	cmd := exec.Command(path, "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start socat: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	paths := make(chan string, 2)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := ptyLine.FindStringSubmatch(sc.Text()); m != nil {
-				paths <- m[1]
-			}
-		}
-	}()
-	timeout := time.After(10 * time.Second)
-	for _, p := range []*string{&dev, &peer} {
-		select {
-		case *p = <-paths:
-		case <-timeout:
-			t.Fatal("socat did not report two PTYs")
-		}
-	}
-	for _, p := range []string{dev, peer} {
-		waitFor(t, p, func() bool { _, err := os.Stat(p); return err == nil })
-	}
-	return dev, peer
+	p := testkit.Socat(t)
+	return p.Dev, p.Peer
 }
 
 // serialPrinter plays an ESC/POS printer on the far end of a pty: it

@@ -5,65 +5,31 @@ package terminal
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
-// socatPair joins two pseudo-terminals at fixed link paths, like a
-// null-modem cable between the till (peer) and aura-edge (dev). Killing it
-// is an adapter pulled out; starting it again on the same paths, the
-// adapter plugged back in.
+// socatPair joins two pseudo-terminals at fixed link paths
+// (testkit.SocatAt), like a null-modem cable between the till (peer) and
+// aura-edge (dev). Killing it is an adapter pulled out; starting it again
+// on the same paths, the adapter plugged back in.
 type socatPair struct {
+	p         *testkit.PtyPair
 	dev, peer string
-	cmd       *exec.Cmd
 }
 
 func startSocatAt(t *testing.T, dev, peer string) *socatPair {
 	t.Helper()
-	path, err := exec.LookPath("socat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("socat is required in CI: %v", err)
-		}
-		t.Skipf("socat not installed: %v", err)
-	}
-	cmd := exec.Command(path, "pty,raw,echo=0,link="+dev, "pty,raw,echo=0,link="+peer)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start socat: %v", err)
-	}
-	p := &socatPair{dev: dev, peer: peer, cmd: cmd}
-	t.Cleanup(p.kill)
-	waitFor(t, "socat's links", 5*time.Second, func() bool {
-		_, e1 := os.Stat(dev)
-		_, e2 := os.Stat(peer)
-		return e1 == nil && e2 == nil
-	})
-	return p
+	return &socatPair{p: testkit.SocatAt(t, dev, peer), dev: dev, peer: peer}
 }
 
-func (p *socatPair) kill() {
-	if p.cmd.Process == nil || p.cmd.ProcessState != nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	p.cmd.Wait()
-}
+func (p *socatPair) kill() { p.p.Kill() }
 
-func (p *socatPair) openPeer(t *testing.T) *os.File {
-	t.Helper()
-	f, err := os.OpenFile(p.peer, os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open till side %s: %v", p.peer, err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
+func (p *socatPair) openPeer(t *testing.T) *os.File { return p.p.OpenPeer(t) }
 
 // A till on a serial line (a socat pty pair): bytes pass through exactly,
 // status answers come back over the line, and when the adapter disappears

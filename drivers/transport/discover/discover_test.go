@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"go.bug.st/serial"
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // standIn is a receipt printer on a real socket or port: it answers DLE EOT
@@ -222,31 +223,9 @@ func TestHosts(t *testing.T) {
 
 // TestSerialPTY probes a printer on a socat pseudo-terminal pair.
 func TestSerialPTY(t *testing.T) {
-	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("socat is required in CI (apt-get install socat)")
-		}
-		t.Skip("socat not installed")
-	}
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "till"), filepath.Join(dir, "printer")
-	cmd := exec.Command("socat", "pty,raw,echo=0,link="+a, "pty,raw,echo=0,link="+b)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, ea := os.Stat(a)
-		_, eb := os.Stat(b)
-		if ea == nil && eb == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("socat did not create its ptys")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.SocatAt(t, a, b)
 	port, err := serial.Open(b, &serial.Mode{BaudRate: 9600})
 	if err != nil {
 		t.Fatal(err)

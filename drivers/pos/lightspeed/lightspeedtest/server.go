@@ -87,6 +87,7 @@ type Fault struct {
 	RetryAfter string // Retry-After header value, if any
 	Body       string // JSON body; default {"error":"..."}
 	Path       string // only requests whose API path has this prefix ("" = all API requests)
+	Method     string // only requests with this method ("" = every method)
 }
 
 // Common faults.
@@ -322,7 +323,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
-	if f, ok := s.TakeFault(func(f Fault) bool { return f.Path == "" || strings.HasPrefix(path, f.Path) }); ok {
+	if f, ok := s.TakeFault(func(f Fault) bool {
+		return (f.Path == "" || strings.HasPrefix(path, f.Path)) && (f.Method == "" || f.Method == r.Method)
+	}); ok {
 		b := f.Body
 		if b == "" {
 			b = fmt.Sprintf(`{"error":%q}`, http.StatusText(f.Status))
