@@ -42,7 +42,9 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 	b.SetBytes(int64(len(value)))
 	b.ResetTimer()
 
-	batchRate, _ := runClients(b, b.N, func(i int) error {
+	// The two sides alternate in slices (batch first, then capture first,
+	// ...) so a change in the machine's load falls on both.
+	put := func(i int) error {
 		return raw.Batch(func(tx *bolt.Tx) error {
 			bk, err := tx.CreateBucketIfNotExists([]byte("raw"))
 			if err != nil {
@@ -52,12 +54,27 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 			binary.BigEndian.PutUint64(k[:], uint64(i))
 			return bk.Put(k[:], value)
 		})
-	})
-	capRate, lat := runClients(b, b.N, func(i int) error {
+	}
+	capture := func(i int) error {
 		o := order(model.Source{Vendor: "local", ExternalID: fmt.Sprintf("B-%09d", i)}, note)
 		_, err := in.Capture(context.Background(), []model.Order{o}, nil)
 		return err
-	})
+	}
+	var batchTime, capTime time.Duration
+	var lat []time.Duration
+	for lo, k := 0, 0; lo < b.N; k++ {
+		hi := min(b.N, lo+max(b.N/benchSlices, 1))
+		for j := range 2 {
+			if (j+k)%2 == 0 {
+				batchTime += runClients(b, lo, hi, put, nil)
+			} else {
+				capTime += runClients(b, lo, hi, capture, &lat)
+			}
+		}
+		lo = hi
+	}
+	batchRate := float64(b.N) / batchTime.Seconds()
+	capRate := float64(b.N) / capTime.Seconds()
 	b.StopTimer()
 	in.Wait()
 	b.ReportMetric(capRate, "orders/s")
@@ -67,11 +84,17 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 	b.ReportMetric(percentile(lat, 0.99), "p99_ms")
 }
 
-// runClients calls fn(i) for i in [0, n) from benchClients goroutines and
-// returns the calls per second and every call's latency.
-func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Duration) {
-	var next atomic.Int64
-	lat := make([][]time.Duration, benchClients)
+// benchSlices is how many alternating slices each side of a comparison
+// is cut into.
+const benchSlices = 8
+
+// runClients calls fn(i) for i in [lo, hi) from benchClients goroutines,
+// appends every call's latency to lat (when not nil) and returns the
+// elapsed time.
+func runClients(b *testing.B, lo, hi int, fn func(i int) error, lat *[]time.Duration) time.Duration {
+	next := atomic.Int64{}
+	next.Store(int64(lo))
+	per := make([][]time.Duration, benchClients)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := range benchClients {
@@ -80,7 +103,7 @@ func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Dura
 			defer wg.Done()
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(n) {
+				if i >= int64(hi) {
 					return
 				}
 				t0 := time.Now()
@@ -88,12 +111,16 @@ func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Dura
 					b.Error(err)
 					return
 				}
-				lat[c] = append(lat[c], time.Since(t0))
+				per[c] = append(per[c], time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
-	return float64(n) / time.Since(start).Seconds(), slices.Concat(lat...)
+	d := time.Since(start)
+	if lat != nil {
+		*lat = append(*lat, slices.Concat(per...)...)
+	}
+	return d
 }
 
 // percentile returns the p-th latency in milliseconds.
