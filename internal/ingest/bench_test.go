@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/store"
 )
 
 // benchClients is the number of concurrent capturing clients.
@@ -138,4 +141,65 @@ func mustJSON(b *testing.B, o model.Order) []byte {
 		b.Fatal(err)
 	}
 	return data
+}
+
+// BenchmarkStoreSizeAfterDrain captures b.N ~1 KiB orders (32 clients),
+// drains the outbox as the cloud link does (Peek, Ack), then lets the
+// outbox compact the store (Outbox.MaybeCompact, as RunCompactor does).
+// It reports the file size with the backlog, after the drain and after the
+// compaction, the live data after the drain (file size less free pages),
+// and compacted/live: how near the file came back to its live size. The
+// captured records stay (they are kept 90 days for reprints), so live is
+// not zero.
+func BenchmarkStoreSizeAfterDrain(b *testing.B) {
+	db, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ob, err := outbox.Open(db, outbox.Config{CompactMinBytes: 1}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := New(db, ob, slog.New(slog.DiscardHandler))
+	note := strings.Repeat("x", 1024-len(mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "S-000000000"}, ""))))
+	b.ResetTimer()
+	runClients(b, 0, b.N, func(i int) error {
+		o := order(model.Source{Vendor: "local", ExternalID: fmt.Sprintf("S-%09d", i)}, note)
+		_, err := in.Capture(context.Background(), []model.Order{o}, nil)
+		return err
+	}, nil)
+	full := db.Size()
+	for {
+		rows, err := ob.Peek(outbox.Orders, 0, 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		seqs := make([]uint64, len(rows))
+		for i, r := range rows {
+			seqs[i] = r.Seq
+		}
+		if err := ob.Ack(outbox.Orders, seqs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	drained, live := db.Size(), db.Size()-db.FreeBytes()
+	done, _, err := ob.MaybeCompact(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !done {
+		b.Fatalf("store not compacted after the drain (file %d bytes, %d free)", drained, drained-live)
+	}
+	compacted := db.Size()
+	b.StopTimer()
+	const mib = 1 << 20
+	b.ReportMetric(float64(full)/mib, "full_MiB")
+	b.ReportMetric(float64(drained)/mib, "drained_MiB")
+	b.ReportMetric(float64(live)/mib, "live_MiB")
+	b.ReportMetric(float64(compacted)/mib, "compacted_MiB")
+	b.ReportMetric(float64(compacted)/float64(live), "compacted/live")
 }
