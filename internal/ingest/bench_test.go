@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,8 +31,10 @@ const benchClients = 32
 // its fsync'd group commit) beside its limit: raw bbolt Batch puts of the
 // same size from the same number of goroutines into a file in the same
 // directory, with the same group-commit window, in the same run. It
-// reports both rates, their ratio (capture/batch) and the capture's p50
-// and p99 latency. b.N is the number of orders (and of raw puts).
+// reports both rates, their ratio (capture/batch), the capture's p50 and
+// p99 latency, and the bytes each side's commits wrote per order (per put),
+// which does not move with the machine's load. b.N is the number of orders
+// (and of raw puts).
 func BenchmarkCaptureVsBatch(b *testing.B) {
 	in, _ := newIngest(b)
 	note := strings.Repeat("x", 1024-len(mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "B-000000000"}, ""))))
@@ -64,14 +68,18 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 		return err
 	}
 	var batchTime, capTime time.Duration
+	var batchBytes, capBytes int64
 	var lat []time.Duration
 	for lo, k := 0, 0; lo < b.N; k++ {
 		hi := min(b.N, lo+max(b.N/benchSlices, 1))
 		for j := range 2 {
+			w0 := writtenBytes()
 			if (j+k)%2 == 0 {
 				batchTime += runClients(b, lo, hi, put, nil)
+				batchBytes += writtenBytes() - w0
 			} else {
 				capTime += runClients(b, lo, hi, capture, &lat)
+				capBytes += writtenBytes() - w0
 			}
 		}
 		lo = hi
@@ -85,6 +93,28 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 	b.ReportMetric(capRate/batchRate, "ratio")
 	b.ReportMetric(percentile(lat, 0.50), "p50_ms")
 	b.ReportMetric(percentile(lat, 0.99), "p99_ms")
+	if capBytes > 0 && batchBytes > 0 {
+		// What each side handed to write(2): the pages its commits wrote.
+		// It does not move with the machine's load.
+		b.ReportMetric(float64(capBytes)/float64(b.N), "written_B/order")
+		b.ReportMetric(float64(batchBytes)/float64(b.N), "batch_written_B/put")
+	}
+}
+
+// writtenBytes returns the bytes this process has passed to write system
+// calls (wchar in /proc/self/io), or 0 where there is no /proc.
+func writtenBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // benchSlices is how many alternating slices each side of a comparison
