@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -369,7 +370,20 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		r.Status = Duplicate
 		return r, true, nil
 	}
-	if err := tx.Bucket(store.Records, bucket).Put([]byte(id), data); err != nil {
+	// The record is appended to its kind's log (sequential keys: the
+	// page it lands on is the one the previous record filled) and found
+	// by id through the ref kept with the outbox's counter for the same
+	// subject, a key this transaction writes anyway. The records/<kind>
+	// bucket keyed by id, a hash, cost a random leaf page per record.
+	log := tx.Bucket(store.Records, logBucket(bucket))
+	seq, err := log.NextSequence()
+	if err != nil {
+		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
+	}
+	if err := log.Put(store.U64(seq), data); err != nil {
+		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
+	}
+	if err := in.ob.SetSubjectRef(tx, id, seq); err != nil {
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
 	}
 	if bucket == "orders" && in.DurableOnOrder && in.OnOrder != nil {
@@ -393,13 +407,33 @@ func DedupeKey(kind string, src model.Source, data []byte) string {
 	return kind + "/" + src.Vendor + "/" + src.IntegrationID + "/" + src.LocationID + "/" + src.ExternalID + "/" + v
 }
 
+// logBucket names the records/<kind> log of captured revisions: store.U64
+// (the bucket's sequence) -> the record's JSON. records/<kind> itself
+// (id -> JSON) is what stores made before the log hold; it is read, never
+// written, and pruned like the log.
+func logBucket(kind string) string { return kind + store.RecordLogSuffix }
+
+// record returns the latest captured revision of a record of kind by id
+// (a copy), or nil.
+func (in *Ingest) record(kind, id string) ([]byte, error) {
+	var raw []byte
+	err := in.db.View(func(tx *store.Tx) error {
+		if ref := in.ob.SubjectRef(tx, id); ref != 0 {
+			raw = tx.Bucket(store.Records, logBucket(kind)).Get(store.U64(ref))
+		}
+		if raw == nil { // captured before the log, or the log's copy was pruned
+			raw = tx.Bucket(store.Records, kind).Get([]byte(id))
+		}
+		raw = bytes.Clone(raw)
+		return nil
+	})
+	return raw, err
+}
+
 // Order returns the latest captured revision of an order.
 func (in *Ingest) Order(id string) (*model.Order, error) {
-	var raw []byte
-	if err := in.db.View(func(tx *store.Tx) error {
-		raw = tx.Bucket(store.Records, "orders").Get([]byte(id))
-		return nil
-	}); err != nil {
+	raw, err := in.record("orders", id)
+	if err != nil {
 		return nil, err
 	}
 	if raw == nil {

@@ -33,7 +33,22 @@ var migrations = []func(*Tx) error{
 		}
 		return nil
 	},
+	// 2 -> 3: the logs of captured revisions (records/<kind>.log, keyed by
+	// sequence, found by id through the outbox's subject refs). The
+	// records already stored by id stay where they are and are read there.
+	func(tx *Tx) error {
+		for _, sub := range []string{"orders", "payments"} {
+			if err := tx.Bucket(Records, sub+RecordLogSuffix).err; err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
+
+// RecordLogSuffix names the log bucket of a kind of captured record
+// (records/orders.log), beside records/orders of schema 2.
+const RecordLogSuffix = ".log"
 
 // Version returns the schema version recorded in the file.
 func (db *DB) Version() (int, error) {

@@ -35,7 +35,7 @@ const (
 	Tokens       = "tokens"
 	Meta         = "meta"
 	Vendor       = "vendor_state" // per-integration id mappings and tokens
-	Records      = "records"      // the latest revision of each captured order and payment
+	Records      = "records"      // captured orders and payments: <kind>.log by sequence (schema 3), <kind> by id (schema 2, read only)
 	Retries      = "retries"      // failed menu pushes waiting for another attempt, per integration
 	DeadLetters  = "dead_letters" // pushes that failed max_attempts times
 	WebhooksSeen = "webhooks_seen"
