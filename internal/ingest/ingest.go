@@ -375,7 +375,7 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 	// by id through the ref kept with the outbox's counter for the same
 	// subject, a key this transaction writes anyway. The records/<kind>
 	// bucket keyed by id, a hash, cost a random leaf page per record.
-	log := tx.Bucket(store.Records, logBucket(bucket))
+	log := tx.Bucket(store.Records, logBucket(bucket)).AppendOnly()
 	seq, err := log.NextSequence()
 	if err != nil {
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)

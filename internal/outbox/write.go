@@ -85,7 +85,7 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 
 	// Pass 2: write rows, subject counters and dedupe records.
 	subjects := tx.Bucket(store.Outbox, bucketSubjects)
-	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder)
+	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder).AppendOnly()
 	var newKeys, newSubjects uint64
 	for i := range entries {
 		if disp[i] != newEntry {
@@ -93,7 +93,7 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 		}
 		e := &entries[i]
 		si := e.Stream.index()
-		rows := tx.Bucket(store.Outbox, string(e.Stream), bucketRows)
+		rows := tx.Bucket(store.Outbox, string(e.Stream), bucketRows).AppendOnly()
 		seq, err := rows.NextSequence()
 		if err != nil {
 			return nil, nil, err

@@ -224,6 +224,18 @@ func (t *Tx) Bucket(path ...string) *Bucket {
 	return &Bucket{b: b}
 }
 
+// AppendOnly tells the bucket, for the rest of the write transaction, that
+// its new keys sort after every key it holds (sequence numbers): full
+// pages are then left full when they split (bbolt's FillPercent 1.0), not
+// half full, so an append writes about half the pages. Other keys still
+// work; the pages they split are just fuller. It returns b.
+func (b *Bucket) AppendOnly() *Bucket {
+	if b.b != nil {
+		b.b.FillPercent = 1.0 // bbolt's maximum, as its own Compact uses
+	}
+	return b
+}
+
 // Exists reports whether the bucket at path exists, without creating it
 // (Bucket creates missing buckets in write transactions).
 func (t *Tx) Exists(path ...string) bool {
