@@ -23,7 +23,7 @@ type socatPair struct {
 	cmd       *exec.Cmd
 }
 
-func startSocatAt(t *testing.T, dev, peer string) *socatPair {
+func startSocatAt(t testing.TB, dev, peer string) *socatPair {
 	t.Helper()
 	path, err := exec.LookPath("socat")
 	if err != nil {
@@ -55,7 +55,7 @@ func (p *socatPair) kill() {
 	p.cmd.Wait()
 }
 
-func (p *socatPair) openPeer(t *testing.T) *os.File {
+func (p *socatPair) openPeer(t testing.TB) *os.File {
 	t.Helper()
 	f, err := os.OpenFile(p.peer, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
