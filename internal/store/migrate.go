@@ -74,6 +74,20 @@ func readVersion(tx *Tx) (int, error) {
 }
 
 func (db *DB) migrate() error {
+	// A store already at this schema needs no write transaction: a start
+	// then costs no commit (two fsyncs, and the free-page list written
+	// again, which grows with the file).
+	current := false
+	if err := db.View(func(tx *Tx) error {
+		v, err := readVersion(tx)
+		current = err == nil && v == SchemaVersion
+		return nil
+	}); err != nil {
+		return err
+	}
+	if current {
+		return nil
+	}
 	return db.Update(func(tx *Tx) error {
 		v, err := readVersion(tx)
 		if err != nil {
