@@ -76,8 +76,19 @@ type hooks struct {
 	idle    *sync.Cond
 }
 
-// pendingBucket holds the ids of captured orders whose OnOrder has not run.
+// pendingBucket holds the captured orders whose OnOrder has not run:
+// store.U64(the revision's place in the order log) -> the order id, in
+// capture order (appends, not a random page per order). A store from
+// before the log has id -> {1} markers; both forms are read.
 const pendingBucket = "pending_on_order"
+
+// pendingID returns the order id of a pending marker.
+func pendingID(k, v []byte) string {
+	if len(v) == 1 && v[0] == 1 { // id -> {1}, the form before the log
+		return string(k)
+	}
+	return string(v)
+}
 
 // New returns an Ingest over db and ob.
 func New(db *store.DB, ob *outbox.Outbox, log *slog.Logger) *Ingest {
@@ -254,9 +265,28 @@ func (in *Ingest) runHooks() {
 			continue
 		}
 		err := in.db.Batch(func(tx *store.Tx) error {
-			b := tx.Bucket(store.Records, pendingBucket)
+			// The oldest marker of each order the batch holds, once per
+			// time it holds it: a later revision's marker stays until its
+			// own hook ran. The bucket holds only orders waiting for their
+			// hook, so the walk is short.
+			want := make(map[string]int, len(batch))
 			for _, o := range batch {
-				if err := b.Delete([]byte(o.ID)); err != nil {
+				want[o.ID]++
+			}
+			b := tx.Bucket(store.Records, pendingBucket)
+			var drop [][]byte
+			err := b.Scan(nil, func(k, v []byte) (bool, error) {
+				if id := pendingID(k, v); want[id] > 0 {
+					want[id]--
+					drop = append(drop, bytes.Clone(k))
+				}
+				return len(drop) < len(batch), nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range drop {
+				if err := b.Delete(k); err != nil {
 					return err
 				}
 			}
@@ -290,20 +320,26 @@ func (in *Ingest) ReplayPending() (int, error) {
 	if in.OnOrder == nil {
 		return 0, nil
 	}
-	var ids [][]byte
+	var keys [][]byte
+	var ids []string
+	seen := map[string]bool{}
 	if err := in.db.View(func(tx *store.Tx) error {
-		return tx.Bucket(store.Records, pendingBucket).ForEach(func(k, _ []byte) error {
-			ids = append(ids, append([]byte(nil), k...))
+		return tx.Bucket(store.Records, pendingBucket).ForEach(func(k, v []byte) error {
+			keys = append(keys, bytes.Clone(k))
+			if id := pendingID(k, v); !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
 			return nil
 		})
-	}); err != nil || len(ids) == 0 {
+	}); err != nil || len(keys) == 0 {
 		return 0, err
 	}
 	n := 0
 	for _, id := range ids {
-		o, err := in.Order(string(id))
+		o, err := in.Order(id)
 		if err != nil {
-			in.log.Warn("pending auto-print of an order no longer stored", "order_id", string(id), "err", err)
+			in.log.Warn("pending auto-print of an order no longer stored", "order_id", id, "err", err)
 			continue
 		}
 		in.OnOrder(*o)
@@ -311,8 +347,8 @@ func (in *Ingest) ReplayPending() (int, error) {
 	}
 	return n, in.db.Update(func(tx *store.Tx) error {
 		b := tx.Bucket(store.Records, pendingBucket)
-		for _, id := range ids {
-			if err := b.Delete(id); err != nil {
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -387,7 +423,7 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
 	}
 	if bucket == "orders" && in.DurableOnOrder && in.OnOrder != nil {
-		if err := tx.Bucket(store.Records, pendingBucket).Put([]byte(id), []byte{1}); err != nil {
+		if err := tx.Bucket(store.Records, pendingBucket).AppendOnly().Put(store.U64(seq), []byte(id)); err != nil {
 			return Result{}, false, fmt.Errorf("mark %s for auto-print: %w", id, err)
 		}
 	}

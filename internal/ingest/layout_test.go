@@ -1,12 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -169,5 +171,107 @@ func unpack(t *testing.T, gz, dst string) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPendingMarkersOfBothForms: auto-print markers written before the
+// order log (id -> {1}) and after it (log position -> id) are replayed
+// once each and cleared; of two revisions of one order captured before
+// their hooks ran, the hook of the first clears only its own marker.
+func TestPendingMarkersOfBothForms(t *testing.T) {
+	in, ob := newIngest(t)
+	in.DurableOnOrder = true
+	release := make(chan struct{})
+	in.OnOrder = func(o model.Order) { <-release }
+	ctx := context.Background()
+	src := model.Source{Vendor: "local", ExternalID: "M-1"}
+	res, err := in.Capture(ctx, []model.Order{order(src, "one")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res[0].ID
+	if _, err := in.Capture(ctx, []model.Order{order(src, "two")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	old, err := in.Capture(ctx, []model.Order{order(model.Source{Vendor: "local", ExternalID: "M-old"}, "")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn M-old's marker into the form the previous layout wrote.
+	if err := in.db.Update(func(tx *store.Tx) error {
+		b := tx.Bucket(store.Records, pendingBucket)
+		var k []byte
+		_ = b.Scan(nil, func(key, v []byte) (bool, error) {
+			if string(v) == old[0].ID {
+				k = bytes.Clone(key)
+			}
+			return k == nil, nil
+		})
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		return b.Put([]byte(old[0].ID), []byte{1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	markers := func() []string {
+		var ids []string
+		_ = in.db.View(func(tx *store.Tx) error {
+			return tx.Bucket(store.Records, pendingBucket).ForEach(func(k, v []byte) error {
+				ids = append(ids, pendingID(k, v))
+				return nil
+			})
+		})
+		slices.Sort(ids)
+		return ids
+	}
+	if got := markers(); len(got) != 3 {
+		t.Fatalf("markers %v, want 3", got)
+	}
+	// "Restart" while the hooks hang: each order replays once, at its
+	// latest revision.
+	var got []string
+	again := New(in.db, ob, slog.New(slog.DiscardHandler))
+	again.DurableOnOrder = true
+	again.OnOrder = func(o model.Order) { got = append(got, o.Source.ExternalID+":"+o.Note) }
+	n, err := again.ReplayPending()
+	slices.Sort(got)
+	if err != nil || n != 2 || !slices.Equal(got, []string{"M-1:two", "M-old:"}) {
+		t.Fatalf("replay: %d %v %v", n, err, got)
+	}
+	if m := markers(); len(m) != 0 {
+		t.Fatalf("markers left after the replay: %v", m)
+	}
+	close(release)
+	in.Wait()
+
+	// Two revisions queued for the hook: the first hook's clear leaves the
+	// second revision's marker.
+	hold := make(chan struct{})
+	step := make(chan string, 4)
+	in.OnOrder = func(o model.Order) { step <- o.Note; <-hold }
+	if _, err := in.Capture(ctx, []model.Order{order(src, "three")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if note := <-step; note != "three" {
+		t.Fatalf("hook got %q", note)
+	}
+	if _, err := in.Capture(ctx, []model.Order{order(src, "four")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := markers(); !slices.Equal(m, []string{id, id}) {
+		t.Fatalf("markers %v, want two of %s", m, id)
+	}
+	hold <- struct{}{} // "three" done; its clear runs, then "four"'s hook starts
+	if note := <-step; note != "four" {
+		t.Fatalf("hook got %q", note)
+	}
+	if m := markers(); !slices.Equal(m, []string{id}) {
+		t.Fatalf("markers while the second hook runs %v, want one of %s", m, id)
+	}
+	close(hold)
+	in.Wait()
+	if m := markers(); len(m) != 0 {
+		t.Fatalf("markers left %v", m)
 	}
 }
