@@ -35,8 +35,19 @@ const benchClients = 32
 // p99 latency, and the bytes each side's commits wrote per order (per put),
 // which does not move with the machine's load. b.N is the number of orders
 // (and of raw puts).
-func BenchmarkCaptureVsBatch(b *testing.B) {
+func BenchmarkCaptureVsBatch(b *testing.B) { benchCaptureVsBatch(b, false) }
+
+// BenchmarkCaptureAutoPrintVsBatch is BenchmarkCaptureVsBatch with
+// auto-print on (DurableOnOrder, a hook that returns at once): each capture
+// commit also holds its order's auto-print marker, and the hook worker's
+// commits that clear the markers compete for the same writer.
+func BenchmarkCaptureAutoPrintVsBatch(b *testing.B) { benchCaptureVsBatch(b, true) }
+
+func benchCaptureVsBatch(b *testing.B, autoPrint bool) {
 	in, _ := newIngest(b)
+	if autoPrint {
+		in.DurableOnOrder, in.OnOrder = true, func(model.Order) {}
+	}
 	note := strings.Repeat("x", 1024-len(mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "B-000000000"}, ""))))
 	// The raw limit: bbolt, same disk, same value size, same window.
 	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
