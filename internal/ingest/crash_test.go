@@ -26,8 +26,8 @@ const crashEnv = "INGEST_CRASH_CHILD_DIR"
 // outbox as the cloud link does, prints every acknowledged capture, and is
 // killed with SIGKILL at a random moment. After each kill every
 // acknowledged order must be found by id with its latest acknowledged
-// revision, whether its event is still queued or was delivered. Three
-// rounds on the same file.
+// revision (or a later one that committed before the kill), whether its
+// event is still queued or was delivered. Three rounds on the same file.
 func TestCrashKeepsRecords(t *testing.T) {
 	if dir := os.Getenv(crashEnv); dir != "" {
 		crashChild(dir)
@@ -58,8 +58,10 @@ func TestCrashKeepsRecords(t *testing.T) {
 			o, err := in.Order(id)
 			if err != nil {
 				t.Errorf("acknowledged order %s lost after SIGKILL: %v", id, err)
-			} else if o.Note != note {
-				t.Errorf("order %s after SIGKILL: revision %q, want %q", id, o.Note, note)
+			} else if o.Note != note && (note != "first" || o.Note != "second") {
+				// A later revision may have committed without its
+				// acknowledgement reaching us before the kill.
+				t.Errorf("order %s after SIGKILL: revision %q, want %q or later", id, o.Note, note)
 			}
 		}
 		db.Close()
