@@ -30,11 +30,12 @@ type target struct {
 
 var targets = []target{
 	{pkg: "./internal/localapi", bench: "^BenchmarkCapture$", benchtime: "20000x"},
-	{pkg: "./internal/ingest", bench: "^BenchmarkCaptureVsBatch$", benchtime: "20000x"},
+	{pkg: "./internal/ingest", bench: "^BenchmarkCapture(AutoPrint)?VsBatch$", benchtime: "20000x"},
+	{pkg: "./internal/ingest", bench: "^BenchmarkStoreSizeAfterDrain$", benchtime: "20000x"},
 	{pkg: "./internal/cloud", bench: "^BenchmarkDrain", benchtime: "2x", timeout: "20m"},
 	{pkg: "./internal/spool", bench: "^Benchmark(Order|Hook)ToPrinter$", benchtime: "500x"},
 	{pkg: "./internal/daemon", bench: "^BenchmarkStartReady1M$", benchtime: "3x", timeout: "20m"},
-	{pkg: "./cmd/aura-edge", bench: "^BenchmarkIdleRSS$", benchtime: "1x"},
+	{pkg: "./cmd/aura-edge", bench: "^BenchmarkIdleRSS(1M)?$", benchtime: "1x"},
 	{pkg: "./internal/outbox", bench: "Append|PeekAckDrain", benchmem: true},
 	{pkg: "./internal/receipt", bench: "Receipt40Lines$", benchmem: true},
 	{pkg: "./drivers/escpos", bench: "Receipt$", benchmem: true},

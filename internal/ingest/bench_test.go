@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +19,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/store"
 )
 
 // benchClients is the number of concurrent capturing clients.
@@ -26,10 +31,23 @@ const benchClients = 32
 // its fsync'd group commit) beside its limit: raw bbolt Batch puts of the
 // same size from the same number of goroutines into a file in the same
 // directory, with the same group-commit window, in the same run. It
-// reports both rates, their ratio (capture/batch) and the capture's p50
-// and p99 latency. b.N is the number of orders (and of raw puts).
-func BenchmarkCaptureVsBatch(b *testing.B) {
+// reports both rates, their ratio (capture/batch), the capture's p50 and
+// p99 latency, and the bytes each side's commits wrote per order (per put),
+// which does not move with the machine's load. b.N is the number of orders
+// (and of raw puts).
+func BenchmarkCaptureVsBatch(b *testing.B) { benchCaptureVsBatch(b, false) }
+
+// BenchmarkCaptureAutoPrintVsBatch is BenchmarkCaptureVsBatch with
+// auto-print on (DurableOnOrder, a hook that returns at once): each capture
+// commit also holds its order's auto-print marker, and the hook worker's
+// commits that clear the markers compete for the same writer.
+func BenchmarkCaptureAutoPrintVsBatch(b *testing.B) { benchCaptureVsBatch(b, true) }
+
+func benchCaptureVsBatch(b *testing.B, autoPrint bool) {
 	in, _ := newIngest(b)
+	if autoPrint {
+		in.DurableOnOrder, in.OnOrder = true, func(model.Order) {}
+	}
 	note := strings.Repeat("x", 1024-len(mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "B-000000000"}, ""))))
 	// The raw limit: bbolt, same disk, same value size, same window.
 	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
@@ -42,7 +60,9 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 	b.SetBytes(int64(len(value)))
 	b.ResetTimer()
 
-	batchRate, _ := runClients(b, b.N, func(i int) error {
+	// The two sides alternate in slices (batch first, then capture first,
+	// ...) so a change in the machine's load falls on both.
+	put := func(i int) error {
 		return raw.Batch(func(tx *bolt.Tx) error {
 			bk, err := tx.CreateBucketIfNotExists([]byte("raw"))
 			if err != nil {
@@ -52,12 +72,31 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 			binary.BigEndian.PutUint64(k[:], uint64(i))
 			return bk.Put(k[:], value)
 		})
-	})
-	capRate, lat := runClients(b, b.N, func(i int) error {
+	}
+	capture := func(i int) error {
 		o := order(model.Source{Vendor: "local", ExternalID: fmt.Sprintf("B-%09d", i)}, note)
 		_, err := in.Capture(context.Background(), []model.Order{o}, nil)
 		return err
-	})
+	}
+	var batchTime, capTime time.Duration
+	var batchBytes, capBytes int64
+	var lat []time.Duration
+	for lo, k := 0, 0; lo < b.N; k++ {
+		hi := min(b.N, lo+max(b.N/benchSlices, 1))
+		for j := range 2 {
+			w0 := writtenBytes()
+			if (j+k)%2 == 0 {
+				batchTime += runClients(b, lo, hi, put, nil)
+				batchBytes += writtenBytes() - w0
+			} else {
+				capTime += runClients(b, lo, hi, capture, &lat)
+				capBytes += writtenBytes() - w0
+			}
+		}
+		lo = hi
+	}
+	batchRate := float64(b.N) / batchTime.Seconds()
+	capRate := float64(b.N) / capTime.Seconds()
 	b.StopTimer()
 	in.Wait()
 	b.ReportMetric(capRate, "orders/s")
@@ -65,13 +104,41 @@ func BenchmarkCaptureVsBatch(b *testing.B) {
 	b.ReportMetric(capRate/batchRate, "ratio")
 	b.ReportMetric(percentile(lat, 0.50), "p50_ms")
 	b.ReportMetric(percentile(lat, 0.99), "p99_ms")
+	if capBytes > 0 && batchBytes > 0 {
+		// What each side handed to write(2): the pages its commits wrote.
+		// It does not move with the machine's load.
+		b.ReportMetric(float64(capBytes)/float64(b.N), "written_B/order")
+		b.ReportMetric(float64(batchBytes)/float64(b.N), "batch_written_B/put")
+	}
 }
 
-// runClients calls fn(i) for i in [0, n) from benchClients goroutines and
-// returns the calls per second and every call's latency.
-func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Duration) {
-	var next atomic.Int64
-	lat := make([][]time.Duration, benchClients)
+// writtenBytes returns the bytes this process has passed to write system
+// calls (wchar in /proc/self/io), or 0 where there is no /proc.
+func writtenBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// benchSlices is how many alternating slices each side of a comparison
+// is cut into.
+const benchSlices = 8
+
+// runClients calls fn(i) for i in [lo, hi) from benchClients goroutines,
+// appends every call's latency to lat (when not nil) and returns the
+// elapsed time.
+func runClients(b *testing.B, lo, hi int, fn func(i int) error, lat *[]time.Duration) time.Duration {
+	next := atomic.Int64{}
+	next.Store(int64(lo))
+	per := make([][]time.Duration, benchClients)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := range benchClients {
@@ -80,7 +147,7 @@ func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Dura
 			defer wg.Done()
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(n) {
+				if i >= int64(hi) {
 					return
 				}
 				t0 := time.Now()
@@ -88,12 +155,16 @@ func runClients(b *testing.B, n int, fn func(i int) error) (float64, []time.Dura
 					b.Error(err)
 					return
 				}
-				lat[c] = append(lat[c], time.Since(t0))
+				per[c] = append(per[c], time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
-	return float64(n) / time.Since(start).Seconds(), slices.Concat(lat...)
+	d := time.Since(start)
+	if lat != nil {
+		*lat = append(*lat, slices.Concat(per...)...)
+	}
+	return d
 }
 
 // percentile returns the p-th latency in milliseconds.
@@ -111,4 +182,65 @@ func mustJSON(b *testing.B, o model.Order) []byte {
 		b.Fatal(err)
 	}
 	return data
+}
+
+// BenchmarkStoreSizeAfterDrain captures b.N ~1 KiB orders (32 clients),
+// drains the outbox as the cloud link does (Peek, Ack), then lets the
+// outbox compact the store (Outbox.MaybeCompact, as RunCompactor does).
+// It reports the file size with the backlog, after the drain and after the
+// compaction, the live data after the drain (file size less free pages),
+// and compacted/live: how near the file came back to its live size. The
+// captured records stay (they are kept 90 days for reprints), so live is
+// not zero.
+func BenchmarkStoreSizeAfterDrain(b *testing.B) {
+	db, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ob, err := outbox.Open(db, outbox.Config{CompactMinBytes: 1}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := New(db, ob, slog.New(slog.DiscardHandler))
+	note := strings.Repeat("x", 1024-len(mustJSON(b, order(model.Source{Vendor: "local", ExternalID: "S-000000000"}, ""))))
+	b.ResetTimer()
+	runClients(b, 0, b.N, func(i int) error {
+		o := order(model.Source{Vendor: "local", ExternalID: fmt.Sprintf("S-%09d", i)}, note)
+		_, err := in.Capture(context.Background(), []model.Order{o}, nil)
+		return err
+	}, nil)
+	full := db.Size()
+	for {
+		rows, err := ob.Peek(outbox.Orders, 0, 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		seqs := make([]uint64, len(rows))
+		for i, r := range rows {
+			seqs[i] = r.Seq
+		}
+		if err := ob.Ack(outbox.Orders, seqs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	drained, live := db.Size(), db.Size()-db.FreeBytes()
+	done, _, err := ob.MaybeCompact(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !done {
+		b.Fatalf("store not compacted after the drain (file %d bytes, %d free)", drained, drained-live)
+	}
+	compacted := db.Size()
+	b.StopTimer()
+	const mib = 1 << 20
+	b.ReportMetric(float64(full)/mib, "full_MiB")
+	b.ReportMetric(float64(drained)/mib, "drained_MiB")
+	b.ReportMetric(float64(live)/mib, "live_MiB")
+	b.ReportMetric(float64(compacted)/mib, "compacted_MiB")
+	b.ReportMetric(float64(compacted)/float64(live), "compacted/live")
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -75,8 +76,19 @@ type hooks struct {
 	idle    *sync.Cond
 }
 
-// pendingBucket holds the ids of captured orders whose OnOrder has not run.
+// pendingBucket holds the captured orders whose OnOrder has not run:
+// store.U64(the revision's place in the order log) -> the order id, in
+// capture order (appends, not a random page per order). A store from
+// before the log has id -> {1} markers; both forms are read.
 const pendingBucket = "pending_on_order"
+
+// pendingID returns the order id of a pending marker.
+func pendingID(k, v []byte) string {
+	if len(v) == 1 && v[0] == 1 { // id -> {1}, the form before the log
+		return string(k)
+	}
+	return string(v)
+}
 
 // New returns an Ingest over db and ob.
 func New(db *store.DB, ob *outbox.Outbox, log *slog.Logger) *Ingest {
@@ -253,9 +265,28 @@ func (in *Ingest) runHooks() {
 			continue
 		}
 		err := in.db.Batch(func(tx *store.Tx) error {
-			b := tx.Bucket(store.Records, pendingBucket)
+			// The oldest marker of each order the batch holds, once per
+			// time it holds it: a later revision's marker stays until its
+			// own hook ran. The bucket holds only orders waiting for their
+			// hook, so the walk is short.
+			want := make(map[string]int, len(batch))
 			for _, o := range batch {
-				if err := b.Delete([]byte(o.ID)); err != nil {
+				want[o.ID]++
+			}
+			b := tx.Bucket(store.Records, pendingBucket)
+			var drop [][]byte
+			err := b.Scan(nil, func(k, v []byte) (bool, error) {
+				if id := pendingID(k, v); want[id] > 0 {
+					want[id]--
+					drop = append(drop, bytes.Clone(k))
+				}
+				return len(drop) < len(batch), nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range drop {
+				if err := b.Delete(k); err != nil {
 					return err
 				}
 			}
@@ -289,20 +320,26 @@ func (in *Ingest) ReplayPending() (int, error) {
 	if in.OnOrder == nil {
 		return 0, nil
 	}
-	var ids [][]byte
+	var keys [][]byte
+	var ids []string
+	seen := map[string]bool{}
 	if err := in.db.View(func(tx *store.Tx) error {
-		return tx.Bucket(store.Records, pendingBucket).ForEach(func(k, _ []byte) error {
-			ids = append(ids, append([]byte(nil), k...))
+		return tx.Bucket(store.Records, pendingBucket).ForEach(func(k, v []byte) error {
+			keys = append(keys, bytes.Clone(k))
+			if id := pendingID(k, v); !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
 			return nil
 		})
-	}); err != nil || len(ids) == 0 {
+	}); err != nil || len(keys) == 0 {
 		return 0, err
 	}
 	n := 0
 	for _, id := range ids {
-		o, err := in.Order(string(id))
+		o, err := in.Order(id)
 		if err != nil {
-			in.log.Warn("pending auto-print of an order no longer stored", "order_id", string(id), "err", err)
+			in.log.Warn("pending auto-print of an order no longer stored", "order_id", id, "err", err)
 			continue
 		}
 		in.OnOrder(*o)
@@ -310,8 +347,8 @@ func (in *Ingest) ReplayPending() (int, error) {
 	}
 	return n, in.db.Update(func(tx *store.Tx) error {
 		b := tx.Bucket(store.Records, pendingBucket)
-		for _, id := range ids {
-			if err := b.Delete(id); err != nil {
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -369,11 +406,24 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		r.Status = Duplicate
 		return r, true, nil
 	}
-	if err := tx.Bucket(store.Records, bucket).Put([]byte(id), data); err != nil {
+	// The record is appended to its kind's log (sequential keys: the
+	// page it lands on is the one the previous record filled) and found
+	// by id through the ref kept with the outbox's counter for the same
+	// subject, a key this transaction writes anyway. The records/<kind>
+	// bucket keyed by id, a hash, cost a random leaf page per record.
+	log := tx.Bucket(store.Records, logBucket(bucket)).AppendOnly()
+	seq, err := log.NextSequence()
+	if err != nil {
+		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
+	}
+	if err := log.Put(store.U64(seq), data); err != nil {
+		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
+	}
+	if err := in.ob.SetSubjectRef(tx, id, seq); err != nil {
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
 	}
 	if bucket == "orders" && in.DurableOnOrder && in.OnOrder != nil {
-		if err := tx.Bucket(store.Records, pendingBucket).Put([]byte(id), []byte{1}); err != nil {
+		if err := tx.Bucket(store.Records, pendingBucket).AppendOnly().Put(store.U64(seq), []byte(id)); err != nil {
 			return Result{}, false, fmt.Errorf("mark %s for auto-print: %w", id, err)
 		}
 	}
@@ -393,13 +443,33 @@ func DedupeKey(kind string, src model.Source, data []byte) string {
 	return kind + "/" + src.Vendor + "/" + src.IntegrationID + "/" + src.LocationID + "/" + src.ExternalID + "/" + v
 }
 
+// logBucket names the records/<kind> log of captured revisions: store.U64
+// (the bucket's sequence) -> the record's JSON. records/<kind> itself
+// (id -> JSON) is what stores made before the log hold; it is read, never
+// written, and pruned like the log.
+func logBucket(kind string) string { return kind + store.RecordLogSuffix }
+
+// record returns the latest captured revision of a record of kind by id
+// (a copy), or nil.
+func (in *Ingest) record(kind, id string) ([]byte, error) {
+	var raw []byte
+	err := in.db.View(func(tx *store.Tx) error {
+		if ref := in.ob.SubjectRef(tx, id); ref != 0 {
+			raw = tx.Bucket(store.Records, logBucket(kind)).Get(store.U64(ref))
+		}
+		if raw == nil { // captured before the log, or the log's copy was pruned
+			raw = tx.Bucket(store.Records, kind).Get([]byte(id))
+		}
+		raw = bytes.Clone(raw)
+		return nil
+	})
+	return raw, err
+}
+
 // Order returns the latest captured revision of an order.
 func (in *Ingest) Order(id string) (*model.Order, error) {
-	var raw []byte
-	if err := in.db.View(func(tx *store.Tx) error {
-		raw = tx.Bucket(store.Records, "orders").Get([]byte(id))
-		return nil
-	}); err != nil {
+	raw, err := in.record("orders", id)
+	if err != nil {
 		return nil, err
 	}
 	if raw == nil {

@@ -17,7 +17,7 @@ const RecordRetention = 90 * 24 * time.Hour
 // at most 1,000 deletions so the writer is never held for long.
 func (in *Ingest) Prune(cutoff time.Time) (int, error) {
 	total := 0
-	for _, kind := range []string{"orders", "payments"} {
+	for _, kind := range []string{"orders", logBucket("orders"), "payments", logBucket("payments")} {
 		var after []byte
 		for {
 			var old [][]byte

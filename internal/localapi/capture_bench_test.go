@@ -24,11 +24,13 @@ import (
 // percentiles, and beside them the limit, measured in the same run: raw
 // bbolt Batch puts of the same size from 32 goroutines into a file on the
 // same disk with the same 2 ms group-commit window (batch_puts/s), and
-// the ratio orders/s ÷ batch_puts/s.
+// the ratio orders/s ÷ batch_puts/s. The two sides alternate in 8 slices
+// (raw first, then capture first, ...) so a change in the machine's load
+// falls on both.
 //
 //	go test -run '^$' -bench Capture -benchtime 20000x ./internal/localapi
 func BenchmarkCapture(b *testing.B) {
-	const clients = 32
+	const clients, parts = 32, 8
 	r := newRig(b, outbox.Config{})
 	base, err := readOrder()
 	if err != nil {
@@ -38,49 +40,62 @@ func BenchmarkCapture(b *testing.B) {
 	base = bytes.Replace(base, []byte(`"state"`), []byte(`"note": "`+string(bytes.Repeat([]byte("x"), 1024-len(base)-12))+`", "state"`), 1)
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
 	client := &http.Client{Transport: tr}
-	var next atomic.Int64
-	lat := make([][]time.Duration, clients)
+	raw, err := bolt.Open(b.TempDir()+"/raw.db", 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.MaxBatchDelay = 2 * time.Millisecond
+	put := func(i int64) error {
+		return raw.Batch(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("raw"))
+			if err != nil {
+				return err
+			}
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], uint64(i))
+			return bk.Put(k[:], base)
+		})
+	}
+	post := func(i int64) error {
+		body := bytes.Replace(base, []byte("T1-0001"), []byte(fmt.Sprintf("B-%09d", i)), 1)
+		resp, err := client.Post(r.srv.URL+"/v1/orders", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
 	b.SetBytes(int64(len(base)))
 	b.ResetTimer()
-	batchRate := rawBatchRate(b, clients, b.N, base)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) {
-					return
-				}
-				body := bytes.Replace(base, []byte("T1-0001"), []byte(fmt.Sprintf("B-%09d", i)), 1)
-				t0 := time.Now()
-				resp, err := client.Post(r.srv.URL+"/v1/orders", "application/json", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					b.Errorf("status %d", resp.StatusCode)
-					return
-				}
-				lat[c] = append(lat[c], time.Since(t0))
+	var rawTime, capTime time.Duration
+	var all []time.Duration
+	for lo, k := 0, 0; lo < b.N; k++ {
+		hi := min(b.N, lo+max(b.N/parts, 1))
+		for j := range 2 {
+			if (j+k)%2 == 0 {
+				d, _ := runClients(b, clients, lo, hi, put)
+				rawTime += d
+			} else {
+				d, lat := runClients(b, clients, lo, hi, post)
+				capTime += d
+				all = append(all, lat...)
 			}
-		}(c)
+		}
+		lo = hi
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
 	b.StopTimer()
-	all := slices.Concat(lat...)
-	slices.Sort(all)
 	if len(all) == 0 {
 		return
 	}
+	slices.Sort(all)
 	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000 }
-	rate := float64(len(all)) / elapsed.Seconds()
+	rate := float64(len(all)) / capTime.Seconds()
+	batchRate := float64(b.N) / rawTime.Seconds()
 	b.ReportMetric(rate, "orders/s")
 	b.ReportMetric(batchRate, "batch_puts/s")
 	b.ReportMetric(rate/batchRate, "ratio")
@@ -88,43 +103,32 @@ func BenchmarkCapture(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
 
-func readOrder() ([]byte, error) { return os.ReadFile("testdata/order.json") }
-
-// rawBatchRate puts n copies of value with bbolt Batch from clients
-// goroutines into a fresh file and returns the puts per second.
-func rawBatchRate(b *testing.B, clients, n int, value []byte) float64 {
-	raw, err := bolt.Open(b.TempDir()+"/raw.db", 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer raw.Close()
-	raw.MaxBatchDelay = 2 * time.Millisecond
+// runClients calls fn(i) for i in [lo, hi) from clients goroutines and
+// returns the elapsed time and every call's latency.
+func runClients(b *testing.B, clients, lo, hi int, fn func(i int64) error) (time.Duration, []time.Duration) {
 	var next atomic.Int64
+	next.Store(int64(lo))
+	lat := make([][]time.Duration, clients)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range clients {
+	for c := range clients {
 		wg.Go(func() {
 			for {
-				i := next.Add(1)
-				if i > int64(n) {
+				i := next.Add(1) - 1
+				if i >= int64(hi) {
 					return
 				}
-				err := raw.Batch(func(tx *bolt.Tx) error {
-					bk, err := tx.CreateBucketIfNotExists([]byte("raw"))
-					if err != nil {
-						return err
-					}
-					var k [8]byte
-					binary.BigEndian.PutUint64(k[:], uint64(i))
-					return bk.Put(k[:], value)
-				})
-				if err != nil {
+				t0 := time.Now()
+				if err := fn(i); err != nil {
 					b.Error(err)
 					return
 				}
+				lat[c] = append(lat[c], time.Since(t0))
 			}
 		})
 	}
 	wg.Wait()
-	return float64(n) / time.Since(start).Seconds()
+	return time.Since(start), slices.Concat(lat...)
 }
+
+func readOrder() ([]byte, error) { return os.ReadFile("testdata/order.json") }

@@ -74,7 +74,9 @@ type Config struct {
 	// beyond it). Default 1,000,000.
 	DedupeMaxKeys int `yaml:"dedupe_max_keys"`
 	// SubjectMaxAge is how long an idle subject's SubjectSeq counter is kept.
-	// Default 9600h (400 days).
+	// Default 9600h (400 days). The counter also keeps the ref by which a
+	// captured order or payment is found by id (kept 90 days for reprints),
+	// so a value under 90 days shortens that too.
 	SubjectMaxAge time.Duration `yaml:"subject_max_age"`
 	// DiskCheckEvery caches the free-space measurement. Default 1s; a
 	// negative value measures on every append.

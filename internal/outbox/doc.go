@@ -19,7 +19,7 @@
 //	<stream>            "depth", "bytes", "dropped" counters, updated in the same transaction as the rows
 //	keys                DedupeKey -> stream, seq, subject seq, id, time
 //	keyorder            store.U64(n) -> DedupeKey, in the order keys were added (for pruning)
-//	subjects            Subject -> last SubjectSeq, last use
+//	subjects            Subject -> last SubjectSeq, last use[, the caller's ref (SetSubjectRef)]
 //	state               "layout", "dedupe_count", "subject_sweep"
 //
 // Open reads only the counters and the first row of each stream, so start-up

@@ -18,6 +18,10 @@ var ErrDiskLow = errors.New("disk space low")
 // ErrUnknownStream is returned for a Stream not in Streams.
 var ErrUnknownStream = errors.New("unknown outbox stream")
 
+// ErrUnknownSubject is returned by SetSubjectRef for a subject with no
+// counter (no event of it was appended, or it was forgotten).
+var ErrUnknownSubject = errors.New("unknown outbox subject")
+
 // ErrInvalidEntry is returned by Append and AppendTx for an Entry that cannot
 // be queued (no type, key or subject too long). Nothing was written.
 var ErrInvalidEntry = errors.New("invalid outbox entry")

@@ -186,18 +186,30 @@ func (d *dedupeRec) appended() Appended {
 	return Appended{ID: d.id.String(), Stream: d.stream, Seq: d.seq, SubjectSeq: d.subjectSeq, Duplicate: true}
 }
 
-// A subject record (value of subjects, key Subject): last SubjectSeq, then
-// the last use in Unix ns, both big endian.
-func encodeSubject(seq uint64, at int64) []byte {
-	b := make([]byte, 16)
+// A subject record (value of subjects, key Subject): last SubjectSeq, the
+// last use in Unix ns, then (since the layout with subject refs) the
+// caller's ref (SetSubjectRef), all big endian. A record of 16 bytes was
+// written before refs existed and has ref 0.
+func encodeSubject(seq uint64, at int64, ref uint64) []byte {
+	if ref == 0 {
+		b := make([]byte, 16)
+		binary.BigEndian.PutUint64(b[:8], seq)
+		binary.BigEndian.PutUint64(b[8:], uint64(at))
+		return b
+	}
+	b := make([]byte, 24)
 	binary.BigEndian.PutUint64(b[:8], seq)
-	binary.BigEndian.PutUint64(b[8:], uint64(at))
+	binary.BigEndian.PutUint64(b[8:16], uint64(at))
+	binary.BigEndian.PutUint64(b[16:], ref)
 	return b
 }
 
-func decodeSubject(v []byte) (seq uint64, at int64) {
-	if len(v) != 16 {
-		return 0, 0
+func decodeSubject(v []byte) (seq uint64, at int64, ref uint64) {
+	switch len(v) {
+	case 16:
+		return binary.BigEndian.Uint64(v[:8]), int64(binary.BigEndian.Uint64(v[8:])), 0
+	case 24:
+		return binary.BigEndian.Uint64(v[:8]), int64(binary.BigEndian.Uint64(v[8:16])), binary.BigEndian.Uint64(v[16:])
 	}
-	return binary.BigEndian.Uint64(v[:8]), int64(binary.BigEndian.Uint64(v[8:]))
+	return 0, 0, 0
 }

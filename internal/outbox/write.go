@@ -85,7 +85,7 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 
 	// Pass 2: write rows, subject counters and dedupe records.
 	subjects := tx.Bucket(store.Outbox, bucketSubjects)
-	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder)
+	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder).AppendOnly()
 	var newKeys, newSubjects uint64
 	for i := range entries {
 		if disp[i] != newEntry {
@@ -93,7 +93,7 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 		}
 		e := &entries[i]
 		si := e.Stream.index()
-		rows := tx.Bucket(store.Outbox, string(e.Stream), bucketRows)
+		rows := tx.Bucket(store.Outbox, string(e.Stream), bucketRows).AppendOnly()
 		seq, err := rows.NextSequence()
 		if err != nil {
 			return nil, nil, err
@@ -111,9 +111,9 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 			if old == nil {
 				newSubjects++
 			}
-			last, _ := decodeSubject(old)
+			last, _, ref := decodeSubject(old) // the ref stays with the subject
 			subjectSeq = last + 1
-			if err := subjects.Put([]byte(e.Subject), encodeSubject(subjectSeq, now.UnixNano())); err != nil {
+			if err := subjects.Put([]byte(e.Subject), encodeSubject(subjectSeq, now.UnixNano(), ref)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -276,7 +276,7 @@ func (o *Outbox) sweepSubjects(tx *store.Tx, now time.Time, budget int) error {
 		}
 		visited++
 		last = bytes.Clone(k)
-		if _, at := decodeSubject(v); at < cutoff {
+		if _, at, _ := decodeSubject(v); at < cutoff {
 			drop = append(drop, last)
 		}
 		return true, nil
@@ -337,4 +337,25 @@ func formatBytes(n uint64) string {
 	default:
 		return fmt.Sprintf("%.1f GiB", float64(n)/gib)
 	}
+}
+
+// SetSubjectRef keeps ref (non-zero, the caller's own number, e.g. where
+// it stored the subject's latest record) with subject's counter, inside
+// tx: call it after an append of that subject in the same transaction.
+// The ref stays until the next SetSubjectRef or until the subject's counter
+// is forgotten (Config.SubjectMaxAge); appends of the subject leave it.
+func (o *Outbox) SetSubjectRef(tx *store.Tx, subject string, ref uint64) error {
+	subjects := tx.Bucket(store.Outbox, bucketSubjects)
+	old := subjects.Get([]byte(subject))
+	if old == nil {
+		return fmt.Errorf("subject ref for %q: the subject has no event: %w", subject, ErrUnknownSubject)
+	}
+	seq, at, _ := decodeSubject(old)
+	return subjects.Put([]byte(subject), encodeSubject(seq, at, ref))
+}
+
+// SubjectRef returns the ref SetSubjectRef kept with subject, or 0.
+func (o *Outbox) SubjectRef(tx *store.Tx, subject string) uint64 {
+	_, _, ref := decodeSubject(tx.Bucket(store.Outbox, bucketSubjects).Get([]byte(subject)))
+	return ref
 }

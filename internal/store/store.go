@@ -35,7 +35,7 @@ const (
 	Tokens       = "tokens"
 	Meta         = "meta"
 	Vendor       = "vendor_state" // per-integration id mappings and tokens
-	Records      = "records"      // the latest revision of each captured order and payment
+	Records      = "records"      // captured orders and payments: <kind>.log by sequence (schema 3), <kind> by id (schema 2, read only)
 	Retries      = "retries"      // failed menu pushes waiting for another attempt, per integration
 	DeadLetters  = "dead_letters" // pushes that failed max_attempts times
 	WebhooksSeen = "webhooks_seen"
@@ -223,6 +223,18 @@ func (t *Tx) Bucket(path ...string) *Bucket {
 		b = next
 	}
 	return &Bucket{b: b}
+}
+
+// AppendOnly tells the bucket, for the rest of the write transaction, that
+// its new keys sort after every key it holds (sequence numbers): full
+// pages are then left full when they split (bbolt's FillPercent 1.0), not
+// half full, so an append writes about half the pages. Other keys still
+// work; the pages they split are just fuller. It returns b.
+func (b *Bucket) AppendOnly() *Bucket {
+	if b.b != nil {
+		b.b.FillPercent = 1.0 // bbolt's maximum, as its own Compact uses
+	}
+	return b
 }
 
 // Exists reports whether the bucket at path exists, without creating it

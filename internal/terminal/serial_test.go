@@ -22,14 +22,14 @@ type socatPair struct {
 	dev, peer string
 }
 
-func startSocatAt(t *testing.T, dev, peer string) *socatPair {
+func startSocatAt(t testing.TB, dev, peer string) *socatPair {
 	t.Helper()
 	return &socatPair{p: testkit.SocatAt(t, dev, peer), dev: dev, peer: peer}
 }
 
 func (p *socatPair) kill() { p.p.Kill() }
 
-func (p *socatPair) openPeer(t *testing.T) *os.File { return p.p.OpenPeer(t) }
+func (p *socatPair) openPeer(t testing.TB) *os.File { return p.p.OpenPeer(t) }
 
 // A till on a serial line (a socat pty pair): bytes pass through exactly,
 // status answers come back over the line, and when the adapter disappears
