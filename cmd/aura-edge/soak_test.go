@@ -76,8 +76,23 @@ func TestSoak(t *testing.T) {
 	rctx, rcancel := context.WithCancel(context.Background())
 	var rwg sync.WaitGroup
 	t.Cleanup(func() { rcancel(); rwg.Wait() })
+	// SOAK_RECEIPT_DELAY (e.g. 1.5s) plays a slow cloud: each event is
+	// confirmed only that long after it arrived (a busy cloud, or one that
+	// confirms in large batches), longer than the daemon's 1s timeout.
+	var receiptDelay time.Duration
+	if v := os.Getenv("SOAK_RECEIPT_DELAY"); v != "" {
+		var err error
+		if receiptDelay, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("SOAK_RECEIPT_DELAY: %v", err)
+		}
+	}
 	rwg.Go(func() {
 		seen := map[string]int{} // envelopes confirmed per topic: every copy is confirmed, as the cloud does
+		type arrival struct {
+			id string
+			at time.Time
+		}
+		var due []arrival // received, not yet confirmed (in arrival order)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -86,14 +101,19 @@ func TestSoak(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			var ids []string
+			now := time.Now()
 			for _, s := range []string{"orders", "payments", "sync-logs", "telemetry"} {
 				topic := prefix + "/events/" + s
 				envs := rsub.Envelopes(topic)
 				for _, e := range envs[seen[topic]:] {
-					ids = append(ids, e.ID)
+					due = append(due, arrival{e.ID, now})
 				}
 				seen[topic] = len(envs)
+			}
+			var ids []string
+			for len(due) > 0 && now.Sub(due[0].at) >= receiptDelay {
+				ids = append(ids, due[0].id)
+				due = due[1:]
 			}
 			if len(ids) > 0 {
 				b, _ := json.Marshal(map[string]any{"ids": ids})
