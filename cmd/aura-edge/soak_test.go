@@ -234,6 +234,15 @@ func TestSoak(t *testing.T) {
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
+		if os.Getenv("SOAK_DEBUG") != "" {
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "not confirmed") || strings.Contains(l, "lost") {
+					fmt.Printf("round %d: %.300s\n", round, l)
+				}
+			}
+			_, d := sub.UniqueIDs(prefix + "/events/orders")
+			fmt.Printf("round %d: duplicates so far %d\n", round, d)
+		}
 		close(stop)
 		wg.Wait()
 		pr.SetMode(printertest.Online)
