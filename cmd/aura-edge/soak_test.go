@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 )
@@ -41,6 +43,11 @@ func TestSoak(t *testing.T) {
 		t.Skip("set SOAK=short or SOAK=long (make soak)")
 	}
 	rounds, until := 10, time.Time{}
+	if v := os.Getenv("SOAK_ROUNDS"); v != "" {
+		if _, err := fmt.Sscan(v, &rounds); err != nil || rounds < 1 {
+			t.Fatalf("SOAK_ROUNDS=%q: want a number of rounds", v)
+		}
+	}
 	if mode == "long" {
 		d := 10 * time.Minute
 		if v := os.Getenv("SOAK_DURATION"); v != "" {
@@ -104,30 +111,44 @@ func TestSoak(t *testing.T) {
 			now := time.Now()
 			for _, s := range []string{"orders", "payments", "sync-logs", "telemetry"} {
 				topic := prefix + "/events/" + s
-				envs := rsub.Envelopes(topic)
-				for _, e := range envs[seen[topic]:] {
-					due = append(due, arrival{e.ID, now})
+				// Only the new messages are decoded: decoding all of them
+				// every tick made this stand-in slower as the run grew (a
+				// slow cloud of the harness's own making).
+				msgs := rsub.Messages(topic)
+				for _, m := range msgs[seen[topic]:] {
+					var e struct{ ID string }
+					if json.Unmarshal(m.Payload, &e) == nil {
+						due = append(due, arrival{e.ID, now})
+					}
 				}
-				seen[topic] = len(envs)
+				seen[topic] = len(msgs)
 			}
 			var ids []string
 			for len(due) > 0 && now.Sub(due[0].at) >= receiptDelay {
 				ids = append(ids, due[0].id)
 				due = due[1:]
 			}
-			if len(ids) > 0 {
-				b, _ := json.Marshal(map[string]any{"ids": ids})
+			// At most 100 ids (~4 KB) per receipt: the broker drops
+			// anything over its max_packet_size (8000 here), and a lost
+			// receipt is a resend.
+			for len(ids) > 0 {
+				n := min(len(ids), 100)
+				b, _ := json.Marshal(map[string]any{"ids": ids[:n]})
 				_ = rsub.Publish(prefix+"/receipts", b, false)
+				ids = ids[n:]
 			}
 		}
 	})
 	pr := printertest.Start(t)
 	addr := freeAddr(t)
-	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\n"+
+	// The store lives on a small file system of its own, so the full-disk
+	// round fills a real one (the floor is 8 MiB for orders).
+	dataDir := soakTmpfs(t, 256<<20)
+	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\noutbox:\n  min_free_disk: 8MiB\n"+
 		"cloud:\n  broker: %s\n  reconnect_min: 50ms\n  reconnect_max: 500ms\n  reconnect_spread: 100ms\n  max_message_bytes: 1048576\n  poison_strikes: 2\n"+
 		"  receipts:\n    enabled: true\n    timeout: 1s\n"+
 		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n",
-		storeID, t.TempDir(), addr, mq.URL(), pr.URL()))
+		storeID, dataDir, addr, mq.URL(), pr.URL()))
 	admin := createToken(t, cfg, "admin")
 	terminal := createToken(t, cfg, "terminal")
 
@@ -154,6 +175,29 @@ func TestSoak(t *testing.T) {
 		}
 		return r.ID, true
 	}
+	// postCode captures one order and returns the HTTP status and body.
+	postCode := func(ext, note string) (int, string) {
+		body := strings.Replace(string(orderJSON(ext)), `"state"`, fmt.Sprintf(`"note":%q,"state"`, note), 1)
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/orders", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+terminal)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusAccepted {
+			var r struct{ ID string }
+			if json.Unmarshal(b, &r) == nil {
+				mu.Lock()
+				acked[r.ID] = ext
+				mu.Unlock()
+			}
+		}
+		return resp.StatusCode, string(b)
+	}
+	var disk fullDisk
 	var logs *syncBuffer
 	round, aclDenied := 0, 0
 	for ; round < rounds && (until.IsZero() || time.Now().Before(until)); round++ {
@@ -187,6 +231,8 @@ func TestSoak(t *testing.T) {
 			})
 		}
 		switch round % 5 {
+		case 2: // full disk: the cloud is away, the disk fills, the backlog drains, capture again
+			disk.run(t, round, mq, dataDir, addr, admin, postCode)
 		case 0: // broker flap
 			time.Sleep(300 * time.Millisecond)
 			mq.Stop()
@@ -197,8 +243,6 @@ func TestSoak(t *testing.T) {
 			time.Sleep(700 * time.Millisecond)
 		case 1: // hung printer
 			pr.SetMode(printertest.Hung)
-			time.Sleep(1500 * time.Millisecond)
-		case 2: // plain
 			time.Sleep(1500 * time.Millisecond)
 		case 3: // resetting printer
 			pr.DropAfter(40)
@@ -236,7 +280,7 @@ func TestSoak(t *testing.T) {
 		cmd.Wait()
 		if os.Getenv("SOAK_DEBUG") != "" {
 			for _, l := range strings.Split(logs.String(), "\n") {
-				if strings.Contains(l, "not confirmed") || strings.Contains(l, "lost") {
+				if (strings.Contains(l, "not confirmed") || strings.Contains(l, "lost") || strings.Contains(l, "ERROR")) && !strings.Contains(l, "audit") {
 					fmt.Printf("round %d: %.300s\n", round, l)
 				}
 			}
@@ -334,11 +378,18 @@ func TestSoak(t *testing.T) {
 			cut++
 		}
 	}
-	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, plain, resetting printer, ACL-denying broker; kill -9 in each), one poison order\n", mode, round)
+	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, full disk, resetting printer, ACL-denying broker; kill -9 in each), one poison order\n", mode, round)
 	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | receipts missed (ACL) | printed | unconfirmed | queued | tickets in full | tickets cut |\n")
 	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
 		aclDenied, states["printed"], states["unconfirmed"], states["queued"]+states["printing"], full, cut)
+	if disk.rounds > 0 {
+		fmt.Printf("full disk (%d rounds; store on a 256 MiB tmpfs, another file leaves 16 MiB above the 8 MiB floor; cloud away): %d orders acknowledged, %d refused with 503 (%s); backlog drained in %s; capture back in %d of %d rounds before the other file was removed, in all after; %d acknowledged after\n\n",
+			disk.rounds, disk.acked, disk.refused, disk.reasonShort(), disk.drain.Round(time.Millisecond), disk.backBefore, disk.rounds, disk.after)
+		if disk.refused == 0 || disk.after == 0 {
+			t.Errorf("full-disk round: %d refusals, %d acknowledged after", disk.refused, disk.after)
+		}
+	}
 	if rounds > 4 && aclDenied == 0 {
 		t.Error("the ACL-denying broker round counted no missed receipt")
 	}
@@ -370,4 +421,162 @@ func getBodyTB(t *testing.T, url, token string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// soakTmpfs mounts a tmpfs of size bytes for the soak's store (needs
+// root; with CI=true a failure fails the soak, elsewhere it skips).
+func soakTmpfs(t *testing.T, size int64) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount a %d byte tmpfs for the store (the soak's full-disk round needs root): %v %s", size, err, out)
+		}
+		t.Skipf("cannot mount a tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return filepath.Join(dir, "data")
+}
+
+// fullDisk is the full-disk round and what it saw.
+type fullDisk struct {
+	rounds       int
+	acked        int           // orders acknowledged while the disk filled (cloud away)
+	refused      int           // 503 disk refusals
+	after        int           // orders acknowledged after the backlog drained
+	drain        time.Duration // broker back → outbox empty
+	reason       string        // the refusal's text
+	backBefore   int           // rounds where capture came back before the filler went
+}
+
+// reasonShort is the refusal's detail.
+func (f *fullDisk) reasonShort() string {
+	var p struct{ Detail string }
+	if json.Unmarshal([]byte(f.reason), &p) != nil || p.Detail == "" {
+		return strings.TrimSpace(f.reason)
+	}
+	return p.Detail
+}
+
+// run: the broker stops; another program's file takes the disk down to
+// a few MiB above the orders' floor; orders are captured as fast as they
+// come until the daemon refuses them (503, a plain reason without a path);
+// the broker returns and the backlog drains; capture must work again at
+// once (the drained rows are free pages inside the store file). The filler
+// goes away at the end of the round.
+func (f *fullDisk) run(t *testing.T, round int, mq *cloudtest.Mosquitto, dataDir, addr, admin string, post func(ext, note string) (int, string)) {
+	t.Helper()
+	f.rounds++
+	if err := mq.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dataDir, &st); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(st.Bavail) * st.Bsize
+	filler := filepath.Join(filepath.Dir(dataDir), "filler")
+	if size := free - (8<<20 + 16<<20); size > 0 {
+		fh, err := os.Create(filler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Fallocate(int(fh.Fd()), 0, 0, size); err != nil {
+			t.Fatalf("fill the disk: %v", err)
+		}
+		fh.Close()
+	}
+	defer os.Remove(filler)
+	note := strings.Repeat("n", 3000)
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; f.reason == "" || i%50 != 0; i++ { // a few more refusals once the first came
+		if time.Now().After(deadline) {
+			t.Errorf("full-disk round: no refusal after %d orders in 30 s", f.acked)
+			break
+		}
+		switch code, body := post(fmt.Sprintf("r%d-full-%05d", round, i), note); code {
+		case http.StatusAccepted:
+			f.acked++
+		case http.StatusServiceUnavailable:
+			f.refused++
+			if f.reason == "" {
+				f.reason = body
+			}
+		default:
+			t.Errorf("full-disk round: order %d got %d %s", i, code, body)
+			return
+		}
+	}
+	if strings.Contains(f.reason, dataDir) || !strings.Contains(strings.ToLower(f.reason), "disk") {
+		t.Errorf("full-disk refusal: %s (want a plain reason naming the disk, no path)", f.reason)
+	}
+	start := time.Now()
+	if err := mq.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(start.Add(60 * time.Second)) {
+		var h struct {
+			Outbox []struct {
+				Stream string
+				Depth  int
+			} `json:"outbox"`
+		}
+		_ = json.Unmarshal([]byte(getBodyTB(t, "http://"+addr+"/v1/health", admin)), &h)
+		depth := -1
+		for _, s := range h.Outbox {
+			if s.Stream == "orders" {
+				depth = s.Depth
+			}
+		}
+		if depth == 0 {
+			f.drain += time.Since(start)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Capture again with the filler still there: the drained rows' pages
+	// inside the store file are free space. (The floor's measurement is
+	// cached for a second.)
+	ok := false
+	for i := 0; i < 40 && !ok; i++ {
+		code, body := post(fmt.Sprintf("r%d-after-%02d", round, i), "")
+		ok = code == http.StatusAccepted
+		if !ok {
+			if code != http.StatusServiceUnavailable {
+				t.Errorf("after draining: %d %s", code, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if ok {
+		f.backBefore++
+	} else {
+		// The drained outbox rows are free pages again, but the captured
+		// records (kept 90 days) and print jobs still take the disk: the
+		// operator has to free space. Once they do, capture is back.
+		os.Remove(filler)
+		for i := 0; i < 40 && !ok; i++ {
+			code, _ := post(fmt.Sprintf("r%d-freed-%02d", round, i), "")
+			ok = code == http.StatusAccepted
+			if !ok {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		if !ok {
+			t.Errorf("full-disk round: capture still refused after the backlog drained and the filler was removed")
+			return
+		}
+	}
+	for i := range 20 {
+		if code, body := post(fmt.Sprintf("r%d-after2-%02d", round, i), ""); code != http.StatusAccepted {
+			t.Errorf("after draining, order %d: %d %s", i, code, body)
+			return
+		}
+		f.after++
+	}
 }
