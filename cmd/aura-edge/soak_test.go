@@ -445,13 +445,13 @@ func soakTmpfs(t *testing.T, size int64) string {
 
 // fullDisk is the full-disk round and what it saw.
 type fullDisk struct {
-	rounds       int
-	acked        int           // orders acknowledged while the disk filled (cloud away)
-	refused      int           // 503 disk refusals
-	after        int           // orders acknowledged after the backlog drained
-	drain        time.Duration // broker back → outbox empty
-	reason       string        // the refusal's text
-	backBefore   int           // rounds where capture came back before the filler went
+	rounds     int
+	acked      int           // orders acknowledged while the disk filled (cloud away)
+	refused    int           // 503 disk refusals
+	after      int           // orders acknowledged after the backlog drained
+	drain      time.Duration // broker back → outbox empty
+	reason     string        // the refusal's text
+	backBefore int           // rounds where capture came back before the filler went
 }
 
 // reasonShort is the refusal's detail.
