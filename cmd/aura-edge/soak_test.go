@@ -7,36 +7,47 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/auraconnect/aura-edge/drivers/pos/square/squaretest"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 )
 
 // TestSoak is `make soak`: the daemon binary under rotating faults against
-// a real mosquitto and a TCP printer stand-in, then a table of what was
-// acknowledged and what arrived. Faults per round, in turn: a broker flap
-// during capture, a hung printer (accepts connections, answers nothing),
-// a plain round, a resetting printer (every connection reset after 40
-// bytes: tickets cut mid-way must end unconfirmed, never be sent again by
-// themselves), and an ACL-denying broker (the orders topic denied: the
-// broker acknowledges and drops; receipts mode keeps the rows, the missed
-// receipts are counted, and after the ACL is fixed they arrive); every
-// round ends with kill -9 during capture; round 0 also captures one order
-// over the broker's max_packet_size (a poison event). The daemon runs in
-// receipts mode and a goroutine plays the cloud's receipts. SOAK=short runs
-// 10 rounds (CI); SOAK=long runs rounds for SOAK_DURATION (default 10m).
-// Not covered yet: full disk, vendor 429/500 storms (each has its own
-// test).
+// a real mosquitto, a TCP printer stand-in and a Square stand-in, then a
+// table of what was acknowledged and what arrived. Faults per round, in
+// turn: a broker flap during capture, a hung printer (accepts connections,
+// answers nothing), a full disk (the store is on a 256 MiB tmpfs; with the
+// cloud away another file takes the disk down to 16 MiB above the orders'
+// 8 MiB floor, orders are captured until refused with a 503, the cloud
+// returns, the backlog drains and capture must work again), a resetting
+// printer (every connection reset after 40 bytes: tickets cut mid-way must
+// end unconfirmed, never be sent again by themselves), an ACL-denying
+// broker (the orders topic denied: the broker acknowledges and drops;
+// receipts mode keeps the rows, the missed receipts are counted, and after
+// the ACL is fixed they arrive), and a vendor storm (8 s in which every
+// Square request is answered 429 with Retry-After or 500, from before the
+// daemon starts, so its start-up pull and retries meet it); orders are rung
+// up at Square all along and pulled every 5 s; every round ends with kill
+// -9 during capture; round 0 also captures one order over the broker's
+// max_packet_size (a poison event). The daemon runs in receipts mode and a
+// goroutine plays the cloud's receipts (SOAK_RECEIPT_DELAY makes it slow).
+// SOAK=short runs 10 rounds (CI, ~35 s); SOAK=long runs rounds for
+// SOAK_DURATION (default 10m); SOAK_ROUNDS=n runs n rounds; SOAK_DEBUG=1
+// prints each round's link warnings and duplicates so far.
+// Not covered: vendor storms during order injection (pulls only).
 func TestSoak(t *testing.T) {
 	mode := os.Getenv("SOAK")
 	if mode == "" {
@@ -140,6 +151,14 @@ func TestSoak(t *testing.T) {
 		}
 	})
 	pr := printertest.Start(t)
+	// The POS vendor: a Square stand-in where orders keep being rung up;
+	// the daemon pulls them (every 5 s and at each start). The storm round
+	// answers its pulls with 429 + Retry-After and 500 for a while.
+	sq := squaretest.New()
+	var storm vendorStorm
+	sqs := httptest.NewServer(&storm)
+	t.Cleanup(sqs.Close)
+	storm.sq = sq
 	addr := freeAddr(t)
 	// The store lives on a small file system of its own, so the full-disk
 	// round fills a real one (the floor is 8 MiB for orders).
@@ -147,7 +166,8 @@ func TestSoak(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\noutbox:\n  min_free_disk: 8MiB\n"+
 		"cloud:\n  broker: %s\n  reconnect_min: 50ms\n  reconnect_max: 500ms\n  reconnect_spread: 100ms\n  max_message_bytes: 1048576\n  poison_strikes: 2\n"+
 		"  receipts:\n    enabled: true\n    timeout: 1s\n"+
-		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n",
+		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n"+
+		"integrations:\n  - id: square-1\n    vendor: square\n    poll_interval: 5s\n    jitter: 1ns\n",
 		storeID, dataDir, addr, mq.URL(), pr.URL()))
 	admin := createToken(t, cfg, "admin")
 	terminal := createToken(t, cfg, "terminal")
@@ -202,8 +222,13 @@ func TestSoak(t *testing.T) {
 	round, aclDenied := 0, 0
 	for ; round < rounds && (until.IsZero() || time.Now().Before(until)); round++ {
 		var cmd *exec.Cmd
+		if round%6 == 5 {
+			storm.begin(8 * time.Second) // from before the start: the start-up pull and its retries meet it
+		}
 		cmd, logs = startDaemon(t, cfg, addr)
 		if round == 0 {
+			storm.connect(t, addr, admin, sqs.URL)
+			storm.ringUp(sq)
 			if id, ok := post("poison", strings.Repeat("x", 10000)); ok {
 				mu.Lock()
 				acked[id], poisonID = "poison", id
@@ -230,7 +255,9 @@ func TestSoak(t *testing.T) {
 				}
 			})
 		}
-		switch round % 5 {
+		switch round % 6 {
+		case 5: // vendor storm: pulls answered 429 (Retry-After) and 500 for a while
+			storm.wait()
 		case 2: // full disk: the cloud is away, the disk fills, the backlog drains, capture again
 			disk.run(t, round, mq, dataDir, addr, admin, postCode)
 		case 0: // broker flap
@@ -294,6 +321,7 @@ func TestSoak(t *testing.T) {
 	}
 
 	// The last run drains everything.
+	storm.stop()
 	cmd, logs := startDaemon(t, cfg, addr)
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	want := 0
@@ -311,6 +339,21 @@ func TestSoak(t *testing.T) {
 		}
 		return got
 	}
+	vendorGot := func() map[string]int {
+		got := map[string]int{}
+		for _, e := range sub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
+			var o struct {
+				Source struct {
+					Vendor     string `json:"vendor"`
+					ExternalID string `json:"external_id"`
+				} `json:"source"`
+			}
+			if json.Unmarshal(e.Data, &o) == nil && o.Source.Vendor == "square" {
+				got[o.Source.ExternalID]++
+			}
+		}
+		return got
+	}
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		got, n := delivered(), 0
@@ -319,7 +362,13 @@ func TestSoak(t *testing.T) {
 				n++
 			}
 		}
-		if n >= want {
+		vg, vn := vendorGot(), 0
+		for _, id := range storm.seeded() {
+			if vg[id] > 0 {
+				vn++
+			}
+		}
+		if n >= want && vn >= len(storm.seeded()) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -378,11 +427,34 @@ func TestSoak(t *testing.T) {
 			cut++
 		}
 	}
-	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, full disk, resetting printer, ACL-denying broker; kill -9 in each), one poison order\n", mode, round)
+	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, full disk, resetting printer, ACL-denying broker, vendor 429/500 storm; kill -9 in each), one poison order\n", mode, round)
 	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | receipts missed (ACL) | printed | unconfirmed | queued | tickets in full | tickets cut |\n")
 	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
 		aclDenied, states["printed"], states["unconfirmed"], states["queued"]+states["printing"], full, cut)
+	if storm.rounds > 0 || len(storm.seeded()) > 0 {
+		vg := vendorGot()
+		vmissing, vdups := 0, 0
+		for _, id := range storm.seeded() {
+			switch n := vg[id]; {
+			case n == 0:
+				vmissing++
+			case n > 1:
+				vdups += n - 1
+			}
+		}
+		fmt.Printf("vendor (Square stand-in, pulled every 5 s and at each start; %d storm rounds, %d requests answered 429 with Retry-After: 1 and %d answered 500): %d orders rung up at the vendor, %d delivered, %d missing, %d extra events (an order pulled again after a kill -9, or a later version)\n\n",
+			storm.rounds, storm.n429.Load(), storm.n500.Load(), len(storm.seeded()), len(storm.seeded())-vmissing, vmissing, vdups)
+		if vmissing > 0 {
+			var lines []string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "square") || strings.Contains(l, "pull") || strings.Contains(l, "integration") {
+					lines = append(lines, l)
+				}
+			}
+			t.Errorf("%d orders rung up at the vendor never reached the cloud; last run's vendor logs:\n%s", vmissing, strings.Join(lines, "\n"))
+		}
+	}
 	if disk.rounds > 0 {
 		fmt.Printf("full disk (%d rounds; store on a 256 MiB tmpfs, another file leaves 16 MiB above the 8 MiB floor; cloud away): %d orders acknowledged, %d refused with 503 (%s); backlog drained in %s; capture back in %d of %d rounds before the other file was removed, in all after; %d acknowledged after\n\n",
 			disk.rounds, disk.acked, disk.refused, disk.reasonShort(), disk.drain.Round(time.Millisecond), disk.backBefore, disk.rounds, disk.after)
@@ -579,4 +651,126 @@ func (f *fullDisk) run(t *testing.T, round int, mq *cloudtest.Mosquitto, dataDir
 		}
 		f.after++
 	}
+}
+
+// vendorStorm is the POS vendor side of the soak: orders rung up at the
+// Square stand-in all along, and storms of 429 and 500 answers.
+type vendorStorm struct {
+	sq         *squaretest.Server
+	mu         sync.Mutex
+	ids        []string
+	done       chan struct{}
+	wg         sync.WaitGroup
+	rounds     int
+	until      time.Time    // storm until
+	k          int          // requests in storms
+	n429, n500 atomic.Int64 // answered
+}
+
+// ServeHTTP passes requests to the stand-in, counting 429 and 500 answers.
+func (v *vendorStorm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v.mu.Lock()
+	if time.Now().Before(v.until) {
+		// In a storm, requests get 429 with Retry-After: 1 and 500 in
+		// turn (the stand-in answers them in Square's shape).
+		if v.k%2 == 0 {
+			v.sq.FailNext(1, squaretest.RateLimited("1"))
+		} else {
+			v.sq.FailNext(1, squaretest.ServerError())
+		}
+		v.k++
+	}
+	v.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w}
+	v.sq.ServeHTTP(sw, r)
+	switch sw.code {
+	case http.StatusTooManyRequests:
+		v.n429.Add(1)
+	case http.StatusInternalServerError:
+		v.n500.Add(1)
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// connect hands the daemon the Square credentials (sealed in its store).
+func (v *vendorStorm) connect(t *testing.T, addr, admin, baseURL string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"id": "square-1", "vendor": "square", "name": "Soak Square",
+		"credentials": map[string]string{"access_token": squaretest.DefaultAccessToken},
+		"settings":    map[string]string{"location_id": squaretest.DefaultLocationID, "base_url": baseURL, "retry_backoff": "200ms"}})
+	req, _ := http.NewRequest("POST", "http://"+addr+"/integrations/pos/connect", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("connect the Square integration: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("connect the Square integration: %d %s", resp.StatusCode, b)
+	}
+}
+
+// ringUp rings up an order at the vendor every 250 ms until stop.
+func (v *vendorStorm) ringUp(sq *squaretest.Server) {
+	v.done = make(chan struct{})
+	v.wg.Go(func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-v.done:
+				return
+			case <-tick.C:
+			}
+			o := sq.SeedOrder(squaretest.OrderSpec{Lines: []squaretest.LineSpec{{Name: "Latte", Price: 450}},
+				Tenders: []squaretest.TenderSpec{{Type: "CASH", Amount: 450}}})
+			v.mu.Lock()
+			v.ids = append(v.ids, o.ID)
+			v.mu.Unlock()
+		}
+	})
+}
+
+func (v *vendorStorm) stop() {
+	if v.done != nil {
+		close(v.done)
+		v.wg.Wait()
+		v.done = nil
+	}
+}
+
+func (v *vendorStorm) seeded() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.ids...)
+}
+
+// begin starts a storm of d: every request is answered 429 or 500.
+func (v *vendorStorm) begin(d time.Duration) {
+	v.mu.Lock()
+	v.rounds++
+	v.until = time.Now().Add(d)
+	v.mu.Unlock()
+}
+
+// wait waits for the storm to end, and a little more for the vendor's
+// answers to flow.
+func (v *vendorStorm) wait() {
+	v.mu.Lock()
+	d := time.Until(v.until)
+	v.mu.Unlock()
+	time.Sleep(d + 500*time.Millisecond)
 }
