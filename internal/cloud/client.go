@@ -203,6 +203,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.poison.load(c.db, c.log)
 	if cfg.Receipts.Enabled {
 		c.rcpt = newReceiptBook(cfg.Receipts)
 		c.rcpt.loadLatency(c.db)

@@ -206,3 +206,42 @@ func TestReceiptLatencySurvivesRestart(t *testing.T) {
 		t.Errorf("after a restart the timeout is %v, want the measured %v", got, before)
 	}
 }
+
+// TestPoisonStrikesSurviveRestart: strikes against an event are kept in
+// the store, so a restarted daemon neither forgets them nor sends the
+// poison event in a full window first (it starts careful); a PUBACK
+// clears them for good.
+func TestPoisonStrikesSurviveRestart(t *testing.T) {
+	db, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := slog.New(slog.DiscardHandler)
+	var p poisonState
+	p.load(db, log)
+	if p.isCareful() {
+		t.Fatal("a fresh store starts careful")
+	}
+	p.lost()
+	p.strike("ev-1")
+	p.strike("ev-1")
+	p.strike("ev-2")
+
+	var again poisonState
+	again.load(db, log)
+	if !again.isCareful() {
+		t.Error("a store holding strikes should start careful")
+	}
+	if n := again.strike("ev-1"); n != 3 {
+		t.Errorf("ev-1's strike after a restart is number %d, want 3", n)
+	}
+	again.delivered("ev-1", false)
+	again.forget("ev-2")
+
+	var third poisonState
+	third.load(db, log)
+	if third.isCareful() || len(third.strikes) != 0 {
+		t.Errorf("cleared strikes came back: %v careful %v", third.strikes, third.isCareful())
+	}
+}
