@@ -272,6 +272,7 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc config.Rece
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	s.loadAnswers()
 	return s, nil
 }
 
