@@ -23,6 +23,7 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/pos/square/squaretest"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
+	"github.com/auraconnect/aura-edge/internal/model"
 )
 
 // TestSoak is `make soak`: the daemon binary under rotating faults against
@@ -39,15 +40,16 @@ import (
 // receipts mode keeps the rows, the missed receipts are counted, and after
 // the ACL is fixed they arrive), and a vendor storm (8 s in which every
 // Square request is answered 429 with Retry-After or 500, from before the
-// daemon starts, so its start-up pull and retries meet it); orders are rung
-// up at Square all along and pulled every 5 s; every round ends with kill
+// daemon starts, so its start-up pull and retries meet it, and 5 orders are
+// injected at Square through the local API meanwhile: each must exist
+// there exactly once in the end); orders are rung up at Square all along
+// and pulled every 5 s; every round ends with kill
 // -9 during capture; round 0 also captures one order over the broker's
 // max_packet_size (a poison event). The daemon runs in receipts mode and a
 // goroutine plays the cloud's receipts (SOAK_RECEIPT_DELAY makes it slow).
 // SOAK=short runs 10 rounds (CI, ~35 s); SOAK=long runs rounds for
 // SOAK_DURATION (default 10m); SOAK_ROUNDS=n runs n rounds; SOAK_DEBUG=1
 // prints each round's link warnings and duplicates so far.
-// Not covered: vendor storms during order injection (pulls only).
 func TestSoak(t *testing.T) {
 	mode := os.Getenv("SOAK")
 	if mode == "" {
@@ -228,6 +230,7 @@ func TestSoak(t *testing.T) {
 		cmd, logs = startDaemon(t, cfg, addr)
 		if round == 0 {
 			storm.connect(t, addr, admin, sqs.URL)
+			storm.pushMenu(t, addr, admin)
 			storm.ringUp(sq)
 			if id, ok := post("poison", strings.Repeat("x", 10000)); ok {
 				mu.Lock()
@@ -256,7 +259,8 @@ func TestSoak(t *testing.T) {
 			})
 		}
 		switch round % 6 {
-		case 5: // vendor storm: pulls answered 429 (Retry-After) and 500 for a while
+		case 5: // vendor storm: pulls and injections answered 429 (Retry-After) and 500 for a while
+			storm.inject(t, addr, admin, round, 5)
 			storm.wait()
 		case 2: // full disk: the cloud is away, the disk fills, the backlog drains, capture again
 			disk.run(t, round, mq, dataDir, addr, admin, postCode)
@@ -368,7 +372,7 @@ func TestSoak(t *testing.T) {
 				vn++
 			}
 		}
-		if n >= want && vn >= len(storm.seeded()) {
+		if n >= want && vn >= len(storm.seeded()) && storm.injectedAtVendor() >= len(storm.injected) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -445,6 +449,20 @@ func TestSoak(t *testing.T) {
 		}
 		fmt.Printf("vendor (Square stand-in, pulled every 5 s and at each start; %d storm rounds, %d requests answered 429 with Retry-After: 1 and %d answered 500): %d orders rung up at the vendor, %d delivered, %d missing, %d extra events (an order pulled again after a kill -9, or a later version)\n\n",
 			storm.rounds, storm.n429.Load(), storm.n500.Load(), len(storm.seeded()), len(storm.seeded())-vmissing, vmissing, vdups)
+		idup, imissing := 0, 0
+		for _, id := range storm.injected {
+			switch n := len(storm.sq.OrdersByReference(id)); {
+			case n == 0:
+				imissing++
+			case n > 1:
+				idup += n - 1
+			}
+		}
+		fmt.Printf("injections (local API, Idempotency-Key, during the storm): %d sent, %d answered 201 at once, %d created at Square, %d missing, %d created twice\n\n",
+			len(storm.injected), storm.injectedAtOnce, len(storm.injected)-imissing, imissing, idup)
+		if imissing > 0 || idup > 0 {
+			t.Errorf("injections during the storm: %d missing at the vendor, %d created twice", imissing, idup)
+		}
 		if vmissing > 0 {
 			var lines []string
 			for _, l := range strings.Split(logs.String(), "\n") {
@@ -665,6 +683,9 @@ type vendorStorm struct {
 	until      time.Time    // storm until
 	k          int          // requests in storms
 	n429, n500 atomic.Int64 // answered
+	injected   []string     // Aura order ids injected during storms
+	// injectedAtOnce counts injections answered 201 (created at once).
+	injectedAtOnce int
 }
 
 // ServeHTTP passes requests to the stand-in, counting 429 and 500 answers.
@@ -773,4 +794,68 @@ func (v *vendorStorm) wait() {
 	d := time.Until(v.until)
 	v.mu.Unlock()
 	time.Sleep(d + 500*time.Millisecond)
+}
+
+// pushMenu gives Square the menu the injected orders name.
+func (v *vendorStorm) pushMenu(t *testing.T, addr, admin string) {
+	t.Helper()
+	menu := model.Menu{ID: "m", Version: "v1", Currency: "USD", Name: "Soak", Items: []model.Item{{ID: "item-latte", Name: "Latte",
+		Variations: []model.Variation{{ID: "var-latte", Name: "12oz", Price: model.M(450, "USD")}}}}}
+	code, body := adminPost(addr, admin, "/integrations/pos/sync/menu", "", map[string]any{"integration_id": "square-1", "menu": menu})
+	if code != http.StatusOK {
+		t.Fatalf("menu push: %d %s", code, body)
+	}
+}
+
+// inject sends n orders to Square through the local API while the storm
+// blows: each is created once, when the vendor answers again.
+func (v *vendorStorm) inject(t *testing.T, addr, admin string, round, n int) {
+	t.Helper()
+	for i := range n {
+		id := fmt.Sprintf("ord-soak-r%d-%d", round, i)
+		order := model.Order{ID: id, Source: model.Source{Vendor: "aura", ExternalID: id, Version: "1"}, State: model.OrderOpen,
+			Currency: "USD", CreatedAt: time.Now().UTC().Truncate(time.Second),
+			LineItems: []model.LineItem{{ID: "l1", ItemID: "item-latte", VariationID: "var-latte", Name: "Latte", Quantity: model.Q(1), UnitPrice: model.M(450, "USD")}},
+			Totals:    model.Totals{Subtotal: model.M(450, "USD"), Total: model.M(450, "USD")}}
+		code, body := adminPost(addr, admin, "/integrations/pos/orders/inject", "soak-"+id, map[string]any{"integration_id": "square-1", "order": order})
+		switch code {
+		case http.StatusCreated:
+			v.injectedAtOnce++
+			fallthrough
+		case http.StatusAccepted:
+			v.injected = append(v.injected, id)
+		default:
+			t.Errorf("inject %s: %d %s", id, code, body)
+		}
+	}
+}
+
+// injectedAtVendor counts the injected orders Square holds.
+func (v *vendorStorm) injectedAtVendor() int {
+	n := 0
+	for _, id := range v.injected {
+		if len(v.sq.OrdersByReference(id)) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// adminPost posts v as JSON with the admin token (and an Idempotency-Key
+// when key is set).
+func adminPost(addr, admin, path, key string, v any) (int, string) {
+	b, _ := json.Marshal(v)
+	req, _ := http.NewRequest("POST", "http://"+addr+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
 }
