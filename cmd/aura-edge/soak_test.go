@@ -7,40 +7,60 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/auraconnect/aura-edge/drivers/pos/square/squaretest"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
+	"github.com/auraconnect/aura-edge/internal/model"
 )
 
 // TestSoak is `make soak`: the daemon binary under rotating faults against
-// a real mosquitto and a TCP printer stand-in, then a table of what was
-// acknowledged and what arrived. Faults per round, in turn: a broker flap
-// during capture, a hung printer (accepts connections, answers nothing),
-// a plain round, a resetting printer (every connection reset after 40
-// bytes: tickets cut mid-way must end unconfirmed, never be sent again by
-// themselves), and an ACL-denying broker (the orders topic denied: the
-// broker acknowledges and drops; receipts mode keeps the rows, the missed
-// receipts are counted, and after the ACL is fixed they arrive); every
-// round ends with kill -9 during capture; round 0 also captures one order
-// over the broker's max_packet_size (a poison event). The daemon runs in
-// receipts mode and a goroutine plays the cloud's receipts. SOAK=short runs
-// 10 rounds (CI); SOAK=long runs rounds for SOAK_DURATION (default 10m).
-// Not covered yet: full disk, vendor 429/500 storms (each has its own
-// test).
+// a real mosquitto, a TCP printer stand-in and a Square stand-in, then a
+// table of what was acknowledged and what arrived. Faults per round, in
+// turn: a broker flap during capture, a hung printer (accepts connections,
+// answers nothing), a full disk (the store is on a 256 MiB tmpfs; with the
+// cloud away another file takes the disk down to 16 MiB above the orders'
+// 8 MiB floor, orders are captured until refused with a 503, the cloud
+// returns, the backlog drains and capture must work again), a resetting
+// printer (every connection reset after 40 bytes: tickets cut mid-way must
+// end unconfirmed, never be sent again by themselves), an ACL-denying
+// broker (the orders topic denied: the broker acknowledges and drops;
+// receipts mode keeps the rows, the missed receipts are counted, and after
+// the ACL is fixed they arrive), and a vendor storm (8 s in which every
+// Square request is answered 429 with Retry-After or 500, from before the
+// daemon starts, so its start-up pull and retries meet it, and 5 orders are
+// injected at Square through the local API meanwhile: each must exist
+// there exactly once in the end); orders are rung up at Square all along
+// and pulled every 5 s; every round ends with kill
+// -9 during capture; round 0 also captures one order over the broker's
+// max_packet_size (a poison event). The daemon runs in receipts mode and a
+// goroutine plays the cloud's receipts (SOAK_RECEIPT_DELAY makes it slow).
+// SOAK=short runs 10 rounds (CI, ~35 s); SOAK=long runs rounds for
+// SOAK_DURATION (default 10m); SOAK_ROUNDS=n runs n rounds; SOAK_DEBUG=1
+// prints each round's link warnings and duplicates so far.
 func TestSoak(t *testing.T) {
 	mode := os.Getenv("SOAK")
 	if mode == "" {
 		t.Skip("set SOAK=short or SOAK=long (make soak)")
 	}
 	rounds, until := 10, time.Time{}
+	if v := os.Getenv("SOAK_ROUNDS"); v != "" {
+		if _, err := fmt.Sscan(v, &rounds); err != nil || rounds < 1 {
+			t.Fatalf("SOAK_ROUNDS=%q: want a number of rounds", v)
+		}
+	}
 	if mode == "long" {
 		d := 10 * time.Minute
 		if v := os.Getenv("SOAK_DURATION"); v != "" {
@@ -76,8 +96,23 @@ func TestSoak(t *testing.T) {
 	rctx, rcancel := context.WithCancel(context.Background())
 	var rwg sync.WaitGroup
 	t.Cleanup(func() { rcancel(); rwg.Wait() })
+	// SOAK_RECEIPT_DELAY (e.g. 1.5s) plays a slow cloud: each event is
+	// confirmed only that long after it arrived (a busy cloud, or one that
+	// confirms in large batches), longer than the daemon's 1s timeout.
+	var receiptDelay time.Duration
+	if v := os.Getenv("SOAK_RECEIPT_DELAY"); v != "" {
+		var err error
+		if receiptDelay, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("SOAK_RECEIPT_DELAY: %v", err)
+		}
+	}
 	rwg.Go(func() {
 		seen := map[string]int{} // envelopes confirmed per topic: every copy is confirmed, as the cloud does
+		type arrival struct {
+			id string
+			at time.Time
+		}
+		var due []arrival // received, not yet confirmed (in arrival order)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -86,28 +121,56 @@ func TestSoak(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			var ids []string
+			now := time.Now()
 			for _, s := range []string{"orders", "payments", "sync-logs", "telemetry"} {
 				topic := prefix + "/events/" + s
-				envs := rsub.Envelopes(topic)
-				for _, e := range envs[seen[topic]:] {
-					ids = append(ids, e.ID)
+				// Only the new messages are decoded: decoding all of them
+				// every tick made this stand-in slower as the run grew (a
+				// slow cloud of the harness's own making).
+				msgs := rsub.Messages(topic)
+				for _, m := range msgs[seen[topic]:] {
+					var e struct{ ID string }
+					if json.Unmarshal(m.Payload, &e) == nil {
+						due = append(due, arrival{e.ID, now})
+					}
 				}
-				seen[topic] = len(envs)
+				seen[topic] = len(msgs)
 			}
-			if len(ids) > 0 {
-				b, _ := json.Marshal(map[string]any{"ids": ids})
+			var ids []string
+			for len(due) > 0 && now.Sub(due[0].at) >= receiptDelay {
+				ids = append(ids, due[0].id)
+				due = due[1:]
+			}
+			// At most 100 ids (~4 KB) per receipt: the broker drops
+			// anything over its max_packet_size (8000 here), and a lost
+			// receipt is a resend.
+			for len(ids) > 0 {
+				n := min(len(ids), 100)
+				b, _ := json.Marshal(map[string]any{"ids": ids[:n]})
 				_ = rsub.Publish(prefix+"/receipts", b, false)
+				ids = ids[n:]
 			}
 		}
 	})
 	pr := printertest.Start(t)
+	// The POS vendor: a Square stand-in where orders keep being rung up;
+	// the daemon pulls them (every 5 s and at each start). The storm round
+	// answers its pulls with 429 + Retry-After and 500 for a while.
+	sq := squaretest.New()
+	var storm vendorStorm
+	sqs := httptest.NewServer(&storm)
+	t.Cleanup(sqs.Close)
+	storm.sq = sq
 	addr := freeAddr(t)
-	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\n"+
+	// The store lives on a small file system of its own, so the full-disk
+	// round fills a real one (the floor is 8 MiB for orders).
+	dataDir := soakTmpfs(t, 256<<20)
+	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\noutbox:\n  min_free_disk: 8MiB\n"+
 		"cloud:\n  broker: %s\n  reconnect_min: 50ms\n  reconnect_max: 500ms\n  reconnect_spread: 100ms\n  max_message_bytes: 1048576\n  poison_strikes: 2\n"+
 		"  receipts:\n    enabled: true\n    timeout: 1s\n"+
-		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n",
-		storeID, t.TempDir(), addr, mq.URL(), pr.URL()))
+		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n"+
+		"integrations:\n  - id: square-1\n    vendor: square\n    poll_interval: 5s\n    jitter: 1ns\n",
+		storeID, dataDir, addr, mq.URL(), pr.URL()))
 	admin := createToken(t, cfg, "admin")
 	terminal := createToken(t, cfg, "terminal")
 
@@ -134,12 +197,41 @@ func TestSoak(t *testing.T) {
 		}
 		return r.ID, true
 	}
+	// postCode captures one order and returns the HTTP status and body.
+	postCode := func(ext, note string) (int, string) {
+		body := strings.Replace(string(orderJSON(ext)), `"state"`, fmt.Sprintf(`"note":%q,"state"`, note), 1)
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/orders", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+terminal)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusAccepted {
+			var r struct{ ID string }
+			if json.Unmarshal(b, &r) == nil {
+				mu.Lock()
+				acked[r.ID] = ext
+				mu.Unlock()
+			}
+		}
+		return resp.StatusCode, string(b)
+	}
+	var disk fullDisk
 	var logs *syncBuffer
 	round, aclDenied := 0, 0
 	for ; round < rounds && (until.IsZero() || time.Now().Before(until)); round++ {
 		var cmd *exec.Cmd
+		if round%6 == 5 {
+			storm.begin(8 * time.Second) // from before the start: the start-up pull and its retries meet it
+		}
 		cmd, logs = startDaemon(t, cfg, addr)
 		if round == 0 {
+			storm.connect(t, addr, admin, sqs.URL)
+			storm.pushMenu(t, addr, admin)
+			storm.ringUp(sq)
 			if id, ok := post("poison", strings.Repeat("x", 10000)); ok {
 				mu.Lock()
 				acked[id], poisonID = "poison", id
@@ -166,7 +258,12 @@ func TestSoak(t *testing.T) {
 				}
 			})
 		}
-		switch round % 5 {
+		switch round % 6 {
+		case 5: // vendor storm: pulls and injections answered 429 (Retry-After) and 500 for a while
+			storm.inject(t, addr, admin, round, 5)
+			storm.wait()
+		case 2: // full disk: the cloud is away, the disk fills, the backlog drains, capture again
+			disk.run(t, round, mq, dataDir, addr, admin, postCode)
 		case 0: // broker flap
 			time.Sleep(300 * time.Millisecond)
 			mq.Stop()
@@ -177,8 +274,6 @@ func TestSoak(t *testing.T) {
 			time.Sleep(700 * time.Millisecond)
 		case 1: // hung printer
 			pr.SetMode(printertest.Hung)
-			time.Sleep(1500 * time.Millisecond)
-		case 2: // plain
 			time.Sleep(1500 * time.Millisecond)
 		case 3: // resetting printer
 			pr.DropAfter(40)
@@ -214,6 +309,15 @@ func TestSoak(t *testing.T) {
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
+		if os.Getenv("SOAK_DEBUG") != "" {
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if (strings.Contains(l, "not confirmed") || strings.Contains(l, "lost") || strings.Contains(l, "ERROR")) && !strings.Contains(l, "audit") {
+					fmt.Printf("round %d: %.300s\n", round, l)
+				}
+			}
+			_, d := sub.UniqueIDs(prefix + "/events/orders")
+			fmt.Printf("round %d: duplicates so far %d\n", round, d)
+		}
 		close(stop)
 		wg.Wait()
 		pr.SetMode(printertest.Online)
@@ -221,6 +325,7 @@ func TestSoak(t *testing.T) {
 	}
 
 	// The last run drains everything.
+	storm.stop()
 	cmd, logs := startDaemon(t, cfg, addr)
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	want := 0
@@ -238,6 +343,21 @@ func TestSoak(t *testing.T) {
 		}
 		return got
 	}
+	vendorGot := func() map[string]int {
+		got := map[string]int{}
+		for _, e := range sub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
+			var o struct {
+				Source struct {
+					Vendor     string `json:"vendor"`
+					ExternalID string `json:"external_id"`
+				} `json:"source"`
+			}
+			if json.Unmarshal(e.Data, &o) == nil && o.Source.Vendor == "square" {
+				got[o.Source.ExternalID]++
+			}
+		}
+		return got
+	}
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		got, n := delivered(), 0
@@ -246,7 +366,13 @@ func TestSoak(t *testing.T) {
 				n++
 			}
 		}
-		if n >= want {
+		vg, vn := vendorGot(), 0
+		for _, id := range storm.seeded() {
+			if vg[id] > 0 {
+				vn++
+			}
+		}
+		if n >= want && vn >= len(storm.seeded()) && storm.injectedAtVendor() >= len(storm.injected) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -305,11 +431,55 @@ func TestSoak(t *testing.T) {
 			cut++
 		}
 	}
-	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, plain, resetting printer, ACL-denying broker; kill -9 in each), one poison order\n", mode, round)
+	fmt.Printf("\nsoak (%s): %d rounds (broker flap, hung printer, full disk, resetting printer, ACL-denying broker, vendor 429/500 storm; kill -9 in each), one poison order\n", mode, round)
 	fmt.Printf("| acknowledged | delivered | missing | duplicates | dead letters | receipts missed (ACL) | printed | unconfirmed | queued | tickets in full | tickets cut |\n")
 	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	fmt.Printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", len(acked), deliveredN, missing, dups, len(dead.Dead),
 		aclDenied, states["printed"], states["unconfirmed"], states["queued"]+states["printing"], full, cut)
+	if storm.rounds > 0 || len(storm.seeded()) > 0 {
+		vg := vendorGot()
+		vmissing, vdups := 0, 0
+		for _, id := range storm.seeded() {
+			switch n := vg[id]; {
+			case n == 0:
+				vmissing++
+			case n > 1:
+				vdups += n - 1
+			}
+		}
+		fmt.Printf("vendor (Square stand-in, pulled every 5 s and at each start; %d storm rounds, %d requests answered 429 with Retry-After: 1 and %d answered 500): %d orders rung up at the vendor, %d delivered, %d missing, %d extra events (an order pulled again after a kill -9, or a later version)\n\n",
+			storm.rounds, storm.n429.Load(), storm.n500.Load(), len(storm.seeded()), len(storm.seeded())-vmissing, vmissing, vdups)
+		idup, imissing := 0, 0
+		for _, id := range storm.injected {
+			switch n := len(storm.sq.OrdersByReference(id)); {
+			case n == 0:
+				imissing++
+			case n > 1:
+				idup += n - 1
+			}
+		}
+		fmt.Printf("injections (local API, Idempotency-Key, during the storm): %d sent, %d answered 201 at once, %d created at Square, %d missing, %d created twice\n\n",
+			len(storm.injected), storm.injectedAtOnce, len(storm.injected)-imissing, imissing, idup)
+		if imissing > 0 || idup > 0 {
+			t.Errorf("injections during the storm: %d missing at the vendor, %d created twice", imissing, idup)
+		}
+		if vmissing > 0 {
+			var lines []string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "square") || strings.Contains(l, "pull") || strings.Contains(l, "integration") {
+					lines = append(lines, l)
+				}
+			}
+			t.Errorf("%d orders rung up at the vendor never reached the cloud; last run's vendor logs:\n%s", vmissing, strings.Join(lines, "\n"))
+		}
+	}
+	if disk.rounds > 0 {
+		fmt.Printf("full disk (%d rounds; store on a 256 MiB tmpfs, another file leaves 16 MiB above the 8 MiB floor; cloud away): %d orders acknowledged, %d refused with 503 (%s); backlog drained in %s; capture back in %d of %d rounds before the other file was removed, in all after; %d acknowledged after\n\n",
+			disk.rounds, disk.acked, disk.refused, disk.reasonShort(), disk.drain.Round(time.Millisecond), disk.backBefore, disk.rounds, disk.after)
+		if disk.refused == 0 || disk.after == 0 {
+			t.Errorf("full-disk round: %d refusals, %d acknowledged after", disk.refused, disk.after)
+		}
+	}
 	if rounds > 4 && aclDenied == 0 {
 		t.Error("the ACL-denying broker round counted no missed receipt")
 	}
@@ -341,4 +511,351 @@ func getBodyTB(t *testing.T, url, token string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// soakTmpfs mounts a tmpfs of size bytes for the soak's store (needs
+// root; with CI=true a failure fails the soak, elsewhere it skips).
+func soakTmpfs(t *testing.T, size int64) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount a %d byte tmpfs for the store (the soak's full-disk round needs root): %v %s", size, err, out)
+		}
+		t.Skipf("cannot mount a tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return filepath.Join(dir, "data")
+}
+
+// fullDisk is the full-disk round and what it saw.
+type fullDisk struct {
+	rounds     int
+	acked      int           // orders acknowledged while the disk filled (cloud away)
+	refused    int           // 503 disk refusals
+	after      int           // orders acknowledged after the backlog drained
+	drain      time.Duration // broker back → outbox empty
+	reason     string        // the refusal's text
+	backBefore int           // rounds where capture came back before the filler went
+}
+
+// reasonShort is the refusal's detail.
+func (f *fullDisk) reasonShort() string {
+	var p struct{ Detail string }
+	if json.Unmarshal([]byte(f.reason), &p) != nil || p.Detail == "" {
+		return strings.TrimSpace(f.reason)
+	}
+	return p.Detail
+}
+
+// run: the broker stops; another program's file takes the disk down to
+// a few MiB above the orders' floor; orders are captured as fast as they
+// come until the daemon refuses them (503, a plain reason without a path);
+// the broker returns and the backlog drains; capture must work again at
+// once (the drained rows are free pages inside the store file). The filler
+// goes away at the end of the round.
+func (f *fullDisk) run(t *testing.T, round int, mq *cloudtest.Mosquitto, dataDir, addr, admin string, post func(ext, note string) (int, string)) {
+	t.Helper()
+	f.rounds++
+	if err := mq.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dataDir, &st); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(st.Bavail) * st.Bsize
+	filler := filepath.Join(filepath.Dir(dataDir), "filler")
+	if size := free - (8<<20 + 16<<20); size > 0 {
+		fh, err := os.Create(filler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Fallocate(int(fh.Fd()), 0, 0, size); err != nil {
+			t.Fatalf("fill the disk: %v", err)
+		}
+		fh.Close()
+	}
+	defer os.Remove(filler)
+	note := strings.Repeat("n", 3000)
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; f.reason == "" || i%50 != 0; i++ { // a few more refusals once the first came
+		if time.Now().After(deadline) {
+			t.Errorf("full-disk round: no refusal after %d orders in 30 s", f.acked)
+			break
+		}
+		switch code, body := post(fmt.Sprintf("r%d-full-%05d", round, i), note); code {
+		case http.StatusAccepted:
+			f.acked++
+		case http.StatusServiceUnavailable:
+			f.refused++
+			if f.reason == "" {
+				f.reason = body
+			}
+		default:
+			t.Errorf("full-disk round: order %d got %d %s", i, code, body)
+			return
+		}
+	}
+	if strings.Contains(f.reason, dataDir) || !strings.Contains(strings.ToLower(f.reason), "disk") {
+		t.Errorf("full-disk refusal: %s (want a plain reason naming the disk, no path)", f.reason)
+	}
+	start := time.Now()
+	if err := mq.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(start.Add(60 * time.Second)) {
+		var h struct {
+			Outbox []struct {
+				Stream string
+				Depth  int
+			} `json:"outbox"`
+		}
+		_ = json.Unmarshal([]byte(getBodyTB(t, "http://"+addr+"/v1/health", admin)), &h)
+		depth := -1
+		for _, s := range h.Outbox {
+			if s.Stream == "orders" {
+				depth = s.Depth
+			}
+		}
+		if depth == 0 {
+			f.drain += time.Since(start)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Capture again with the filler still there: the drained rows' pages
+	// inside the store file are free space. (The floor's measurement is
+	// cached for a second.)
+	ok := false
+	for i := 0; i < 40 && !ok; i++ {
+		code, body := post(fmt.Sprintf("r%d-after-%02d", round, i), "")
+		ok = code == http.StatusAccepted
+		if !ok {
+			if code != http.StatusServiceUnavailable {
+				t.Errorf("after draining: %d %s", code, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if ok {
+		f.backBefore++
+	} else {
+		// The drained outbox rows are free pages again, but the captured
+		// records (kept 90 days) and print jobs still take the disk: the
+		// operator has to free space. Once they do, capture is back.
+		os.Remove(filler)
+		for i := 0; i < 40 && !ok; i++ {
+			code, _ := post(fmt.Sprintf("r%d-freed-%02d", round, i), "")
+			ok = code == http.StatusAccepted
+			if !ok {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		if !ok {
+			t.Errorf("full-disk round: capture still refused after the backlog drained and the filler was removed")
+			return
+		}
+	}
+	for i := range 20 {
+		if code, body := post(fmt.Sprintf("r%d-after2-%02d", round, i), ""); code != http.StatusAccepted {
+			t.Errorf("after draining, order %d: %d %s", i, code, body)
+			return
+		}
+		f.after++
+	}
+}
+
+// vendorStorm is the POS vendor side of the soak: orders rung up at the
+// Square stand-in all along, and storms of 429 and 500 answers.
+type vendorStorm struct {
+	sq         *squaretest.Server
+	mu         sync.Mutex
+	ids        []string
+	done       chan struct{}
+	wg         sync.WaitGroup
+	rounds     int
+	until      time.Time    // storm until
+	k          int          // requests in storms
+	n429, n500 atomic.Int64 // answered
+	injected   []string     // Aura order ids injected during storms
+	// injectedAtOnce counts injections answered 201 (created at once).
+	injectedAtOnce int
+}
+
+// ServeHTTP passes requests to the stand-in, counting 429 and 500 answers.
+func (v *vendorStorm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v.mu.Lock()
+	if time.Now().Before(v.until) {
+		// In a storm, requests get 429 with Retry-After: 1 and 500 in
+		// turn (the stand-in answers them in Square's shape).
+		if v.k%2 == 0 {
+			v.sq.FailNext(1, squaretest.RateLimited("1"))
+		} else {
+			v.sq.FailNext(1, squaretest.ServerError())
+		}
+		v.k++
+	}
+	v.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w}
+	v.sq.ServeHTTP(sw, r)
+	switch sw.code {
+	case http.StatusTooManyRequests:
+		v.n429.Add(1)
+	case http.StatusInternalServerError:
+		v.n500.Add(1)
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// connect hands the daemon the Square credentials (sealed in its store).
+func (v *vendorStorm) connect(t *testing.T, addr, admin, baseURL string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"id": "square-1", "vendor": "square", "name": "Soak Square",
+		"credentials": map[string]string{"access_token": squaretest.DefaultAccessToken},
+		"settings":    map[string]string{"location_id": squaretest.DefaultLocationID, "base_url": baseURL, "retry_backoff": "200ms"}})
+	req, _ := http.NewRequest("POST", "http://"+addr+"/integrations/pos/connect", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("connect the Square integration: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("connect the Square integration: %d %s", resp.StatusCode, b)
+	}
+}
+
+// ringUp rings up an order at the vendor every 250 ms until stop.
+func (v *vendorStorm) ringUp(sq *squaretest.Server) {
+	v.done = make(chan struct{})
+	v.wg.Go(func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-v.done:
+				return
+			case <-tick.C:
+			}
+			o := sq.SeedOrder(squaretest.OrderSpec{Lines: []squaretest.LineSpec{{Name: "Latte", Price: 450}},
+				Tenders: []squaretest.TenderSpec{{Type: "CASH", Amount: 450}}})
+			v.mu.Lock()
+			v.ids = append(v.ids, o.ID)
+			v.mu.Unlock()
+		}
+	})
+}
+
+func (v *vendorStorm) stop() {
+	if v.done != nil {
+		close(v.done)
+		v.wg.Wait()
+		v.done = nil
+	}
+}
+
+func (v *vendorStorm) seeded() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.ids...)
+}
+
+// begin starts a storm of d: every request is answered 429 or 500.
+func (v *vendorStorm) begin(d time.Duration) {
+	v.mu.Lock()
+	v.rounds++
+	v.until = time.Now().Add(d)
+	v.mu.Unlock()
+}
+
+// wait waits for the storm to end, and a little more for the vendor's
+// answers to flow.
+func (v *vendorStorm) wait() {
+	v.mu.Lock()
+	d := time.Until(v.until)
+	v.mu.Unlock()
+	time.Sleep(d + 500*time.Millisecond)
+}
+
+// pushMenu gives Square the menu the injected orders name.
+func (v *vendorStorm) pushMenu(t *testing.T, addr, admin string) {
+	t.Helper()
+	menu := model.Menu{ID: "m", Version: "v1", Currency: "USD", Name: "Soak", Items: []model.Item{{ID: "item-latte", Name: "Latte",
+		Variations: []model.Variation{{ID: "var-latte", Name: "12oz", Price: model.M(450, "USD")}}}}}
+	code, body := adminPost(addr, admin, "/integrations/pos/sync/menu", "", map[string]any{"integration_id": "square-1", "menu": menu})
+	if code != http.StatusOK {
+		t.Fatalf("menu push: %d %s", code, body)
+	}
+}
+
+// inject sends n orders to Square through the local API while the storm
+// blows: each is created once, when the vendor answers again.
+func (v *vendorStorm) inject(t *testing.T, addr, admin string, round, n int) {
+	t.Helper()
+	for i := range n {
+		id := fmt.Sprintf("ord-soak-r%d-%d", round, i)
+		order := model.Order{ID: id, Source: model.Source{Vendor: "aura", ExternalID: id, Version: "1"}, State: model.OrderOpen,
+			Currency: "USD", CreatedAt: time.Now().UTC().Truncate(time.Second),
+			LineItems: []model.LineItem{{ID: "l1", ItemID: "item-latte", VariationID: "var-latte", Name: "Latte", Quantity: model.Q(1), UnitPrice: model.M(450, "USD")}},
+			Totals:    model.Totals{Subtotal: model.M(450, "USD"), Total: model.M(450, "USD")}}
+		code, body := adminPost(addr, admin, "/integrations/pos/orders/inject", "soak-"+id, map[string]any{"integration_id": "square-1", "order": order})
+		switch code {
+		case http.StatusCreated:
+			v.injectedAtOnce++
+			fallthrough
+		case http.StatusAccepted:
+			v.injected = append(v.injected, id)
+		default:
+			t.Errorf("inject %s: %d %s", id, code, body)
+		}
+	}
+}
+
+// injectedAtVendor counts the injected orders Square holds.
+func (v *vendorStorm) injectedAtVendor() int {
+	n := 0
+	for _, id := range v.injected {
+		if len(v.sq.OrdersByReference(id)) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// adminPost posts v as JSON with the admin token (and an Idempotency-Key
+// when key is set).
+func adminPost(addr, admin, path, key string, v any) (int, string) {
+	b, _ := json.Marshal(v)
+	req, _ := http.NewRequest("POST", "http://"+addr+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
 }

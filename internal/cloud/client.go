@@ -178,8 +178,10 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.poison.load(c.db, c.log)
 	if cfg.Receipts.Enabled {
 		c.rcpt = newReceiptBook(cfg.Receipts)
+		c.rcpt.loadLatency(c.db)
 	}
 	c.state = State{State: StateStopped, Broker: u.Redacted()}
 	c.Handle("ping", c.handlePing)

@@ -177,6 +177,9 @@ func (c Config) withDefaults() Config {
 	if c.Receipts.MaxPending == 0 {
 		c.Receipts.MaxPending = DefaultReceiptMaxPending
 	}
+	if c.Receipts.MaxTimeout == 0 {
+		c.Receipts.MaxTimeout = max(DefaultReceiptMaxTimeout, c.Receipts.Timeout)
+	}
 	return c
 }
 
@@ -267,6 +270,9 @@ func (c Config) Problems() []Problem {
 	}
 	if c.Receipts.Timeout < time.Second {
 		bad("receipts.timeout", "must be at least 1s")
+	}
+	if c.Receipts.MaxTimeout < c.Receipts.Timeout {
+		bad("receipts.max_timeout", "must be at least receipts.timeout (%s), got %s", c.Receipts.Timeout, c.Receipts.MaxTimeout)
 	}
 	if c.Receipts.MaxPending < 1 || c.Receipts.MaxPending > 1_000_000 {
 		bad("receipts.max_pending", "must be between 1 and 1000000 (got %d)", c.Receipts.MaxPending)

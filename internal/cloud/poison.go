@@ -1,10 +1,13 @@
 package cloud
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/store"
 )
 
 // Poison isolation. A broker that refuses an event (over its packet size
@@ -20,8 +23,9 @@ import (
 // it) and the events behind it flow. A PUBACK clears its strikes. Events
 // larger than MaxMessageBytes are dead letters at once, without a try.
 //
-// Strikes live in memory: a restart costs at most PoisonStrikes more
-// connections before the event is set aside again.
+// Strikes are kept in the store (meta, written when a strike is added or
+// cleared, which is rare): a restart neither forgets them nor lets a
+// poison event start over; a store that holds strikes starts careful.
 
 // carefulPublishes is how many publishes after a lost connection are sent
 // one at a time.
@@ -46,6 +50,55 @@ type poisonState struct {
 	mu      sync.Mutex
 	careful bool
 	strikes map[string]int // event id -> connections lost with it alone in flight
+
+	db     *store.DB // nil: strikes live in memory only
+	log    *slog.Logger
+	saveMu sync.Mutex // orders saves so the latest state is the one stored
+}
+
+// strikesKey holds the strikes in the meta bucket.
+var strikesKey = []byte("cloud.poison_strikes")
+
+// load reads the strikes kept by an earlier run; with any, the first
+// connection is careful.
+func (p *poisonState) load(db *store.DB, log *slog.Logger) {
+	p.db, p.log = db, log
+	if db == nil {
+		return
+	}
+	strikes := map[string]int{}
+	_ = db.View(func(tx *store.Tx) error {
+		if v := tx.Bucket(store.Meta).Get(strikesKey); v != nil {
+			_ = json.Unmarshal(v, &strikes)
+		}
+		return nil
+	})
+	p.mu.Lock()
+	p.strikes = strikes
+	p.careful = len(strikes) > 0
+	p.mu.Unlock()
+}
+
+// save stores the current strikes.
+func (p *poisonState) save() {
+	if p.db == nil {
+		return
+	}
+	p.saveMu.Lock()
+	defer p.saveMu.Unlock()
+	p.mu.Lock()
+	b, _ := json.Marshal(p.strikes)
+	empty := len(p.strikes) == 0
+	p.mu.Unlock()
+	err := p.db.Update(func(tx *store.Tx) error {
+		if empty {
+			return tx.Bucket(store.Meta).Delete(strikesKey)
+		}
+		return tx.Bucket(store.Meta).Put(strikesKey, b)
+	})
+	if err != nil && p.log != nil {
+		p.log.Warn("saving poison strikes failed; a restart may forget them", "err", err)
+	}
 }
 
 func (p *poisonState) isCareful() bool {
@@ -64,27 +117,37 @@ func (p *poisonState) lost() {
 // delivered clears id's strikes; last ends careful mode.
 func (p *poisonState) delivered(id string, last bool) {
 	p.mu.Lock()
+	_, had := p.strikes[id]
 	delete(p.strikes, id)
 	if last {
 		p.careful = false
 	}
 	p.mu.Unlock()
+	if had {
+		p.save()
+	}
 }
 
 func (p *poisonState) strike(id string) int {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.strikes == nil {
 		p.strikes = map[string]int{}
 	}
 	p.strikes[id]++
-	return p.strikes[id]
+	n := p.strikes[id]
+	p.mu.Unlock()
+	p.save()
+	return n
 }
 
 func (p *poisonState) forget(id string) {
 	p.mu.Lock()
+	_, had := p.strikes[id]
 	delete(p.strikes, id)
 	p.mu.Unlock()
+	if had {
+		p.save()
+	}
 }
 
 // strike records that the connection was lost while r was the only event

@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -126,5 +127,30 @@ func TestReceiptsSurviveACLDenial(t *testing.T) {
 				t.Errorf("state %+v", st)
 			}
 		})
+	}
+}
+
+// TestReceiptsFastCloudNoCopies: a cloud that confirms promptly gets each
+// event once, also while events keep being captured during the drain.
+func TestReceiptsFastCloudNoCopies(t *testing.T) {
+	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
+	sub := cloudtest.Subscribe(t, mq.URL(), testPrefix+"/#", cloudtest.SubscriberOptions{})
+	cfg := testConfig(mq.URL())
+	cfg.Receipts = ReceiptsConfig{Enabled: true, Timeout: time.Second}
+	e := newEnv(t, cfg, nil)
+	startReceiptCloud(t, sub)
+	ids := e.appendN(outbox.Orders, 1000, "a")
+	e.start()
+	for i := range 20 {
+		ids = append(ids, e.appendN(outbox.Orders, 50, fmt.Sprintf("b%d-", i))...)
+		time.Sleep(50 * time.Millisecond) // capture goes on during the drain
+	}
+	topic := testPrefix + "/events/orders"
+	sub.Wait(t, 30*time.Second, "every order", func() bool { got, _ := sub.UniqueIDs(topic); return len(got) >= len(ids) })
+	waitUntil(t, 10*time.Second, "everything confirmed", func() bool { return e.totalDepth() == 0 })
+	_, dups := sub.UniqueIDs(topic)
+	t.Logf("%d orders, %d copies, %d overdue", len(ids), dups, e.c.State().Unconfirmed)
+	if dups > 0 {
+		t.Errorf("%d copies of %d orders for a cloud that confirms within 20 ms", dups, len(ids))
 	}
 }

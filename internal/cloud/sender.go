@@ -30,6 +30,7 @@ const (
 
 // flight is one publish awaiting its PUBACK.
 type flight struct {
+	id     string
 	stream outbox.Stream
 	seq    uint64
 	tok    paho.Token
@@ -144,8 +145,9 @@ func (s *sender) loop(ctx context.Context) error {
 	var rcptChanged <-chan struct{}
 	var overdueTick <-chan time.Time
 	if rb != nil {
+		defer rb.saveLatency(s.c.db, s.c.log, s.c.now(), true)
 		rcptChanged = rb.changed
-		t := time.NewTicker(max(rb.timeout/4, 100*time.Millisecond))
+		t := time.NewTicker(max(rb.floor/4, 100*time.Millisecond))
 		defer t.Stop()
 		overdueTick = t.C
 	}
@@ -223,10 +225,11 @@ func (s *sender) loop(ctx context.Context) error {
 		case <-rcptChanged:
 			wake()
 		case <-overdueTick:
-			if n, id, stream := rb.overdue(s.c.now()); n > 0 {
+			rb.saveLatency(s.c.db, s.c.log, s.c.now(), false)
+			if n, id, stream, timeout := rb.overdue(s.c.now()); n > 0 {
 				rb.unconfirmed.Add(uint64(n))
 				s.c.log.Warn("events not confirmed by the cloud in time; sending them again (the broker may have dropped them, e.g. its ACL denies the topic, while acknowledging the publish)",
-					"events", n, "timeout", rb.timeout, "stream", stream, "event_id", id)
+					"events", n, "timeout", timeout, "stream", stream, "event_id", id)
 				rewind()
 			}
 		}
@@ -251,7 +254,7 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 		s.c.rcpt.sending(stream, r, s.c.now()) // before the publish: its receipt may come before the PUBACK
 	}
 	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
-	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf, at: time.Now()}
+	s.flights <- flight{id: r.ID, stream: stream, seq: r.Seq, tok: tok, buf: buf, at: time.Now()}
 	if s.careful == 0 {
 		return nil
 	}
@@ -329,6 +332,9 @@ func (s *sender) wait(abort <-chan struct{}) {
 			stopped = !ok
 		}
 		if ok {
+			if s.c.rcpt != nil {
+				s.c.rcpt.pubacked(f.id)
+			}
 			if s.c.onAck != nil {
 				s.c.onAck(f.stream, time.Since(f.at))
 			}

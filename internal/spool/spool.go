@@ -271,6 +271,7 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc receipt.Set
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	s.loadAnswers()
 	return s, nil
 }
 

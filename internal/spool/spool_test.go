@@ -707,6 +707,28 @@ func TestPrintersSharingADevice(t *testing.T) {
 	}
 }
 
+// TestHungPrinterAfterRestartIsUnconfirmed: the printer answered status
+// before a restart and is hung after it (accepts, takes the bytes, answers
+// nothing): its jobs end unconfirmed, not printed — the daemon remembers
+// across the restart that this printer answers status.
+func TestHungPrinterAfterRestartIsUnconfirmed(t *testing.T) {
+	pr := printertest.Start(t)
+	printers := []config.Printer{front(pr)}
+	f := newFixture(t, printers, testOptions())
+	f.run()
+	f.submit(Request{ID: "ok", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_ok")})
+	f.waitJob("ok", Printed)
+	f.close()
+
+	pr.SetMode(printertest.Hung)
+	f.open(printers, testOptions())
+	f.run()
+	f.submit(Request{ID: "h1", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_h1")})
+	if j := f.waitJob("h1", Unconfirmed); !strings.Contains(j.LastError, "status") {
+		t.Errorf("job h1: reason %q does not say the printer stopped answering", j.LastError)
+	}
+}
+
 // TestHungPrinterJobsAreUnconfirmed: a printer that answered status on
 // every earlier connection, then hangs (accepts the connection, takes the
 // bytes, answers nothing), must not have its jobs marked printed.

@@ -80,17 +80,52 @@ type device struct {
 	mu     sync.Mutex
 	st     deviceStatus
 	drawer drawerState
-	// answers is set once the printer has answered a status query in this
-	// process: from then on silence is a symptom (a hung printer still
-	// accepts connections), not a printer without status support.
+	// answers is set once the printer has answered a status query (kept in
+	// the store, so it survives restarts): from then on silence is a
+	// symptom (a hung printer still accepts connections), not a printer
+	// without status support.
 	answers bool
+	// remember stores answers the first time it is set (nil: memory only).
+	remember func()
 }
 
 // markAnswers records that the printer answers status queries.
 func (d *device) markAnswers() {
 	d.mu.Lock()
+	first := !d.answers
 	d.answers = true
+	remember := d.remember
 	d.mu.Unlock()
+	if first && remember != nil {
+		remember()
+	}
+}
+
+// loadAnswers sets answers on the devices that answered in an earlier run
+// and makes markAnswers store it for the others. Replacing a printer at
+// the same address keeps the flag: its first silent job ends unconfirmed
+// (reprint from the status page), never falsely printed.
+func (s *Spool) loadAnswers() {
+	if s.db == nil {
+		return
+	}
+	_ = s.db.View(func(tx *store.Tx) error {
+		b := tx.Bucket(store.PrintJobs, bAnswers)
+		for _, d := range s.devices {
+			d.answers = b.Get([]byte(d.url)) != nil
+		}
+		return nil
+	})
+	for _, d := range s.devices {
+		d.remember = func() {
+			err := s.db.Update(func(tx *store.Tx) error {
+				return tx.Bucket(store.PrintJobs, bAnswers).Put([]byte(d.url), []byte("1"))
+			})
+			if err != nil {
+				s.log.Warn("remembering that the printer answers status failed; after a restart a silent printer may be taken for one without status", "printer", d.names(), "err", err)
+			}
+		}
+	}
 }
 
 // answersStatus reports whether the printer has answered status before.

@@ -16,6 +16,7 @@ const (
 	bSource  = "source"  // id -> source JSON (orders and test pages)
 	bLog     = "log"     // U64(seq) -> id, every job
 	bQueue   = "queue"   // <printer>/U64(seq) -> id, queued jobs
+	bAnswers = "answers" // device connection -> "1": it has answered a status query
 )
 
 func getJob(tx *store.Tx, id string) (Job, bool, error) {
