@@ -272,6 +272,18 @@ func (c *Client) State() State {
 	return s
 }
 
+// AwaitingReceiptOnly is the number of events the broker acknowledged
+// (PUBACK on the live connection) that wait only for the cloud's receipt:
+// nothing more can be done for them now, so a stop need not wait for them
+// (they stay in the outbox and are sent again after the restart if no
+// receipt came). 0 without receipts.
+func (c *Client) AwaitingReceiptOnly() int {
+	if c.rcpt == nil {
+		return 0
+	}
+	return c.rcpt.ackedLen()
+}
+
 func (c *Client) setState(state string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

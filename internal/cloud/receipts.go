@@ -46,6 +46,8 @@ type pendingRow struct {
 	seq    uint64
 	sent   time.Time // zero: send again at once (its connection ended)
 	late   bool      // its receipt timed out at least once
+	sends  uint64    // publishes of this row, to match a PUBACK to the latest
+	acked  bool      // the broker acknowledged its latest publish on the live connection
 }
 
 // receiptBook tracks the events published and awaiting a receipt.
@@ -80,17 +82,44 @@ func (rb *receiptBook) shouldSend(r *outbox.Row, now time.Time) (send, full bool
 	return true, false
 }
 
-// sending records that r is published at now; resent is true when it was
-// awaiting a receipt already.
-func (rb *receiptBook) sending(stream outbox.Stream, r *outbox.Row, now time.Time) (resent bool) {
+// sending records that r is published at now and returns the number of
+// this publish, which pubacked matches.
+func (rb *receiptBook) sending(stream outbox.Stream, r *outbox.Row, now time.Time) (send uint64) {
 	rb.mu.Lock()
 	defer rb.mu.Unlock()
-	if p, ok := rb.pending[r.ID]; ok {
-		p.sent = now
-		return true
+	p, ok := rb.pending[r.ID]
+	if !ok {
+		p = &pendingRow{stream: stream, seq: r.Seq}
+		rb.pending[r.ID] = p
 	}
-	rb.pending[r.ID] = &pendingRow{stream: stream, seq: r.Seq, sent: now}
-	return false
+	p.sent, p.acked = now, false
+	p.sends++
+	return p.sends
+}
+
+// pubacked records that the broker acknowledged publish number send of
+// event id on the live connection: the event now waits only for the
+// cloud's receipt, which a stop need not wait for.
+func (rb *receiptBook) pubacked(id string, send uint64) {
+	rb.mu.Lock()
+	if p, ok := rb.pending[id]; ok && p.sends == send && !p.sent.IsZero() {
+		p.acked = true
+	}
+	rb.mu.Unlock()
+}
+
+// ackedLen is the number of events the broker acknowledged that await only
+// their receipt.
+func (rb *receiptBook) ackedLen() int {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	n := 0
+	for _, p := range rb.pending {
+		if p.acked {
+			n++
+		}
+	}
+	return n
 }
 
 // connectionEnded makes every awaited event due at once: what was in flight
@@ -98,7 +127,7 @@ func (rb *receiptBook) sending(stream outbox.Stream, r *outbox.Row, now time.Tim
 func (rb *receiptBook) connectionEnded() {
 	rb.mu.Lock()
 	for _, p := range rb.pending {
-		p.sent = time.Time{}
+		p.sent, p.acked = time.Time{}, false
 	}
 	rb.mu.Unlock()
 }

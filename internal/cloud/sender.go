@@ -35,6 +35,8 @@ type flight struct {
 	tok    paho.Token
 	buf    *[]byte // the payload, recycled once the broker acknowledged it
 	at     time.Time
+	id     string // the event id, with send: its publish number (receipts only)
+	send   uint64
 }
 
 // payloads recycles envelope buffers. A buffer goes back only after its
@@ -247,11 +249,15 @@ func (s *sender) publish(ctx context.Context, stream outbox.Stream, r *outbox.Ro
 		payloads.Put(buf)
 		return err
 	}
+	fl := flight{stream: stream, seq: r.Seq, buf: buf}
 	if s.c.rcpt != nil {
-		s.c.rcpt.sending(stream, r, s.c.now()) // before the publish: its receipt may come before the PUBACK
+		fl.id = r.ID
+		fl.send = s.c.rcpt.sending(stream, r, s.c.now()) // before the publish: its receipt may come before the PUBACK
 	}
-	tok := s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
-	s.flights <- flight{stream: stream, seq: r.Seq, tok: tok, buf: buf, at: time.Now()}
+	fl.tok = s.cn.pc.Publish(s.topics[stream], 1, false, *buf)
+	fl.at = time.Now()
+	tok := fl.tok
+	s.flights <- fl
 	if s.careful == 0 {
 		return nil
 	}
@@ -331,6 +337,9 @@ func (s *sender) wait(abort <-chan struct{}) {
 		if ok {
 			if s.c.onAck != nil {
 				s.c.onAck(f.stream, time.Since(f.at))
+			}
+			if s.c.rcpt != nil {
+				s.c.rcpt.pubacked(f.id, f.send)
 			}
 			s.book.acked(f.stream, f.seq)
 			payloads.Put(f.buf)

@@ -25,9 +25,10 @@ func (d *Daemon) drainTimeout() time.Duration {
 // backlog is what the sinks still have to do that they can do now: events
 // in the outbox while the cloud link is connected, and print jobs queued
 // for printers that are ready. Work they cannot do now (an offline printer,
-// a broker that is down) stays durable in the store for the next start.
+// a broker that is down, events the broker acknowledged that await the
+// cloud's receipt) stays durable in the store for the next start.
 type backlog struct {
-	Events int // outbox rows while the link is connected
+	Events int // outbox rows while the link is connected, less those awaiting only a receipt
 	Jobs   int // queued jobs on ready printers
 }
 
@@ -39,6 +40,9 @@ func (c *Core) backlog() backlog {
 		for _, s := range c.Outbox.Stats() {
 			b.Events += s.Depth
 		}
+		// Read after the depth: a receipt between the two reads then
+		// counts its row once too often (one more poll), never too few.
+		b.Events = max(b.Events-c.Cloud.AwaitingReceiptOnly(), 0)
 	}
 	for _, p := range c.Spool.Printers() {
 		if p.State.Ready() {
