@@ -128,3 +128,45 @@ func TestReceiptsSurviveACLDenial(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptBookPubacked: only the broker's acknowledgement of an event's
+// latest publish counts it as waiting for nothing but its receipt; a lost
+// connection or a receipt ends that.
+func TestReceiptBookPubacked(t *testing.T) {
+	rb := newReceiptBook(ReceiptsConfig{Timeout: time.Minute, MaxPending: 10})
+	now := time.Now()
+	a, b := &outbox.Row{ID: "a", Seq: 1}, &outbox.Row{ID: "b", Seq: 2}
+	first := rb.sending(outbox.Orders, a, now)
+	rb.sending(outbox.Orders, b, now)
+	if got := rb.ackedLen(); got != 0 {
+		t.Fatalf("before any PUBACK: %d acknowledged", got)
+	}
+	rb.pubacked("a", first)
+	if got := rb.ackedLen(); got != 1 {
+		t.Fatalf("after a's PUBACK: %d acknowledged, want 1", got)
+	}
+	again := rb.sending(outbox.Orders, a, now.Add(time.Minute)) // its receipt was late
+	if got := rb.ackedLen(); got != 0 {
+		t.Fatalf("a published again: %d acknowledged, want 0", got)
+	}
+	rb.pubacked("a", first) // the earlier publish's PUBACK says nothing of this one
+	if got := rb.ackedLen(); got != 0 {
+		t.Fatalf("stale PUBACK counted: %d acknowledged, want 0", got)
+	}
+	rb.pubacked("a", again)
+	rb.pubacked("b", 1)
+	if got := rb.ackedLen(); got != 2 {
+		t.Fatalf("both acknowledged: %d, want 2", got)
+	}
+	rb.connectionEnded()
+	if got := rb.ackedLen(); got != 0 {
+		t.Fatalf("after the connection ended: %d acknowledged, want 0 (due again)", got)
+	}
+	rb.sending(outbox.Orders, b, now)
+	rb.pubacked("b", 2)
+	rb.take([]string{"b"})
+	rb.pubacked("b", 2)
+	if got := rb.ackedLen(); got != 0 {
+		t.Fatalf("after b's receipt: %d acknowledged, want 0", got)
+	}
+}
