@@ -156,7 +156,8 @@ type Client struct {
 
 	mu       sync.Mutex
 	handlers map[string]Handler
-	running  map[string]chan struct{} // command ids being handled, closed when done
+	gate     func(cmdType string) *CommandError // SetGate; nil: every command may run
+	running  map[string]chan struct{}           // command ids being handled, closed when done
 	cur      *conn
 	state    State
 }
@@ -238,6 +239,28 @@ func (c *Client) Handle(name string, h Handler) {
 		panic("cloud: duplicate handler for " + name)
 	}
 	c.handlers[name] = h
+}
+
+// SetGate installs gate, asked before a new command (not a replay) of
+// each type is recorded and run: a non-nil answer is sent as the result
+// and nothing is stored, so the same command id runs normally when the
+// cloud sends it again. The daemon uses it to refuse, while it stops,
+// commands whose parts have already stopped. Call it before Run.
+func (c *Client) SetGate(gate func(cmdType string) *CommandError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gate = gate
+}
+
+// gated asks the gate about cmdType.
+func (c *Client) gated(cmdType string) *CommandError {
+	c.mu.Lock()
+	g := c.gate
+	c.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	return g(cmdType)
 }
 
 func (c *Client) handler(name string) Handler {

@@ -156,6 +156,10 @@ func (c *Client) handleCommand(ctx context.Context, job cmdJob) {
 		c.answer(ctx, ev, resultFor(env.ID, env.Type, cerr, nil))
 		return
 	}
+	if cerr := c.gated(env.Type); cerr != nil { // refused for now: nothing stored, a resend runs
+		c.answer(ctx, ev, resultFor(env.ID, env.Type, cerr, nil))
+		return
+	}
 	rec = &seenRecord{State: seenRunning, Type: env.Type, SeenAt: now, Expires: exp, Digest: hex.EncodeToString(digest[:])}
 	if err := c.putSeen(env.ID, rec); err != nil {
 		c.log.Error("record command failed", "command_id", env.ID, "err", err)

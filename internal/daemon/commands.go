@@ -91,6 +91,7 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		return map[string]any{"available": req.Available, "until": req.Until, "results": res}, nil
 	})
 	c.registerTwoWay(cl)
+	cl.SetGate(c.commandGate)
 }
 
 // drawerCmd is the data of a drawer.open command. The job id is the

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/audit"
@@ -55,6 +56,10 @@ type Core struct {
 	Sessions      *auth.Sessions
 	Terminals     *terminal.Manager
 	Provision     *provision.Key // seals remotely provisioned credentials to this store
+
+	// stopping is set once intake has begun to stop (stop.go: commandGate).
+	// A pointer, so that a copy of the Core shares it.
+	stopping *atomic.Bool
 }
 
 // KeyFile returns the credential key file path for cfg.
@@ -68,7 +73,7 @@ func KeyFile(cfg *config.Config) string {
 // OpenCore opens the store and builds the subsystems and the API routes.
 // On error everything opened so far is closed.
 func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
-	c = &Core{Cfg: cfg, Log: log}
+	c = &Core{Cfg: cfg, Log: log, stopping: new(atomic.Bool)}
 	c.newHealth()
 	db, err := store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
 	if err != nil {

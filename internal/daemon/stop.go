@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/cloud"
 )
 
 // DefaultDrainTimeout bounds the drain stage of a stop when the config
@@ -70,4 +72,23 @@ func (c *Core) drain(ctx context.Context, timeout time.Duration) (left backlog, 
 		case <-t.C:
 		}
 	}
+}
+
+// duringStop are the cloud commands that still run once intake has
+// stopped: they need only sinks (the print spool, the link), which run
+// until the drain ends.
+var duringStop = map[string]bool{"print": true, "drawer.open": true, "ping": true, "status.request": true}
+
+// commandGate refuses, once intake has begun to stop, every other cloud
+// command (POS pulls and pushes, injections, relayed webhooks,
+// provisioning, config changes): the parts they need (the bridge's loops,
+// the scheduler) have stopped or are stopping. Nothing is recorded for the
+// refused command, so the cloud's retry with the same id runs normally
+// after the restart.
+func (c *Core) commandGate(cmdType string) *cloud.CommandError {
+	if c.stopping == nil || !c.stopping.Load() || duringStop[cmdType] {
+		return nil
+	}
+	return &cloud.CommandError{Status: cloud.StatusError, Code: cloud.CodeShuttingDown,
+		Message: "the store is shutting down and did not run " + cmdType + "; nothing was changed, so the cloud will retry it after the store restarts"}
 }
