@@ -156,10 +156,13 @@ type Client struct {
 
 	mu       sync.Mutex
 	handlers map[string]Handler
-	gate     func(cmdType string) *CommandError // SetGate; nil: every command may run
-	running  map[string]chan struct{}           // command ids being handled, closed when done
+	running  map[string]chan struct{} // command ids being handled, closed when done
 	cur      *conn
 	state    State
+
+	// gate is asked before a new command runs (SetGate); nil: every
+	// command may run.
+	gate func(cmdType string) *CommandError
 }
 
 // New validates cfg and deps and builds a Client. It starts nothing and
