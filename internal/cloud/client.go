@@ -153,16 +153,15 @@ type Client struct {
 	deadLetters atomic.Uint64 // events this process moved to the dead letters
 	poison      poisonState
 	rcpt        *receiptBook // nil unless receipts are enabled
+	// gate is asked before a new command runs (SetGate, gate.go); nil:
+	// every command may run.
+	gate func(cmdType string) *CommandError
 
 	mu       sync.Mutex
 	handlers map[string]Handler
 	running  map[string]chan struct{} // command ids being handled, closed when done
 	cur      *conn
 	state    State
-
-	// gate is asked before a new command runs (SetGate); nil: every
-	// command may run.
-	gate func(cmdType string) *CommandError
 }
 
 // New validates cfg and deps and builds a Client. It starts nothing and
@@ -242,28 +241,6 @@ func (c *Client) Handle(name string, h Handler) {
 		panic("cloud: duplicate handler for " + name)
 	}
 	c.handlers[name] = h
-}
-
-// SetGate installs gate, asked before a new command (not a replay) of
-// each type is recorded and run: a non-nil answer is sent as the result
-// and nothing is stored, so the same command id runs normally when the
-// cloud sends it again. The daemon uses it to refuse, while it stops,
-// commands whose parts have already stopped. Call it before Run.
-func (c *Client) SetGate(gate func(cmdType string) *CommandError) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gate = gate
-}
-
-// gated asks the gate about cmdType.
-func (c *Client) gated(cmdType string) *CommandError {
-	c.mu.Lock()
-	g := c.gate
-	c.mu.Unlock()
-	if g == nil {
-		return nil
-	}
-	return g(cmdType)
 }
 
 func (c *Client) handler(name string) Handler {

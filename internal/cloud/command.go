@@ -43,9 +43,6 @@ const (
 	CodeHandler      = "handler_error"
 	CodeInterrupted  = "interrupted"
 	CodeTimeout      = "timeout"
-	// CodeShuttingDown: the store is stopping and the parts this command
-	// needs have stopped; nothing was stored, so the cloud sends it again.
-	CodeShuttingDown = "shutting_down"
 )
 
 // CommandEnvelope is a command as the cloud sends it: a CloudEvents 1.0
