@@ -48,6 +48,9 @@ type Core struct {
 	API          *localapi.Server
 	Cloud        *cloud.Client // nil when no broker is configured
 	Spool        *spool.Spool
+	// stopping is set once intake has begun to stop (stop.go:
+	// commandGate); a pointer, so that a copy of the Core shares it.
+	stopping *atomic.Bool
 	// Health is the one snapshot the status page, /v1/health and
 	// /metrics render; Metrics holds the counters.
 	Health        *health.Sources
@@ -56,10 +59,6 @@ type Core struct {
 	Sessions      *auth.Sessions
 	Terminals     *terminal.Manager
 	Provision     *provision.Key // seals remotely provisioned credentials to this store
-
-	// stopping is set once intake has begun to stop (stop.go: commandGate).
-	// A pointer, so that a copy of the Core shares it.
-	stopping *atomic.Bool
 }
 
 // KeyFile returns the credential key file path for cfg.
