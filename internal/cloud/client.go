@@ -279,12 +279,14 @@ func (c *Client) State() State {
 // (PUBACK on the live connection) that wait only for the cloud's receipt:
 // nothing more can be done for them now, so a stop need not wait for them
 // (they stay in the outbox and are sent again after the restart if no
-// receipt came). 0 without receipts.
-func (c *Client) AwaitingReceiptOnly() int {
+// receipt came). full: they fill cloud.receipts.max_pending, so no other
+// event can be sent before a receipt comes. 0, false without receipts.
+func (c *Client) AwaitingReceiptOnly() (n int, full bool) {
 	if c.rcpt == nil {
-		return 0
+		return 0, false
 	}
-	return c.rcpt.ackedLen()
+	n = c.rcpt.ackedLen()
+	return n, n >= c.rcpt.max
 }
 
 func (c *Client) setState(state string, err error) {

@@ -44,7 +44,13 @@ func (c *Core) backlog() backlog {
 		}
 		// Read after the depth: a receipt between the two reads then
 		// counts its row once too often (one more poll), never too few.
-		b.Events = max(b.Events-c.Cloud.AwaitingReceiptOnly(), 0)
+		// When they fill the receipt window nothing else can go either.
+		switch acked, full := c.Cloud.AwaitingReceiptOnly(); {
+		case full:
+			b.Events = 0
+		default:
+			b.Events = max(b.Events-acked, 0)
+		}
 	}
 	for _, p := range c.Spool.Printers() {
 		if p.State.Ready() {
