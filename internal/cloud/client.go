@@ -220,6 +220,20 @@ func (c *Client) State() State {
 	return s
 }
 
+// AwaitingReceiptOnly is the number of events the broker acknowledged
+// (PUBACK on the live connection) that wait only for the cloud's receipt:
+// nothing more can be done for them now, so a stop need not wait for them
+// (they stay in the outbox and are sent again after the restart if no
+// receipt came). full: they fill cloud.receipts.max_pending, so no other
+// event can be sent before a receipt comes. 0, false without receipts.
+func (c *Client) AwaitingReceiptOnly() (n int, full bool) {
+	if c.rcpt == nil {
+		return 0, false
+	}
+	n = c.rcpt.ackedLen()
+	return n, n >= c.rcpt.max
+}
+
 func (c *Client) setState(state string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

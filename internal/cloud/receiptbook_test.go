@@ -245,3 +245,28 @@ func TestPoisonStrikesSurviveRestart(t *testing.T) {
 		t.Errorf("cleared strikes came back: %v careful %v", third.strikes, third.isCareful())
 	}
 }
+
+// TestAckedLenCountsOnlyWhatWaitsForItsReceipt: the staged stop does not
+// wait for events the broker acknowledged that wait only for the cloud's
+// receipt, but does for events that must be sent again.
+func TestAckedLenCountsOnlyWhatWaitsForItsReceipt(t *testing.T) {
+	c := newBookClock(t, time.Second, time.Minute)
+	a := c.publish(outbox.Orders)
+	c.publish(outbox.Orders)
+	if n := c.rb.ackedLen(); n != 2 {
+		t.Fatalf("ackedLen after two PUBACKs = %d, want 2", n)
+	}
+	r := &outbox.Row{Seq: 99, ID: "unacked"}
+	c.rb.sending(outbox.Orders, r, c.now) // published, no PUBACK yet
+	if n := c.rb.ackedLen(); n != 2 {
+		t.Fatalf("ackedLen with one publish awaiting its PUBACK = %d, want 2", n)
+	}
+	c.rb.connectionEnded() // the unacknowledged one is due again
+	if n := c.rb.ackedLen(); n != 2 {
+		t.Fatalf("ackedLen after the connection ended = %d, want 2", n)
+	}
+	c.rb.take([]string{a}, c.now)
+	if n := c.rb.ackedLen(); n != 1 {
+		t.Fatalf("ackedLen after a receipt = %d, want 1", n)
+	}
+}

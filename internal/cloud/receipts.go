@@ -192,6 +192,20 @@ func (rb *receiptBook) pubacked(id string) {
 	rb.mu.Unlock()
 }
 
+// ackedLen is the number of events the broker acknowledged that await only
+// their receipt (not due to be sent again now).
+func (rb *receiptBook) ackedLen() int {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	n := 0
+	for _, p := range rb.pending {
+		if p.acked && !p.due {
+			n++
+		}
+	}
+	return n
+}
+
 // connectionEnded makes due at once the awaited events that the ended
 // connection may never have handed to the broker (no PUBACK), and those
 // already late (earlier copies went unconfirmed too: a new connection may

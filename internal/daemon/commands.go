@@ -101,6 +101,7 @@ func (c *Core) registerCommands(cl *cloud.Client) {
 		return res, nil
 	})
 	c.registerTwoWay(cl)
+	cl.SetGate(c.commandGate)
 }
 
 // handleDrawerOpen runs drawer.open: the request layer's Drawer, as POST

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/audit"
@@ -49,6 +50,9 @@ type Core struct {
 	API          *localapi.Server
 	Cloud        *cloud.Client // nil when no broker is configured
 	Spool        *spool.Spool
+	// stopping is set once intake has begun to stop (stop.go:
+	// commandGate); a pointer, so that a copy of the Core shares it.
+	stopping *atomic.Bool
 	// Health is the one snapshot the status page, /v1/health and
 	// /metrics render; Metrics holds the counters.
 	Health        *health.Sources
@@ -72,7 +76,7 @@ func KeyFile(cfg *config.Config) string {
 // OpenCore opens the store and builds the subsystems and the API routes.
 // On error everything opened so far is closed.
 func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
-	c = &Core{Cfg: cfg, Log: log}
+	c = &Core{Cfg: cfg, Log: log, stopping: new(atomic.Bool)}
 	c.newHealth()
 	db, err := store.Open(cfg.DataDir, store.Options{Logger: log.With("component", "store")})
 	if err != nil {

@@ -106,6 +106,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	intake, ictx := errgroup.WithContext(intakeCtx)
 	stopAfter := context.AfterFunc(sinkCtx, stopIntake)
 	defer stopAfter()
+	// From the moment intake begins to stop, cloud commands that need it
+	// get a retryable refusal (stop.go: commandGate).
+	gateAfter := context.AfterFunc(ictx, func() { c.stopping.Store(true) })
+	defer gateAfter()
 
 	// Sinks first: they are ready to take what intake produces.
 	sinks.Go(func() error { return c.Audit.Run(sinkCtx) })

@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/cloud"
 )
 
 // DefaultDrainTimeout bounds the drain stage of a stop when the config
@@ -25,9 +27,10 @@ func (d *Daemon) drainTimeout() time.Duration {
 // backlog is what the sinks still have to do that they can do now: events
 // in the outbox while the cloud link is connected, and print jobs queued
 // for printers that are ready. Work they cannot do now (an offline printer,
-// a broker that is down) stays durable in the store for the next start.
+// a broker that is down, events the broker acknowledged that await the
+// cloud's receipt) stays durable in the store for the next start.
 type backlog struct {
-	Events int // outbox rows while the link is connected
+	Events int // outbox rows while the link is connected, less those awaiting only a receipt
 	Jobs   int // queued jobs on ready printers
 }
 
@@ -38,6 +41,15 @@ func (c *Core) backlog() backlog {
 	if c.Cloud != nil && c.Cloud.State().Connected {
 		for _, s := range c.Outbox.Stats() {
 			b.Events += s.Depth
+		}
+		// Read after the depth: a receipt between the two reads then
+		// counts its row once too often (one more poll), never too few.
+		// When they fill the receipt window nothing else can go either.
+		switch acked, full := c.Cloud.AwaitingReceiptOnly(); {
+		case full:
+			b.Events = 0
+		default:
+			b.Events = max(b.Events-acked, 0)
 		}
 	}
 	for _, p := range c.Spool.Printers() {
@@ -66,4 +78,23 @@ func (c *Core) drain(ctx context.Context, timeout time.Duration) (left backlog, 
 		case <-t.C:
 		}
 	}
+}
+
+// duringStop are the cloud commands that still run once intake has
+// stopped: they need only sinks (the print spool, the link), which run
+// until the drain ends.
+var duringStop = map[string]bool{"print": true, "drawer.open": true, "ping": true, "status.request": true}
+
+// commandGate refuses, once intake has begun to stop, every other cloud
+// command (POS pulls and pushes, injections, relayed webhooks,
+// provisioning, config changes): the parts they need (the bridge's loops,
+// the scheduler) have stopped or are stopping. Nothing is recorded for the
+// refused command, so the cloud's retry with the same id runs normally
+// after the restart.
+func (c *Core) commandGate(cmdType string) *cloud.CommandError {
+	if c.stopping == nil || !c.stopping.Load() || duringStop[cmdType] {
+		return nil
+	}
+	return &cloud.CommandError{Status: cloud.StatusError, Code: cloud.CodeShuttingDown,
+		Message: "the store is shutting down and did not run " + cmdType + "; nothing was changed, so the cloud will retry it after the store restarts"}
 }

@@ -211,3 +211,65 @@ func TestFailingIntakeStopsEverything(t *testing.T) {
 		t.Errorf("the store was not closed\n%s", logs)
 	}
 }
+
+// TestStopDoesNotWaitForReceipts: in cloud receipts mode, events the broker
+// acknowledged wait only for the cloud's receipt, which may come much
+// later (or after the restart): they do not hold the drain until its
+// deadline, nor do the events behind them when they fill the receipt
+// window (max_pending), and every one stays in the outbox, durable, for
+// the next start.
+func TestStopDoesNotWaitForReceipts(t *testing.T) {
+	cloudtest.NeedMosquitto(t)
+	for _, tc := range []struct {
+		name       string
+		n          int // orders captured
+		maxPending int // cloud.receipts.max_pending
+	}{
+		{"all sent", 6, 0},
+		{"window full", 6, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
+			const storeID = "rcpt-stop-store"
+			prefix := "aura/v1/stores/" + storeID
+			sub := cloudtest.Subscribe(t, mq.URL(), prefix+"/events/orders", cloudtest.SubscriberOptions{})
+			var cfg config.Config
+			d, logs, stop := startDaemonStop(t, func(c *config.Config) {
+				c.StoreID = storeID
+				c.Cloud.Broker = mq.URL()
+				c.Cloud.Receipts.Enabled = true
+				c.Cloud.Receipts.Timeout = 10 * time.Minute // no resend during the test
+				if tc.maxPending > 0 {
+					c.Cloud.Receipts.MaxPending = tc.maxPending
+				}
+				c.Shutdown.DrainTimeout = 60 * time.Second
+				cfg = *c
+			})
+			waitUntil(t, 15*time.Second, "cloud link connected", func() bool { return d.Core().Cloud.State().Connected })
+			captureOrders(t, d, "RCPT", tc.n)
+			sent := tc.n
+			if tc.maxPending > 0 {
+				sent = tc.maxPending
+			}
+			sub.Wait(t, 20*time.Second, "orders at the broker", func() bool { return len(sub.Envelopes(prefix+"/events/orders")) >= sent })
+			waitUntil(t, 20*time.Second, "the sent orders acknowledged by the broker", func() bool {
+				n, _ := d.Core().Cloud.AwaitingReceiptOnly()
+				return n == sent
+			})
+			if depth := ordersDepthLive(d); depth != tc.n {
+				t.Fatalf("%d orders in the outbox before any receipt, want %d", depth, tc.n)
+			}
+			select {
+			case <-stopAsync(stop):
+			case <-time.After(40 * time.Second): // well inside the 60s drain deadline
+				t.Fatalf("stop waited for receipts the cloud never sent\n%s", logs)
+			}
+			if !strings.Contains(logs.String(), "sinks drained") || strings.Contains(logs.String(), "drain deadline passed") {
+				t.Errorf("want the drained line and no deadline line\n%s", logs)
+			}
+			if depth := ordersDepth(t, cfg); depth != tc.n {
+				t.Errorf("%d orders in the outbox after the stop, want all %d (no receipt came)", depth, tc.n)
+			}
+		})
+	}
+}

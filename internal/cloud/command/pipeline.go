@@ -107,6 +107,18 @@ type Pipeline struct {
 	mu       sync.Mutex
 	handlers map[string]Handler
 	running  map[string]chan struct{} // command ids being handled, closed when done
+	gate     func(cmdType string) *Error
+}
+
+// SetGate installs gate, asked before a new command (not a replay) is
+// recorded and run: a non-nil answer is sent as the result and nothing is
+// stored, so the same command id runs normally when the cloud sends it
+// again. The daemon refuses, while it stops, commands whose parts have
+// already stopped. Call it before Process.
+func (p *Pipeline) SetGate(gate func(cmdType string) *Error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gate = gate
 }
 
 // New builds a pipeline. It fails on an unusable command key.
@@ -270,6 +282,16 @@ func (p *Pipeline) claim(ctx context.Context, t *trip) (release func(), ok bool)
 		p.refuse(ctx, t.ev, resultFor(env.ID, env.Type, cerr, nil))
 		release()
 		return nil, false
+	}
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	if gate != nil {
+		if cerr := gate(env.Type); cerr != nil { // refused for now: nothing stored, a resend runs
+			p.refuse(ctx, t.ev, resultFor(env.ID, env.Type, cerr, nil))
+			release()
+			return nil, false
+		}
 	}
 	t.rec = &seenRecord{State: seenRunning, Type: env.Type, SeenAt: t.ev.At, Expires: exp, Digest: digest}
 	if err := p.putSeen(env.ID, t.rec); err != nil {
