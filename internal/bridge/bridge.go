@@ -224,6 +224,11 @@ func (b *Bridge) Run(ctx context.Context) error {
 		} else if n > 0 {
 			b.d.Log.Info("rejected records pruned", "count", n)
 		}
+		if n, err := b.PruneEchoes(); err != nil {
+			b.d.Log.Warn("prune echo marks", "err", err)
+		} else if n > 0 {
+			b.d.Log.Info("echo marks pruned", "count", n)
+		}
 		if n, err := b.PruneDeadLetters(); err != nil {
 			b.d.Log.Warn("prune dead letters", "err", err)
 		} else if n > 0 {
