@@ -328,15 +328,14 @@ func putMark(st pos.State, key string, m echoMark) error {
 }
 
 // Echo bookkeeping bounds: marks older than EchoRetention are forgotten, and
-// at most EchoMaxMarks of each kind (vendor ids, pulled orders, states,
+// at most echoMaxMarks (20000) of each kind (vendor ids, pulled orders, states,
 // revisions) are kept per integration, the newest. A forgotten injected
 // order that changes at the POS later is still recognised by its adapter's
 // own marker (Square, Clover, Lightspeed, Toast, Loyverse's receipt order);
 // only a manifest without one would then raise it as a store order.
-const (
-	EchoRetention = 90 * 24 * time.Hour
-	EchoMaxMarks  = 20000
-)
+const EchoRetention = 90 * 24 * time.Hour
+
+var echoMaxMarks = 20000 // a variable for tests
 
 // echoKinds are the prefixes of echo bookkeeping in an integration's state.
 var echoKinds = []string{"echo/vendor/", "echo/order/", "echo/state/", "echo/seen/"}
@@ -347,7 +346,7 @@ type bulkDeleter interface {
 }
 
 // PruneEchoes forgets echo marks past EchoRetention, and the oldest beyond
-// EchoMaxMarks of each kind, for every integration. Marks in the older
+// echoMaxMarks of each kind, for every integration. Marks in the older
 // format (no time) are given the current time, so they age out from now.
 func (b *Bridge) PruneEchoes() (int, error) {
 	ins, err := b.d.Integrations.List()
@@ -385,14 +384,14 @@ func (b *Bridge) PruneEchoes() (int, error) {
 					keep = append(keep, aged{k, m.At})
 				}
 			}
-			if len(keep) > EchoMaxMarks {
+			if len(keep) > echoMaxMarks {
 				slices.SortFunc(keep, func(a, b aged) int {
 					if c := a.at.Compare(b.at); c != 0 {
 						return c
 					}
 					return strings.Compare(a.k, b.k)
 				})
-				for _, a := range keep[:len(keep)-EchoMaxMarks] {
+				for _, a := range keep[:len(keep)-echoMaxMarks] {
 					drop = append(drop, a.k)
 				}
 			}
