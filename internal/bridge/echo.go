@@ -19,8 +19,9 @@ import (
 // comes back on the next pull or webhook. It is already an Aura order, so
 // it is not raised to the cloud again as a new store order: the order and
 // its payments are left out of the capture, and each revision of it is
-// audited once (type order_echo) naming the Aura order id, so the cloud can
-// still see that the POS changed it. An order is an echo when the adapter
+// audited once (type order_echo) naming the Aura order id. A revision that
+// shows a change made at the POS (void, refund, items, payment) is raised
+// as one UpdatedAtPOSType event linked to the Aura order. An order is an echo when the adapter
 // found aura-edge's external reference on it (pos.PullResult.Echoes: Square
 // reference_id with source "Aura", Clover title "Aura <id>", Lightspeed
 // source.type "Aura", Toast externalId "AURA:<id>"), or when its vendor id
