@@ -110,13 +110,16 @@ func changes(before *posState, now posState, inj *Job, cur string) []string {
 	money := func(v int64) string { return model.Money{Amount: v, Currency: cur}.String() }
 	var out []string
 	if before == nil {
+		if inj == nil {
+			return nil
+		}
 		if now.State == model.OrderCanceled {
 			out = append(out, "voided at the POS")
 		}
 		if now.Refunded > 0 {
 			out = append(out, "refunded "+money(now.Refunded)+" at the POS")
 		}
-		if inj != nil && inj.Order != nil {
+		if inj.Order != nil {
 			var q int64
 			for _, li := range inj.Order.LineItems {
 				q += int64(li.Quantity)
@@ -177,11 +180,15 @@ func (b *Bridge) dropEchoes(ctx context.Context, id string, p *page) {
 	echo := map[string]string{} // pulled order id -> Aura order id
 	for i := range p.Orders {
 		o := &p.Orders[i]
-		aura := p.Echoes[o.ID]
+		// What a finished job recorded comes first: it names the Aura order
+		// also for a vendor record a refund created (a Lightspeed return
+		// sale, whose own marker is the refund's key).
+		aura, ourRefund := "", false
+		if m, ok := getMark(st, injectedKey(o.Source.ExternalID)); ok {
+			aura, ourRefund = m.Aura, m.Refund
+		}
 		if aura == "" {
-			if m, ok := getMark(st, injectedKey(o.Source.ExternalID)); ok {
-				aura = m.Aura
-			}
+			aura = p.Echoes[o.ID]
 		}
 		if aura == "" {
 			continue
@@ -196,10 +203,16 @@ func (b *Bridge) dropEchoes(ctx context.Context, id string, p *page) {
 			before = m.State
 		}
 		var inj *Job
-		if before == nil {
+		if before == nil && !ourRefund {
 			inj, _ = b.injectedJob(id, aura)
 		}
-		n.changes = changes(before, n.state, inj, o.Currency)
+		// First seen, a record is compared with the injection that made it;
+		// a refund's own record (or one whose job is unknown: the adapter's
+		// marker alone, as for the return of an order taken at the POS) is
+		// what aura-edge made, and only later revisions can be changes.
+		if before != nil || inj != nil {
+			n.changes = changes(before, n.state, inj, o.Currency)
+		}
 		n.newState = before == nil || len(n.changes) > 0
 		if len(n.changes) > 0 {
 			u := PosUpdate{AuraOrderID: aura, IntegrationID: id, Vendor: o.Source.Vendor, VendorOrderID: o.Source.ExternalID,
@@ -277,6 +290,21 @@ func (b *Bridge) injectedJob(integration, auraID string) (*Job, error) {
 // markInjected records that vendor order vendorOrderID is Aura order
 // auraID, injected into integration id, so that it is an echo when pulled.
 func (b *Bridge) markInjected(id, vendorOrderID, auraID string) {
+	b.markOurs(id, vendorOrderID, auraID, false)
+}
+
+// markRefunded records that vendor record vendorID (the return sale a
+// refund created) belongs to Aura order auraID, so that it is an echo when
+// pulled: recognised as ours, not a new (negative) store order.
+func (b *Bridge) markRefunded(id, vendorID, auraID string) {
+	st := b.d.Integrations.State(id)
+	if m, ok := getMark(st, injectedKey(vendorID)); ok && !m.Refund {
+		return // the injected order itself (a vendor whose refund id is the order's)
+	}
+	b.markOurs(id, vendorID, auraID, true)
+}
+
+func (b *Bridge) markOurs(id, vendorOrderID, auraID string, refund bool) {
 	if vendorOrderID == "" || auraID == "" {
 		return
 	}
@@ -284,7 +312,7 @@ func (b *Bridge) markInjected(id, vendorOrderID, auraID string) {
 	if m, ok := getMark(st, injectedKey(vendorOrderID)); ok && m.Aura == auraID {
 		return
 	}
-	if err := putMark(st, injectedKey(vendorOrderID), echoMark{Aura: auraID, At: b.d.Now().UTC()}); err != nil {
+	if err := putMark(st, injectedKey(vendorOrderID), echoMark{Aura: auraID, At: b.d.Now().UTC(), Refund: refund}); err != nil {
 		b.d.Log.Error("store injected order mark", "vendor_order_id", vendorOrderID, "err", err)
 	}
 }
@@ -302,6 +330,9 @@ type echoMark struct {
 	Aura  string    `json:"aura"`
 	At    time.Time `json:"at"`
 	State *posState `json:"state,omitempty"`
+	// Refund marks (echo/vendor/) a vendor record that an order.refund
+	// created for Aura order Aura (a Lightspeed return sale).
+	Refund bool `json:"refund,omitempty"`
 }
 
 func getMark(st pos.State, key string) (echoMark, bool) {

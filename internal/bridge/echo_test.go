@@ -114,6 +114,9 @@ func TestEchoChanges(t *testing.T) {
 		{"refunded", &base, refunded, 1},
 		{"items changed", &base, order(model.OrderCompleted, 1), 1},
 	}
+	if got := changes(nil, stateOf(order(model.OrderCanceled, 1, 2)), nil, "USD"); got != nil {
+		t.Errorf("first sight without the injection job: %q", got)
+	}
 	for _, tc := range cases {
 		got := changes(tc.before, stateOf(tc.now), inj, "USD")
 		if len(got) != tc.want {

@@ -454,6 +454,11 @@ func (b *Bridge) finishJob(ctx context.Context, j *Job, cause error) JobOutcome 
 	if err == nil && j.Kind == JobInject && j.Outcome.Status == JobDone && j.Order != nil {
 		b.markInjected(j.IntegrationID, j.Outcome.VendorOrderID, j.Order.ID) // echo.go
 	}
+	if err == nil && j.Kind == JobRefund && j.Outcome.Status == JobDone && j.Outcome.VendorRefundID != "" {
+		if aura := b.refundedAuraID(j); aura != "" {
+			b.markRefunded(j.IntegrationID, j.Outcome.VendorRefundID, aura) // echo.go
+		}
+	}
 	st := audit.Success
 	switch j.Outcome.Status {
 	case JobRefused:
@@ -478,6 +483,21 @@ func (b *Bridge) finishJob(ctx context.Context, j *Job, cause error) JobOutcome 
 		Attempt: j.Attempts, Actor: j.Actor, Message: msg, Details: details})
 	_ = cause
 	return j.Outcome
+}
+
+// refundedAuraID is the Aura order a refund job refunded: the injected
+// order it names, or the one injected as its vendor order.
+func (b *Bridge) refundedAuraID(j *Job) string {
+	if j.Refund == nil {
+		return ""
+	}
+	if j.Refund.OrderID != "" {
+		return j.Refund.OrderID
+	}
+	if m, ok := getMark(b.d.Integrations.State(j.IntegrationID), injectedKey(j.Refund.VendorOrderID)); ok && !m.Refund {
+		return m.Aura
+	}
+	return ""
 }
 
 // Job returns a stored job, or nil.
