@@ -363,8 +363,8 @@ func putMark(st pos.State, key string, m echoMark) error {
 // at most echoMaxMarks (20000) of each kind (vendor ids, pulled orders, states,
 // revisions) are kept per integration, the newest. A forgotten injected
 // order that changes at the POS later is still recognised by its adapter's
-// own marker (Square, Clover, Lightspeed, Toast, Loyverse's receipt order);
-// only a manifest without one would then raise it as a store order.
+// own marker (Square, Clover, Lightspeed, Toast); custom manifests have
+// none, so such an order of theirs would then be raised as a store order.
 const EchoRetention = 90 * 24 * time.Hour
 
 var echoMaxMarks = 20000 // a variable for tests
