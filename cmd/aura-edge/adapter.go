@@ -62,6 +62,9 @@ func newAdapterCmd() *cobra.Command {
 		since           time.Duration
 		records, pages  int
 		timeout         time.Duration
+		orderFile       string
+		orderMaps       []string
+		dry             bool
 	)
 	try := &cobra.Command{
 		Use:   "try MANIFEST",
@@ -72,7 +75,14 @@ request fails, it prints the exact request and response. Secrets are masked in e
 
 Credentials come from --cred-file (a YAML or JSON map), then the environment (AURA_CRED_<NAME>,
 e.g. AURA_CRED_ACCESS_TOKEN for access_token), then --cred NAME=VALUE (the last wins). Settings
-come from --set NAME=VALUE (base_url points the manifest at another host).`,
+come from --set NAME=VALUE (base_url points the manifest at another host).
+
+With --order FILE it tries the manifest's order_create instead: the order (the data of an order.inject
+command, {"order": ..., "payment": ...}, or a bare Aura order) is created once at the vendor, or at a
+stand-in or test account given by --set base_url=URL, and every request and answer is printed. Lines name
+vendor ids through --map AURA_ID=VENDOR_ID (default: the order's own ids). --dry-run sends no write
+(reads such as the lookup of an earlier attempt are made) and prints the create request as it would be
+sent.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			settings, err := keyValues("--set", trySet)
@@ -93,6 +103,20 @@ come from --set NAME=VALUE (base_url points the manifest at another host).`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			if orderFile != "" {
+				maps, err := keyValues("--map", orderMaps)
+				if err != nil {
+					return usageError{err}
+				}
+				o, pay, err := readTryOrder(orderFile)
+				if err != nil {
+					return usageError{err}
+				}
+				return tryOrder(ctx, out, cmd.ErrOrStderr(), data, settings, creds, o, pay, maps, dry)
+			}
+			if dry {
+				return usageError{errors.New("--dry-run goes with --order (a pull only reads)")}
+			}
 			return tryPull(ctx, out, cmd.ErrOrStderr(), data, settings, creds, since, pages, records)
 		},
 	}
@@ -104,6 +128,9 @@ come from --set NAME=VALUE (base_url points the manifest at another host).`,
 	f.IntVar(&records, "records", 3, "how many records to print")
 	f.IntVar(&pages, "pages", 1, "how many pages to read at most")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
+	f.StringVar(&orderFile, "order", "", "try order_create with this order (JSON: order.inject data or an Aura order) instead of a pull")
+	f.StringArrayVar(&orderMaps, "map", nil, "with --order: vendor id of an Aura item/variation/modifier id, AURA_ID=VENDOR_ID (repeatable)")
+	f.BoolVar(&dry, "dry-run", false, "with --order: print the create request without sending it (reads such as the lookup are made)")
 	schema := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the JSON Schema of the manifest format (for editors: configs/adapters/manifest.schema.json)",

@@ -92,5 +92,18 @@ func liveDaemon(cmd *cobra.Command, cfg *config.Config) *doctor.Daemon {
 	for _, p := range st.Printers {
 		d.Printers[p.Name] = doctor.PrinterState{State: string(p.State), LastError: p.LastError}
 	}
+	var ins struct {
+		Integrations []struct {
+			ID       string            `json:"id"`
+			Vendor   string            `json:"vendor"`
+			Settings map[string]string `json:"settings"`
+		} `json:"integrations"`
+	}
+	if err := ctlCall(cmd, "GET", "/integrations/pos/status?live=false", nil, &ins); err != nil {
+		fmt.Fprintln(os.Stderr, "aura-edge doctor: the daemon's integrations:", err)
+	}
+	for _, in := range ins.Integrations {
+		d.Integrations = append(d.Integrations, doctor.IntegrationSettings{ID: in.ID, Vendor: in.Vendor, Settings: in.Settings})
+	}
 	return d
 }

@@ -48,6 +48,44 @@ type WriteSupport interface {
 	RefundUnsupported() string
 }
 
+// MissingSetting names an integration setting an adapter needs to create
+// an order, and what to put there, in the installer's words.
+type MissingSetting struct {
+	Name string `json:"name"` // the settings key, e.g. "dining_option_guid"
+	Hint string `json:"hint"`
+}
+
+// InjectPreflight is implemented by adapters that need settings to create
+// orders. MissingInjectSettings names those that order (with pay, when not
+// nil) needs and are not set; the host refuses the request before anything
+// is stored or sent.
+type InjectPreflight interface {
+	MissingInjectSettings(order *model.Order, pay *model.Payment) []MissingSetting
+}
+
+// PartialInjectSettings reports the injection settings (Driver.InjectSettings)
+// of vendor that are missing when some of them are set: an integration
+// meant to take orders from Aura but not set up completely. nil when all or
+// none are set, or the vendor declares none.
+func PartialInjectSettings(vendor string, settings map[string]string) []string {
+	d, err := Lookup(vendor)
+	if err != nil || len(d.InjectSettings) == 0 {
+		return nil
+	}
+	var set, missing []string
+	for _, k := range d.InjectSettings {
+		if strings.TrimSpace(settings[k]) != "" {
+			set = append(set, k)
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return missing
+}
+
 // InjectLine is one line of an order to inject, already mapped to the
 // vendor's catalog ids.
 type InjectLine struct {

@@ -205,7 +205,11 @@ type Driver struct {
 	Title       string   // "Lightspeed Retail X-Series"
 	Credentials []string // required credential fields, e.g. {"access_token", "webhook_signature_key"}
 	Settings    []string // required settings, e.g. {"location_id"}
-	New         Factory
+	// InjectSettings are the settings needed to create orders from Aura
+	// (order.inject), all or none: doctor reports an integration with only
+	// some of them set.
+	InjectSettings []string
+	New            Factory
 }
 
 var (

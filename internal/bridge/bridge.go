@@ -203,8 +203,8 @@ func (b *Bridge) Delete(id string) error {
 }
 
 // Run does the bridge's housekeeping until ctx is done: every hour it
-// forgets old webhook event ids, dead letters and rejected records past
-// their retention, and
+// forgets old webhook event ids, dead letters, rejected records and echo
+// marks past their retention, and
 // it puts 86ed objects back on sale when their time comes.
 func (b *Bridge) Run(ctx context.Context) error {
 	if n := b.ResumeJobs(ctx); n > 0 {
@@ -223,6 +223,11 @@ func (b *Bridge) Run(ctx context.Context) error {
 			b.d.Log.Warn("prune rejected records", "err", err)
 		} else if n > 0 {
 			b.d.Log.Info("rejected records pruned", "count", n)
+		}
+		if n, err := b.PruneEchoes(); err != nil {
+			b.d.Log.Warn("prune echo marks", "err", err)
+		} else if n > 0 {
+			b.d.Log.Info("echo marks pruned", "count", n)
 		}
 		if n, err := b.PruneDeadLetters(); err != nil {
 			b.d.Log.Warn("prune dead letters", "err", err)

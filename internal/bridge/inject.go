@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -163,6 +164,11 @@ func (b *Bridge) submit(ctx context.Context, j *Job) (JobOutcome, error) {
 	if j.Order != nil {
 		j.Outcome.OrderID = j.Order.ID
 	}
+	// Settings the vendor needs to create orders are asked for before
+	// anything is stored (the installer fixes them, the request is sent again).
+	if err := missingSettings(j, a, in.ID); err != nil {
+		return JobOutcome{}, err
+	}
 	// Refusals that need no vendor call are decided before anything is stored
 	// as pending, so nothing can be created at the vendor for them.
 	if out, final := b.precheck(ctx, j, a); final {
@@ -173,6 +179,54 @@ func (b *Bridge) submit(ctx context.Context, j *Job) (JobOutcome, error) {
 		return JobOutcome{}, err
 	}
 	return b.runJob(ctx, j, false), nil
+}
+
+// MissingSettingsError refuses an injection up front: the integration lacks
+// settings its vendor needs to create orders. Nothing is stored.
+type MissingSettingsError struct {
+	IntegrationID string
+	Vendor        string
+	Missing       []pos.MissingSetting
+}
+
+func (e *MissingSettingsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "integration %s (%s) cannot create orders until ", e.IntegrationID, e.Vendor)
+	if len(e.Missing) == 1 {
+		b.WriteString("this setting is set: ")
+	} else {
+		b.WriteString("these settings are set: ")
+	}
+	for i, m := range e.Missing {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "settings.%s (%s)", m.Name, m.Hint)
+	}
+	b.WriteString(". Connect the integration again with them; nothing was stored or sent")
+	return b.String()
+}
+
+// Field is the first missing setting, as a request field path.
+func (e *MissingSettingsError) Field() string { return "settings." + e.Missing[0].Name }
+
+// missingSettings asks an adapter that can create orders which settings
+// this order needs and lacks.
+func missingSettings(j *Job, a pos.Adapter, id string) error {
+	if j.Kind != JobInject || j.Order == nil {
+		return nil
+	}
+	pf, ok := a.(pos.InjectPreflight)
+	if !ok {
+		return nil
+	}
+	if ws, ok := a.(pos.WriteSupport); ok && ws.InjectUnsupported() != "" {
+		return nil // unsupported says more
+	}
+	if m := pf.MissingInjectSettings(j.Order, j.Payment); len(m) > 0 {
+		return &MissingSettingsError{IntegrationID: id, Vendor: j.Vendor, Missing: m}
+	}
+	return nil
 }
 
 // precheck refuses a job the adapter cannot do or whose items the POS does
@@ -400,6 +454,11 @@ func (b *Bridge) finishJob(ctx context.Context, j *Job, cause error) JobOutcome 
 	if err == nil && j.Kind == JobInject && j.Outcome.Status == JobDone && j.Order != nil {
 		b.markInjected(j.IntegrationID, j.Outcome.VendorOrderID, j.Order.ID) // echo.go
 	}
+	if err == nil && j.Kind == JobRefund && j.Outcome.Status == JobDone && j.Outcome.VendorRefundID != "" {
+		if aura := b.refundedAuraID(j); aura != "" {
+			b.markRefunded(j.IntegrationID, j.Outcome.VendorRefundID, aura) // echo.go
+		}
+	}
 	st := audit.Success
 	switch j.Outcome.Status {
 	case JobRefused:
@@ -424,6 +483,21 @@ func (b *Bridge) finishJob(ctx context.Context, j *Job, cause error) JobOutcome 
 		Attempt: j.Attempts, Actor: j.Actor, Message: msg, Details: details})
 	_ = cause
 	return j.Outcome
+}
+
+// refundedAuraID is the Aura order a refund job refunded: the injected
+// order it names, or the one injected as its vendor order.
+func (b *Bridge) refundedAuraID(j *Job) string {
+	if j.Refund == nil {
+		return ""
+	}
+	if j.Refund.OrderID != "" {
+		return j.Refund.OrderID
+	}
+	if m, ok := getMark(b.d.Integrations.State(j.IntegrationID), injectedKey(j.Refund.VendorOrderID)); ok && !m.Refund {
+		return m.Aura
+	}
+	return ""
 }
 
 // Job returns a stored job, or nil.

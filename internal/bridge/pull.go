@@ -12,6 +12,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
 )
 
@@ -79,6 +80,10 @@ func (b *Bridge) pullPages(ctx context.Context, id string, a pos.Adapter, res *R
 type page struct {
 	*pos.PullResult
 	newCount int
+	// echoUpdates are changes made at the POS to injected orders, stored
+	// with the page; echoNotes is what echoesCommitted remembers (echo.go).
+	echoUpdates []outbox.Entry
+	echoNotes   []echoNote
 }
 
 // commitPage writes one page (and the cursor, when withCursor) in one
@@ -137,6 +142,11 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 		if err != nil {
 			return err
 		}
+		if len(p.echoUpdates) > 0 && b.d.Outbox != nil {
+			if _, err := b.d.Outbox.AppendTx(tx, p.echoUpdates...); err != nil {
+				return err
+			}
+		}
 		if err := clearRejectedTx(tx, id, p.Orders, p.Payments); err != nil {
 			return err
 		}
@@ -157,6 +167,10 @@ func (b *Bridge) commitPage(ctx context.Context, id string, p *page, withCursor 
 		}
 	}
 	b.d.Ingest.Committed(fresh)
+	if len(p.echoUpdates) > 0 && b.d.Outbox != nil {
+		b.d.Outbox.Notify()
+	}
+	b.echoesCommitted(ctx, p)
 	b.auditRejected(ctx, setAside)
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos/custom/loyversetest"
 	"github.com/auraconnect/aura-edge/internal/bridge"
@@ -85,5 +87,33 @@ func TestInjectCustomLoyverseEndToEnd(t *testing.T) {
 	res = w.command(t, "v-refund-2", "order.refund", map[string]any{"integration_id": "loyverse-1", "order_id": "ord-never-injected"}, 1)
 	if res.Status != "error" || res.Code != bridge.JobUnsupported {
 		t.Errorf("refund of a POS order at Loyverse: %+v, want unsupported", res)
+	}
+
+	// The receipt created by order_create comes back on the next pull: it is
+	// recognised by the receipt number the job recorded (the manifest has no
+	// marker of its own), so it is an echo, not a new store order.
+	time.Sleep(5 * time.Millisecond) // step past the pull window's end millisecond
+	r := w.syncOrders(t, "v-sync-1", "loyverse-1")
+	if r.Status != "success" || r.New != 0 {
+		t.Errorf("pull after injection: %+v", r)
+	}
+	if ev := w.orderEventsFor("loyverse", out.VendorOrderID); len(ev) != 0 {
+		t.Errorf("injected receipt raised as a store order: %+v", ev)
+	}
+	if a := w.echoAudits(t, "ord-aura-v1"); len(a) != 1 || !strings.Contains(a[0].Message, out.VendorOrderID) {
+		t.Errorf("echo audits: %+v", a)
+	}
+	// Cancelled at the Loyverse POS: one event linked to the Aura order.
+	if !srv.CancelReceipt(out.VendorOrderID, time.Now()) {
+		t.Fatal("no receipt to cancel")
+	}
+	time.Sleep(5 * time.Millisecond)
+	w.syncOrders(t, "v-sync-2", "loyverse-1")
+	w.syncOrders(t, "v-sync-3", "loyverse-1")
+	if err := w.sub.WaitErr(15*time.Second, func() bool { return len(w.posUpdates("ord-aura-v1")) > 0 }); err != nil {
+		t.Fatalf("no %s event after the cancel: %v", bridge.UpdatedAtPOSType, err)
+	}
+	if u := w.posUpdates("ord-aura-v1"); len(u) != 1 || u[0].VendorOrderID != out.VendorOrderID || !slices.Contains(u[0].Changes, "voided at the POS") {
+		t.Errorf("changes at Loyverse: %+v", u)
 	}
 }

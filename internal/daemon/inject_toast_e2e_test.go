@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,12 +213,15 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 		d["payment"] = p
 		return d
 	}
+	// Each connect returns how staff change an injected order at that POS,
+	// and the words the change is reported with.
+	type change func(t *testing.T, w *twoWay, id, vendorOrderID string)
 	cases := []struct {
 		vendor  string
-		connect func(t *testing.T, w *twoWay, id string)
+		connect func(t *testing.T, w *twoWay, id string) (change, string)
 		data    func(d map[string]any) map[string]any
 	}{
-		{"square", func(t *testing.T, w *twoWay, id string) {
+		{"square", func(t *testing.T, w *twoWay, id string) (change, string) {
 			spec, err := squarespec.Load()
 			if err != nil {
 				t.Fatal(err)
@@ -225,26 +229,52 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 			srv := squaretest.Start(t, squaretest.WithValidator(spec))
 			w.connectAndPush(t, id, "square", map[string]string{"access_token": squaretest.DefaultAccessToken},
 				map[string]string{"location_id": squaretest.DefaultLocationID, "base_url": srv.URL(), "write_retries": "0"})
+			return func(t *testing.T, w *twoWay, id, vid string) {
+				if _, ok := srv.UpdateOrder(vid, time.Time{}, func(o *squaretest.Order) { o.State = "CANCELED" }); !ok {
+					t.Fatalf("no Square order %s", vid)
+				}
+			}, "voided at the POS"
 		}, nil},
-		{"clover", func(t *testing.T, w *twoWay, id string) {
+		{"clover", func(t *testing.T, w *twoWay, id string) (change, string) {
 			srv := clovertest.Start(t)
 			settings := maps.Clone(srv.Settings())
 			settings["base_url"] = srv.URL()
 			w.connectAndPush(t, id, "clover", srv.Credentials(), settings)
+			return func(t *testing.T, w *twoWay, id, vid string) {
+				if _, err := srv.UpdateOrder(vid, func(o *clovertest.Order) { o.LineItems = o.LineItems[:len(o.LineItems)-1] }); err != nil {
+					t.Fatal(err)
+				}
+			}, "items changed at the POS"
 		}, nil},
-		{"lightspeed", func(t *testing.T, w *twoWay, id string) {
+		{"lightspeed", func(t *testing.T, w *twoWay, id string) (change, string) {
 			srv := lightspeedtest.Start(t)
 			settings := srv.Settings("USD")
 			maps.Copy(settings, lightspeedtest.InjectSettings())
 			w.connectAndPush(t, id, "lightspeed", srv.Credentials(), settings)
+			return func(t *testing.T, w *twoWay, id, vid string) {
+				if !srv.UpdateSale(vid, func(b map[string]any) { b["state"], b["status"] = "voided", "VOIDED" }) {
+					t.Fatalf("no Lightspeed sale %s", vid)
+				}
+			}, "voided at the POS"
 		}, croissants},
-		{"toast", func(t *testing.T, w *twoWay, id string) { w.connectToast(t, id) }, nil},
+		{"toast", func(t *testing.T, w *twoWay, id string) (change, string) {
+			w.connectToast(t, id)
+			// The Toast stand-in has no till: the void goes through Toast's
+			// API (order.refund), which leaves the order voided at Toast as a
+			// void on the POS would.
+			return func(t *testing.T, w *twoWay, id, vid string) {
+				res := w.command(t, "e-void-"+id, "order.refund", map[string]any{"integration_id": id, "vendor_order_id": vid}, 1)
+				if res.Status != "ok" {
+					t.Fatalf("void at Toast: %+v %s", res, res.Details)
+				}
+			}, "voided at the POS"
+		}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.vendor, func(t *testing.T) {
 			w := startInjectDaemon(t)
 			id := tc.vendor + "-1"
-			tc.connect(t, w, id)
+			change, words := tc.connect(t, w, id)
 			data := injectFor(id, "ord-echo-"+tc.vendor)
 			if tc.data != nil {
 				data = tc.data(data)
@@ -294,6 +324,43 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 			if a := w.echoAudits(t, "ord-echo-"+tc.vendor); len(a) != 1 {
 				t.Errorf("echo audits after a second pull: %d", len(a))
 			}
+			if u := w.posUpdates("ord-echo-" + tc.vendor); len(u) != 0 {
+				t.Errorf("a plain echo raised as a change at the POS: %+v", u)
+			}
+
+			// Staff change the injected order at the POS: the next pull raises
+			// one event linked to the Aura order, and only one.
+			change(t, w, id, out.VendorOrderID)
+			time.Sleep(5 * time.Millisecond) // step past the pull window's end millisecond
+			w.syncOrders(t, "e-sync3-"+tc.vendor, id)
+			if err := w.sub.WaitErr(15*time.Second, func() bool { return len(w.posUpdates("ord-echo-"+tc.vendor)) > 0 }); err != nil {
+				t.Fatalf("no %s event after the change: %v\n%s", bridge.UpdatedAtPOSType, err, w.logs)
+			}
+			w.syncOrders(t, "e-sync4-"+tc.vendor, id)
+			u := w.posUpdates("ord-echo-" + tc.vendor)
+			if len(u) != 1 || u[0].VendorOrderID != out.VendorOrderID || u[0].Vendor != tc.vendor || u[0].IntegrationID != id ||
+				!slices.Contains(u[0].Changes, words) || u[0].Order.Source.ExternalID != out.VendorOrderID {
+				t.Errorf("changes at the POS: %+v, want one naming %q", u, words)
+			}
+			if ev := w.orderEventsFor(tc.vendor, out.VendorOrderID); len(ev) != 0 {
+				t.Errorf("changed injected order raised as a store order: %+v", ev)
+			}
+			if u := w.posUpdates("ord-echo2-" + tc.vendor); len(u) != 0 {
+				t.Errorf("the unchanged injected order raised: %+v", u)
+			}
 		})
 	}
+}
+
+// posUpdates returns the updated_at_pos events published for Aura order
+// auraID (the envelope's subject).
+func (w *twoWay) posUpdates(auraID string) []bridge.PosUpdate {
+	var out []bridge.PosUpdate
+	for _, env := range w.sub.Envelopes(w.prefix + "/events/orders") {
+		var u bridge.PosUpdate
+		if env.Type == bridge.UpdatedAtPOSType && env.Subject == auraID && json.Unmarshal(env.Data, &u) == nil && u.AuraOrderID == auraID {
+			out = append(out, u)
+		}
+	}
+	return out
 }

@@ -174,4 +174,27 @@ func TestInjectLightspeedEndToEnd(t *testing.T) {
 	if res.Status != "error" || res.Code != bridge.JobUnsupported {
 		t.Errorf("partial refund at Lightspeed: %+v %s, want unsupported", res, res.Details)
 	}
+
+	// The return sale the refund created comes back on the next pull as a
+	// negative sale: recognised as ours (by the return id the job recorded),
+	// an echo of Aura order ord-aura-l1, not a new store order and not a
+	// change made at the POS.
+	time.Sleep(5 * time.Millisecond) // step past the pull window's end millisecond
+	r := w.syncOrders(t, "l-sync-1", "ls-1")
+	if r.Status != "success" || r.New != 0 {
+		t.Errorf("pull after the refund: %+v", r)
+	}
+	if ev := w.orderEventsFor("lightspeed", rf.VendorRefundID); len(ev) != 0 {
+		t.Errorf("the return sale raised as a store order: %+v", ev)
+	}
+	var returnAudit bool
+	for _, a := range w.echoAudits(t, "ord-aura-l1") {
+		returnAudit = returnAudit || strings.Contains(a.Message, rf.VendorRefundID)
+	}
+	if !returnAudit {
+		t.Errorf("no echo audit naming the return sale %s and ord-aura-l1: %+v", rf.VendorRefundID, w.echoAudits(t, "ord-aura-l1"))
+	}
+	if u := w.posUpdates("ord-aura-l1"); len(u) != 0 {
+		t.Errorf("the refund made through order.refund raised as a change at the POS: %+v", u)
+	}
 }

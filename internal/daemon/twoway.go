@@ -173,6 +173,10 @@ func jobResult(out bridge.JobOutcome, err error) (any, error) {
 		if errors.Is(err, bridge.ErrJobConflict) {
 			return nil, &cloud.CommandError{Code: "conflict", Message: err.Error()}
 		}
+		var missing *bridge.MissingSettingsError
+		if errors.As(err, &missing) {
+			return nil, &cloud.CommandError{Code: "missing_setting", Message: err.Error()}
+		}
 		var ce *cloud.CommandError
 		if e := commandErr(err); errors.As(e, &ce) {
 			return nil, e

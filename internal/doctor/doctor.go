@@ -22,6 +22,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/auraconnect/aura-edge/drivers/escpos"
+	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/config"
@@ -78,6 +79,14 @@ type Daemon struct {
 	Outbox   []outbox.StreamStats
 	Printers map[string]PrinterState
 	Sync     []SyncState // the integrations' sync flows
+	// Integrations are the connected POS integrations with their settings.
+	Integrations []IntegrationSettings
+}
+
+// IntegrationSettings is one connected integration's vendor and settings.
+type IntegrationSettings struct {
+	ID, Vendor string
+	Settings   map[string]string
 }
 
 // SyncState is one integration flow's last outcome, as the daemon reports it.
@@ -504,6 +513,13 @@ func checkIntegrations(r *Report, cfg *config.Config, live *Daemon) {
 	}
 	if live == nil {
 		return
+	}
+	for _, in := range live.Integrations {
+		if missing := pos.PartialInjectSettings(in.Vendor, in.Settings); len(missing) > 0 {
+			r.add("integration "+in.ID+" order injection", Warn,
+				"connect "+in.ID+" again with settings "+strings.Join(missing, ", ")+" (or without any of its injection settings, if it is not to take orders from Aura)",
+				"%s has some of the settings for orders from Aura but not %s: order.inject is refused until they are set", in.Vendor, strings.Join(missing, ", "))
+		}
 	}
 	for _, s := range live.Sync {
 		name := "integration " + s.Key

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/auraconnect/aura-edge/drivers/pos/lightspeed" // register the vendors
+	_ "github.com/auraconnect/aura-edge/drivers/pos/toast"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -115,8 +117,22 @@ func TestDoctorWithLiveDaemon(t *testing.T) {
 	live := &Daemon{
 		Printers: map[string]PrinterState{"front": {State: "paper_out"}},
 		Sync:     []SyncState{{Key: "sq-1/orders", Failures: 3, LastError: "square: 401 UNAUTHORIZED"}},
+		Integrations: []IntegrationSettings{
+			{ID: "ls-1", Vendor: "lightspeed", Settings: map[string]string{"domain_prefix": "cafe", "inject_tax_id": "tax-0"}},
+			{ID: "ls-2", Vendor: "lightspeed", Settings: map[string]string{"domain_prefix": "cafe"}}, // not taking orders: fine
+			{ID: "toast-1", Vendor: "toast", Settings: map[string]string{"dining_option_guid": "g"}},
+		},
 	}
 	r := Run(context.Background(), cfg, live, Options{Timeout: time.Second})
+	if c := find(t, r, "integration ls-1 order injection"); c.Status != Warn || !strings.Contains(c.Detail, "inject_user_id, inject_payment_type_id") ||
+		strings.Contains(c.Detail, "inject_tax_id,") || !strings.Contains(c.Fix, "connect ls-1 again") {
+		t.Errorf("partial injection settings: %+v", c)
+	}
+	for _, c := range r.Checks {
+		if c.Name == "integration ls-2 order injection" || c.Name == "integration toast-1 order injection" {
+			t.Errorf("reported: %+v", c)
+		}
+	}
 	if c := find(t, r, "printer front"); c.Status != Fail || c.Fix != "load a paper roll" {
 		t.Errorf("printer: %+v", c)
 	}

@@ -218,6 +218,19 @@ func (st *state) Delete(key string) error {
 	})
 }
 
+// DeleteKeys deletes keys in one transaction (missing keys are fine).
+func (st *state) DeleteKeys(keys []string) error {
+	return st.s.db.Update(func(tx *store.Tx) error {
+		bk := tx.Bucket(store.Vendor, st.id)
+		for _, k := range keys {
+			if err := bk.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func (st *state) List(prefix string) (map[string][]byte, error) {
 	type kv struct {
 		k string

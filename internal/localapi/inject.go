@@ -70,12 +70,16 @@ func actor(r *http.Request) string {
 }
 
 func writeJob(w http.ResponseWriter, out bridge.JobOutcome, err error) {
+	var missing *bridge.MissingSettingsError
 	switch {
 	case errors.Is(err, integrations.ErrNotFound):
 		WriteError(w, http.StatusNotFound, "not_found", err.Error(), "integration_id")
 		return
 	case errors.Is(err, bridge.ErrJobConflict):
 		WriteError(w, http.StatusConflict, "conflict", "Idempotency-Key "+err.Error(), "Idempotency-Key")
+		return
+	case errors.As(err, &missing):
+		WriteError(w, http.StatusUnprocessableEntity, "missing_setting", err.Error(), missing.Field())
 		return
 	case err != nil:
 		WriteError(w, http.StatusUnprocessableEntity, "invalid", err.Error(), "")

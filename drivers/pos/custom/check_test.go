@@ -42,7 +42,7 @@ func TestCheckBrokenManifest(t *testing.T) {
 		{"lookup key misspelt", "    id: first(", "    idd: first(", 168, 5, `unknown key "idd" in order_create.lookup`, `did you mean "id"?`},
 		{"lookup without id", "    id: first(.receipts[]", "    payment_id: first(.receipts[]", 161, 0, "order_create.lookup.id: is required", ""},
 		{"order_create jq", "  id: .receipt_number", "  id: .receipt_number)", 159, 0, "order_create.id: jq syntax error", "jq"},
-		{"both create and unsupported", "refund_unsupported: >-", "order_create_unsupported: >-", 174, 0, "order_create_unsupported: cannot be set together with order_create", ""},
+		{"both create and unsupported", "refund_unsupported: >-", "order_create_unsupported: >-", 178, 0, "order_create_unsupported: cannot be set together with order_create", ""},
 		{"missing pull_orders", "pull_orders:", "pull_ordres:", 27, 1, `unknown key "pull_ordres"`, `did you mean "pull_orders"?`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,9 +15,10 @@ import (
 )
 
 var (
-	_ pos.OrderInjector = (*Adapter)(nil)
-	_ pos.Refunder      = (*Adapter)(nil)
-	_ pos.WriteSupport  = (*Adapter)(nil)
+	_ pos.OrderInjector   = (*Adapter)(nil)
+	_ pos.Refunder        = (*Adapter)(nil)
+	_ pos.WriteSupport    = (*Adapter)(nil)
+	_ pos.InjectPreflight = (*Adapter)(nil)
 )
 
 // InjectUnsupported is why this manifest cannot create orders ("" when it
@@ -27,6 +28,25 @@ func (a *Adapter) InjectUnsupported() string {
 		return ""
 	}
 	return orDefault(a.m.OrderCreateUnsupported, reasonNoCreate)
+}
+
+// MissingInjectSettings names the order_create.settings that are not set
+// (pos.InjectPreflight).
+func (a *Adapter) MissingInjectSettings(_ *model.Order, pay *model.Payment) []pos.MissingSetting {
+	if a.create == nil || a.m.OrderCreate == nil {
+		return nil
+	}
+	var out []pos.MissingSetting
+	for _, s := range a.m.OrderCreate.Settings {
+		if a.cfg.Setting(s.Name, "") != "" {
+			continue
+		}
+		if s.OrForCash != "" && pay != nil && pay.Method == model.MethodCash && a.cfg.Setting(s.OrForCash, "") != "" {
+			continue
+		}
+		out = append(out, pos.MissingSetting{Name: s.Name, Hint: s.Hint})
+	}
+	return out
 }
 
 // RefundUnsupported is why this manifest cannot refund ("" when it

@@ -166,6 +166,24 @@ func TestLoyverseOrderCreateNeedsPaymentType(t *testing.T) {
 		t.Fatal(err)
 	}
 	order, pay := cafeOrder("ord-aura-9")
+	// Asked up front (order_create.settings), for cash and card alike;
+	// cash_payment_type_id alone does for cash.
+	for _, method := range []model.PaymentMethod{model.MethodCash, model.MethodCard} {
+		p := *pay
+		p.Method = method
+		if m := e.a.MissingInjectSettings(order, &p); len(m) != 1 || m[0].Name != "payment_type_id" || m[0].Hint == "" {
+			t.Errorf("%s: missing settings %+v, want payment_type_id", method, m)
+		}
+	}
+	if m := e.a.MissingInjectSettings(order, nil); len(m) != 1 {
+		t.Errorf("without a payment (the total is recorded under payment_type_id): %+v", m)
+	}
+	cashOnly := srv.Settings()
+	cashOnly["cash_payment_type_id"] = loyversetest.PaymentTypeCash
+	e2 := newInjectAdapter(t, shipped(t, "loyverse.yaml"), srv.Credentials(), cashOnly, c)
+	if m := e2.a.MissingInjectSettings(order, pay); len(m) != 0 {
+		t.Errorf("cash with cash_payment_type_id: %+v", m)
+	}
 	lines, err := pos.MapOrderLines(pos.Mappings{S: e.state}, order)
 	if err != nil {
 		t.Fatal(err)

@@ -284,6 +284,17 @@ type OrderCreateSpec struct {
 	// Retryable are the statuses to retry later with backoff (default 408,
 	// 429, 500, 502, 503, 504); other failures are final.
 	Retryable []int `yaml:"retryable"`
+	// Settings are the integration settings creating an order needs: an
+	// order.inject is refused up front naming each one missing.
+	Settings []InjectSettingSpec `yaml:"settings"`
+}
+
+// InjectSettingSpec is a setting order_create needs.
+type InjectSettingSpec struct {
+	Name string `yaml:"name"` // the settings key
+	Hint string `yaml:"hint"` // what to put there, in the installer's words
+	// OrForCash is another setting that does instead for a cash payment.
+	OrForCash string `yaml:"or_for_cash"`
 }
 
 // RefundCreateSpec refunds an order's payment. Its templates see .key,

@@ -115,6 +115,24 @@ func minor(amount int64, currency string) decimal.Decimal {
 	return decimal.New(amount, -int32(model.MinorDigits(currency)))
 }
 
+// MissingInjectSettings names the settings an order needs that are not
+// set (pos.InjectPreflight): the user and tax always, a payment type for a
+// payment (for cash, inject_cash_payment_type_id does).
+func (a *Adapter) MissingInjectSettings(_ *model.Order, pay *model.Payment) []pos.MissingSetting {
+	var out []pos.MissingSetting
+	if a.cfg.Setting("inject_user_id", "") == "" {
+		out = append(out, pos.MissingSetting{Name: "inject_user_id", Hint: "the id of the X-Series user that sales from Aura are recorded under"})
+	}
+	if a.cfg.Setting("inject_tax_id", "") == "" {
+		out = append(out, pos.MissingSetting{Name: "inject_tax_id", Hint: "the id of the X-Series tax for their lines, e.g. the id of \"No Tax\""})
+	}
+	if pay != nil && a.cfg.Setting("inject_payment_type_id", "") == "" &&
+		(pay.Method != model.MethodCash || a.cfg.Setting("inject_cash_payment_type_id", "") == "") {
+		out = append(out, pos.MissingSetting{Name: "inject_payment_type_id", Hint: "the id of the X-Series payment type that payments taken by Aura are recorded as"})
+	}
+	return out
+}
+
 // InjectOrder creates a closed sale with CreateSale (POST /sales) carrying
 // its payment. The sale id is derived from req.Key and source.id is the
 // Aura order id; before creating, the adapter reads GET /sales/{id}, so a

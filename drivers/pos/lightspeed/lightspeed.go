@@ -36,12 +36,13 @@ func SampleConfig() string { return sampleConfig }
 
 func init() {
 	pos.Register(pos.Driver{
-		Name:        Vendor,
-		Aliases:     []string{"vend"},
-		Title:       "Lightspeed Retail X-Series",
-		Credentials: []string{"client_id", "client_secret", "refresh_token"},
-		Settings:    []string{"domain_prefix", "currency"},
-		New:         pos.Adapt(New),
+		Name:           Vendor,
+		Aliases:        []string{"vend"},
+		Title:          "Lightspeed Retail X-Series",
+		Credentials:    []string{"client_id", "client_secret", "refresh_token"},
+		Settings:       []string{"domain_prefix", "currency"},
+		InjectSettings: []string{"inject_user_id", "inject_tax_id", "inject_payment_type_id"},
+		New:            pos.Adapt(New),
 	})
 }
 

@@ -103,6 +103,22 @@ type newOrder struct {
 	Checks       []newCheck `json:"checks"`
 }
 
+// MissingInjectSettings names the settings an order needs that are not
+// set (pos.InjectPreflight): the dining option always, the alternate
+// payment type for a payment that is not cash.
+func (a *Adapter) MissingInjectSettings(_ *model.Order, pay *model.Payment) []pos.MissingSetting {
+	var out []pos.MissingSetting
+	if a.diningOption == "" {
+		out = append(out, pos.MissingSetting{Name: "dining_option_guid",
+			Hint: "the GUID of the Toast dining option for Aura orders (Toast Web > Dining options, or the configuration API's /diningOptions)"})
+	}
+	if pay != nil && pay.Method != model.MethodCash && a.otherPayment == "" {
+		out = append(out, pos.MissingSetting{Name: "other_payment_guid",
+			Hint: "the GUID of the alternate (OTHER) payment type that payments taken by Aura are recorded as (Toast Web > Payment options > Alternate payment types)"})
+	}
+	return out
+}
+
 // InjectOrder creates req.Order at Toast (see the comment at the top of
 // this file), unless an earlier attempt did.
 func (a *Adapter) InjectOrder(ctx context.Context, req pos.InjectRequest) (*pos.InjectResult, error) {

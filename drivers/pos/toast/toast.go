@@ -48,7 +48,10 @@ func init() {
 		Title:       "Toast",
 		Credentials: []string{"client_id", "client_secret"},
 		Settings:    []string{"restaurant_guid", "currency"},
-		New:         pos.Adapt(New),
+		// other_payment_guid is needed only for non-cash payments, so it
+		// does not make a dining option alone a partial setup.
+		InjectSettings: []string{"dining_option_guid"},
+		New:            pos.Adapt(New),
 	})
 }
 

@@ -389,6 +389,20 @@ func (s *Server) Receipt(n string) (Receipt, bool) {
 	return *r, true
 }
 
+// CancelReceipt cancels receipt n as the Loyverse POS does (cancelled_at
+// and updated_at set to at); false when there is no such receipt.
+func (s *Server) CancelReceipt(n string, at time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.receipts[n]
+	if !ok {
+		return false
+	}
+	at = at.UTC()
+	r.CancelledAt, r.UpdatedAt = &at, at
+	return true
+}
+
 // Items returns the items written through POST /v1.0/items, by id.
 func (s *Server) Items() map[string]Item {
 	s.mu.Lock()
