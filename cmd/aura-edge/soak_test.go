@@ -39,15 +39,16 @@ import (
 // broker (the orders topic denied: the broker acknowledges and drops;
 // receipts mode keeps the rows, the missed receipts are counted, and after
 // the ACL is fixed they arrive), and a vendor storm (8 s in which every
-// Square request is answered 429 with Retry-After or 500, from before the
-// daemon starts, so its start-up pull and retries meet it, and 5 orders are
+// request to Square, Clover, Lightspeed, Toast and SumUp (the shipped
+// custom manifest) is answered 429 with Retry-After or 500, from before the
+// daemon starts, so its start-up pulls and retries meet it, and 5 orders are
 // injected at Square through the local API meanwhile: each must exist
-// there exactly once in the end); orders are rung up at Square all along
-// and pulled every 5 s; every round ends with kill
+// there exactly once in the end); orders are rung up at the five vendors
+// all along and pulled every 5 s; every round ends with kill
 // -9 during capture; round 0 also captures one order over the broker's
 // max_packet_size (a poison event). The daemon runs in receipts mode and a
 // goroutine plays the cloud's receipts (SOAK_RECEIPT_DELAY makes it slow).
-// SOAK=short runs 10 rounds (CI, ~35 s); SOAK=long runs rounds for
+// SOAK=short runs 10 rounds (CI, ~55 s); SOAK=long runs rounds for
 // SOAK_DURATION (default 10m); SOAK_ROUNDS=n runs n rounds; SOAK_DEBUG=1
 // prints each round's link warnings and duplicates so far.
 func TestSoak(t *testing.T) {
