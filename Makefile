@@ -23,8 +23,9 @@ test:
 
 # Fault soak against real mosquitto and a TCP printer stand-in: kill -9
 # cycles, broker flaps, a hung printer, a resetting printer, an ACL-denying
-# broker (receipts mode), a poison order; prints a table.
-# SOAK=short (CI, ~35-45 s) or SOAK=long SOAK_DURATION=2h; SOAK_RECEIPT_DELAY=1500ms plays a slow cloud.
+# broker (receipts mode), a poison order, a 429/500 storm at five POS
+# vendor stand-ins; prints a table.
+# SOAK=short (CI, ~55-80 s with the build) or SOAK=long SOAK_DURATION=2h; SOAK_RECEIPT_DELAY=1500ms plays a slow cloud.
 SOAK ?= short
 soak:
 	SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 0 ./cmd/aura-edge

@@ -39,15 +39,16 @@ import (
 // broker (the orders topic denied: the broker acknowledges and drops;
 // receipts mode keeps the rows, the missed receipts are counted, and after
 // the ACL is fixed they arrive), and a vendor storm (8 s in which every
-// Square request is answered 429 with Retry-After or 500, from before the
-// daemon starts, so its start-up pull and retries meet it, and 5 orders are
+// request to Square, Clover, Lightspeed, Toast and SumUp (the shipped
+// custom manifest) is answered 429 with Retry-After or 500, from before the
+// daemon starts, so its start-up pulls and retries meet it, and 5 orders are
 // injected at Square through the local API meanwhile: each must exist
-// there exactly once in the end); orders are rung up at Square all along
-// and pulled every 5 s; every round ends with kill
+// there exactly once in the end); orders are rung up at the five vendors
+// all along and pulled every 5 s; every round ends with kill
 // -9 during capture; round 0 also captures one order over the broker's
 // max_packet_size (a poison event). The daemon runs in receipts mode and a
 // goroutine plays the cloud's receipts (SOAK_RECEIPT_DELAY makes it slow).
-// SOAK=short runs 10 rounds (CI, ~35 s); SOAK=long runs rounds for
+// SOAK=short runs 10 rounds (CI, ~55 s); SOAK=long runs rounds for
 // SOAK_DURATION (default 10m); SOAK_ROUNDS=n runs n rounds; SOAK_DEBUG=1
 // prints each round's link warnings and duplicates so far.
 func TestSoak(t *testing.T) {
@@ -161,6 +162,9 @@ func TestSoak(t *testing.T) {
 	sqs := httptest.NewServer(&storm)
 	t.Cleanup(sqs.Close)
 	storm.sq = sq
+	// Clover, Lightspeed, Toast and SumUp (the shipped custom manifest)
+	// stand-ins ring up orders too and meet the same storms.
+	others := otherVendors(t, &storm)
 	addr := freeAddr(t)
 	// The store lives on a small file system of its own, so the full-disk
 	// round fills a real one (the floor is 8 MiB for orders).
@@ -169,8 +173,8 @@ func TestSoak(t *testing.T) {
 		"cloud:\n  broker: %s\n  reconnect_min: 50ms\n  reconnect_max: 500ms\n  reconnect_spread: 100ms\n  max_message_bytes: 1048576\n  poison_strikes: 2\n"+
 		"  receipts:\n    enabled: true\n    timeout: 1s\n"+
 		"printers:\n  - name: kitchen\n    connection: %s\n    auto_print: kitchen\n"+
-		"integrations:\n  - id: square-1\n    vendor: square\n    poll_interval: 5s\n    jitter: 1ns\n",
-		storeID, dataDir, addr, mq.URL(), pr.URL()))
+		"integrations:\n  - id: square-1\n    vendor: square\n    poll_interval: 5s\n    jitter: 1ns\n%s",
+		storeID, dataDir, addr, mq.URL(), pr.URL(), othersConfig(others)))
 	admin := createToken(t, cfg, "admin")
 	terminal := createToken(t, cfg, "terminal")
 
@@ -230,8 +234,10 @@ func TestSoak(t *testing.T) {
 		cmd, logs = startDaemon(t, cfg, addr)
 		if round == 0 {
 			storm.connect(t, addr, admin, sqs.URL)
+			connectOthers(t, addr, admin, others)
 			storm.pushMenu(t, addr, admin)
 			storm.ringUp(sq)
+			ringUpOthers(&storm, others)
 			if id, ok := post("poison", strings.Repeat("x", 10000)); ok {
 				mu.Lock()
 				acked[id], poisonID = "poison", id
@@ -343,8 +349,9 @@ func TestSoak(t *testing.T) {
 		}
 		return got
 	}
-	vendorGot := func() map[string]int {
-		got := map[string]int{}
+	// vendorEvents counts order events by vendor and external id.
+	vendorEvents := func() map[string]map[string]int {
+		got := map[string]map[string]int{}
 		for _, e := range sub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
 			var o struct {
 				Source struct {
@@ -352,11 +359,26 @@ func TestSoak(t *testing.T) {
 					ExternalID string `json:"external_id"`
 				} `json:"source"`
 			}
-			if json.Unmarshal(e.Data, &o) == nil && o.Source.Vendor == "square" {
-				got[o.Source.ExternalID]++
+			if json.Unmarshal(e.Data, &o) == nil && o.Source.Vendor != "" {
+				if got[o.Source.Vendor] == nil {
+					got[o.Source.Vendor] = map[string]int{}
+				}
+				got[o.Source.Vendor][o.Source.ExternalID]++
 			}
 		}
 		return got
+	}
+	vendorGot := func() map[string]int { return vendorEvents()["square"] }
+	othersIn := func() bool {
+		ve := vendorEvents()
+		for _, v := range others {
+			for _, id := range v.seeded() {
+				if ve[v.vendor][id] == 0 {
+					return false
+				}
+			}
+		}
+		return true
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
@@ -372,7 +394,7 @@ func TestSoak(t *testing.T) {
 				vn++
 			}
 		}
-		if n >= want && vn >= len(storm.seeded()) && storm.injectedAtVendor() >= len(storm.injected) {
+		if n >= want && vn >= len(storm.seeded()) && storm.injectedAtVendor() >= len(storm.injected) && othersIn() {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -460,6 +482,25 @@ func TestSoak(t *testing.T) {
 		}
 		fmt.Printf("injections (local API, Idempotency-Key, during the storm): %d sent, %d answered 201 at once, %d created at Square, %d missing, %d created twice\n\n",
 			len(storm.injected), storm.injectedAtOnce, len(storm.injected)-imissing, imissing, idup)
+		ve := vendorEvents()
+		for _, v := range others {
+			ids := v.seeded()
+			vm, vd := 0, 0
+			for _, id := range ids {
+				switch n := ve[v.vendor][id]; {
+				case n == 0:
+					vm++
+				case n > 1:
+					vd += n - 1
+				}
+			}
+			fmt.Printf("vendor %s (%s stand-in, pulled every 5 s and at each start; %d requests, %d answered 429 with Retry-After: 1 and %d answered 500): %d orders rung up, %d delivered, %d missing, %d extra events\n",
+				v.id, v.vendor, v.requests.Load(), v.n429.Load(), v.n500.Load(), len(ids), len(ids)-vm, vm, vd)
+			if vm > 0 {
+				t.Errorf("%s: %d orders rung up at the vendor never reached the cloud", v.id, vm)
+			}
+		}
+		fmt.Println()
 		if imissing > 0 || idup > 0 {
 			t.Errorf("injections during the storm: %d missing at the vendor, %d created twice", imissing, idup)
 		}

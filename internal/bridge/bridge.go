@@ -92,6 +92,7 @@ type Bridge struct {
 	driftTimers  map[string]*time.Timer // debounced webhook-triggered drift checks
 	driftWebhook map[string]bool        // the next drift check was asked for by a webhook
 	jobLocks     sync.Map               // job id -> *sync.Mutex: one attempt of a job at a time
+	jobWait      sync.Map               // job id -> time.Duration: the vendor's Retry-After on its last failure
 	schedMu      sync.RWMutex           // guards d.Schedules (SetSchedule changes it at runtime)
 }
 

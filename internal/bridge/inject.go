@@ -373,6 +373,7 @@ func (b *Bridge) retryLater(ctx context.Context, j *Job, cause error, scheduled 
 		return b.finishJob(ctx, j, cause)
 	}
 	j.Outcome.Status, j.Outcome.Message, j.Outcome.Attempts = JobPending, "will retry: "+fmtErr(cause), j.Attempts
+	b.jobWait.Store(j.ID, pos.RetryAfterOf(cause)) // the retry flow's pace (scheduleJob)
 	if err := b.putJob(j); err != nil {
 		b.d.Log.Error("store pos job", "job", j.ID, "err", err)
 	}
@@ -390,7 +391,15 @@ func (b *Bridge) scheduleJob(id string) {
 		return
 	}
 	key := "job/" + id
-	b.d.Scheduler.Add(scheduler.Flow{Key: key, RetryAfter: pos.RetryAfterOf, MinBackoff: b.jobBackoff(),
+	// The flow's runs return the outcome's message, not the vendor error:
+	// the Retry-After of the last failure is kept aside by retryLater.
+	retryAfter := func(error) time.Duration {
+		if v, ok := b.jobWait.Load(id); ok {
+			return v.(time.Duration)
+		}
+		return 0
+	}
+	b.d.Scheduler.Add(scheduler.Flow{Key: key, RetryAfter: retryAfter, MinBackoff: b.jobBackoff(),
 		Run: func(ctx context.Context, attempt int) error {
 			if attempt == 0 {
 				return errNotYet // the first run waits for the backoff, like a retry
@@ -398,11 +407,13 @@ func (b *Bridge) scheduleJob(id string) {
 			j, err := b.Job(id)
 			if err != nil || j == nil || j.Outcome.Final() {
 				b.d.Scheduler.Remove(key)
+				b.jobWait.Delete(id)
 				return nil
 			}
 			out := b.runJob(ctx, j, true)
 			if out.Final() {
 				b.d.Scheduler.Remove(key)
+				b.jobWait.Delete(id)
 				return nil
 			}
 			return errors.New(out.Message)

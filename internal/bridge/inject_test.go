@@ -141,6 +141,30 @@ func TestInjectRetriesThenSucceeds(t *testing.T) {
 	}
 }
 
+// TestInjectHonoursRetryAfter: Square answers 429 with Retry-After: 1
+// twice; each retry of the job comes after the second the vendor asked for,
+// not after the job backoff (10 ms here), which it would otherwise use.
+func TestInjectHonoursRetryAfter(t *testing.T) {
+	e := newJobEnv(t, 5)
+	e.srv.FailNext(2, squaretest.RateLimited("1"))
+	start := time.Now()
+	out, err := e.b.InjectOrder(context.Background(), "cmd-ra", "sq-1", latteOrder("ord-ra"), nil, "test")
+	if err != nil || out.Status != bridge.JobPending {
+		t.Fatalf("first attempt: %+v %v", out, err)
+	}
+	out = e.wait(t, "cmd-ra", bridge.JobOutcome.Final)
+	took := time.Since(start)
+	if out.Status != bridge.JobDone || out.Attempts != 3 {
+		t.Fatalf("outcome: %+v", out)
+	}
+	if took < 2*time.Second || took > 5*time.Second {
+		t.Errorf("two 429s with Retry-After: 1 took %s to get past, want 2-5 s", took.Round(time.Millisecond))
+	}
+	if n := len(e.srv.OrdersByReference("ord-ra")); n != 1 {
+		t.Errorf("%d orders at Square", n)
+	}
+}
+
 // TestInjectDeadLetter: a vendor that keeps failing ends the job as a dead
 // letter after max_attempts, audited as failed.
 func TestInjectDeadLetter(t *testing.T) {

@@ -75,7 +75,10 @@ func (b *Bridge) PushMenuWith(ctx context.Context, menu *model.Menu, target stri
 		res, err := b.pushOne(ctx, in, menu, opts, actor, 1)
 		if err != nil && !dryRun && retryable(res, err) {
 			if qerr := b.saveRetry(in.ID, menu, 1, err, actor, opts.AllowDeletions); qerr == nil {
-				delay := max(pos.RetryAfterOf(err), scheduler.Backoff(1, firstRetry, firstRetry))
+				delay := scheduler.Backoff(1, firstRetry, firstRetry)
+				if ra := pos.RetryAfterOf(err); ra > 0 {
+					delay = scheduler.PacedDelay(ra, scheduler.DefaultMaxRetryAfter)
+				}
 				res.Status = "retrying"
 				res.Message += fmt.Sprintf(" (queued for retry in %s)", delay.Round(time.Second))
 				if b.d.Scheduler != nil {

@@ -113,6 +113,20 @@ func TestReceiptsSurviveACLDenial(t *testing.T) {
 				t.Error("the missing receipts were not logged")
 			}
 			// The operator fixes the ACL; the broker restarts.
+			//
+			// The copies the daemon sends right after the restart, before
+			// this test's subscriber is back, often never reach it although
+			// its session (clean session off, QoS 1) was restored from
+			// mosquitto's persistence file: mosquitto (2.0.11 here) checks
+			// its acl_file for a restored client only once the client has
+			// connected again (a restored client has no username and no
+			// ACL list yet, eclipse-mosquitto/mosquitto#384), so until then
+			// every message for it is refused by the "read" check and not
+			// queued. Without acl_file they are queued and delivered. The
+			// broker acknowledged them, so only receipts mode gets them to
+			// the cloud: the unconfirmed rows are sent again after their
+			// timeout. Not a defect of the daemon; a caveat for a cloud
+			// consumer behind an ACL (README, "Nothing lost").
 			aclFile(t, dir, true)
 			if err := mq.Stop(); err != nil {
 				t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/scheduler"
 	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
@@ -366,6 +367,7 @@ func runVendor(t *testing.T, vendor string, c *vendorCaseData, start func(t *tes
 		{"5_webhooks", sc.webhooks},
 		{"7_faults", sc.faults},
 		{"6_sync_logs", sc.syncLogs},
+		{"8_paced_pulls", sc.pacedPulls},
 		{"exactly_once_and_no_secrets", sc.exactlyOnce},
 	}
 	for _, s := range steps {
@@ -609,6 +611,73 @@ func (sc *scenario) faults(t *testing.T) {
 			t.Errorf("first retry came %s after the first fault, want at least %s (its Retry-After)", gap.Round(time.Millisecond), minGap)
 		}
 	}
+}
+
+// pacedPulls: scheduled order pulls answered 429 with Retry-After (twice
+// in seconds, then as an HTTP date) are retried when the vendor asked, not
+// after the scheduler's growing backoff (5 s, then 10 s, 20 s, ... before
+// issue 16).
+func (sc *scenario) pacedPulls(t *testing.T) {
+	e := sc.e
+	if len(sc.c.fix.Faults.Pull) == 0 {
+		t.Fatalf("%s/fixture.json has no pull fault", sc.c.dir)
+	}
+	withRetryAfter := func(v string) []byte {
+		var f map[string]any
+		if err := json.Unmarshal(sc.expand(t, sc.c.fix.Faults.Pull[0]), &f); err != nil {
+			t.Fatal(err)
+		}
+		f["RetryAfter"] = v
+		b, _ := json.Marshal(f)
+		return b
+	}
+	start := time.Now()
+	// The date is 4 s ahead: the third failure, about 2 s from now, is
+	// asked to wait until then (1-2 s more; dates have whole seconds).
+	date := start.Add(4 * time.Second).UTC().Format(http.TimeFormat)
+	for _, v := range []string{"1", "1", date} {
+		sc.si.failNext(t, withRetryAfter(v))
+	}
+	key := e.id + "/orders"
+	sched := e.d.Core().Scheduler
+	if !sched.Trigger(key) {
+		t.Fatalf("no scheduled flow %s", key)
+	}
+	var seen []int // distinct consecutive-failure counts observed
+	deadline := time.Now().Add(30 * time.Second)
+	var last time.Time
+	for {
+		var st scheduler.State
+		for _, s := range sched.States() {
+			if s.Key == key {
+				st = s
+			}
+		}
+		if st.Failures > 0 && (len(seen) == 0 || seen[len(seen)-1] != st.Failures) {
+			seen = append(seen, st.Failures)
+			if ra := st.NextRun.Sub(st.LastRun); ra > 2100*time.Millisecond && st.Failures < 3 {
+				t.Errorf("after failure %d (Retry-After: 1) the next pull is due in %s", st.Failures, ra)
+			}
+		}
+		if st.Failures == 0 && st.LastRun.After(start) && len(seen) > 0 && st.LastError == "" {
+			last = st.LastRun
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pull flow did not recover within 30 s: %+v (failures seen %v)", st, seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !slices.Equal(seen, []int{1, 2, 3}) {
+		t.Errorf("failure counts seen %v, want [1 2 3]", seen)
+	}
+	took := last.Sub(start)
+	// 1 s + 1 s + until the date (>= 3 s from the start, at most 4 s), each
+	// with at most 10% jitter; the old backoff took at least 2.5+5+10 s.
+	if took < 3*time.Second || took > 7*time.Second {
+		t.Errorf("three 429s with Retry-After took %s to recover, want 3-7 s", took.Round(time.Millisecond))
+	}
+	t.Logf("%s: three 429s (Retry-After 1, 1, %s) recovered in %s", sc.vendor, date, took.Round(time.Millisecond))
 }
 
 // syncLogs: every attempt above is in GET /v1/sync-logs with its type and

@@ -22,9 +22,21 @@ type Flow struct {
 	Run      RunFunc
 	// Backoff bounds the delay after failures (defaults 5s and 10m).
 	MinBackoff, MaxBackoff time.Duration
-	// RetryAfter extracts a delay the far end asked for (e.g. from a 429).
+	// RetryAfter extracts a delay the far end asked for (e.g. from a 429's
+	// Retry-After). When it returns more than zero the next run comes after
+	// that delay (capped at MaxRetryAfter) instead of the exponential backoff,
+	// and the failure does not lengthen later backoffs: a vendor that says
+	// "again in 1 s" is asking to be called again in 1 s, not later and
+	// later.
 	RetryAfter func(error) time.Duration
+	// MaxRetryAfter caps a requested delay, so that a far-future
+	// Retry-After date cannot park the flow (default the larger of
+	// MaxBackoff and DefaultMaxRetryAfter).
+	MaxRetryAfter time.Duration
 }
+
+// DefaultMaxRetryAfter is the least cap on a far end's Retry-After.
+const DefaultMaxRetryAfter = 15 * time.Minute
 
 // State is a flow's current schedule, for status pages.
 type State struct {
@@ -66,6 +78,9 @@ func (s *Scheduler) Add(f Flow) {
 	}
 	if f.MaxBackoff <= 0 {
 		f.MaxBackoff = 10 * time.Minute
+	}
+	if f.MaxRetryAfter <= 0 {
+		f.MaxRetryAfter = max(f.MaxBackoff, DefaultMaxRetryAfter)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -146,6 +161,7 @@ func (s *Scheduler) start(fs *flowState) {
 func (s *Scheduler) loop(ctx context.Context, fs *flowState) {
 	f := fs.f
 	failures := 0
+	unpaced := 0 // consecutive failures without a Retry-After: the backoff exponent
 	delay := jitter(f.Jitter)
 	if f.Interval <= 0 {
 		delay = -1
@@ -177,11 +193,18 @@ func (s *Scheduler) loop(ctx context.Context, fs *flowState) {
 		s.mu.Lock()
 		fs.st.Running = false
 		fs.st.LastRun = now
+		ra := time.Duration(0)
 		if err != nil {
 			failures++
 			fs.st.LastError = err.Error()
+			if f.RetryAfter != nil {
+				ra = f.RetryAfter(err)
+			}
+			if ra <= 0 {
+				unpaced++
+			}
 		} else {
-			failures = 0
+			failures, unpaced = 0, 0
 			fs.st.LastError = ""
 		}
 		fs.st.Failures = failures
@@ -194,13 +217,13 @@ func (s *Scheduler) loop(ctx context.Context, fs *flowState) {
 			delay = f.Interval + jitter(f.Jitter)
 		case err == nil:
 			delay = -1
-		default:
-			delay = Backoff(failures, f.MinBackoff, f.MaxBackoff)
-			if f.RetryAfter != nil {
-				if ra := f.RetryAfter(err); ra > delay {
-					delay = ra
-				}
+		case ra > 0:
+			delay = PacedDelay(ra, f.MaxRetryAfter)
+			if !errors.Is(err, context.Canceled) {
+				s.log.Warn("sync run failed", "flow", f.Key, "failures", failures, "retry_in", delay.Round(time.Millisecond), "retry_after", ra, "err", err)
 			}
+		default:
+			delay = Backoff(max(unpaced, 1), f.MinBackoff, f.MaxBackoff)
 			if !errors.Is(err, context.Canceled) {
 				s.log.Warn("sync run failed", "flow", f.Key, "failures", failures, "retry_in", delay.Round(time.Millisecond), "err", err)
 			}
@@ -232,6 +255,21 @@ func Backoff(n int, lo, hi time.Duration) time.Duration {
 	d = min(d, hi)
 	half := d / 2
 	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// PacedDelay is the wait before retrying when the far end asked for ra
+// (Retry-After, in seconds or as an HTTP date): ra itself, capped at hi so
+// that a far-future date cannot park a flow, plus up to 10% (at most one
+// second) of jitter so that stores told the same date do not return in
+// step.
+func PacedDelay(ra, hi time.Duration) time.Duration {
+	if ra <= 0 {
+		return 0
+	}
+	if hi > 0 {
+		ra = min(ra, hi)
+	}
+	return ra + jitter(min(ra/10, time.Second))
 }
 
 func jitter(j time.Duration) time.Duration {
