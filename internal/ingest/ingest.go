@@ -390,7 +390,8 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		return Result{}, false, &TooLargeError{Kind: strings.TrimSuffix(bucket, "s"), ID: id, Bytes: len(data), Limit: limit}
 	}
 	ap, err := in.ob.AppendTx(tx, outbox.Entry{
-		Stream: stream, Type: typ, Subject: id, DedupeKey: DedupeKey(bucket, src, data), Data: data,
+		Stream: stream, Type: typ, Subject: id, Data: data,
+		DedupeKey: DedupeKey(bucket, src, data), DedupeScope: dedupeScope(bucket, src),
 	})
 	if err != nil {
 		return Result{}, false, err
@@ -441,6 +442,21 @@ func DedupeKey(kind string, src model.Source, data []byte) string {
 		v = "sha256:" + hex.EncodeToString(h[:12])
 	}
 	return kind + "/" + src.Vendor + "/" + src.IntegrationID + "/" + src.LocationID + "/" + src.ExternalID + "/" + v
+}
+
+// dedupeScope is the id a record of kind from src gets when it comes
+// without one: a function of its DedupeKey (vendor, location and external
+// id are in the key). The outbox keeps the key's record beside that id's
+// subject counter, so a capture writes one random page instead of two
+// (the record's id is, almost always, this one).
+func dedupeScope(kind string, src model.Source) string {
+	if src.ExternalID == "" {
+		return ""
+	}
+	if kind == "payments" {
+		return localID(src, "pay_")
+	}
+	return localID(src, "ord_")
 }
 
 // logBucket names the records/<kind> log of captured revisions: store.U64
