@@ -55,7 +55,12 @@ type Ingest struct {
 	// worker took together; markers left by a crash are replayed by
 	// ReplayPending at start-up.
 	DurableOnOrder bool
-	hooks          hooks
+	// OnReplay, when set, is called by ReplayPending instead of OnOrder:
+	// the order's OnOrder may have started before the crash (an auto-print
+	// that prints from the marker before its job record is written may
+	// have sent its bytes), so the hook can mark what it cannot know.
+	OnReplay func(model.Order)
+	hooks    hooks
 	// MaxEventBytes, when positive, refuses a captured record whose JSON
 	// is larger (the cloud broker's message limit less the envelope):
 	// Capture returns a *TooLargeError and writes nothing. CaptureTx (POS
@@ -342,7 +347,11 @@ func (in *Ingest) ReplayPending() (int, error) {
 			in.log.Warn("pending auto-print of an order no longer stored", "order_id", id, "err", err)
 			continue
 		}
-		in.OnOrder(*o)
+		if in.OnReplay != nil {
+			in.OnReplay(*o)
+		} else {
+			in.OnOrder(*o)
+		}
 		n++
 	}
 	return n, in.db.Update(func(tx *store.Tx) error {
