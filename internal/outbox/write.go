@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -381,13 +382,19 @@ func (o *Outbox) SubjectRef(tx *store.Tx, subject string) uint64 {
 }
 
 // scopedKey is where a dedupe record with a scope is kept in subjects: the
-// scope, a NUL byte, the key; it sorts right after the scope's own counter.
+// scope, a NUL byte, then 12 bytes of the key's SHA-256 (the scope's few
+// keys never collide in 96 bits; the full key would make every record,
+// and so the bucket's pages and branches, bigger); it sorts right after
+// the scope's own counter.
 func scopedKey(scope, key string) []byte {
-	k := make([]byte, 0, len(scope)+1+len(key))
+	h := sha256.Sum256([]byte(key))
+	k := make([]byte, 0, len(scope)+1+scopedHashLen)
 	k = append(k, scope...)
 	k = append(k, 0)
-	return append(k, key...)
+	return append(k, h[:scopedHashLen]...)
 }
+
+const scopedHashLen = 12
 
 // lookupDedupe finds e's dedupe record: beside its scope's counter, or in
 // keys, where every key was kept before scopes existed.
