@@ -39,10 +39,20 @@ func (s *Spool) work(ctx context.Context, d *device) {
 			sleep(ctx, d.wake, s.opts.MaxBackoff)
 			continue
 		}
+		backOff := func() {
+			backoff = min(max(backoff*2, s.opts.MinBackoff), s.opts.MaxBackoff)
+			// Up to 20 % jitter so printers that went down together do
+			// not retry in step.
+			wait := backoff - time.Duration(rand.Int64N(int64(backoff)/5+1))
+			retryAt = time.Now().Add(wait)
+			d.setNextRetry(retryAt)
+		}
 		if !ok {
 			backoff, retryAt = 0, time.Time{}
 			d.setNextRetry(time.Time{})
-			s.idle(ctx, d)
+			if s.idle(ctx, d) == retry { // a direct job went back to the queue
+				backOff()
+			}
 			continue
 		}
 		moved := false
@@ -66,12 +76,7 @@ func (s *Spool) work(ctx context.Context, d *device) {
 		}
 		switch s.attempt(ctx, p, j) {
 		case retry:
-			backoff = min(max(backoff*2, s.opts.MinBackoff), s.opts.MaxBackoff)
-			// Up to 20 % jitter so printers that went down together do
-			// not retry in step.
-			wait := backoff - time.Duration(rand.Int64N(int64(backoff)/5+1))
-			retryAt = time.Now().Add(wait)
-			d.setNextRetry(retryAt)
+			backOff()
 		case done:
 			backoff, retryAt = 0, time.Time{}
 			d.setNextRetry(time.Time{})
@@ -104,8 +109,8 @@ func (s *Spool) deviceHead(d *device) (*printer, Job, bool, error) {
 // back takes jobs again (see failoverDue).
 //
 // An auto-print job handed over while it waits (direct.go) is printed at
-// once.
-func (s *Spool) idle(ctx context.Context, d *device) {
+// once; its outcome is returned (done otherwise).
+func (s *Spool) idle(ctx context.Context, d *device) outcome {
 	var timeout <-chan time.Time
 	if s.opts.StatusInterval >= 0 && d.pollIdle {
 		t := time.NewTimer(s.opts.StatusInterval)
@@ -116,10 +121,11 @@ func (s *Spool) idle(ctx context.Context, d *device) {
 	case <-ctx.Done():
 	case <-d.wake:
 	case dj := <-d.direct:
-		s.runDirect(ctx, dj)
+		return s.runDirect(ctx, dj)
 	case <-timeout:
 		s.probe(ctx, d)
 	}
+	return done
 }
 
 // sleep waits for d (forever when d is 0), a wake-up or ctx. It reports
