@@ -33,7 +33,7 @@ var targets = []target{
 	{pkg: "./internal/ingest", bench: "^BenchmarkCapture(AutoPrint)?VsBatch$", benchtime: "20000x"},
 	{pkg: "./internal/ingest", bench: "^BenchmarkStoreSizeAfterDrain$", benchtime: "20000x"},
 	{pkg: "./internal/cloud", bench: "^BenchmarkDrain", benchtime: "2x", timeout: "20m"},
-	{pkg: "./internal/spool", bench: "^Benchmark(Order|Hook)ToPrinter$", benchtime: "500x"},
+	{pkg: "./internal/spool", bench: "^Benchmark(Order|Hook)ToPrinter(Queued)?$", benchtime: "500x"},
 	{pkg: "./internal/daemon", bench: "^BenchmarkStartReady1M$", benchtime: "3x", timeout: "20m"},
 	{pkg: "./cmd/aura-edge", bench: "^BenchmarkIdleRSS(1M)?$", benchtime: "1x"},
 	{pkg: "./internal/outbox", bench: "Append|PeekAckDrain", benchmem: true},

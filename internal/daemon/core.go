@@ -124,6 +124,11 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 			c.Spool.OnOrder(o)
 		}
 	}
+	c.Ingest.OnReplay = func(o model.Order) {
+		if !terminal.IsTerminalSource(o.Source) {
+			c.Spool.OnOrderReplayed(o)
+		}
+	}
 	c.Ingest.DurableOnOrder = c.Spool.AutoPrints()
 	c.Terminals, err = terminal.New(cfg.Terminals, terminal.Deps{
 		Printers: cfg.Printers, Spool: c.Spool, Sink: &terminal.OutboxSink{DB: c.DB, Outbox: c.Outbox, Ingest: c.Ingest},

@@ -55,7 +55,12 @@ type Ingest struct {
 	// worker took together; markers left by a crash are replayed by
 	// ReplayPending at start-up.
 	DurableOnOrder bool
-	hooks          hooks
+	// OnReplay, when set, is called by ReplayPending instead of OnOrder:
+	// the order's OnOrder may have started before the crash (an auto-print
+	// that prints from the marker before its job record is written may
+	// have sent its bytes), so the hook can mark what it cannot know.
+	OnReplay func(model.Order)
+	hooks    hooks
 	// MaxEventBytes, when positive, refuses a captured record whose JSON
 	// is larger (the cloud broker's message limit less the envelope):
 	// Capture returns a *TooLargeError and writes nothing. CaptureTx (POS
@@ -342,7 +347,11 @@ func (in *Ingest) ReplayPending() (int, error) {
 			in.log.Warn("pending auto-print of an order no longer stored", "order_id", id, "err", err)
 			continue
 		}
-		in.OnOrder(*o)
+		if in.OnReplay != nil {
+			in.OnReplay(*o)
+		} else {
+			in.OnOrder(*o)
+		}
 		n++
 	}
 	return n, in.db.Update(func(tx *store.Tx) error {
@@ -390,7 +399,8 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 		return Result{}, false, &TooLargeError{Kind: strings.TrimSuffix(bucket, "s"), ID: id, Bytes: len(data), Limit: limit}
 	}
 	ap, err := in.ob.AppendTx(tx, outbox.Entry{
-		Stream: stream, Type: typ, Subject: id, DedupeKey: DedupeKey(bucket, src, data), Data: data,
+		Stream: stream, Type: typ, Subject: id, Data: data,
+		DedupeKey: DedupeKey(bucket, src, data), DedupeScope: dedupeScope(bucket, src),
 	})
 	if err != nil {
 		return Result{}, false, err
@@ -441,6 +451,21 @@ func DedupeKey(kind string, src model.Source, data []byte) string {
 		v = "sha256:" + hex.EncodeToString(h[:12])
 	}
 	return kind + "/" + src.Vendor + "/" + src.IntegrationID + "/" + src.LocationID + "/" + src.ExternalID + "/" + v
+}
+
+// dedupeScope is the id a record of kind from src gets when it comes
+// without one: a function of its DedupeKey (vendor, location and external
+// id are in the key). The outbox keeps the key's record beside that id's
+// subject counter, so a capture writes one random page instead of two
+// (the record's id is, almost always, this one).
+func dedupeScope(kind string, src model.Source) string {
+	if src.ExternalID == "" {
+		return ""
+	}
+	if kind == "payments" {
+		return localID(src, "pay_")
+	}
+	return localID(src, "ord_")
 }
 
 // logBucket names the records/<kind> log of captured revisions: store.U64

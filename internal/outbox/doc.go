@@ -17,9 +17,10 @@
 //
 //	<stream>/rows       store.U64(seq) -> row (see row.go); the bucket's sequence is the last Seq
 //	<stream>            "depth", "bytes", "dropped" counters, updated in the same transaction as the rows
-//	keys                DedupeKey -> stream, seq, subject seq, id, time
-//	keyorder            store.U64(n) -> DedupeKey, in the order keys were added (for pruning)
+//	keys                DedupeKey -> stream, seq, subject seq, id, time (keys without a DedupeScope)
+//	keyorder            store.U64(n) -> DedupeKey, or NUL + the scoped key, in the order keys were added (for pruning)
 //	subjects            Subject -> last SubjectSeq, last use[, the caller's ref (SetSubjectRef)]
+//	                    DedupeScope NUL sha256(DedupeKey)[:12] -> as in keys, beside the scope's counter
 //	state               "layout", "dedupe_count", "subject_sweep"
 //
 // Open reads only the counters and the first row of each stream, so start-up

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,15 @@ type Entry struct {
 	// key was already appended (to any stream) is not appended again; Append
 	// returns the first one's Appended with Duplicate set.
 	DedupeKey string
-	Data      []byte // JSON
+	// DedupeScope, when set with a DedupeKey, must be a function of the
+	// key (the same key always comes with the same scope), typically the
+	// subject the key's records take (an order id derived from the same
+	// vendor and external id). The key's record is then kept beside that
+	// subject's counter instead of in a bucket of its own, so an append
+	// whose Subject is its DedupeScope writes one random page, not two.
+	// Keys kept before scopes existed are still found.
+	DedupeScope string
+	Data        []byte // JSON
 	// ID, when set, is the CloudEvents id the row keeps instead of a new
 	// UUIDv7: a resend of an event sent before (e.g. a command result sent
 	// again for a redelivered command), which the cloud drops by id.
@@ -363,6 +372,10 @@ func validate(entries []Entry) error {
 			return fmt.Errorf("entry %d: subject longer than %d bytes: %w", i, maxSubjectLen, ErrInvalidEntry)
 		case len(e.DedupeKey) > maxDedupeLen:
 			return fmt.Errorf("entry %d: dedupe key longer than %d bytes: %w", i, maxDedupeLen, ErrInvalidEntry)
+		case strings.HasPrefix(e.DedupeKey, "\x00"):
+			return fmt.Errorf("entry %d: dedupe key starts with a NUL byte: %w", i, ErrInvalidEntry)
+		case len(e.DedupeScope) > maxSubjectLen || strings.Contains(e.DedupeScope, "\x00"):
+			return fmt.Errorf("entry %d: dedupe scope longer than %d bytes or with a NUL byte: %w", i, maxSubjectLen, ErrInvalidEntry)
 		}
 		if e.ID != "" {
 			if _, err := uuid.Parse(e.ID); err != nil {

@@ -204,6 +204,10 @@ func encodeSubject(seq uint64, at int64, ref uint64) []byte {
 	return b
 }
 
+// isSubject tells a subject record from a scoped dedupe record kept in the
+// same bucket (scopedKey).
+func isSubject(v []byte) bool { return len(v) == 16 || len(v) == 24 }
+
 func decodeSubject(v []byte) (seq uint64, at int64, ref uint64) {
 	switch len(v) {
 	case 16:

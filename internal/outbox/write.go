@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -24,6 +25,7 @@ const (
 func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, []touched, error) {
 	now := o.cfg.Now()
 	keys := tx.Bucket(store.Outbox, bucketKeys)
+	subjects := tx.Bucket(store.Outbox, bucketSubjects)
 	res := make([]Appended, len(entries))
 	disp := make([]int, len(entries))
 	var seen map[string]int
@@ -42,7 +44,7 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 				disp[i] = j
 				continue
 			}
-			if d, ok := decodeDedupe(keys.Get([]byte(e.DedupeKey))); ok {
+			if d, ok := lookupDedupe(keys, subjects, e); ok {
 				res[i], disp[i] = d.appended(), storedDup
 				continue
 			}
@@ -84,7 +86,6 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 	}
 
 	// Pass 2: write rows, subject counters and dedupe records.
-	subjects := tx.Bucket(store.Outbox, bucketSubjects)
 	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder).AppendOnly()
 	var newKeys, newSubjects uint64
 	for i := range entries {
@@ -129,13 +130,20 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 				return nil, nil, err
 			}
 			d := dedupeRec{stream: e.Stream, seq: seq, subjectSeq: subjectSeq, id: id, at: now.UnixNano(), order: order}
-			if !keys.Has([]byte(e.DedupeKey)) { // absent unless its record was unreadable
+			kb, k, pos := keys, []byte(e.DedupeKey), []byte(e.DedupeKey)
+			if e.DedupeScope != "" {
+				// Beside the scope's subject counter: the page this
+				// append dirties anyway when the scope is its subject.
+				kb, k = subjects, scopedKey(e.DedupeScope, e.DedupeKey)
+				pos = append([]byte{0}, k...)
+			}
+			if !kb.Has(k) { // absent unless its record was unreadable
 				newKeys++
 			}
-			if err := keys.Put([]byte(e.DedupeKey), d.encode()); err != nil {
+			if err := kb.Put(k, d.encode()); err != nil {
 				return nil, nil, err
 			}
-			if err := keyOrder.Put(store.U64(order), []byte(e.DedupeKey)); err != nil {
+			if err := keyOrder.Put(store.U64(order), pos); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -215,16 +223,21 @@ func dropOldest(rows *store.Bucket, c *counters, l Limits) (uint64, error) {
 func (o *Outbox) pruneKeys(tx *store.Tx, now time.Time, added uint64, budget int) error {
 	st := tx.Bucket(store.Outbox, bucketState)
 	keys := tx.Bucket(store.Outbox, bucketKeys)
+	subjects := tx.Bucket(store.Outbox, bucketSubjects)
 	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder)
 	count := store.ParseU64(st.Get(keyDedupeCount)) + added
 	cutoff := now.Add(-o.cfg.DedupeMaxAge).UnixNano()
-	var dropOrder, dropKeys [][]byte
+	var dropOrder, dropKeys, dropScoped [][]byte
 	err := keyOrder.Scan(nil, func(k, dk []byte) (bool, error) {
 		if budget <= 0 {
 			return false, nil
 		}
 		budget--
-		d, ok := decodeDedupe(keys.Get(dk))
+		kb, drop := keys, &dropKeys
+		if len(dk) > 0 && dk[0] == 0 { // a scoped key, kept in subjects
+			kb, drop, dk = subjects, &dropScoped, dk[1:]
+		}
+		d, ok := decodeDedupe(kb.Get(dk))
 		if !ok || d.order != store.ParseU64(k) {
 			// Stale position (its key was re-appended or is unreadable).
 			dropOrder = append(dropOrder, bytes.Clone(k))
@@ -237,7 +250,7 @@ func (o *Outbox) pruneKeys(tx *store.Tx, now time.Time, added uint64, budget int
 			return false, nil // still queued: keep it and everything newer
 		}
 		dropOrder = append(dropOrder, bytes.Clone(k))
-		dropKeys = append(dropKeys, bytes.Clone(dk))
+		*drop = append(*drop, bytes.Clone(dk))
 		count--
 		return true, nil
 	})
@@ -251,6 +264,11 @@ func (o *Outbox) pruneKeys(tx *store.Tx, now time.Time, added uint64, budget int
 	}
 	for _, k := range dropKeys {
 		if err := keys.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range dropScoped {
+		if err := subjects.Delete(k); err != nil {
 			return err
 		}
 	}
@@ -273,6 +291,9 @@ func (o *Outbox) sweepSubjects(tx *store.Tx, now time.Time, budget int) error {
 	err := subjects.Scan(start, func(k, v []byte) (bool, error) {
 		if visited == budget {
 			return false, nil
+		}
+		if !isSubject(v) { // a scoped dedupe record: pruneKeys owns it
+			return true, nil
 		}
 		visited++
 		last = bytes.Clone(k)
@@ -358,4 +379,30 @@ func (o *Outbox) SetSubjectRef(tx *store.Tx, subject string, ref uint64) error {
 func (o *Outbox) SubjectRef(tx *store.Tx, subject string) uint64 {
 	_, _, ref := decodeSubject(tx.Bucket(store.Outbox, bucketSubjects).Get([]byte(subject)))
 	return ref
+}
+
+// scopedKey is where a dedupe record with a scope is kept in subjects: the
+// scope, a NUL byte, then 12 bytes of the key's SHA-256 (the scope's few
+// keys never collide in 96 bits; the full key would make every record,
+// and so the bucket's pages and branches, bigger); it sorts right after
+// the scope's own counter.
+func scopedKey(scope, key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	k := make([]byte, 0, len(scope)+1+scopedHashLen)
+	k = append(k, scope...)
+	k = append(k, 0)
+	return append(k, h[:scopedHashLen]...)
+}
+
+const scopedHashLen = 12
+
+// lookupDedupe finds e's dedupe record: beside its scope's counter, or in
+// keys, where every key was kept before scopes existed.
+func lookupDedupe(keys, subjects *store.Bucket, e *Entry) (dedupeRec, bool) {
+	if e.DedupeScope != "" {
+		if d, ok := decodeDedupe(subjects.Get(scopedKey(e.DedupeScope, e.DedupeKey))); ok {
+			return d, true
+		}
+	}
+	return decodeDedupe(keys.Get([]byte(e.DedupeKey)))
 }

@@ -23,8 +23,15 @@ import (
 // whole job (its connection ended, after the confirming status reply). It
 // reports p50, p99 and max in milliseconds; ns/op is only the pacing. Run
 // it with a fixed count, e.g. -benchtime 500x (10 s).
-func BenchmarkOrderToPrinter(b *testing.B) {
-	f, pr := benchSpool(b)
+func BenchmarkOrderToPrinter(b *testing.B) { benchOrderToPrinter(b, false) }
+
+// BenchmarkOrderToPrinterQueued is BenchmarkOrderToPrinter with every job
+// committed queued, then marked printing, before its bytes leave
+// (Options.NoDirect): the path before direct auto-prints, in the same run.
+func BenchmarkOrderToPrinterQueued(b *testing.B) { benchOrderToPrinter(b, true) }
+
+func benchOrderToPrinter(b *testing.B, noDirect bool) {
+	f, pr := benchSpool(b, noDirect)
 	ob, err := outbox.Open(f.db, outbox.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
@@ -44,13 +51,14 @@ func BenchmarkOrderToPrinter(b *testing.B) {
 // hook (spool.OnOrder, as ingest calls it after its commit): the spool's
 // share of the latency.
 func BenchmarkHookToPrinter(b *testing.B) {
-	f, pr := benchSpool(b)
+	f, pr := benchSpool(b, false)
 	benchToPrinter(b, pr, func(o *model.Order) { f.s.OnOrder(*o) })
 }
 
-func benchSpool(b *testing.B) (*fixture, *printertest.Printer) {
+func benchSpool(b *testing.B, noDirect bool) (*fixture, *printertest.Printer) {
 	pr := printertest.Start(b)
 	opts := testOptions()
+	opts.NoDirect = noDirect
 	opts.Logger = slog.New(slog.DiscardHandler)
 	f := newFixture(b, []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T20III", AutoPrint: "customer"}}, opts)
 	f.run()

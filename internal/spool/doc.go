@@ -80,6 +80,12 @@
 // whose auto_print says so; receipt.kitchen_copy adds kitchen tickets to
 // printers that print customer receipts. A customer receipt with a
 // completed cash payment ends with a drawer kick on printers with a drawer.
+// A job for a printer whose worker is idle is handed to it in memory and
+// sent while its record (already printing) is committed: the caller's
+// durable marker (ingest.DurableOnOrder) is the job's record until then,
+// and OnOrderReplayed, given the orders whose marker outlived a crash,
+// records their missing jobs unconfirmed instead of printing them again
+// (direct.go).
 //
 // # Retention
 //

@@ -79,6 +79,12 @@ type Options struct {
 	// MaxAge and MaxRows bound how many finished jobs are kept.
 	MaxAge  time.Duration
 	MaxRows int
+
+	// NoDirect turns off printing auto-print jobs directly from the
+	// capture's durable marker (direct.go): every job is then committed
+	// queued, and marked printing, before its bytes leave. For
+	// benchmarks and tests that compare the two.
+	NoDirect bool
 }
 
 func (o Options) withDefaults() Options {
@@ -198,7 +204,7 @@ func New(db *store.DB, storeID string, printers []config.Printer, rc receipt.Set
 		if d := devices[key]; d != nil {
 			p.device = d
 		} else {
-			p.device = &device{url: pc.Connection, pollIdle: transport.PollsWhenIdle(pc.Connection), wake: make(chan struct{}, 1)}
+			p.device = &device{url: pc.Connection, pollIdle: transport.PollsWhenIdle(pc.Connection), wake: make(chan struct{}, 1), direct: make(chan *directJob)}
 			p.st.State = StateUnknown
 			devices[key] = p.device
 			s.devices = append(s.devices, p.device)

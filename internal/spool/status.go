@@ -75,6 +75,7 @@ type device struct {
 	url      string
 	pollIdle bool // the transport may be opened for status while idle (not file:)
 	wake     chan struct{}
+	direct   chan *directJob // auto-print jobs handed to the idle worker
 	printers []*printer
 
 	mu     sync.Mutex

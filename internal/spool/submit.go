@@ -43,7 +43,17 @@ type Request struct {
 
 	ticket *stationSource // a station ticket (kitchen kind, auto print)
 	copy   bool           // a staff copy: COPY banner (ReprintOptions.Copy)
+	auto   autoPath       // how an auto-print job is recorded
 }
+
+// autoPath says how submit records an auto-print job.
+type autoPath int
+
+const (
+	queued   autoPath = iota // committed queued; the worker sends it
+	direct                   // handed to an idle worker, recorded while it sends
+	replayed                 // recorded unconfirmed (OnOrderReplayed)
+)
 
 // Submit renders the request for its printer and queues it durably; the
 // job is on disk when Submit returns. created is false when a job with the
@@ -131,6 +141,18 @@ func (s *Spool) submit(ctx context.Context, r Request, validate bool, reprintOf 
 	if src != nil && src.Order != nil {
 		j.OrderID = src.Order.ID
 	}
+	if r.auto == replayed {
+		created, err := s.recordUnconfirmed(j, data, pv, src)
+		return j, created, err
+	}
+	var dj *directJob
+	if r.auto == direct {
+		j.State, j.Attempts = Printing, 1
+		dj = &directJob{p: p, j: j, data: data, recorded: make(chan error, 1)}
+		if !s.offerDirect(dj) {
+			j.State, j.Attempts, dj = Queued, 0, nil
+		}
+	}
 	created := true
 	err = s.db.Update(func(tx *store.Tx) error {
 		old, ok, err := getJob(tx, j.ID)
@@ -143,6 +165,19 @@ func (s *Spool) submit(ctx context.Context, r Request, validate bool, reprintOf 
 		}
 		return insert(tx, &j, data, pv, src)
 	})
+	if dj != nil {
+		if err == nil && !created {
+			// Cannot happen (auto ids are the hook's alone); never send
+			// a job twice.
+			err = fmt.Errorf("job id %s taken while printing directly", j.ID)
+		}
+		dj.recorded <- err
+		if err != nil {
+			return Job{}, false, fmt.Errorf("record print job %s: %w", j.ID, err)
+		}
+		s.log.Debug("print job sent directly", "job_id", j.ID, "printer", j.Printer, "kind", j.Kind, "bytes", j.Bytes)
+		return j, true, nil
+	}
 	if err != nil {
 		return Job{}, false, fmt.Errorf("queue print job %s: %w", j.ID, err)
 	}
@@ -427,6 +462,10 @@ func kindWord(k Kind) string {
 // payment alone prints no second kitchen ticket. It never blocks on a
 // printer; errors are logged. Hook it into ingest.Ingest.OnOrder.
 func (s *Spool) OnOrder(o model.Order) {
+	s.onOrder(o, false)
+}
+
+func (s *Spool) onOrder(o model.Order, replay bool) {
 	if o.ID == "" && o.Source.ExternalID != "" {
 		o.ID = o.Source.DerivedID("ord_")
 	}
@@ -445,11 +484,15 @@ func (s *Spool) OnOrder(o model.Order) {
 				continue
 			}
 			id := autoID(kind, p.name, &o)
-			j, created, err := s.submit(context.Background(), Request{ID: id, Printer: p.name, Kind: kind, Order: &o}, false, "")
+			path := direct
+			if replay {
+				path = replayed
+			}
+			j, created, err := s.submit(context.Background(), Request{ID: id, Printer: p.name, Kind: kind, Order: &o, auto: path}, false, "")
 			switch {
 			case err != nil:
 				s.log.Warn("auto print not queued", "printer", p.name, "order_id", o.ID, "kind", kind, "err", err)
-			case created:
+			case created && !replay:
 				s.log.Debug("auto print queued", "printer", p.name, "order_id", o.ID, "kind", kind, "job_id", j.ID)
 			}
 		}

@@ -39,10 +39,20 @@ func (s *Spool) work(ctx context.Context, d *device) {
 			sleep(ctx, d.wake, s.opts.MaxBackoff)
 			continue
 		}
+		backOff := func() {
+			backoff = min(max(backoff*2, s.opts.MinBackoff), s.opts.MaxBackoff)
+			// Up to 20 % jitter so printers that went down together do
+			// not retry in step.
+			wait := backoff - time.Duration(rand.Int64N(int64(backoff)/5+1))
+			retryAt = time.Now().Add(wait)
+			d.setNextRetry(retryAt)
+		}
 		if !ok {
 			backoff, retryAt = 0, time.Time{}
 			d.setNextRetry(time.Time{})
-			s.idle(ctx, d)
+			if s.idle(ctx, d) == retry { // a direct job went back to the queue
+				backOff()
+			}
 			continue
 		}
 		moved := false
@@ -66,12 +76,7 @@ func (s *Spool) work(ctx context.Context, d *device) {
 		}
 		switch s.attempt(ctx, p, j) {
 		case retry:
-			backoff = min(max(backoff*2, s.opts.MinBackoff), s.opts.MaxBackoff)
-			// Up to 20 % jitter so printers that went down together do
-			// not retry in step.
-			wait := backoff - time.Duration(rand.Int64N(int64(backoff)/5+1))
-			retryAt = time.Now().Add(wait)
-			d.setNextRetry(retryAt)
+			backOff()
 		case done:
 			backoff, retryAt = 0, time.Time{}
 			d.setNextRetry(time.Time{})
@@ -102,15 +107,25 @@ func (s *Spool) deviceHead(d *device) (*printer, Job, bool, error) {
 // idle waits for work, asking the device for its status every
 // StatusInterval so that status pages stay live and a printer that came
 // back takes jobs again (see failoverDue).
-func (s *Spool) idle(ctx context.Context, d *device) {
-	if s.opts.StatusInterval < 0 || !d.pollIdle {
-		sleep(ctx, d.wake, 0)
-		return
+//
+// An auto-print job handed over while it waits (direct.go) is printed at
+// once; its outcome is returned (done otherwise).
+func (s *Spool) idle(ctx context.Context, d *device) outcome {
+	var timeout <-chan time.Time
+	if s.opts.StatusInterval >= 0 && d.pollIdle {
+		t := time.NewTimer(s.opts.StatusInterval)
+		defer t.Stop()
+		timeout = t.C
 	}
-	if sleep(ctx, d.wake, s.opts.StatusInterval) {
-		return // woken or canceled
+	select {
+	case <-ctx.Done():
+	case <-d.wake:
+	case dj := <-d.direct:
+		return s.runDirect(ctx, dj)
+	case <-timeout:
+		s.probe(ctx, d)
 	}
-	s.probe(ctx, d)
+	return done
 }
 
 // sleep waits for d (forever when d is 0), a wake-up or ctx. It reports
@@ -230,34 +245,64 @@ func (s *Spool) confirmTimeout(n int) time.Duration {
 
 // attempt tries to print j on p once.
 func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
+	return s.attemptWith(ctx, p, j, nil)
+}
+
+// attemptWith is attempt; for a direct job (dj not nil) its bytes come
+// from dj, it is printing already, and every outcome waits for its record.
+func (s *Spool) attemptWith(ctx context.Context, p *printer, j Job, dj *directJob) outcome {
 	start := time.Now()
 	p.tried(start)
-	data, err := s.Data(j.ID)
-	if err != nil {
-		s.finish(ctx, p, j, Failed, fmt.Errorf("read job bytes: %w", err), start)
+	// finish and retryLater, after a direct job's record is in.
+	finish := func(state State, cause error) {
+		if s.recorded(dj) {
+			s.finish(ctx, p, j, state, cause, start)
+		}
+	}
+	retryLater := func(pstate PrinterState, cause error) {
+		if s.recorded(dj) {
+			s.retryLater(ctx, p, j, pstate, cause, start)
+		}
+	}
+	var data []byte
+	var err error
+	if dj != nil {
+		data = dj.data
+	} else if data, err = s.Data(j.ID); err != nil {
+		finish(Failed, fmt.Errorf("read job bytes: %w", err))
 		return done
+	}
+	// A direct job not sent because the worker stops goes back to the
+	// queue (it was recorded printing).
+	canceledOut := func() outcome {
+		if dj != nil && s.recorded(dj) {
+			if _, err := s.update(j.ID, func(j *Job) { j.State, j.Attempts = Queued, max(j.Attempts-1, 0) }); err != nil {
+				s.log.Error("requeue print job", "job_id", j.ID, "printer", p.name, "err", err)
+			}
+		}
+		return canceled
 	}
 	conn, err := s.open(ctx, p.device, j.ID)
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
-			return canceled
+			return canceledOut()
 		case errors.Is(err, transport.ErrBadURL):
-			s.finish(ctx, p, j, Failed, err, start)
+			finish(Failed, err)
 			return done
 		}
 		s.setState(p.device, StateOffline, err)
-		s.retryLater(ctx, p, j, StateOffline, err, start)
+		retryLater(StateOffline, err)
 		return retry
 	}
 	st, answered, err := s.queryStatus(ctx, conn)
 	if err != nil {
 		conn.Close()
 		if ctx.Err() != nil {
-			return canceled
+			return canceledOut()
 		}
 		s.setState(p.device, StateOffline, err)
-		s.retryLater(ctx, p, j, StateOffline, err, start)
+		retryLater(StateOffline, err)
 		return retry
 	}
 	// A printer that answered status before and is silent now may have
@@ -272,7 +317,7 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 		s.noteDrawer(p.device, st)
 		if notReady != nil {
 			conn.Close()
-			s.retryLater(ctx, p, j, state, notReady, start)
+			retryLater(state, notReady)
 			return retry
 		}
 	} else if p.device.answersStatus() {
@@ -283,11 +328,17 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 	}
 	if ctx.Err() != nil {
 		conn.Close()
-		return canceled
+		return canceledOut()
 	}
 
 	// From here on bytes leave: persist "printing" first, so that a crash
 	// while sending leaves an unconfirmed job, never a second copy.
+	if dj != nil {
+		// Recorded printing by its submitter, beside this send: the
+		// order's marker from the capture commit is its durable record
+		// until then.
+		return s.send(ctx, p, j, conn, data, answered, mustConfirm, finish, retryLater)
+	}
 	gone := false
 	marked, err := s.update(j.ID, func(j *Job) {
 		if j.State.Final() { // cancelled meanwhile
@@ -306,15 +357,21 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 		return retry
 	}
 	j = marked
+	return s.send(ctx, p, j, conn, data, answered, mustConfirm, finish, retryLater)
+}
+
+// send writes a job marked printing and confirms it.
+func (s *Spool) send(ctx context.Context, p *printer, j Job, conn transport.Conn, data []byte, answered, mustConfirm bool,
+	finish func(State, error), retryLater func(PrinterState, error)) outcome {
 	if _, err := conn.Write(data); err != nil {
 		conn.Close()
 		if transport.Retryable(err) {
 			// Nothing left the process: it is safe to send again.
 			s.setState(p.device, StateOffline, err)
-			s.retryLater(ctx, p, j, StateOffline, err, start)
+			retryLater(StateOffline, err)
 			return retry
 		}
-		s.finish(ctx, p, j, Unconfirmed, fmt.Errorf("connection lost while sending: %w", err), start)
+		finish(Unconfirmed, fmt.Errorf("connection lost while sending: %w", err))
 		return done
 	}
 	var confirmErr error
@@ -336,11 +393,11 @@ func (s *Spool) attempt(ctx context.Context, p *printer, j Job) outcome {
 	closeErr := conn.Close()
 	switch {
 	case confirmErr != nil:
-		s.finish(ctx, p, j, Unconfirmed, confirmErr, start)
+		finish(Unconfirmed, confirmErr)
 	case !answered && closeErr != nil:
-		s.finish(ctx, p, j, Unconfirmed, fmt.Errorf("close after sending: %w", closeErr), start)
+		finish(Unconfirmed, fmt.Errorf("close after sending: %w", closeErr))
 	default:
-		s.finish(ctx, p, j, Printed, nil, start)
+		finish(Printed, nil)
 		if pw, ok := conn.(transport.PreviewWriter); ok {
 			s.writePreview(pw, j)
 		}

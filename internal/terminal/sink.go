@@ -44,6 +44,7 @@ func (s *OutboxSink) Deliver(ctx context.Context, c *Capture) (bool, error) {
 		dup, fresh = false, nil // Batch may run this again
 		ap, err := s.Outbox.AppendTx(tx, outbox.Entry{
 			Stream: outbox.Orders, Type: TypeReceipt, Subject: c.ID, DedupeKey: DedupeKey(c), Data: data,
+			DedupeScope: c.ID, // derived from the terminal and external id, as the key
 		})
 		if err != nil {
 			return err
