@@ -54,8 +54,9 @@ bench:
 bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
 
-# Regenerate the local API's OpenAPI document and JSON Schemas from the code
-# (a test fails while they are out of date).
+# Regenerate the local API's OpenAPI document and JSON Schemas from the code,
+# and openapi.json.gz, the copy the binary embeds (a test fails while they
+# are out of date; after merging branches that change routes, run it again).
 openapi:
 	$(GO) test -count=1 -run TestGenerated ./internal/localapi/openapi -update
 
