@@ -9,8 +9,11 @@ PKGS      := ./...
 
 all: lint test build
 
+# The release build: static (no cgo, like the .deb), without paths from
+# this machine, symbols or DWARF (-s -w), with the version stamped in.
+# A plain `go build ./cmd/aura-edge` keeps the debug information.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/aura-edge
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/aura-edge
 
 # The whole suite, with the race detector. Tests that need mosquitto or socat
 # fail (not skip) when CI=true.
@@ -52,8 +55,9 @@ bench:
 bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
 
-# Regenerate the local API's OpenAPI document and JSON Schemas from the code
-# (a test fails while they are out of date).
+# Regenerate the local API's OpenAPI document and JSON Schemas from the code,
+# and openapi.json.gz, the copy the binary embeds (a test fails while they
+# are out of date; after merging branches that change routes, run it again).
 openapi:
 	$(GO) test -count=1 -run TestGenerated ./internal/localapi/openapi -update
 
@@ -63,12 +67,24 @@ lint: release-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # The release binary ships to stores: it must not link the testing package,
-# httptest, the vendor or printer stand-ins, or the embedded test broker.
-release-check:
-	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/aura-edge | grep -E 'mochi-mqtt|test$$|/testkit$$' || true); \
+# httptest, the vendor or printer stand-ins (*test, squarespec), the test
+# toolkit, the embedded test broker, the demo, the benchmark runner, the
+# packaging code (nfpm and its git/ssh stack), the OpenAPI and JSON Schema
+# validators the API tests use, or the status page's browser driver; and
+# `make build` must strip it (-s -w), build it static and with -trimpath.
+RELEASE_BAD_PKGS := mochi-mqtt|test$$|test/|/testkit($$|/)|/squarespec$$|/internal/demo$$|/internal/benchcmp$$|/packaging/
+RELEASE_BAD_MODS := github.com/mochi-mqtt/|github.com/goreleaser/|github.com/getkin/|github.com/santhosh-tekuri/|github.com/chromedp/|github.com/go-git/
+release-check: build
+	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/aura-edge | grep -E '$(RELEASE_BAD_PKGS)' || true); \
 	 std=$$($(GO) list -deps ./cmd/aura-edge | grep -xE 'testing|net/http/httptest' || true); \
-	 if [ -n "$$bad$$std" ]; then echo "the release binary links test-only code:"; echo "$$bad$$std"; exit 1; fi; \
-	 echo "release binary: no test-only code linked"
+	 mods=$$($(GO) version -m $(BIN) | awk '$$1=="dep"||$$1=="=>"{print $$2}' | grep -E '^($(RELEASE_BAD_MODS))' || true); \
+	 if [ -n "$$bad$$std$$mods" ]; then echo "the release binary links test-only or build-only code:"; echo "$$bad$$std$$mods"; exit 1; fi; \
+	 info=$$($(GO) version -m $(BIN)); \
+	 for want in 'build	-trimpath=true' 'build	CGO_ENABLED=0'; do \
+	   printf '%s\n' "$$info" | grep -qF "$$want" || { echo "$(BIN) was not built with $$want"; exit 1; }; \
+	 done; \
+	 if $(GO) tool nm $(BIN) >/dev/null 2>&1; then echo "$(BIN) has a symbol table: build it with -ldflags '-s -w'"; exit 1; fi; \
+	 echo "release binary: no test-only or build-only code linked; static, stripped, -trimpath ($$(wc -c <$(BIN)) bytes)"
 
 # Short runs of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 10s
@@ -81,7 +97,7 @@ fuzz:
 
 # Store PCs are x86 mini-PCs and ARM boards.
 cross:
-	GOOS=linux   GOARCH=amd64           $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-linux-amd64       ./cmd/aura-edge
+	CGO_ENABLED=0 GOOS=linux   GOARCH=amd64           $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-linux-amd64       ./cmd/aura-edge
 	GOOS=linux   GOARCH=arm64           $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-linux-arm64       ./cmd/aura-edge
 	GOOS=linux   GOARCH=arm GOARM=7     $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-linux-armv7       ./cmd/aura-edge
 	GOOS=windows GOARCH=amd64           $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/aura-edge-windows-amd64.exe ./cmd/aura-edge

@@ -2,9 +2,11 @@ package escpos
 
 import (
 	"bytes"
+	"compress/gzip"
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -18,11 +20,23 @@ import (
 // font A, full and partial cut, QR codes, raster images and many code pages.
 const DefaultProfile = "default"
 
-// capabilitiesJSON is escpos-printer-db's dist/capabilities.json
-// (CC-BY-4.0, see profiles/NOTICE.md).
+// capabilitiesGz is escpos-printer-db's dist/capabilities.json
+// (CC-BY-4.0, see profiles/NOTICE.md), gzipped: 9 KB in the binary instead
+// of 131 KB. profiles/capabilities.json is the file as published;
+// TestCapabilitiesGzip keeps the two the same (go test ./drivers/escpos
+// -run TestCapabilitiesGzip -update rewrites the .gz).
 //
-//go:embed profiles/capabilities.json
-var capabilitiesJSON []byte
+//go:embed profiles/capabilities.json.gz
+var capabilitiesGz []byte
+
+// capabilitiesJSON returns the embedded capabilities.json.
+func capabilitiesJSON() ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(capabilitiesGz))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
 
 // Profile describes one printer model: what it can do, its fonts and paper
 // width, and which code page each ESC t number selects. Profiles come from
@@ -226,7 +240,11 @@ type db struct {
 }
 
 var database = sync.OnceValues(func() (*db, error) {
-	d, err := parseCapabilities(capabilitiesJSON)
+	raw, err := capabilitiesJSON()
+	if err != nil {
+		return nil, fmt.Errorf("unpack embedded capabilities.json: %w", err)
+	}
+	d, err := parseCapabilities(raw)
 	if err != nil {
 		return nil, fmt.Errorf("parse embedded capabilities.json: %w", err)
 	}

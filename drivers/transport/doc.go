@@ -3,10 +3,11 @@
 // It is the driver interface for printer connections, the way
 // database/sql/driver is for databases: a Driver per URL scheme, registered
 // from init, and a small Conn (an io.ReadWriteCloser) with optional
-// interfaces found by type assertion. The package holds four built-in
-// drivers; a binary registers the ones it links by importing
-// drivers/transport/all (blank, from cmd/, like drivers/pos/all), or by
-// calling Register with TCP(), Serial(), USB() or File() itself:
+// interfaces found by type assertion. Four built-in drivers live in their
+// own packages (drivers/transport/tcp, serial, usb and file); a binary
+// registers the ones it links by importing drivers/transport/all (blank,
+// from cmd/, like drivers/pos/all), or by calling Register with tcp.New(),
+// serial.New(), usb.New() or file.New() itself:
 //
 //	tcp://192.168.1.50:9100                         raw TCP ("JetDirect", port required)
 //	serial:///dev/ttyUSB0?baud=19200&parity=none     RS-232 or USB-serial through go.bug.st/serial
@@ -52,6 +53,11 @@
 // and ErrClosed use of a closed Conn. The underlying cause stays in the
 // chain (errors.Is(err, os.ErrDeadlineExceeded), syscall.ECONNRESET,
 // fs.ErrNotExist and so on still match).
+//
+// A transport outside this package follows the same contract with
+// Failure (which applies the retry rule to a cause) and implements
+// QueryWriter when it can send a status query without counting it as job
+// bytes.
 //
 // A successful Close does not prove that a TCP printer received the job: the
 // kernel may still be sending. A status query after the job does: printers

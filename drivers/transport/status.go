@@ -112,8 +112,8 @@ func QueryStatus(ctx context.Context, c Conn, n byte, timeout time.Duration) (by
 		w   int
 		err error
 	)
-	if qw, ok := c.(queryWriter); ok {
-		w, err = qw.writeQuery(q)
+	if qw, ok := c.(QueryWriter); ok {
+		w, err = qw.WriteQuery(q)
 	} else {
 		w, err = c.Write(q)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"slices"
 	"time"
 )
 
@@ -125,17 +124,18 @@ func Retryable(err error) bool {
 	return errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrInterrupted)
 }
 
-// queryWriter is implemented by this package's connections: it writes a
-// status query without counting it as job bytes, so that a failed query
-// before any Write stays retry safe.
-type queryWriter interface {
-	writeQuery(p []byte) (int, error)
+// QueryWriter is implemented by connections that can send a status query
+// without counting it as job bytes, so that a failed query before any
+// Write stays retry safe (see Failure). QueryStatus uses it when present;
+// a connection without it sends the query through Write.
+type QueryWriter interface {
+	WriteQuery(p []byte) (int, error)
 }
 
-// failure wraps err from operation op (e.g. "write tcp 10.0.0.5:9100") as
-// ErrInterrupted when job bytes were written on the connection, else as
-// ErrUnavailable.
-func failure(op string, written int64, err error) error {
+// Failure wraps err from operation op (e.g. "write tcp 10.0.0.5:9100") by
+// the retry rule: as ErrInterrupted when the Conn had accepted written > 0
+// job bytes, else as ErrUnavailable. Transport implementations use it.
+func Failure(op string, written int64, err error) error {
 	if written > 0 {
 		return fmt.Errorf("%s: %w: %w", op, ErrInterrupted, err)
 	}
@@ -149,46 +149,4 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// stallDeadline is the deadline for the next chunk of a write: now plus the
-// stall timeout, or the explicit deadline (unix nanoseconds, 0 for none) if
-// earlier.
-func stallDeadline(stall time.Duration, explicit int64) time.Time {
-	d := time.Now().Add(stall)
-	if explicit != 0 {
-		if e := time.Unix(0, explicit); e.Before(d) {
-			return e
-		}
-	}
-	return d
-}
-
-// nanos converts a deadline to unix nanoseconds, 0 for the zero time.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// hintError replaces a system error's text with a hint for the operator
-// while keeping it in the chain.
-type hintError struct {
-	hint string
-	err  error
-}
-
-func (e *hintError) Error() string { return e.hint }
-func (e *hintError) Unwrap() error { return e.err }
-
-// sortedKeys returns q's keys in order, so that errors about parameters are
-// deterministic.
-func sortedKeys(q url.Values) []string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

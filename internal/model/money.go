@@ -6,8 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"golang.org/x/text/currency"
 )
 
 // Money is an amount in the minor unit of an ISO 4217 currency (cents for
@@ -31,19 +29,18 @@ func ValidCurrency(code string) bool {
 	if len(code) != 3 || strings.ToUpper(code) != code {
 		return false
 	}
-	_, err := currency.ParseISO(code)
-	return err == nil
+	_, ok := lookupCurrency(code)
+	return ok
 }
 
 // MinorDigits returns the number of decimal digits of the currency's minor
 // unit (2 for USD and EUR, 0 for JPY, 3 for BHD). Unknown codes give 2.
 func MinorDigits(code string) int {
-	u, err := currency.ParseISO(code)
-	if err != nil {
+	digits, ok := lookupCurrency(code)
+	if !ok {
 		return 2
 	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale
+	return digits
 }
 
 // FormatMinor renders amount minor units with digits decimals, e.g.

@@ -2,14 +2,20 @@
 // drivers/transport, the way drivers/pos/all registers the POS vendors.
 // The command imports it blank; a store image that needs fewer transports
 // can register the ones it wants instead (transport.Register("tcp",
-// transport.TCP())).
+// tcp.New())).
 package all
 
-import "github.com/auraconnect/aura-edge/drivers/transport"
+import (
+	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/file"
+	"github.com/auraconnect/aura-edge/drivers/transport/serial"
+	"github.com/auraconnect/aura-edge/drivers/transport/tcp"
+	"github.com/auraconnect/aura-edge/drivers/transport/usb"
+)
 
 func init() {
-	transport.Register("tcp", transport.TCP())       // tcp://host:port
-	transport.Register("serial", transport.Serial()) // serial:///dev/ttyUSB0?baud=...
-	transport.Register("usb", transport.USB())       // usb:///dev/usb/lp0
-	transport.Register("file", transport.File())     // file:///dir: virtual printer
+	transport.Register("tcp", tcp.New())       // tcp://host:port
+	transport.Register("serial", serial.New()) // serial:///dev/ttyUSB0?baud=...
+	transport.Register("usb", usb.New())       // usb:///dev/usb/lp0
+	transport.Register("file", file.New())     // file:///dir: virtual printer
 }

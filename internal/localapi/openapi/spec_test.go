@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/health"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/localapi/openapi"
 	"github.com/auraconnect/aura-edge/internal/localapi/statuspage"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -402,5 +404,21 @@ func TestGenerated(t *testing.T) {
 		if !bytes.Equal(got, files[name]) {
 			t.Errorf("%s is out of date: run go test ./internal/localapi/openapi -update", name)
 		}
+	}
+	// The binary embeds openapi.json gzipped.
+	if *update {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(doc)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("openapi.json.gz", buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(openapi.Document(), doc) {
+		t.Errorf("openapi.json.gz (embedded) is out of date: run go test ./internal/localapi/openapi -update (make openapi)")
 	}
 }

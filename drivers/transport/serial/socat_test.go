@@ -1,6 +1,6 @@
 //go:build linux
 
-package transport_test
+package serial_test
 
 import (
 	"os"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package transport_test
+package serial_test
 
 import (
 	"bytes"
@@ -107,24 +107,5 @@ func TestSerialMissingDevice(t *testing.T) {
 	}
 	if !errors.Is(err, fs.ErrNotExist) || !transport.Retryable(err) {
 		t.Errorf("error %v: want fs.ErrNotExist and retryable", err)
-	}
-}
-
-func TestSerialPorts(t *testing.T) {
-	ports, err := transport.SerialPorts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range ports {
-		if p.Name == "" {
-			t.Errorf("port %d has no name: %+v", i, p)
-		}
-		if i > 0 && ports[i-1].Name >= p.Name {
-			t.Errorf("ports not sorted: %q before %q", ports[i-1].Name, p.Name)
-		}
-		if _, err := transport.ParseURL(p.URL()); err != nil {
-			t.Errorf("port %s: URL %s: %v", p.Name, p.URL(), err)
-		}
-		t.Logf("%+v", p)
 	}
 }

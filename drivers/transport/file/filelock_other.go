@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || openbsd || netbsd || dragonfly)
 
-package transport
+package file
 
 // lockDir is a no-op where flock is missing: O_EXCL still keeps two jobs
 // out of one file, but two processes may then pick the same number.

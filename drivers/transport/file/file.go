@@ -1,4 +1,8 @@
-package transport
+// Package file is the file: virtual printer transport
+// (file:///var/lib/aura-edge/printer-out): one .bin file per job, for
+// demos and tests. drivers/transport/all registers it; see package
+// transport for the contract.
+package file
 
 import (
 	"context"
@@ -15,6 +19,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/escpos"
+	"github.com/auraconnect/aura-edge/drivers/transport"
 )
 
 // file:///some/dir is the virtual printer for demos and tests. Each Open
@@ -26,9 +31,9 @@ import (
 // "online, no error, paper present", and its Read returns io.EOF: it never
 // sends anything.
 
-// File is the file: virtual printer driver (registered by
+// New returns the file: virtual printer driver (registered by
 // drivers/transport/all).
-func File() Driver { return fileDriver{} }
+func New() transport.Driver { return fileDriver{} }
 
 const maxJobIDInName = 64
 
@@ -60,17 +65,17 @@ func fileDir(u *url.URL) (string, error) {
 	return filepath.Clean(filepath.FromSlash(p)), nil
 }
 
-func (fileDriver) Open(ctx context.Context, u *url.URL, opts Options) (Conn, error) {
+func (fileDriver) Open(ctx context.Context, u *url.URL, opts transport.Options) (transport.Conn, error) {
 	dir, err := fileDir(u)
 	if err != nil {
-		return nil, badURL(u.String(), err.Error())
+		return nil, fmt.Errorf("%w %q: %s", transport.ErrBadURL, u.String(), err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("open file %s: %w: %w", dir, ErrUnavailable, err)
+		return nil, fmt.Errorf("open file %s: %w: %w", dir, transport.ErrUnavailable, err)
 	}
 	f, err := createJobFile(dir, opts.JobID)
 	if err != nil {
-		return nil, fmt.Errorf("open file %s: %w: %w", dir, ErrUnavailable, err)
+		return nil, fmt.Errorf("open file %s: %w: %w", dir, transport.ErrUnavailable, err)
 	}
 	return &fileConn{f: f, dir: dir}, nil
 }
@@ -155,12 +160,12 @@ type fileConn struct {
 
 func (c *fileConn) Write(p []byte) (int, error) {
 	if c.closed.Load() {
-		return 0, fmt.Errorf("write file %s: %w", c.f.Name(), ErrClosed)
+		return 0, fmt.Errorf("write file %s: %w", c.f.Name(), transport.ErrClosed)
 	}
 	n, err := c.f.Write(p)
 	c.written.Add(int64(n))
 	if err != nil {
-		return n, failure("write file "+c.f.Name(), c.written.Load(), err)
+		return n, transport.Failure("write file "+c.f.Name(), c.written.Load(), err)
 	}
 	return n, nil
 }
@@ -168,7 +173,7 @@ func (c *fileConn) Write(p []byte) (int, error) {
 // Read returns io.EOF: the virtual printer never sends anything.
 func (c *fileConn) Read([]byte) (int, error) {
 	if c.closed.Load() {
-		return 0, fmt.Errorf("read file %s: %w", c.f.Name(), ErrClosed)
+		return 0, fmt.Errorf("read file %s: %w", c.f.Name(), transport.ErrClosed)
 	}
 	return 0, io.EOF
 }
@@ -177,7 +182,7 @@ func (c *fileConn) Read([]byte) (int, error) {
 // present.
 func (c *fileConn) QueryStatus(ctx context.Context, n byte, _ time.Duration) (byte, error) {
 	if c.closed.Load() {
-		return 0, fmt.Errorf("query status file %s: %w", c.f.Name(), ErrClosed)
+		return 0, fmt.Errorf("query status file %s: %w", c.f.Name(), transport.ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("query status DLE EOT %d: %w", n, err)
@@ -205,7 +210,7 @@ func (c *fileConn) WritePreview(text []byte) error {
 // Close flushes the job file and its directory entry to disk.
 func (c *fileConn) Close() error {
 	if c.closed.Swap(true) {
-		return fmt.Errorf("close file %s: %w", c.f.Name(), ErrClosed)
+		return fmt.Errorf("close file %s: %w", c.f.Name(), transport.ErrClosed)
 	}
 	err := c.f.Sync()
 	if cerr := c.f.Close(); err == nil {
@@ -215,15 +220,15 @@ func (c *fileConn) Close() error {
 		err = syncDir(c.dir)
 	}
 	if err != nil {
-		return failure("close file "+c.f.Name(), c.written.Load(), err)
+		return transport.Failure("close file "+c.f.Name(), c.written.Load(), err)
 	}
 	return nil
 }
 
 var (
-	_ Driver        = fileDriver{}
-	_ Conn          = (*fileConn)(nil)
-	_ StatusQuerier = (*fileConn)(nil)
-	_ PreviewWriter = (*fileConn)(nil)
-	_ Passive       = fileDriver{}
+	_ transport.Driver        = fileDriver{}
+	_ transport.Conn          = (*fileConn)(nil)
+	_ transport.StatusQuerier = (*fileConn)(nil)
+	_ transport.PreviewWriter = (*fileConn)(nil)
+	_ transport.Passive       = fileDriver{}
 )

@@ -1,6 +1,6 @@
 //go:build linux
 
-package transport_test
+package usb_test
 
 import (
 	"bytes"

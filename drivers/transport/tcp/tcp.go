@@ -1,4 +1,7 @@
-package transport
+// Package tcp is the tcp: printer transport, a raw TCP printer port
+// (tcp://192.168.1.50:9100). drivers/transport/all registers it; see
+// package transport for the contract.
+package tcp
 
 import (
 	"context"
@@ -7,13 +10,16 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+
+	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/internal/pipeconn"
 )
 
 // tcp://host:port is a raw TCP printer port ("JetDirect", usually 9100).
 // The port is required: guessing 9100 would hide typos in the config.
 
-// TCP is the tcp: driver (registered by drivers/transport/all).
-func TCP() Driver { return tcpDriver{} }
+// New returns the tcp: driver (registered by drivers/transport/all).
+func New() transport.Driver { return tcpDriver{} }
 
 // tcpChunk is how much one write call hands to the kernel; the stall
 // timeout is renewed per chunk.
@@ -46,10 +52,10 @@ func tcpAddr(u *url.URL) (string, error) {
 	return net.JoinHostPort(u.Hostname(), u.Port()), nil
 }
 
-func (tcpDriver) Open(ctx context.Context, u *url.URL, opts Options) (Conn, error) {
+func (tcpDriver) Open(ctx context.Context, u *url.URL, opts transport.Options) (transport.Conn, error) {
 	addr, err := tcpAddr(u)
 	if err != nil {
-		return nil, badURL(u.String(), err.Error())
+		return nil, fmt.Errorf("%w %q: %s", transport.ErrBadURL, u.String(), err)
 	}
 	d := net.Dialer{Timeout: opts.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
@@ -58,9 +64,9 @@ func (tcpDriver) Open(ctx context.Context, u *url.URL, opts Options) (Conn, erro
 		if errors.As(err, &oe) && oe.Err != nil {
 			err = oe.Err // "connect: connection refused", without repeating the address
 		}
-		return nil, fmt.Errorf("open tcp %s: %w: %w", addr, ErrUnavailable, err)
+		return nil, fmt.Errorf("open tcp %s: %w: %w", addr, transport.ErrUnavailable, err)
 	}
-	return &deadlineConn{p: nc, kind: "tcp", name: addr, chunk: tcpChunk, stall: opts.WriteTimeout}, nil
+	return &pipeconn.Conn{Pipe: nc, Kind: "tcp", Name: addr, Chunk: tcpChunk, Stall: opts.WriteTimeout}, nil
 }
 
-var _ Driver = tcpDriver{}
+var _ transport.Driver = tcpDriver{}

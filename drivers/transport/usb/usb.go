@@ -1,4 +1,7 @@
-package transport
+// Package usb is the usb: printer transport, the Linux USB printer class
+// device (usb:///dev/usb/lp0). drivers/transport/all registers it; see
+// package transport for the contract.
+package usb
 
 import (
 	"context"
@@ -8,14 +11,17 @@ import (
 	"net/url"
 	"os"
 	"syscall"
+
+	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/internal/pipeconn"
 )
 
 // usb:///dev/usb/lp0 is the Linux USB printer class device (usblp). The
 // device is opened read-write; reads (status answers) need a bidirectional
 // printer. Reads and writes go through Go's poller, so deadlines work.
 
-// USB is the usb: driver (registered by drivers/transport/all).
-func USB() Driver { return usbDriver{} }
+// New returns the usb: driver (registered by drivers/transport/all).
+func New() transport.Driver { return usbDriver{} }
 
 const usbChunk = 4 << 10
 
@@ -40,37 +46,37 @@ func usbDevice(u *url.URL) (string, error) {
 	return u.Path, nil
 }
 
-func (usbDriver) Open(ctx context.Context, u *url.URL, opts Options) (Conn, error) {
+func (usbDriver) Open(ctx context.Context, u *url.URL, opts transport.Options) (transport.Conn, error) {
 	dev, err := usbDevice(u)
 	if err != nil {
-		return nil, badURL(u.String(), err.Error())
+		return nil, fmt.Errorf("%w %q: %s", transport.ErrBadURL, u.String(), err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("open usb %s: %w: %w", dev, ErrUnavailable, err)
+		return nil, fmt.Errorf("open usb %s: %w: %w", dev, transport.ErrUnavailable, err)
 	}
 	f, err := os.OpenFile(dev, usbOpenFlags, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open usb %s: %w: %w", dev, ErrUnavailable, usbOpenHint(err))
+		return nil, fmt.Errorf("open usb %s: %w: %w", dev, transport.ErrUnavailable, usbOpenHint(err))
 	}
 	if fi, err := f.Stat(); err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
 		f.Close()
-		return nil, fmt.Errorf("open usb %s: %w: not a character device", dev, ErrUnavailable)
+		return nil, fmt.Errorf("open usb %s: %w: not a character device", dev, transport.ErrUnavailable)
 	}
-	return &deadlineConn{p: f, kind: "usb", name: dev, chunk: usbChunk, stall: opts.WriteTimeout,
+	return &pipeconn.Conn{Pipe: f, Kind: "usb", Name: dev, Chunk: usbChunk, Stall: opts.WriteTimeout,
 		// Devices without poll support cannot take deadlines
 		// (os.ErrNoDeadline); their writes block.
-		tolerant: true,
-		readErr: func(err error) error {
+		Tolerant: true,
+		ReadErr: func(err error) error {
 			if errors.Is(err, syscall.EINVAL) {
 				// usblp refuses reads from printers that are not
 				// bidirectional.
-				return fmt.Errorf("printer is not bidirectional: %w: %w", ErrNoStatus, err)
+				return fmt.Errorf("printer is not bidirectional: %w: %w", transport.ErrNoStatus, err)
 			}
 			return nil
 		},
-		hint: func(err error) error {
+		Explain: func(err error) error {
 			if errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.EIO) {
-				return &hintError{"device vanished (" + err.Error() + ")", err}
+				return pipeconn.Hint("device vanished ("+err.Error()+")", err)
 			}
 			return err
 		},
@@ -80,13 +86,13 @@ func (usbDriver) Open(ctx context.Context, u *url.URL, opts Options) (Conn, erro
 func usbOpenHint(err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &hintError{"device not found", err}
+		return pipeconn.Hint("device not found", err)
 	case errors.Is(err, fs.ErrPermission):
-		return &hintError{"permission denied (is the service user in the lp group?)", err}
+		return pipeconn.Hint("permission denied (is the service user in the lp group?)", err)
 	case errors.Is(err, syscall.EBUSY):
-		return &hintError{"device busy (open in another program?)", err}
+		return pipeconn.Hint("device busy (open in another program?)", err)
 	}
 	return err
 }
 
-var _ Driver = usbDriver{}
+var _ transport.Driver = usbDriver{}

@@ -1,4 +1,4 @@
-package transport_test
+package tcp_test
 
 import (
 	"bytes"

@@ -1,4 +1,8 @@
-package transport
+// Package serial is the serial: printer transport, RS-232 or USB-serial
+// through go.bug.st/serial (serial:///dev/ttyUSB0?baud=19200).
+// drivers/transport/all registers it; see package transport for the
+// contract.
+package serial
 
 import (
 	"context"
@@ -8,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +21,9 @@ import (
 	"time"
 
 	"go.bug.st/serial"
+
+	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/internal/pipeconn"
 )
 
 // serial:///dev/ttyUSB0?baud=19200&databits=8&parity=none&stopbits=1&chunk=256
@@ -26,8 +34,8 @@ import (
 // queued ahead of the wire, and the writer sleeps for the transmit time of
 // what it queued. chunk=0 turns pacing off.
 
-// Serial is the serial: driver (registered by drivers/transport/all).
-func Serial() Driver { return serialDriver{} }
+// New returns the serial: driver (registered by drivers/transport/all).
+func New() transport.Driver { return serialDriver{} }
 
 // Serial defaults: the factory setting of most ESC/POS serial printers.
 const (
@@ -144,18 +152,18 @@ func (c serialConfig) byteTime() time.Duration {
 	return time.Duration(c.bits * float64(time.Second) / float64(c.mode.BaudRate))
 }
 
-func (serialDriver) Open(ctx context.Context, u *url.URL, _ Options) (Conn, error) {
+func (serialDriver) Open(ctx context.Context, u *url.URL, _ transport.Options) (transport.Conn, error) {
 	cfg, err := parseSerial(u)
 	if err != nil {
-		return nil, badURL(u.String(), err.Error())
+		return nil, fmt.Errorf("%w %q: %s", transport.ErrBadURL, u.String(), err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("open serial %s: %w: %w", cfg.device, ErrUnavailable, err)
+		return nil, fmt.Errorf("open serial %s: %w: %w", cfg.device, transport.ErrUnavailable, err)
 	}
 	mode := cfg.mode
 	p, err := serial.Open(cfg.device, &mode)
 	if err != nil {
-		return nil, fmt.Errorf("open serial %s: %w: %w", cfg.device, ErrUnavailable, serialOpenHint(err))
+		return nil, fmt.Errorf("open serial %s: %w: %w", cfg.device, transport.ErrUnavailable, serialOpenHint(err))
 	}
 	return &serialConn{port: p, cfg: cfg}, nil
 }
@@ -164,11 +172,11 @@ func serialOpenHint(err error) error {
 	var pe *serial.PortError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &hintError{"device not found", err}
+		return pipeconn.Hint("device not found", err)
 	case errors.Is(err, fs.ErrPermission) || errors.As(err, &pe) && pe.Code() == serial.PermissionDenied:
-		return &hintError{"permission denied (is the service user in the dialout group?)", err}
+		return pipeconn.Hint("permission denied (is the service user in the dialout group?)", err)
 	case errors.As(err, &pe) && pe.Code() == serial.PortBusy:
-		return &hintError{"port busy (open in another program?)", err}
+		return pipeconn.Hint("port busy (open in another program?)", err)
 	}
 	return err
 }
@@ -193,7 +201,7 @@ type serialConn struct {
 
 func (c *serialConn) Write(p []byte) (int, error) { return c.write(p, true) }
 
-func (c *serialConn) writeQuery(p []byte) (int, error) { return c.write(p, false) }
+func (c *serialConn) WriteQuery(p []byte) (int, error) { return c.write(p, false) }
 
 func (c *serialConn) write(p []byte, job bool) (int, error) {
 	c.writeMu.Lock()
@@ -206,7 +214,7 @@ func (c *serialConn) write(p []byte, job bool) (int, error) {
 	total := 0
 	for total < len(p) {
 		if c.closed.Load() {
-			return total, fmt.Errorf("write serial %s: %w", c.cfg.device, ErrClosed)
+			return total, fmt.Errorf("write serial %s: %w", c.cfg.device, transport.ErrClosed)
 		}
 		end := min(total+chunk, len(p))
 		// Pace: wait until no more than one chunk is queued ahead of
@@ -268,7 +276,7 @@ func (c *serialConn) Read(p []byte) (int, error) {
 	}
 	for {
 		if c.closed.Load() {
-			return 0, fmt.Errorf("read serial %s: %w", c.cfg.device, ErrClosed)
+			return 0, fmt.Errorf("read serial %s: %w", c.cfg.device, transport.ErrClosed)
 		}
 		slice := serialReadSlice
 		if dl := c.readDeadline.Load(); dl != 0 {
@@ -297,42 +305,54 @@ func (c *serialConn) Read(p []byte) (int, error) {
 // bytes written so far.
 func (c *serialConn) fail(op string, err error) error {
 	if c.closed.Load() {
-		return fmt.Errorf("%s serial %s: %w", op, c.cfg.device, ErrClosed)
+		return fmt.Errorf("%s serial %s: %w", op, c.cfg.device, transport.ErrClosed)
 	}
 	var pe *serial.PortError
 	if errors.As(err, &pe) && pe.Code() == serial.PortClosed {
-		err = &hintError{"device vanished (port closed)", err}
+		err = pipeconn.Hint("device vanished (port closed)", err)
 	} else if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENODEV) {
-		err = &hintError{"device vanished (" + err.Error() + ")", err}
+		err = pipeconn.Hint("device vanished ("+err.Error()+")", err)
 	}
-	return failure(op+" serial "+c.cfg.device, c.written.Load(), err)
+	return transport.Failure(op+" serial "+c.cfg.device, c.written.Load(), err)
 }
 
 func (c *serialConn) SetReadDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return fmt.Errorf("set deadline serial %s: %w", c.cfg.device, ErrClosed)
+		return fmt.Errorf("set deadline serial %s: %w", c.cfg.device, transport.ErrClosed)
 	}
-	c.readDeadline.Store(nanos(t))
+	c.readDeadline.Store(pipeconn.Nanos(t))
 	return nil
 }
 
 func (c *serialConn) SetWriteDeadline(t time.Time) error {
-	c.writeDeadline.Store(nanos(t))
+	c.writeDeadline.Store(pipeconn.Nanos(t))
 	return nil
 }
 
 func (c *serialConn) Close() error {
 	if c.closed.Swap(true) {
-		return fmt.Errorf("close serial %s: %w", c.cfg.device, ErrClosed)
+		return fmt.Errorf("close serial %s: %w", c.cfg.device, transport.ErrClosed)
 	}
 	if err := c.port.Close(); err != nil {
-		return failure("close serial "+c.cfg.device, c.written.Load(), err)
+		return transport.Failure("close serial "+c.cfg.device, c.written.Load(), err)
 	}
 	return nil
 }
 
 var (
-	_ Driver    = serialDriver{}
-	_ Conn      = (*serialConn)(nil)
-	_ Deadliner = (*serialConn)(nil)
+	_ transport.Driver      = serialDriver{}
+	_ transport.Conn        = (*serialConn)(nil)
+	_ transport.Deadliner   = (*serialConn)(nil)
+	_ transport.QueryWriter = (*serialConn)(nil)
 )
+
+// sortedKeys returns q's keys in order, so that errors about parameters are
+// deterministic.
+func sortedKeys(q url.Values) []string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

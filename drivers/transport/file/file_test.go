@@ -1,4 +1,4 @@
-package transport_test
+package file_test
 
 import (
 	"bytes"

@@ -1,0 +1,46 @@
+//go:build linux
+
+package usb_test
+
+import (
+	"io"
+	"os"
+	"testing"
+
+	"github.com/auraconnect/aura-edge/internal/testkit"
+)
+
+// ptyPair is a pseudo-terminal pair joined by socat (testkit.Socat): bytes
+// written to one end come out of the other, like a null-modem cable.
+type ptyPair struct {
+	p         *testkit.PtyPair
+	dev, peer string // the two /dev/pts paths
+}
+
+// startSocat starts socat; it skips the test when socat is missing, unless
+// CI=true.
+func startSocat(t *testing.T) *ptyPair {
+	t.Helper()
+	p := testkit.Socat(t)
+	return &ptyPair{p: p, dev: p.Dev, peer: p.Peer}
+}
+
+// kill stops socat: both pseudo-terminals hang up.
+func (p *ptyPair) kill() { p.p.Kill() }
+
+// openPeer opens the far end for the test to play the printer.
+func (p *ptyPair) openPeer(t *testing.T) *os.File { return p.p.OpenPeer(t) }
+
+// playPrinter reads DLE EOT n queries from peer and answers each with
+// answer, until the peer is closed.
+func playPrinter(peer *os.File, answer byte) {
+	q := make([]byte, 3)
+	for {
+		if _, err := io.ReadFull(peer, q); err != nil {
+			return
+		}
+		if q[0] == 0x10 && q[1] == 0x04 {
+			peer.Write([]byte{answer})
+		}
+	}
+}
