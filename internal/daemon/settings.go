@@ -246,8 +246,10 @@ func (c *Core) applySetting(cfg *config.Config, key string) string {
 			c.Log.Error("apply auto_print", "printer", k.Name, "err", err)
 			return "at the next start (it could not be applied now: " + err.Error() + ")"
 		}
-		if c.Spool.AutoPrints() && !c.Ingest.DurableOnOrder {
-			return "now; until the next start an auto-print interrupted by a crash is not printed after it"
+		if c.Spool.AutoPrints() {
+			// A crash between an order's 202 and its print must not lose
+			// the print: from now on the hook is marked in the capture.
+			c.Ingest.SetDurableOnOrder()
 		}
 		return "now"
 	default:
