@@ -101,7 +101,7 @@ func newConfigCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (store %s, %d printers, %d integrations)\n",
 				cfg.File, cfg.StoreID, len(cfg.Printers), len(cfg.Integrations))
-			return nil
+			return checkOverrides(cmd, cfg)
 		},
 	})
 	return c

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -60,13 +63,9 @@ func (c *Core) applyOverrides(cfg *config.Config) error {
 	checks := ConfigChecks()
 	for _, k := range keys {
 		o := stored[k]
-		trial := cfg.Clone()
-		if _, err := trial.Set(k, o.Value); err != nil {
+		trial, err := tryOverride(cfg, checks, k, o.Value)
+		if err != nil {
 			c.Log.Warn("config override not applied", "key", k, "value", o.Value, "err", err)
-			continue
-		}
-		if err := checks.Check(trial); err != nil {
-			c.Log.Warn("config override not applied: the config refuses it", "key", k, "value", o.Value, "err", settingProblems(trial, err))
 			continue
 		}
 		*cfg = *trial
@@ -75,6 +74,68 @@ func (c *Core) applyOverrides(cfg *config.Config) error {
 	}
 	c.settings = &settings{file: file, now: cfg.Clone()}
 	return nil
+}
+
+// tryOverride returns cfg with one stored change applied, or why a start
+// would skip it (the key or value is refused, or the whole config with
+// the change is).
+func tryOverride(cfg *config.Config, checks config.Checks, key, value string) (*config.Config, error) {
+	trial := cfg.Clone()
+	if _, err := trial.Set(key, value); err != nil {
+		return nil, err
+	}
+	if err := checks.Check(trial); err != nil {
+		return nil, fmt.Errorf("the config refuses it: %s", settingProblems(trial, err))
+	}
+	return trial, nil
+}
+
+// RefusedOverride is a stored setting change that the next start would
+// skip, and why.
+type RefusedOverride struct {
+	Key, Value, Reason string
+}
+
+// CheckOverrides applies stored changes (key -> value) over a copy of cfg
+// in key order, as a start does, and returns the ones a start would skip
+// (`aura-edge config check` after an edit of the file).
+func CheckOverrides(cfg *config.Config, overrides map[string]string) []RefusedOverride {
+	cfg = cfg.Clone()
+	checks := ConfigChecks()
+	var out []RefusedOverride
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		trial, err := tryOverride(cfg, checks, k, overrides[k])
+		if err != nil {
+			out = append(out, RefusedOverride{Key: k, Value: overrides[k], Reason: err.Error()})
+			continue
+		}
+		cfg = trial
+	}
+	return out
+}
+
+// StoredOverrides reads the setting changes stored in the store under
+// dataDir (key -> value) while no daemon holds it: store.ErrInUse when
+// one does, and nothing when there is no store yet.
+func StoredOverrides(dataDir string) (map[string]string, error) {
+	if _, err := os.Stat(filepath.Join(dataDir, store.FileName)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	db, err := store.Open(dataDir, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	c := &Core{DB: db}
+	stored, err := c.overrides()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(stored))
+	for k, o := range stored {
+		out[k] = o.Value
+	}
+	return out, nil
 }
 
 func (c *Core) overrides() (map[string]override, error) {
