@@ -19,6 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
+	"github.com/auraconnect/aura-edge/internal/spool"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -67,21 +68,9 @@ type Secrets struct {
 	KeyFile string `yaml:"key_file"`
 }
 
-// Printer is one ESC/POS printer.
-type Printer struct {
-	Name          string        `yaml:"name"`
-	Connection    string        `yaml:"connection"`
-	Profile       string        `yaml:"profile"`
-	Columns       int           `yaml:"columns"`
-	WidthDots     int           `yaml:"width_dots"`
-	AutoPrint     string        `yaml:"auto_print"`
-	Backup        string        `yaml:"backup"`
-	FailoverAfter time.Duration `yaml:"failover_after"`
-	Drawer        string        `yaml:"drawer"`
-	// Logo is a PNG, JPEG or GIF printed at the top of customer receipts,
-	// scaled to the paper and dithered.
-	Logo string `yaml:"logo"`
-}
+// Printer is the printers section's entry, owned by the spool
+// (spool.Printer, checked by spool.PrinterProblems).
+type Printer = spool.Printer
 
 // Terminal is one till that prints to aura-edge instead of its printer
 // (mode print) or streams its electronic journal to it (mode journal).
@@ -356,60 +345,13 @@ func (c *Config) validate(d *decoder) {
 	default:
 		bad("log.format", "must be text or json (got %q)", c.Log.Format)
 	}
+	for _, p := range spool.PrinterProblems(c.Printers) {
+		bad("printers"+p.Path, "%s", p.Message)
+	}
 	names := map[string]int{}
 	for i, p := range c.Printers {
-		base := fmt.Sprintf("printers[%d]", i)
-		if p.Name == "" {
-			bad(base+".name", "is required")
-		} else if j, dup := names[p.Name]; dup {
-			bad(base+".name", "duplicate printer name %q (also printers[%d])", p.Name, j)
-		} else {
+		if _, dup := names[p.Name]; !dup && p.Name != "" {
 			names[p.Name] = i
-		}
-		if p.Connection == "" {
-			bad(base+".connection", "is required (tcp://host:9100, serial:///dev/ttyUSB0?baud=19200, usb:///dev/usb/lp0 or file:///dir)")
-		} else if d.checks.PrinterURL != nil {
-			if err := d.checks.PrinterURL(p.Connection); err != nil {
-				bad(base+".connection", "%v", err)
-			}
-		}
-		if p.Profile != "" && d.checks.Profile != nil {
-			if err := d.checks.Profile(p.Profile); err != nil {
-				bad(base+".profile", "%v", err)
-			}
-		}
-		if p.Logo != "" && d.checks.Logo != nil {
-			if err := d.checks.Logo(p.Logo); err != nil {
-				bad(base+".logo", "%s: %v", p.Logo, err)
-			}
-		}
-		if p.Columns != 0 && (p.Columns < 16 || p.Columns > 80) {
-			bad(base+".columns", "must be between 16 and 80 (got %d)", p.Columns)
-		}
-		if p.WidthDots < 0 {
-			bad(base+".width_dots", "must not be negative")
-		}
-		switch p.AutoPrint {
-		case "", "none", "customer", "kitchen", "both":
-		default:
-			bad(base+".auto_print", "must be none, customer, kitchen or both (got %q)", p.AutoPrint)
-		}
-		switch p.Drawer {
-		case "", "none", "pin2", "pin5":
-		default:
-			bad(base+".drawer", "must be none, pin2 or pin5 (got %q)", p.Drawer)
-		}
-	}
-	for i, p := range c.Printers {
-		if p.Backup == "" {
-			continue
-		}
-		base := fmt.Sprintf("printers[%d]", i)
-		if _, ok := names[p.Backup]; !ok || p.Backup == p.Name {
-			bad(base+".backup", "names no other printer (got %q)", p.Backup)
-		}
-		if p.FailoverAfter < 0 {
-			bad(base+".failover_after", "must not be negative")
 		}
 	}
 	printerNames := map[string]bool{}
@@ -445,14 +387,6 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // (daemon.ConfigChecks) so that config stays free of driver imports; a
 // nil check is skipped.
 type Checks struct {
-	// PrinterURL validates a printer connection URL without I/O
-	// (transport.ParseURL).
-	PrinterURL func(string) error
-	// Profile validates a printer profile name.
-	Profile func(string) error
-	// Logo reads and decodes a receipt logo file (the one check here
-	// that does I/O: a missing logo must fail `config check`, not start-up).
-	Logo func(string) error
 	// Vendor validates a POS vendor name.
 	Vendor func(string) error
 	// TerminalListen validates a terminal's listen URL.

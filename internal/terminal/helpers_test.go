@@ -67,7 +67,7 @@ func (f *fixture) start(terms []config.Terminal, printerURL string) {
 		t.Fatal(err)
 	}
 	f.in = ingest.New(f.db, f.ob, log)
-	printers := []config.Printer{{Name: "front", Connection: printerURL}}
+	printers := []spool.Printer{{Name: "front", Connection: printerURL}}
 	f.sp, err = spool.New(f.db, "s1", printers, receipt.Settings{}, spool.Options{
 		Logger: log, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		StatusTimeout: 300 * time.Millisecond, StatusInterval: -1, DialTimeout: time.Second,

@@ -56,7 +56,7 @@ type Sink interface {
 // Deps are what the terminals need from the rest of the daemon.
 type Deps struct {
 	// Printers are the configured printers (the passthrough targets).
-	Printers []config.Printer
+	Printers []spool.Printer
 	Spool    Spooler
 	Sink     Sink
 	Log      *slog.Logger
