@@ -20,6 +20,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -72,44 +73,9 @@ type Secrets struct {
 // (spool.Printer, checked by spool.PrinterProblems).
 type Printer = spool.Printer
 
-// Terminal is one till that prints to aura-edge instead of its printer
-// (mode print) or streams its electronic journal to it (mode journal).
-type Terminal struct {
-	// Name identifies the till: captures carry source terminal:<name>.
-	Name string `yaml:"name"`
-	// Listen is tcp://HOST:PORT, a serial URL in the printers' form
-	// (serial:///dev/ttyS0?baud=9600), or a USB-serial adapter by
-	// VID:PID[+SERIAL] (serial://usb/0403:6001+A5XK3RJT?baud=9600).
-	Listen string `yaml:"listen"`
-	// Mode is print (an ESC/POS receipt stream, the default) or journal
-	// (text lines).
-	Mode string `yaml:"mode"`
-	// Printer names the configured printer the bytes pass through to;
-	// required in print mode, optional in journal mode.
-	Printer string `yaml:"printer"`
-	// Rules is a per-store parse-rules file (YAML); empty uses the
-	// built-in parser.
-	Rules string `yaml:"rules"`
-	// CodePage is the till's code page before any ESC t (default cp437).
-	CodePage string `yaml:"code_page"`
-	// Currency is the ISO 4217 code of the amounts printed (default EUR).
-	Currency string `yaml:"currency"`
-	// IdleCut ends a receipt (or journal transaction) after this long
-	// without bytes, for tills that never cut (default 2s).
-	IdleCut time.Duration `yaml:"idle_cut"`
-	// OfflineReply is what the till hears to status requests while the
-	// printer is unreachable: offline (the default) or online.
-	OfflineReply string `yaml:"offline_reply"`
-	// KeepRaw keeps the last N raw captures (PANs masked) for
-	// `aura-edge receipt parse`; 0 (the default) keeps none.
-	KeepRaw int `yaml:"keep_raw"`
-	// Framing is how a journal arrives: lines (CR, LF or CR LF, the
-	// default) or stx-etx (STX text ETX, with Checksum).
-	Framing string `yaml:"framing"`
-	// Checksum follows ETX in stx-etx framing: none (the default) or xor
-	// (one byte, the XOR of the bytes after STX up to and including ETX).
-	Checksum string `yaml:"checksum"`
-}
+// Terminal is the terminals section's entry, owned by the terminal
+// capture (terminal.Config, checked by terminal.Problems).
+type Terminal = terminal.Config
 
 // Integration is the integrations section's entry, owned by the bridge
 // (schedule.Integration); the name stays for the callers that build
@@ -361,7 +327,9 @@ func (c *Config) validate(d *decoder) {
 	for _, p := range c.Kitchen.Validate(printerNames) {
 		bad("kitchen."+p.Path, "%s", p.Message)
 	}
-	c.validateTerminals(bad, names, d.checks)
+	for _, p := range terminal.Problems(c.Terminals, names) {
+		bad("terminals"+p.Path, "%s", p.Message)
+	}
 	for _, p := range schedule.Problems(c.Integrations, d.checks.Vendor) {
 		bad("integrations"+p.Path, "%s", p.Message)
 	}
@@ -382,13 +350,11 @@ func (c *Config) validate(d *decoder) {
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// Checks are the checks of values that other packages own (each value has
-// one validator, in the package that uses it). The daemon builds them
-// (daemon.ConfigChecks) so that config stays free of driver imports; a
-// nil check is skipped.
+// Checks are the checks of values that need registered drivers, which
+// config does not import: the daemon builds them (daemon.ConfigChecks). A
+// nil check is skipped. Every other value is checked by its section's
+// owner, which config calls itself.
 type Checks struct {
 	// Vendor validates a POS vendor name.
 	Vendor func(string) error
-	// TerminalListen validates a terminal's listen URL.
-	TerminalListen func(string) error
 }
