@@ -13,7 +13,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
+	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
@@ -47,9 +47,9 @@ type Config struct {
 	// the sales).
 	Terminals []Terminal `yaml:"terminals"`
 	// Integrations tune the sync schedule of POS integrations.
-	Integrations []schedule.Integration `yaml:"integrations"`
+	Integrations []bridge.Integration `yaml:"integrations"`
 	// Menu holds the menu sync rules shared by every integration.
-	Menu Menu `yaml:"menu"`
+	Menu bridge.MenuSection `yaml:"menu"`
 	// Outbox bounds the offline buffer.
 	Outbox outbox.Section `yaml:"outbox"`
 	// Log sets level and format.
@@ -78,23 +78,12 @@ type Printer = spool.Printer
 type Terminal = terminal.Config
 
 // Integration is the integrations section's entry, owned by the bridge
-// (schedule.Integration); the name stays for the callers that build
-// configs in code.
-type Integration = schedule.Integration
+// (bridge.Integration); the name stays for the callers that build configs
+// in code.
+type Integration = bridge.Integration
 
-// Menu holds the menu sync rules.
-type Menu struct {
-	// MaxDeleteShare is the largest share of the objects pushed before
-	// that one push may delete without allow_deletions (default 0.2).
-	MaxDeleteShare float64 `yaml:"max_delete_share"`
-	// ClosingTime is the store's closing time, "HH:MM", for "86 until close".
-	ClosingTime string `yaml:"closing_time"`
-	// Timezone is the IANA zone of ClosingTime (default: the system's).
-	Timezone string `yaml:"timezone"`
-	// DriftDebounce is how long a catalog webhook waits for more before
-	// the catalog is compared (default 30s).
-	DriftDebounce time.Duration `yaml:"drift_debounce"`
-}
+// Menu is the menu section, owned by the bridge (bridge.MenuSection).
+type Menu = bridge.MenuSection
 
 // Hotplug configures the local device watch: every Interval (default 3 s;
 // negative turns it off) sysfs under SysRoot (default /sys) is listed for
@@ -330,21 +319,11 @@ func (c *Config) validate(d *decoder) {
 	for _, p := range terminal.Problems(c.Terminals, names) {
 		bad("terminals"+p.Path, "%s", p.Message)
 	}
-	for _, p := range schedule.Problems(c.Integrations, d.checks.Vendor) {
+	for _, p := range bridge.IntegrationProblems(c.Integrations, d.checks.Vendor) {
 		bad("integrations"+p.Path, "%s", p.Message)
 	}
-	if s := c.Menu.MaxDeleteShare; s < 0 || s > 1 {
-		bad("menu.max_delete_share", "must be between 0 and 1, e.g. 0.2 for 20%% (got %v)", s)
-	}
-	if c.Menu.ClosingTime != "" {
-		if _, err := time.Parse("15:04", c.Menu.ClosingTime); err != nil {
-			bad("menu.closing_time", "must be HH:MM on a 24-hour clock, e.g. 23:00 (got %q)", c.Menu.ClosingTime)
-		}
-	}
-	if c.Menu.Timezone != "" {
-		if _, err := time.LoadLocation(c.Menu.Timezone); err != nil {
-			bad("menu.timezone", "unknown time zone %q; use an IANA name such as Europe/London", c.Menu.Timezone)
-		}
+	for _, p := range c.Menu.Problems() {
+		bad("menu."+p.Path, "%s", p.Message)
 	}
 }
 

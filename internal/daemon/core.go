@@ -129,11 +129,9 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
-	menuOpts := bridge.MenuOptions{MaxDeleteShare: cfg.Menu.MaxDeleteShare, ClosingTime: cfg.Menu.ClosingTime}
-	if cfg.Menu.Timezone != "" {
-		if menuOpts.Location, err = time.LoadLocation(cfg.Menu.Timezone); err != nil {
-			return nil, fmt.Errorf("menu.timezone: %w", err)
-		}
+	menuOpts, err := cfg.Menu.Options()
+	if err != nil {
+		return nil, err
 	}
 	c.Bridge = bridge.New(bridge.Deps{
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,

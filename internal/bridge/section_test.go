@@ -1,4 +1,4 @@
-package schedule
+package bridge
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestProblems(t *testing.T) {
+func TestIntegrationProblems(t *testing.T) {
 	vendor := func(v string) error {
 		if v != "square" {
 			return errors.New(`unknown vendor "` + v + `"`)
@@ -27,10 +27,10 @@ func TestProblems(t *testing.T) {
 		{"[1].drift_interval", `must be a duration of at least 1m such as 15m, or off (got "30s")`},
 		{"[2].id", "is required"},
 	}
-	if got := Problems(ins, vendor); !reflect.DeepEqual(got, want) {
+	if got := IntegrationProblems(ins, vendor); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	if got := Problems(ins[:1], nil); got != nil {
+	if got := IntegrationProblems(ins[:1], nil); got != nil {
 		t.Errorf("a good entry: %q", got)
 	}
 }
