@@ -13,12 +13,15 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/auraconnect/aura-edge/drivers/transport/discover"
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
+	"github.com/auraconnect/aura-edge/internal/logging"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
+	"github.com/auraconnect/aura-edge/internal/secrets"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/terminal"
 )
@@ -35,7 +38,7 @@ type Config struct {
 	// API is the local HTTP API for terminals, installers and staff.
 	API apiconfig.Section `yaml:"api"`
 	// Secrets says where the credential key lives.
-	Secrets Secrets `yaml:"secrets"`
+	Secrets secrets.Section `yaml:"secrets"`
 	// Receipt holds what every printed receipt shows.
 	Receipt receipt.Settings `yaml:"receipt"`
 	// Printers are the receipt and kitchen printers.
@@ -53,20 +56,15 @@ type Config struct {
 	// Outbox bounds the offline buffer.
 	Outbox outbox.Section `yaml:"outbox"`
 	// Log sets level and format.
-	Log Log `yaml:"log"`
+	Log logging.Section `yaml:"log"`
 	// Hotplug watches for USB printers and USB-serial adapters plugged in
 	// or out while the daemon runs.
-	Hotplug Hotplug `yaml:"hotplug"`
+	Hotplug discover.Hotplug `yaml:"hotplug"`
 	// Shutdown bounds the staged stop.
 	Shutdown Shutdown `yaml:"shutdown"`
 
 	// File is the path the config was read from ("" for defaults).
 	File string `yaml:"-"`
-}
-
-// Secrets configures credential encryption.
-type Secrets struct {
-	KeyFile string `yaml:"key_file"`
 }
 
 // Printer is the printers section's entry, owned by the spool
@@ -85,14 +83,9 @@ type Integration = bridge.Integration
 // Menu is the menu section, owned by the bridge (bridge.MenuSection).
 type Menu = bridge.MenuSection
 
-// Hotplug configures the local device watch: every Interval (default 3 s;
-// negative turns it off) sysfs under SysRoot (default /sys) is listed for
-// USB printers and USB-serial adapters, and each one that appears or goes
-// away is logged and sent to the cloud (com.auraconnect.edge.device).
-type Hotplug struct {
-	Interval time.Duration `yaml:"interval"`
-	SysRoot  string        `yaml:"sys_root"`
-}
+// Hotplug is the hotplug section, owned by the device watch
+// (discover.Hotplug).
+type Hotplug = discover.Hotplug
 
 // Shutdown bounds the staged stop: intake stops first (local API, POS
 // pulls, terminal capture), then the sinks (cloud link, print spool) send
@@ -106,11 +99,11 @@ type Shutdown struct {
 // TimeoutStopSec=90 (the API and the link add their own few seconds).
 const MaxDrainTimeout = 60 * time.Second
 
-// Log configures log/slog.
-type Log struct {
-	Level  string `yaml:"level"`
-	Format string `yaml:"format"`
-}
+// Log is the log section, owned by internal/logging.
+type Log = logging.Section
+
+// Secrets is the secrets section, owned by internal/secrets.
+type Secrets = secrets.Section
 
 // Defaults returns the configuration used when a key is absent.
 func Defaults() Config {
@@ -119,7 +112,7 @@ func Defaults() Config {
 		Cloud:   cloud.Defaults(),
 		API:     apiconfig.Section{Listen: "127.0.0.1:8787"},
 		Outbox:  outbox.Section{MinFreeBytes: "256MiB"},
-		Log:     Log{Level: "info", Format: "text"},
+		Log:     logging.Defaults(),
 	}
 }
 
@@ -290,15 +283,8 @@ func (c *Config) validate(d *decoder) {
 	if t := c.Shutdown.DrainTimeout; t < 0 || t > MaxDrainTimeout {
 		bad("shutdown.drain_timeout", "must be between 0s and %s so that a stop ends before systemd kills the daemon (TimeoutStopSec=90); got %s", MaxDrainTimeout, t)
 	}
-	switch strings.ToLower(c.Log.Level) {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
-	}
-	switch c.Log.Format {
-	case "text", "json":
-	default:
-		bad("log.format", "must be text or json (got %q)", c.Log.Format)
+	for _, p := range c.Log.Problems() {
+		bad("log."+p.Path, "%s", p.Message)
 	}
 	for _, p := range spool.PrinterProblems(c.Printers) {
 		bad("printers"+p.Path, "%s", p.Message)

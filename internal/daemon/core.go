@@ -63,10 +63,7 @@ type Core struct {
 
 // KeyFile returns the credential key file path for cfg.
 func KeyFile(cfg *config.Config) string {
-	if cfg.Secrets.KeyFile != "" {
-		return cfg.Secrets.KeyFile
-	}
-	return filepath.Join(cfg.DataDir, secrets.DefaultFileName)
+	return cfg.Secrets.Path(cfg.DataDir)
 }
 
 // OpenCore opens the store and builds the subsystems and the API routes.

@@ -26,6 +26,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/daemon"
+	"github.com/auraconnect/aura-edge/internal/logging"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 )
@@ -198,7 +199,7 @@ func Run(ctx context.Context, out io.Writer, opts Options) error {
 	if opts.Verbose {
 		logw = out
 	}
-	log, err := daemon.NewLogger(logw, "info", "text")
+	log, err := logging.New(logw, "info", "text")
 	if err != nil {
 		return err
 	}
