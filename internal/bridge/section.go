@@ -3,6 +3,8 @@ package bridge
 import (
 	"fmt"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
 )
 
 // The bridge's config sections: integrations (how often each POS
@@ -47,9 +49,9 @@ type Problem struct {
 	Message string
 }
 
-// IntegrationProblems returns every mistake in the section. vendor checks a vendor
-// name against the registered POS drivers (nil: not checked).
-func IntegrationProblems(ins []Integration, vendor func(string) error) []Problem {
+// IntegrationProblems returns every mistake in the section. Vendor names
+// are checked against the registered POS drivers (pos.Lookup).
+func IntegrationProblems(ins []Integration) []Problem {
 	var ps []Problem
 	ids := map[string]bool{}
 	for i, in := range ins {
@@ -62,8 +64,8 @@ func IntegrationProblems(ins []Integration, vendor func(string) error) []Problem
 			bad("id", "duplicate integration id %q", in.ID)
 		}
 		ids[in.ID] = true
-		if in.Vendor != "" && vendor != nil {
-			if err := vendor(in.Vendor); err != nil {
+		if in.Vendor != "" {
+			if _, err := pos.Lookup(in.Vendor); err != nil {
 				bad("vendor", "%v", err)
 			}
 		}

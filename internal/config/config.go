@@ -128,29 +128,21 @@ func defaultDataDir() string {
 
 // Load reads path strictly. Every problem in the file is reported in one
 // *Error. Environment overrides are applied after the file.
-func Load(path string) (*Config, error) { return Checks{}.Load(path) }
-
-// Parse decodes data (named file in messages) with the given environment,
-// without other packages' checks (Checks.Parse).
-func Parse(file string, data []byte, environ []string) (*Config, error) {
-	return Checks{}.Parse(file, data, environ)
-}
-
-// Load is Load with these checks.
-func (ch Checks) Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ch.Parse(path, data, os.Environ())
+	return Parse(path, data, os.Environ())
 }
 
-// Parse is Parse with these checks: their problems are reported like
-// config's own, at FILE:LINE:COL.
-func (ch Checks) Parse(file string, data []byte, environ []string) (*Config, error) {
+// Parse decodes data (named file in messages) with the given environment
+// and checks every section with its owner's rules; problems are reported
+// at FILE:LINE:COL.
+func Parse(file string, data []byte, environ []string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = file
-	d := &decoder{file: file, pos: map[string]Pos{}, checks: ch}
+	d := &decoder{file: file, pos: map[string]Pos{}}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
@@ -305,7 +297,7 @@ func (c *Config) validate(d *decoder) {
 	for _, p := range terminal.Problems(c.Terminals, names) {
 		bad("terminals"+p.Path, "%s", p.Message)
 	}
-	for _, p := range bridge.IntegrationProblems(c.Integrations, d.checks.Vendor) {
+	for _, p := range bridge.IntegrationProblems(c.Integrations) {
 		bad("integrations"+p.Path, "%s", p.Message)
 	}
 	for _, p := range c.Menu.Problems() {
@@ -314,12 +306,3 @@ func (c *Config) validate(d *decoder) {
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
-// Checks are the checks of values that need registered drivers, which
-// config does not import: the daemon builds them (daemon.ConfigChecks). A
-// nil check is skipped. Every other value is checked by its section's
-// owner, which config calls itself.
-type Checks struct {
-	// Vendor validates a POS vendor name.
-	Vendor func(string) error
-}

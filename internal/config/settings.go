@@ -102,7 +102,7 @@ func (c *Config) Get(key string) (string, error) {
 
 // Set changes a setting to value (its text form, as in the file; ""
 // restores the default) and returns the old value. It checks the value's
-// form; Checks.Check checks the whole config afterwards with the file's
+// form; Check checks the whole config afterwards with the file's
 // own rules. An integration the file does not list gets an entry.
 func (c *Config) Set(key, value string) (old string, err error) {
 	old, err = c.Get(key)
@@ -156,10 +156,10 @@ func (c *Config) Clone() *Config {
 	return &cp
 }
 
-// Check validates cfg with the file's rules (and these checks), as Parse
-// does after decoding; problems carry their key but no file position.
-func (ch Checks) Check(cfg *Config) error {
-	d := &decoder{pos: map[string]Pos{}, checks: ch}
+// Check validates cfg with the file's rules, as Parse does after
+// decoding; problems carry their key but no file position.
+func Check(cfg *Config) error {
+	d := &decoder{pos: map[string]Pos{}}
 	cfg.validate(d)
 	if len(d.problems) > 0 {
 		return &Error{Problems: d.problems}

@@ -53,7 +53,7 @@ func TestCheckSettings(t *testing.T) {
 	cfg := Defaults()
 	cfg.StoreID = "s1"
 	cfg.Printers = []Printer{{Name: "front", Connection: "tcp://127.0.0.1:9100"}}
-	if err := (Checks{}).Check(&cfg); err != nil {
+	if err := Check(&cfg); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cfg.Set("printers.front.auto_print", "sometimes"); err != nil {
@@ -62,7 +62,7 @@ func TestCheckSettings(t *testing.T) {
 	if _, err := cfg.Set("integrations.sq.poll_interval", "1s"); err != nil {
 		t.Fatal(err)
 	}
-	err := (Checks{}).Check(&cfg)
+	err := Check(&cfg)
 	var ce *Error
 	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
 		t.Fatalf("check: %v", err)

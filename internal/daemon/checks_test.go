@@ -10,7 +10,8 @@ import (
 
 // TestConfigChecks checks that the owners' validators are reported at
 // FILE:LINE:COL, and that the config's printer URL check is
-// transport.ParseURL itself (one validator).
+// transport.ParseURL itself (one validator), with the drivers the daemon
+// registers.
 func TestConfigChecks(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
@@ -26,7 +27,7 @@ func TestConfigChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ConfigChecks().Parse("c.yaml", []byte(tt.yaml), nil)
+			_, err := config.Parse("c.yaml", []byte(tt.yaml), nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want a problem starting %q", err, tt.want)
 			}

@@ -60,10 +60,9 @@ func (c *Core) applyOverrides(cfg *config.Config) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	checks := ConfigChecks()
 	for _, k := range keys {
 		o := stored[k]
-		trial, err := tryOverride(cfg, checks, k, o.Value)
+		trial, err := tryOverride(cfg, k, o.Value)
 		if err != nil {
 			c.Log.Warn("config override not applied", "key", k, "value", o.Value, "err", err)
 			continue
@@ -79,12 +78,12 @@ func (c *Core) applyOverrides(cfg *config.Config) error {
 // tryOverride returns cfg with one stored change applied, or why a start
 // would skip it (the key or value is refused, or the whole config with
 // the change is).
-func tryOverride(cfg *config.Config, checks config.Checks, key, value string) (*config.Config, error) {
+func tryOverride(cfg *config.Config, key, value string) (*config.Config, error) {
 	trial := cfg.Clone()
 	if _, err := trial.Set(key, value); err != nil {
 		return nil, err
 	}
-	if err := checks.Check(trial); err != nil {
+	if err := config.Check(trial); err != nil {
 		return nil, fmt.Errorf("the config refuses it: %s", settingProblems(trial, err))
 	}
 	return trial, nil
@@ -101,10 +100,9 @@ type RefusedOverride struct {
 // (`aura-edge config check` after an edit of the file).
 func CheckOverrides(cfg *config.Config, overrides map[string]string) []RefusedOverride {
 	cfg = cfg.Clone()
-	checks := ConfigChecks()
 	var out []RefusedOverride
 	for _, k := range slices.Sorted(maps.Keys(overrides)) {
-		trial, err := tryOverride(cfg, checks, k, overrides[k])
+		trial, err := tryOverride(cfg, k, overrides[k])
 		if err != nil {
 			out = append(out, RefusedOverride{Key: k, Value: overrides[k], Reason: err.Error()})
 			continue
@@ -198,7 +196,7 @@ func (c *Core) SetConfig(ctx context.Context, req requests.ConfigSet, actor stri
 		newV, _ := next.Get(k)
 		changes = append(changes, requests.SettingChange{Key: k, Old: old, New: newV, Override: v != nil, Applied: "now"})
 	}
-	if err := ConfigChecks().Check(next); err != nil {
+	if err := config.Check(next); err != nil {
 		return requests.ConfigSetResult{}, c.refuseSetting(ctx, actor, fmt.Errorf("%s", settingProblems(next, err)))
 	}
 
