@@ -17,7 +17,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
-	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
+	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/logging"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
@@ -36,7 +36,7 @@ type Config struct {
 	// runs offline and buffers everything.
 	Cloud cloud.Config `yaml:"cloud"`
 	// API is the local HTTP API for terminals, installers and staff.
-	API apiconfig.Section `yaml:"api"`
+	API localapi.Section `yaml:"api"`
 	// Secrets says where the credential key lives.
 	Secrets secrets.Section `yaml:"secrets"`
 	// Receipt holds what every printed receipt shows.
@@ -110,7 +110,7 @@ func Defaults() Config {
 	return Config{
 		DataDir: defaultDataDir(),
 		Cloud:   cloud.Defaults(),
-		API:     apiconfig.Section{Listen: "127.0.0.1:8787"},
+		API:     localapi.Section{Listen: "127.0.0.1:8787"},
 		Outbox:  outbox.Section{MinFreeBytes: "256MiB"},
 		Log:     logging.Defaults(),
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/request"
 )
 
 func TestSettings(t *testing.T) {
@@ -42,7 +44,7 @@ func TestSettings(t *testing.T) {
 	if cfg.Integrations[0].PollInterval != 0 || len(cfg.Integrations) != 2 {
 		t.Errorf("integrations: %+v", cfg.Integrations)
 	}
-	if _, err := ParseSettingKey("printers.x.connection"); !errors.Is(err, ErrNotSettable) {
+	if _, err := request.ParseSettingKey("printers.x.connection"); !errors.Is(err, request.ErrNotSettable) {
 		t.Errorf("connection settable: %v", err)
 	}
 }

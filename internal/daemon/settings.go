@@ -282,7 +282,7 @@ func (c *Core) Settings() (requests.Settings, error) {
 // configures nor has connected (a printer must be configured: Get says
 // so).
 func (c *Core) knownEntry(key string) error {
-	k, err := config.ParseSettingKey(key)
+	k, err := requests.ParseSettingKey(key)
 	if err != nil || k.Section != "integrations" {
 		return err
 	}
@@ -297,7 +297,7 @@ func (c *Core) knownEntry(key string) error {
 
 // applySetting makes one stored change take effect and says how.
 func (c *Core) applySetting(cfg *config.Config, key string) string {
-	k, _ := config.ParseSettingKey(key)
+	k, _ := requests.ParseSettingKey(key)
 	switch k.Section {
 	case "printers":
 		v, _ := cfg.Get(key)
