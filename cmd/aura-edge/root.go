@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/auraconnect/aura-edge/internal/config"
-	"github.com/auraconnect/aura-edge/internal/daemon"
 	"github.com/auraconnect/aura-edge/internal/version"
 )
 
@@ -101,16 +100,16 @@ func newConfigCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (store %s, %d printers, %d integrations)\n",
 				cfg.File, cfg.StoreID, len(cfg.Printers), len(cfg.Integrations))
-			return nil
+			return checkOverrides(cmd, cfg)
 		},
 	})
 	return c
 }
 
-// loadConfig reads --config with every driver's checks in place.
+// loadConfig reads --config with every section's checks.
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
-	cfg, err := daemon.ConfigChecks().Load(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		if _, ok := err.(*config.Error); ok {
 			return nil, err

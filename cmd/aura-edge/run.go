@@ -13,6 +13,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/daemon"
+	"github.com/auraconnect/aura-edge/internal/logging"
 	"github.com/auraconnect/aura-edge/internal/osservice"
 )
 
@@ -26,7 +27,7 @@ func newRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := daemon.NewLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
+			log, err := logging.New(os.Stderr, cfg.Log.Level, cfg.Log.Format)
 			if err != nil {
 				return usageError{err}
 			}

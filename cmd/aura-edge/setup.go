@@ -156,7 +156,7 @@ func runSetup(cmd *cobra.Command, a setupAnswers) error {
 
 	// 3. The config file.
 	body := setupConfigText(a)
-	if _, err := daemon.ConfigChecks().Parse(path, []byte(body), os.Environ()); err != nil {
+	if _, err := config.Parse(path, []byte(body), os.Environ()); err != nil {
 		return fmt.Errorf("the answers do not make a valid config: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

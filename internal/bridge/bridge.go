@@ -12,7 +12,6 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/integrations"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -33,8 +32,8 @@ type Schedule struct {
 }
 
 // SchedulesOf maps the config file's integrations section (checked by
-// schedule.Problems) to the schedules Deps takes, by integration id.
-func SchedulesOf(ins []schedule.Integration) map[string]Schedule {
+// IntegrationProblems) to the schedules Deps takes, by integration id.
+func SchedulesOf(ins []Integration) map[string]Schedule {
 	out := make(map[string]Schedule, len(ins))
 	for _, in := range ins {
 		drift, _ := in.DriftEvery()

@@ -13,12 +13,17 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
+	"github.com/auraconnect/aura-edge/drivers/transport/discover"
+	"github.com/auraconnect/aura-edge/internal/bridge"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
-	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
+	"github.com/auraconnect/aura-edge/internal/localapi"
+	"github.com/auraconnect/aura-edge/internal/logging"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
+	"github.com/auraconnect/aura-edge/internal/secrets"
+	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/terminal"
 )
 
 // Config is the whole aura-edge configuration file.
@@ -31,9 +36,9 @@ type Config struct {
 	// runs offline and buffers everything.
 	Cloud cloud.Config `yaml:"cloud"`
 	// API is the local HTTP API for terminals, installers and staff.
-	API apiconfig.Section `yaml:"api"`
+	API localapi.Section `yaml:"api"`
 	// Secrets says where the credential key lives.
-	Secrets Secrets `yaml:"secrets"`
+	Secrets secrets.Section `yaml:"secrets"`
 	// Receipt holds what every printed receipt shows.
 	Receipt receipt.Settings `yaml:"receipt"`
 	// Printers are the receipt and kitchen printers.
@@ -45,16 +50,16 @@ type Config struct {
 	// the sales).
 	Terminals []Terminal `yaml:"terminals"`
 	// Integrations tune the sync schedule of POS integrations.
-	Integrations []schedule.Integration `yaml:"integrations"`
+	Integrations []bridge.Integration `yaml:"integrations"`
 	// Menu holds the menu sync rules shared by every integration.
-	Menu Menu `yaml:"menu"`
+	Menu bridge.MenuSection `yaml:"menu"`
 	// Outbox bounds the offline buffer.
 	Outbox outbox.Section `yaml:"outbox"`
 	// Log sets level and format.
-	Log Log `yaml:"log"`
+	Log logging.Section `yaml:"log"`
 	// Hotplug watches for USB printers and USB-serial adapters plugged in
 	// or out while the daemon runs.
-	Hotplug Hotplug `yaml:"hotplug"`
+	Hotplug discover.Hotplug `yaml:"hotplug"`
 	// Shutdown bounds the staged stop.
 	Shutdown Shutdown `yaml:"shutdown"`
 
@@ -62,93 +67,25 @@ type Config struct {
 	File string `yaml:"-"`
 }
 
-// Secrets configures credential encryption.
-type Secrets struct {
-	KeyFile string `yaml:"key_file"`
-}
+// Printer is the printers section's entry, owned by the spool
+// (spool.Printer, checked by spool.PrinterProblems).
+type Printer = spool.Printer
 
-// Printer is one ESC/POS printer.
-type Printer struct {
-	Name          string        `yaml:"name"`
-	Connection    string        `yaml:"connection"`
-	Profile       string        `yaml:"profile"`
-	Columns       int           `yaml:"columns"`
-	WidthDots     int           `yaml:"width_dots"`
-	AutoPrint     string        `yaml:"auto_print"`
-	Backup        string        `yaml:"backup"`
-	FailoverAfter time.Duration `yaml:"failover_after"`
-	Drawer        string        `yaml:"drawer"`
-	// Logo is a PNG, JPEG or GIF printed at the top of customer receipts,
-	// scaled to the paper and dithered.
-	Logo string `yaml:"logo"`
-}
-
-// Terminal is one till that prints to aura-edge instead of its printer
-// (mode print) or streams its electronic journal to it (mode journal).
-type Terminal struct {
-	// Name identifies the till: captures carry source terminal:<name>.
-	Name string `yaml:"name"`
-	// Listen is tcp://HOST:PORT, a serial URL in the printers' form
-	// (serial:///dev/ttyS0?baud=9600), or a USB-serial adapter by
-	// VID:PID[+SERIAL] (serial://usb/0403:6001+A5XK3RJT?baud=9600).
-	Listen string `yaml:"listen"`
-	// Mode is print (an ESC/POS receipt stream, the default) or journal
-	// (text lines).
-	Mode string `yaml:"mode"`
-	// Printer names the configured printer the bytes pass through to;
-	// required in print mode, optional in journal mode.
-	Printer string `yaml:"printer"`
-	// Rules is a per-store parse-rules file (YAML); empty uses the
-	// built-in parser.
-	Rules string `yaml:"rules"`
-	// CodePage is the till's code page before any ESC t (default cp437).
-	CodePage string `yaml:"code_page"`
-	// Currency is the ISO 4217 code of the amounts printed (default EUR).
-	Currency string `yaml:"currency"`
-	// IdleCut ends a receipt (or journal transaction) after this long
-	// without bytes, for tills that never cut (default 2s).
-	IdleCut time.Duration `yaml:"idle_cut"`
-	// OfflineReply is what the till hears to status requests while the
-	// printer is unreachable: offline (the default) or online.
-	OfflineReply string `yaml:"offline_reply"`
-	// KeepRaw keeps the last N raw captures (PANs masked) for
-	// `aura-edge receipt parse`; 0 (the default) keeps none.
-	KeepRaw int `yaml:"keep_raw"`
-	// Framing is how a journal arrives: lines (CR, LF or CR LF, the
-	// default) or stx-etx (STX text ETX, with Checksum).
-	Framing string `yaml:"framing"`
-	// Checksum follows ETX in stx-etx framing: none (the default) or xor
-	// (one byte, the XOR of the bytes after STX up to and including ETX).
-	Checksum string `yaml:"checksum"`
-}
+// Terminal is the terminals section's entry, owned by the terminal
+// capture (terminal.Config, checked by terminal.Problems).
+type Terminal = terminal.Config
 
 // Integration is the integrations section's entry, owned by the bridge
-// (schedule.Integration); the name stays for the callers that build
-// configs in code.
-type Integration = schedule.Integration
+// (bridge.Integration); the name stays for the callers that build configs
+// in code.
+type Integration = bridge.Integration
 
-// Menu holds the menu sync rules.
-type Menu struct {
-	// MaxDeleteShare is the largest share of the objects pushed before
-	// that one push may delete without allow_deletions (default 0.2).
-	MaxDeleteShare float64 `yaml:"max_delete_share"`
-	// ClosingTime is the store's closing time, "HH:MM", for "86 until close".
-	ClosingTime string `yaml:"closing_time"`
-	// Timezone is the IANA zone of ClosingTime (default: the system's).
-	Timezone string `yaml:"timezone"`
-	// DriftDebounce is how long a catalog webhook waits for more before
-	// the catalog is compared (default 30s).
-	DriftDebounce time.Duration `yaml:"drift_debounce"`
-}
+// Menu is the menu section, owned by the bridge (bridge.MenuSection).
+type Menu = bridge.MenuSection
 
-// Hotplug configures the local device watch: every Interval (default 3 s;
-// negative turns it off) sysfs under SysRoot (default /sys) is listed for
-// USB printers and USB-serial adapters, and each one that appears or goes
-// away is logged and sent to the cloud (com.auraconnect.edge.device).
-type Hotplug struct {
-	Interval time.Duration `yaml:"interval"`
-	SysRoot  string        `yaml:"sys_root"`
-}
+// Hotplug is the hotplug section, owned by the device watch
+// (discover.Hotplug).
+type Hotplug = discover.Hotplug
 
 // Shutdown bounds the staged stop: intake stops first (local API, POS
 // pulls, terminal capture), then the sinks (cloud link, print spool) send
@@ -162,20 +99,20 @@ type Shutdown struct {
 // TimeoutStopSec=90 (the API and the link add their own few seconds).
 const MaxDrainTimeout = 60 * time.Second
 
-// Log configures log/slog.
-type Log struct {
-	Level  string `yaml:"level"`
-	Format string `yaml:"format"`
-}
+// Log is the log section, owned by internal/logging.
+type Log = logging.Section
+
+// Secrets is the secrets section, owned by internal/secrets.
+type Secrets = secrets.Section
 
 // Defaults returns the configuration used when a key is absent.
 func Defaults() Config {
 	return Config{
 		DataDir: defaultDataDir(),
 		Cloud:   cloud.Defaults(),
-		API:     apiconfig.Section{Listen: "127.0.0.1:8787"},
+		API:     localapi.Section{Listen: "127.0.0.1:8787"},
 		Outbox:  outbox.Section{MinFreeBytes: "256MiB"},
-		Log:     Log{Level: "info", Format: "text"},
+		Log:     logging.Defaults(),
 	}
 }
 
@@ -191,29 +128,21 @@ func defaultDataDir() string {
 
 // Load reads path strictly. Every problem in the file is reported in one
 // *Error. Environment overrides are applied after the file.
-func Load(path string) (*Config, error) { return Checks{}.Load(path) }
-
-// Parse decodes data (named file in messages) with the given environment,
-// without other packages' checks (Checks.Parse).
-func Parse(file string, data []byte, environ []string) (*Config, error) {
-	return Checks{}.Parse(file, data, environ)
-}
-
-// Load is Load with these checks.
-func (ch Checks) Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ch.Parse(path, data, os.Environ())
+	return Parse(path, data, os.Environ())
 }
 
-// Parse is Parse with these checks: their problems are reported like
-// config's own, at FILE:LINE:COL.
-func (ch Checks) Parse(file string, data []byte, environ []string) (*Config, error) {
+// Parse decodes data (named file in messages) with the given environment
+// and checks every section with its owner's rules; problems are reported
+// at FILE:LINE:COL.
+func Parse(file string, data []byte, environ []string) (*Config, error) {
 	cfg := Defaults()
 	cfg.File = file
-	d := &decoder{file: file, pos: map[string]Pos{}, checks: ch}
+	d := &decoder{file: file, pos: map[string]Pos{}}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
@@ -346,70 +275,16 @@ func (c *Config) validate(d *decoder) {
 	if t := c.Shutdown.DrainTimeout; t < 0 || t > MaxDrainTimeout {
 		bad("shutdown.drain_timeout", "must be between 0s and %s so that a stop ends before systemd kills the daemon (TimeoutStopSec=90); got %s", MaxDrainTimeout, t)
 	}
-	switch strings.ToLower(c.Log.Level) {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
+	for _, p := range c.Log.Problems() {
+		bad("log."+p.Path, "%s", p.Message)
 	}
-	switch c.Log.Format {
-	case "text", "json":
-	default:
-		bad("log.format", "must be text or json (got %q)", c.Log.Format)
+	for _, p := range spool.PrinterProblems(c.Printers) {
+		bad("printers"+p.Path, "%s", p.Message)
 	}
 	names := map[string]int{}
 	for i, p := range c.Printers {
-		base := fmt.Sprintf("printers[%d]", i)
-		if p.Name == "" {
-			bad(base+".name", "is required")
-		} else if j, dup := names[p.Name]; dup {
-			bad(base+".name", "duplicate printer name %q (also printers[%d])", p.Name, j)
-		} else {
+		if _, dup := names[p.Name]; !dup && p.Name != "" {
 			names[p.Name] = i
-		}
-		if p.Connection == "" {
-			bad(base+".connection", "is required (tcp://host:9100, serial:///dev/ttyUSB0?baud=19200, usb:///dev/usb/lp0 or file:///dir)")
-		} else if d.checks.PrinterURL != nil {
-			if err := d.checks.PrinterURL(p.Connection); err != nil {
-				bad(base+".connection", "%v", err)
-			}
-		}
-		if p.Profile != "" && d.checks.Profile != nil {
-			if err := d.checks.Profile(p.Profile); err != nil {
-				bad(base+".profile", "%v", err)
-			}
-		}
-		if p.Logo != "" && d.checks.Logo != nil {
-			if err := d.checks.Logo(p.Logo); err != nil {
-				bad(base+".logo", "%s: %v", p.Logo, err)
-			}
-		}
-		if p.Columns != 0 && (p.Columns < 16 || p.Columns > 80) {
-			bad(base+".columns", "must be between 16 and 80 (got %d)", p.Columns)
-		}
-		if p.WidthDots < 0 {
-			bad(base+".width_dots", "must not be negative")
-		}
-		switch p.AutoPrint {
-		case "", "none", "customer", "kitchen", "both":
-		default:
-			bad(base+".auto_print", "must be none, customer, kitchen or both (got %q)", p.AutoPrint)
-		}
-		switch p.Drawer {
-		case "", "none", "pin2", "pin5":
-		default:
-			bad(base+".drawer", "must be none, pin2 or pin5 (got %q)", p.Drawer)
-		}
-	}
-	for i, p := range c.Printers {
-		if p.Backup == "" {
-			continue
-		}
-		base := fmt.Sprintf("printers[%d]", i)
-		if _, ok := names[p.Backup]; !ok || p.Backup == p.Name {
-			bad(base+".backup", "names no other printer (got %q)", p.Backup)
-		}
-		if p.FailoverAfter < 0 {
-			bad(base+".failover_after", "must not be negative")
 		}
 	}
 	printerNames := map[string]bool{}
@@ -419,42 +294,15 @@ func (c *Config) validate(d *decoder) {
 	for _, p := range c.Kitchen.Validate(printerNames) {
 		bad("kitchen."+p.Path, "%s", p.Message)
 	}
-	c.validateTerminals(bad, names, d.checks)
-	for _, p := range schedule.Problems(c.Integrations, d.checks.Vendor) {
+	for _, p := range terminal.Problems(c.Terminals, names) {
+		bad("terminals"+p.Path, "%s", p.Message)
+	}
+	for _, p := range bridge.IntegrationProblems(c.Integrations) {
 		bad("integrations"+p.Path, "%s", p.Message)
 	}
-	if s := c.Menu.MaxDeleteShare; s < 0 || s > 1 {
-		bad("menu.max_delete_share", "must be between 0 and 1, e.g. 0.2 for 20%% (got %v)", s)
-	}
-	if c.Menu.ClosingTime != "" {
-		if _, err := time.Parse("15:04", c.Menu.ClosingTime); err != nil {
-			bad("menu.closing_time", "must be HH:MM on a 24-hour clock, e.g. 23:00 (got %q)", c.Menu.ClosingTime)
-		}
-	}
-	if c.Menu.Timezone != "" {
-		if _, err := time.LoadLocation(c.Menu.Timezone); err != nil {
-			bad("menu.timezone", "unknown time zone %q; use an IANA name such as Europe/London", c.Menu.Timezone)
-		}
+	for _, p := range c.Menu.Problems() {
+		bad("menu."+p.Path, "%s", p.Message)
 	}
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
-// Checks are the checks of values that other packages own (each value has
-// one validator, in the package that uses it). The daemon builds them
-// (daemon.ConfigChecks) so that config stays free of driver imports; a
-// nil check is skipped.
-type Checks struct {
-	// PrinterURL validates a printer connection URL without I/O
-	// (transport.ParseURL).
-	PrinterURL func(string) error
-	// Profile validates a printer profile name.
-	Profile func(string) error
-	// Logo reads and decodes a receipt logo file (the one check here
-	// that does I/O: a missing logo must fail `config check`, not start-up).
-	Logo func(string) error
-	// Vendor validates a POS vendor name.
-	Vendor func(string) error
-	// TerminalListen validates a terminal's listen URL.
-	TerminalListen func(string) error
-}

@@ -55,7 +55,6 @@ type decoder struct {
 	problems []Problem
 	pos      map[string]Pos // field path -> position of its value
 	budget   int            // nodes left to visit: stops alias bombs
-	checks   Checks         // other packages' checks of their values
 }
 
 // maxNodes bounds the nodes one file may expand to (aliases included).

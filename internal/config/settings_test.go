@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/request"
 )
 
 func TestSettings(t *testing.T) {
@@ -42,7 +44,7 @@ func TestSettings(t *testing.T) {
 	if cfg.Integrations[0].PollInterval != 0 || len(cfg.Integrations) != 2 {
 		t.Errorf("integrations: %+v", cfg.Integrations)
 	}
-	if _, err := ParseSettingKey("printers.x.connection"); !errors.Is(err, ErrNotSettable) {
+	if _, err := request.ParseSettingKey("printers.x.connection"); !errors.Is(err, request.ErrNotSettable) {
 		t.Errorf("connection settable: %v", err)
 	}
 }
@@ -53,7 +55,7 @@ func TestCheckSettings(t *testing.T) {
 	cfg := Defaults()
 	cfg.StoreID = "s1"
 	cfg.Printers = []Printer{{Name: "front", Connection: "tcp://127.0.0.1:9100"}}
-	if err := (Checks{}).Check(&cfg); err != nil {
+	if err := Check(&cfg); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cfg.Set("printers.front.auto_print", "sometimes"); err != nil {
@@ -62,7 +64,7 @@ func TestCheckSettings(t *testing.T) {
 	if _, err := cfg.Set("integrations.sq.poll_interval", "1s"); err != nil {
 		t.Fatal(err)
 	}
-	err := (Checks{}).Check(&cfg)
+	err := Check(&cfg)
 	var ce *Error
 	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
 		t.Fatalf("check: %v", err)

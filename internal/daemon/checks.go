@@ -1,36 +1,5 @@
 package daemon
 
-import (
-	"github.com/auraconnect/aura-edge/drivers/escpos"
-	"github.com/auraconnect/aura-edge/drivers/pos"
-	_ "github.com/auraconnect/aura-edge/drivers/pos/all" // register vendors
-	"github.com/auraconnect/aura-edge/drivers/transport"
-	"github.com/auraconnect/aura-edge/internal/config"
-	"github.com/auraconnect/aura-edge/internal/spool"
-	"github.com/auraconnect/aura-edge/internal/terminal"
-)
-
-// ConfigChecks are the drivers' checks of config values (vendor names,
-// printer URLs, profiles, logos, terminal listen URLs), handed to
-// config.Checks.Load so that config stays free of driver imports.
-func ConfigChecks() config.Checks {
-	return config.Checks{
-		PrinterURL: func(u string) error {
-			_, err := transport.ParseURL(u)
-			return err
-		},
-		Profile: func(name string) error {
-			_, err := escpos.LookupProfile(name)
-			return err
-		},
-		Logo: spool.CheckLogo,
-		TerminalListen: func(u string) error {
-			_, err := terminal.ParseListen(u)
-			return err
-		},
-		Vendor: func(v string) error {
-			_, err := pos.Lookup(v)
-			return err
-		},
-	}
-}
+// The daemon pulls from every built-in POS vendor (pos/all registers
+// them; their names are checked by the integrations section's owner).
+import _ "github.com/auraconnect/aura-edge/drivers/pos/all"

@@ -67,10 +67,7 @@ type Core struct {
 
 // KeyFile returns the credential key file path for cfg.
 func KeyFile(cfg *config.Config) string {
-	if cfg.Secrets.KeyFile != "" {
-		return cfg.Secrets.KeyFile
-	}
-	return filepath.Join(cfg.DataDir, secrets.DefaultFileName)
+	return cfg.Secrets.Path(cfg.DataDir)
 }
 
 // OpenCore opens the store and builds the subsystems and the API routes.
@@ -138,11 +135,9 @@ func OpenCore(cfg *config.Config, log *slog.Logger) (c *Core, err error) {
 		return nil, err
 	}
 	c.Scheduler = scheduler.New(log.With("component", "scheduler"))
-	menuOpts := bridge.MenuOptions{MaxDeleteShare: cfg.Menu.MaxDeleteShare, ClosingTime: cfg.Menu.ClosingTime}
-	if cfg.Menu.Timezone != "" {
-		if menuOpts.Location, err = time.LoadLocation(cfg.Menu.Timezone); err != nil {
-			return nil, fmt.Errorf("menu.timezone: %w", err)
-		}
+	menuOpts, err := cfg.Menu.Options()
+	if err != nil {
+		return nil, err
 	}
 	c.Bridge = bridge.New(bridge.Deps{
 		DB: c.DB, Integrations: c.Integrations, Ingest: c.Ingest, Audit: c.Audit, Scheduler: c.Scheduler,

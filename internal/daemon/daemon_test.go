@@ -19,7 +19,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
-	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
+	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 )
 
@@ -199,7 +199,7 @@ func auditFilterCommands() audit.Filter { return audit.Filter{Type: "command"} }
 func TestAPIOverTLS(t *testing.T) {
 	pki := cloudtest.NewPKI(t)
 	d, _ := startDaemon(t, func(c *config.Config) {
-		c.API.TLS = apiconfig.TLS{CertFile: pki.ServerCert, KeyFile: pki.ServerKey}
+		c.API.TLS = localapi.TLS{CertFile: pki.ServerCert, KeyFile: pki.ServerKey}
 	})
 	caPEM, err := os.ReadFile(pki.CAFile)
 	if err != nil {

@@ -16,18 +16,20 @@ const DeviceEventType = "com.auraconnect.edge.device"
 // out while the daemon runs: logged, and sent to the cloud through the
 // outbox. Nil when config hotplug.interval is negative.
 func (c *Core) deviceWatcher() *discover.Watcher {
-	if c.Cfg.Hotplug.Interval < 0 {
+	w := c.Cfg.Hotplug.Watcher()
+	if w == nil {
 		return nil
 	}
 	log := c.Log.With("component", "hotplug")
-	return &discover.Watcher{SysRoot: c.Cfg.Hotplug.SysRoot, Interval: c.Cfg.Hotplug.Interval, Log: log,
-		OnEvent: func(ctx context.Context, ev discover.DeviceEvent) {
-			data, err := json.Marshal(ev)
-			if err == nil {
-				_, err = c.Outbox.Append(ctx, outbox.Entry{Stream: outbox.Telemetry, Type: DeviceEventType, Subject: ev.URL, Data: data})
-			}
-			if err != nil && ctx.Err() == nil {
-				log.Warn("device event not buffered for the cloud", "action", ev.Action, "url", ev.URL, "err", err)
-			}
-		}}
+	w.Log = log
+	w.OnEvent = func(ctx context.Context, ev discover.DeviceEvent) {
+		data, err := json.Marshal(ev)
+		if err == nil {
+			_, err = c.Outbox.Append(ctx, outbox.Entry{Stream: outbox.Telemetry, Type: DeviceEventType, Subject: ev.URL, Data: data})
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("device event not buffered for the cloud", "action", ev.Action, "url", ev.URL, "err", err)
+		}
+	}
+	return w
 }

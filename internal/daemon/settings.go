@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -57,16 +60,11 @@ func (c *Core) applyOverrides(cfg *config.Config) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	checks := ConfigChecks()
 	for _, k := range keys {
 		o := stored[k]
-		trial := cfg.Clone()
-		if _, err := trial.Set(k, o.Value); err != nil {
+		trial, err := tryOverride(cfg, k, o.Value)
+		if err != nil {
 			c.Log.Warn("config override not applied", "key", k, "value", o.Value, "err", err)
-			continue
-		}
-		if err := checks.Check(trial); err != nil {
-			c.Log.Warn("config override not applied: the config refuses it", "key", k, "value", o.Value, "err", settingProblems(trial, err))
 			continue
 		}
 		*cfg = *trial
@@ -75,6 +73,67 @@ func (c *Core) applyOverrides(cfg *config.Config) error {
 	}
 	c.settings = &settings{file: file, now: cfg.Clone()}
 	return nil
+}
+
+// tryOverride returns cfg with one stored change applied, or why a start
+// would skip it (the key or value is refused, or the whole config with
+// the change is).
+func tryOverride(cfg *config.Config, key, value string) (*config.Config, error) {
+	trial := cfg.Clone()
+	if _, err := trial.Set(key, value); err != nil {
+		return nil, err
+	}
+	if err := config.Check(trial); err != nil {
+		return nil, fmt.Errorf("the config refuses it: %s", settingProblems(trial, err))
+	}
+	return trial, nil
+}
+
+// RefusedOverride is a stored setting change that the next start would
+// skip, and why.
+type RefusedOverride struct {
+	Key, Value, Reason string
+}
+
+// CheckOverrides applies stored changes (key -> value) over a copy of cfg
+// in key order, as a start does, and returns the ones a start would skip
+// (`aura-edge config check` after an edit of the file).
+func CheckOverrides(cfg *config.Config, overrides map[string]string) []RefusedOverride {
+	cfg = cfg.Clone()
+	var out []RefusedOverride
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		trial, err := tryOverride(cfg, k, overrides[k])
+		if err != nil {
+			out = append(out, RefusedOverride{Key: k, Value: overrides[k], Reason: err.Error()})
+			continue
+		}
+		cfg = trial
+	}
+	return out
+}
+
+// StoredOverrides reads the setting changes stored in the store under
+// dataDir (key -> value) while no daemon holds it: store.ErrInUse when
+// one does, and nothing when there is no store yet.
+func StoredOverrides(dataDir string) (map[string]string, error) {
+	if _, err := os.Stat(filepath.Join(dataDir, store.FileName)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	db, err := store.Open(dataDir, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	c := &Core{DB: db}
+	stored, err := c.overrides()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(stored))
+	for k, o := range stored {
+		out[k] = o.Value
+	}
+	return out, nil
 }
 
 func (c *Core) overrides() (map[string]override, error) {
@@ -137,7 +196,7 @@ func (c *Core) SetConfig(ctx context.Context, req requests.ConfigSet, actor stri
 		newV, _ := next.Get(k)
 		changes = append(changes, requests.SettingChange{Key: k, Old: old, New: newV, Override: v != nil, Applied: "now"})
 	}
-	if err := ConfigChecks().Check(next); err != nil {
+	if err := config.Check(next); err != nil {
 		return requests.ConfigSetResult{}, c.refuseSetting(ctx, actor, fmt.Errorf("%s", settingProblems(next, err)))
 	}
 
@@ -223,7 +282,7 @@ func (c *Core) Settings() (requests.Settings, error) {
 // configures nor has connected (a printer must be configured: Get says
 // so).
 func (c *Core) knownEntry(key string) error {
-	k, err := config.ParseSettingKey(key)
+	k, err := requests.ParseSettingKey(key)
 	if err != nil || k.Section != "integrations" {
 		return err
 	}
@@ -238,7 +297,7 @@ func (c *Core) knownEntry(key string) error {
 
 // applySetting makes one stored change take effect and says how.
 func (c *Core) applySetting(cfg *config.Config, key string) string {
-	k, _ := config.ParseSettingKey(key)
+	k, _ := requests.ParseSettingKey(key)
 	switch k.Section {
 	case "printers":
 		v, _ := cfg.Get(key)
@@ -246,8 +305,10 @@ func (c *Core) applySetting(cfg *config.Config, key string) string {
 			c.Log.Error("apply auto_print", "printer", k.Name, "err", err)
 			return "at the next start (it could not be applied now: " + err.Error() + ")"
 		}
-		if c.Spool.AutoPrints() && !c.Ingest.DurableOnOrder {
-			return "now; until the next start an auto-print interrupted by a crash is not printed after it"
+		if c.Spool.AutoPrints() {
+			// A crash between an order's 202 and its print must not lose
+			// the print: from now on the hook is marked in the capture.
+			c.Ingest.SetDurableOnOrder()
 		}
 		return "now"
 	default:

@@ -22,11 +22,11 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/pos/square/squaretest"
 	"github.com/auraconnect/aura-edge/internal/auth"
-	"github.com/auraconnect/aura-edge/internal/bridge/schedule"
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/daemon"
+	"github.com/auraconnect/aura-edge/internal/logging"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 )
@@ -199,13 +199,13 @@ func Run(ctx context.Context, out io.Writer, opts Options) error {
 	// after connecting; when it came first, the sync's window (10 min of
 	// overlap before the last pull) no longer reached the oldest seeded
 	// order and its result said "2 orders, 3 payments (0 new)".
-	cfg.Integrations = []schedule.Integration{{ID: "square-main", Vendor: "square", Disabled: true}}
+	cfg.Integrations = []config.Integration{{ID: "square-main", Vendor: "square", Disabled: true}}
 	cfg.Printers = []config.Printer{{Name: "front", Connection: "file://" + printerDir, Profile: "TM-T88V", Columns: 42, AutoPrint: "customer"}}
 	logw := io.Discard
 	if opts.Verbose {
 		logw = out
 	}
-	log, err := daemon.NewLogger(logw, "info", "text")
+	log, err := logging.New(logw, "info", "text")
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -53,13 +54,15 @@ type Ingest struct {
 	// the capture transaction (no commit of its own) and removed after
 	// OnOrder ran, in one batched commit for all the orders the hook
 	// worker took together; markers left by a crash are replayed by
-	// ReplayPending at start-up.
+	// ReplayPending at start-up. SetDurableOnOrder turns it on while the
+	// Ingest runs.
 	DurableOnOrder bool
 	// OnReplay, when set, is called by ReplayPending instead of OnOrder:
 	// the order's OnOrder may have started before the crash (an auto-print
 	// that prints from the marker before its job record is written may
 	// have sent its bytes), so the hook can mark what it cannot know.
 	OnReplay func(model.Order)
+	durable  atomic.Bool // SetDurableOnOrder
 	hooks    hooks
 	// MaxEventBytes, when positive, refuses a captured record whose JSON
 	// is larger (the cloud broker's message limit less the envelope):
@@ -94,6 +97,18 @@ func pendingID(k, v []byte) string {
 	}
 	return string(v)
 }
+
+// SetDurableOnOrder makes OnOrder durable from now on, as DurableOnOrder
+// does from the start: a runtime setting (config.set) turned auto-print
+// on. It stays on until the next start (with nothing to auto-print, a
+// hook does nothing), so a marker written is always cleared by the worker.
+// One narrow case remains: an order captured just before the switch has
+// no marker, and if a later revision of the same order is captured right
+// after it and its hook has not run yet, the earlier hook clears that
+// revision's marker; a crash before the later hook then skips it.
+func (in *Ingest) SetDurableOnOrder() { in.durable.Store(true) }
+
+func (in *Ingest) durableOnOrder() bool { return in.DurableOnOrder || in.durable.Load() }
 
 // New returns an Ingest over db and ob.
 func New(db *store.DB, ob *outbox.Outbox, log *slog.Logger) *Ingest {
@@ -266,7 +281,7 @@ func (in *Ingest) runHooks() {
 		for _, o := range batch {
 			in.OnOrder(o)
 		}
-		if !in.DurableOnOrder {
+		if !in.durableOnOrder() {
 			continue
 		}
 		err := in.db.Batch(func(tx *store.Tx) error {
@@ -432,7 +447,7 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 	if err := in.ob.SetSubjectRef(tx, id, seq); err != nil {
 		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
 	}
-	if bucket == "orders" && in.DurableOnOrder && in.OnOrder != nil {
+	if bucket == "orders" && in.OnOrder != nil && in.durableOnOrder() {
 		if err := tx.Bucket(store.Records, pendingBucket).AppendOnly().Put(store.U64(seq), []byte(id)); err != nil {
 			return Result{}, false, fmt.Errorf("mark %s for auto-print: %w", id, err)
 		}

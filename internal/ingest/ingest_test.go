@@ -153,3 +153,24 @@ func TestDurableOnOrder(t *testing.T) {
 		t.Fatalf("marker left after a normal capture: %d %v", n, got)
 	}
 }
+
+// TestSetDurableOnOrder: an Ingest started without durable hooks makes
+// them durable once told (a runtime setting turned auto-print on): the
+// order captured afterwards is replayed after a "crash" before its hook.
+func TestSetDurableOnOrder(t *testing.T) {
+	in, ob := newIngest(t)
+	release := make(chan struct{})
+	in.OnOrder = func(o model.Order) { <-release }
+	in.SetDurableOnOrder()
+	if _, err := in.Capture(context.Background(), []model.Order{order(model.Source{Vendor: "local", ExternalID: "91"}, "")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	again := New(in.db, ob, slog.New(slog.DiscardHandler))
+	again.OnOrder = func(o model.Order) { got = append(got, o.Source.ExternalID) }
+	if n, err := again.ReplayPending(); err != nil || n != 1 || len(got) != 1 || got[0] != "91" {
+		t.Fatalf("replay: %d %v %v", n, err, got)
+	}
+	close(release)
+	in.Wait()
+}

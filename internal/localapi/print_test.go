@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -66,7 +65,7 @@ func newPrintRig(t *testing.T) *printRig {
 	}
 	in := ingest.New(db, ob, log)
 	pr := printertest.Start(t)
-	sp, err := spool.New(db, "store-1", []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V"}},
+	sp, err := spool.New(db, "store-1", []spool.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V"}},
 		receipt.Settings{Header: []string{"Café Grün"}, Locale: "de-DE"},
 		spool.Options{Logger: log, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, StatusInterval: -1})
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/auth"
-	"github.com/auraconnect/aura-edge/internal/localapi/apiconfig"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi"
 )
 
@@ -29,7 +28,7 @@ type Config struct {
 
 // ConfigOf is the server configuration the config file's api section asks
 // for, with the control socket at controlSocket.
-func ConfigOf(s apiconfig.Section, controlSocket string) Config {
+func ConfigOf(s Section, controlSocket string) Config {
 	return Config{Listen: s.Listen, ControlSocket: controlSocket, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile}
 }
 

@@ -6,14 +6,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/auraconnect/aura-edge/internal/config"
 )
 
 // ConfigSet is the body of POST /v1/config and the data of the config.set
 // command: settings to change while the daemon runs.
 type ConfigSet struct {
-	// Set maps settable keys (config.Settings) to their new value as it
+	// Set maps settable keys (Settable) to their new value as it
 	// would be written in the config file; null drops an earlier change,
 	// so the file's value applies again.
 	Set map[string]*string `json:"set"`
@@ -43,9 +41,9 @@ func (r *ConfigSet) Validate() error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if _, err := config.ParseSettingKey(k); err != nil {
+		if _, err := ParseSettingKey(k); err != nil {
 			msg := err.Error()
-			if errors.Is(err, config.ErrNotSettable) {
+			if errors.Is(err, ErrNotSettable) {
 				msg = fmt.Sprintf("%q cannot be changed at runtime; the keys that can are %s", k, settable())
 			}
 			return Invalid("set."+k, "%s", msg)
@@ -56,7 +54,7 @@ func (r *ConfigSet) Validate() error {
 
 func settable() string {
 	var s []string
-	for _, st := range config.Settings {
+	for _, st := range Settable {
 		s = append(s, st.Pattern+" ("+st.Help+")")
 	}
 	return strings.Join(s, "; ")
@@ -110,10 +108,10 @@ type SettableKey struct {
 	Help    string `json:"help"`
 }
 
-// SettableKeys lists config.Settings for an answer.
+// SettableKeys lists Settable for an answer.
 func SettableKeys() []SettableKey {
-	out := make([]SettableKey, len(config.Settings))
-	for i, s := range config.Settings {
+	out := make([]SettableKey, len(Settable))
+	for i, s := range Settable {
 		out[i] = SettableKey{Pattern: s.Pattern, Help: s.Help}
 	}
 	return out

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -60,7 +59,7 @@ func benchSpool(b *testing.B, noDirect bool) (*fixture, *printertest.Printer) {
 	opts := testOptions()
 	opts.NoDirect = noDirect
 	opts.Logger = slog.New(slog.DiscardHandler)
-	f := newFixture(b, []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T20III", AutoPrint: "customer"}}, opts)
+	f := newFixture(b, []Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T20III", AutoPrint: "customer"}}, opts)
 	f.run()
 	return f, pr
 }

@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
-
-	"github.com/auraconnect/aura-edge/internal/config"
 )
 
 // TestCancel: a queued job leaves the queue, an unconfirmed one is
 // dismissed, a printed one cannot be cancelled, an unknown id is named.
 func TestCancel(t *testing.T) {
 	// Not running: nothing is sent, so jobs stay queued.
-	f := newFixture(t, []config.Printer{{Name: "front", Connection: "tcp://127.0.0.1:9", Profile: "TM-T88V"}}, testOptions())
+	f := newFixture(t, []Printer{{Name: "front", Connection: "tcp://127.0.0.1:9", Profile: "TM-T88V"}}, testOptions())
 	ctx := context.Background()
 	j, _, err := f.s.Submit(ctx, Request{ID: "t-1", Printer: "front", Kind: KindTest})
 	if err != nil {

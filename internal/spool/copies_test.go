@@ -9,7 +9,6 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/model"
 )
@@ -30,7 +29,7 @@ func TestStaffCopies(t *testing.T) {
 			{Name: "bar", Printer: "bar", Categories: []string{"cat_drinks"}},
 		},
 	}
-	f := newFixture(t, []config.Printer{
+	f := newFixture(t, []Printer{
 		{Name: "grill", Connection: grill.URL(), Profile: "TM-T88V"},
 		{Name: "bar", Connection: bar.URL(), Profile: "TM-T88V"},
 		{Name: "front", Connection: front.URL(), Profile: "TM-T88V", AutoPrint: "customer", Drawer: "pin2"},

@@ -8,14 +8,13 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 )
 
-func autoFront(pr *printertest.Printer) []config.Printer {
-	return []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V", AutoPrint: "customer"}}
+func autoFront(pr *printertest.Printer) []Printer {
+	return []Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V", AutoPrint: "customer"}}
 }
 
 // TestDirectAutoPrint: an auto-print job handed to the idle worker is

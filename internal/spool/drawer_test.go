@@ -9,7 +9,6 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/config"
 )
 
 // TestOpenDrawer: a drawer opening without a sale kicks the configured pin
@@ -18,7 +17,7 @@ import (
 // missing reason are refused.
 func TestOpenDrawer(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{
+	f := newFixture(t, []Printer{
 		{Name: "front", Connection: pr.URL(), Profile: "TM-T88V", Drawer: "pin5"},
 		{Name: "kitchen", Connection: "tcp://127.0.0.1:9", Profile: "TM-T88V"},
 	}, testOptions())
@@ -64,7 +63,7 @@ func TestDrawerSensor(t *testing.T) {
 	opts := testOptions()
 	opts.StatusInterval = 20 * time.Millisecond
 	opts.DrawerAlertAfter = 150 * time.Millisecond
-	f := newFixture(t, []config.Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V", Drawer: "pin2"}}, opts)
+	f := newFixture(t, []Printer{{Name: "front", Connection: pr.URL(), Profile: "TM-T88V", Drawer: "pin2"}}, opts)
 	f.run()
 	drawer := func() string { st, _ := f.s.Printer("front"); return st.DrawerState }
 	waitFor(t, "drawer closed", func() bool { return drawer() == DrawerClosed })

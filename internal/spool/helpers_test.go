@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -67,7 +66,7 @@ type fixture struct {
 	stop  func()
 }
 
-func newFixture(t testing.TB, printers []config.Printer, opts Options) *fixture {
+func newFixture(t testing.TB, printers []Printer, opts Options) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir()}
 	f.open(printers, opts)
@@ -75,7 +74,7 @@ func newFixture(t testing.TB, printers []config.Printer, opts Options) *fixture 
 	return f
 }
 
-func (f *fixture) open(printers []config.Printer, opts Options) {
+func (f *fixture) open(printers []Printer, opts Options) {
 	f.t.Helper()
 	f.db = openStore(f.t, f.dir)
 	f.audit = audit.New(f.db, nil, audit.Config{}, slog.New(slog.DiscardHandler))

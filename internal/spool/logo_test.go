@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 )
 
@@ -52,8 +51,8 @@ func TestLogoErrors(t *testing.T) {
 		{"too many bytes", big, nil, "file of 8388609 bytes is over the 8388608 byte limit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			pc := config.Printer{Name: "front", Connection: "tcp://10.0.0.5:9100", Logo: c.path}
-			_, err := New(db, "s", []config.Printer{pc}, receipt.Settings{}, Options{})
+			pc := Printer{Name: "front", Connection: "tcp://10.0.0.5:9100", Logo: c.path}
+			_, err := New(db, "s", []Printer{pc}, receipt.Settings{}, Options{})
 			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("err = %v, want ErrInvalidConfig", err)
 			}
@@ -76,7 +75,7 @@ func TestLogoFilePrinter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, []config.Printer{{Name: "virtual", Connection: "file://" + out, Profile: "POS-5890", Logo: logo}}, testOptions())
+	f := newFixture(t, []Printer{{Name: "virtual", Connection: "file://" + out, Profile: "POS-5890", Logo: logo}}, testOptions())
 	f.run()
 	ids := []string{"r1", "k1", "t1"}
 	f.submit(Request{ID: "r1", Printer: "virtual", Kind: KindReceipt, Order: testOrder("ord_r1")})

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
@@ -77,7 +76,7 @@ func (sp *serialPrinter) bytes() []byte {
 func TestSerialJobByteExact(t *testing.T) {
 	dev, peer := socatPair(t)
 	sp := startSerialPrinter(t, peer)
-	f := newFixture(t, []config.Printer{{Name: "bar", Connection: "serial://" + dev + "?baud=115200", Profile: "TM-T20III"}}, testOptions())
+	f := newFixture(t, []Printer{{Name: "bar", Connection: "serial://" + dev + "?baud=115200", Profile: "TM-T20III"}}, testOptions())
 	f.run()
 	f.submit(Request{ID: "ser-1", Printer: "bar", Kind: KindReceipt, Order: testOrder("ord_ser")})
 	f.waitJob("ser-1", Printed)
@@ -92,7 +91,7 @@ func TestSerialJobByteExact(t *testing.T) {
 }
 
 func TestSerialDeviceMissingStaysQueued(t *testing.T) {
-	f := newFixture(t, []config.Printer{{Name: "bar", Connection: "serial:///dev/ttyAURA-missing"}}, testOptions())
+	f := newFixture(t, []Printer{{Name: "bar", Connection: "serial:///dev/ttyAURA-missing"}}, testOptions())
 	f.run()
 	f.submit(Request{ID: "s", Printer: "bar", Kind: KindTest})
 	waitFor(t, "retries", func() bool { j, _ := f.s.Job("s"); return j.Attempts >= 2 })

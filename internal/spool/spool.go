@@ -15,7 +15,6 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/escpos"
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 	"github.com/auraconnect/aura-edge/internal/store"
@@ -166,7 +165,7 @@ type printer struct {
 // the printer and the file:
 //
 //	printers[0] "front": logo /etc/aura-edge/logo.png: invalid printer config: cannot decode image: png: invalid format
-func New(db *store.DB, storeID string, printers []config.Printer, rc receipt.Settings, opts Options) (*Spool, error) {
+func New(db *store.DB, storeID string, printers []Printer, rc receipt.Settings, opts Options) (*Spool, error) {
 	opts = opts.withDefaults()
 	s := &Spool{
 		db: db, log: opts.Logger, opts: opts, kitchenCopy: rc.KitchenCopy,

@@ -16,18 +16,17 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/receipt"
 )
 
-func front(pr *printertest.Printer) config.Printer {
-	return config.Printer{Name: "front", Connection: pr.URL(), Profile: "TM-T88V"}
+func front(pr *printertest.Printer) Printer {
+	return Printer{Name: "front", Connection: pr.URL(), Profile: "TM-T88V"}
 }
 
 func TestReceiptByteExact(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	o := testOrder("ord_1")
 	j := f.submit(Request{ID: "cmd-1", Printer: "front", Kind: KindReceipt, Order: o})
@@ -83,7 +82,7 @@ func TestReceiptByteExact(t *testing.T) {
 func TestOfflineThenOnlineInOrder(t *testing.T) {
 	pr := printertest.Start(t)
 	pr.SetMode(printertest.Offline)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	var ids []string
 	for i := range 3 {
@@ -134,7 +133,7 @@ func TestNotReadyKeepsJobsQueued(t *testing.T) {
 		t.Run(c.mode.String(), func(t *testing.T) {
 			pr := printertest.Start(t)
 			pr.SetMode(c.mode)
-			f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+			f := newFixture(t, []Printer{front(pr)}, testOptions())
 			f.run()
 			f.submit(Request{ID: "a", Printer: "front", Kind: KindReceipt, Order: testOrder("ord_a")})
 			f.submit(Request{ID: "b", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_b")})
@@ -166,7 +165,7 @@ func TestNotReadyKeepsJobsQueued(t *testing.T) {
 func TestPaperNearEndStillPrints(t *testing.T) {
 	pr := printertest.Start(t)
 	pr.SetMode(printertest.PaperNearEnd)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	f.submit(Request{ID: "a", Printer: "front", Kind: KindTest})
 	f.waitJob("a", Printed)
@@ -178,7 +177,7 @@ func TestPaperNearEndStillPrints(t *testing.T) {
 func TestSlowPrinterCompletes(t *testing.T) {
 	pr := printertest.Start(t)
 	pr.SetDelay(40 * time.Millisecond) // 1 KiB per 40 ms
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	for _, id := range []string{"s1", "s2"} {
 		f.submit(Request{ID: id, Printer: "front", Kind: KindReceipt, Order: testOrder("ord_" + id)})
@@ -199,7 +198,7 @@ func TestDropMidJobIsUnconfirmedAndNotReprinted(t *testing.T) {
 	pr.DropAfter(100)
 	pc := front(pr)
 	pc.Drawer = "pin2"
-	f := newFixture(t, []config.Printer{pc}, testOptions())
+	f := newFixture(t, []Printer{pc}, testOptions())
 	f.run()
 	f.submit(Request{ID: "drop", Printer: "front", Kind: KindReceipt, Order: cashOrder("ord_drop")})
 	f.submit(Request{ID: "next", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_next")})
@@ -251,7 +250,7 @@ func TestDropMidJobIsUnconfirmedAndNotReprinted(t *testing.T) {
 
 func TestReprintRawJob(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	raw := []byte("\x1b@hello raw\n")
 	f.submit(Request{ID: "raw", Printer: "front", Kind: KindRaw, Raw: raw})
@@ -269,7 +268,7 @@ func TestReprintRawJob(t *testing.T) {
 
 func TestSameIDPrintsOnce(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	r := Request{ID: "cmd-7", Printer: "front", Kind: KindReceipt, Order: testOrder("ord_7")}
 	j1, c1, err1 := f.s.Submit(context.Background(), r)
 	j2, c2, err2 := f.s.Submit(context.Background(), r)
@@ -292,7 +291,7 @@ func TestSameIDPrintsOnce(t *testing.T) {
 func TestJobsSurviveRestart(t *testing.T) {
 	pr := printertest.Start(t)
 	pr.SetMode(printertest.Offline)
-	printers := []config.Printer{front(pr)}
+	printers := []Printer{front(pr)}
 	f := newFixture(t, printers, testOptions())
 	f.run()
 	var ids []string
@@ -325,7 +324,7 @@ func TestJobsSurviveRestart(t *testing.T) {
 
 func TestCrashWhilePrintingBecomesUnconfirmed(t *testing.T) {
 	pr := printertest.Start(t)
-	printers := []config.Printer{front(pr)}
+	printers := []Printer{front(pr)}
 	f := newFixture(t, printers, testOptions())
 	f.submit(Request{ID: "crash", Printer: "front", Kind: KindReceipt, Order: testOrder("ord_c")})
 	f.submit(Request{ID: "after", Printer: "front", Kind: KindReceipt, Order: testOrder("ord_d")})
@@ -355,7 +354,7 @@ func TestCrashWhilePrintingBecomesUnconfirmed(t *testing.T) {
 func TestBackupTakesOver(t *testing.T) {
 	primary, backup := printertest.Start(t), printertest.Start(t)
 	primary.SetMode(printertest.Offline)
-	printers := []config.Printer{
+	printers := []Printer{
 		{Name: "front", Connection: primary.URL(), Profile: "TM-T88V", Backup: "back", FailoverAfter: 150 * time.Millisecond},
 		{Name: "back", Connection: backup.URL(), Profile: "POS-5890"}, // 58 mm: jobs are laid out again
 	}
@@ -398,7 +397,7 @@ func TestBackupTakesOver(t *testing.T) {
 
 func TestFilePrinter(t *testing.T) {
 	dir := t.TempDir()
-	f := newFixture(t, []config.Printer{{Name: "virtual", Connection: "file://" + dir, Profile: "default", Columns: 32,
+	f := newFixture(t, []Printer{{Name: "virtual", Connection: "file://" + dir, Profile: "default", Columns: 32,
 		AutoPrint: "customer"}}, testOptions())
 	f.run()
 	f.submit(Request{ID: "v1", Printer: "virtual", Kind: KindReceipt, Order: testOrder("ord_v1")})
@@ -438,24 +437,24 @@ func TestFilePrinter(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	db := openStore(t, t.TempDir())
 	defer db.Close()
-	ok := config.Printer{Name: "ok", Connection: "tcp://127.0.0.1:9100"}
+	ok := Printer{Name: "ok", Connection: "tcp://127.0.0.1:9100"}
 	for _, c := range []struct {
 		name  string
-		p     []config.Printer
+		p     []Printer
 		cause error
 		text  string
 	}{
-		{"unknown profile", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Profile: "TM-NOPE"}}, escpos.ErrUnknownProfile, "TM-NOPE"},
-		{"bad scheme", []config.Printer{{Name: "a", Connection: "lpt://printer"}}, transport.ErrBadURL, `unknown transport "lpt"`},
-		{"missing port", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5"}}, transport.ErrBadURL, "missing port"},
-		{"empty connection", []config.Printer{{Name: "a"}}, transport.ErrBadURL, "connection"},
-		{"no name", []config.Printer{{Connection: "tcp://10.0.0.5:9100"}}, nil, "name"},
-		{"duplicate", []config.Printer{ok, ok}, nil, "duplicate"},
-		{"backup unknown", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Backup: "zz"}}, nil, "backup"},
-		{"backup self", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Backup: "a"}}, nil, "backup"},
-		{"drawer word", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Drawer: "yes"}}, nil, "drawer"},
-		{"auto print", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", AutoPrint: "always"}}, nil, "auto_print"},
-		{"columns", []config.Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Columns: 3}}, nil, "columns"},
+		{"unknown profile", []Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Profile: "TM-NOPE"}}, escpos.ErrUnknownProfile, "TM-NOPE"},
+		{"bad scheme", []Printer{{Name: "a", Connection: "lpt://printer"}}, transport.ErrBadURL, `unknown transport "lpt"`},
+		{"missing port", []Printer{{Name: "a", Connection: "tcp://10.0.0.5"}}, transport.ErrBadURL, "missing port"},
+		{"empty connection", []Printer{{Name: "a"}}, transport.ErrBadURL, "connection"},
+		{"no name", []Printer{{Connection: "tcp://10.0.0.5:9100"}}, nil, "name"},
+		{"duplicate", []Printer{ok, ok}, nil, "duplicate"},
+		{"backup unknown", []Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Backup: "zz"}}, nil, "backup"},
+		{"backup self", []Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Backup: "a"}}, nil, "backup"},
+		{"drawer word", []Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Drawer: "yes"}}, nil, "drawer"},
+		{"auto print", []Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", AutoPrint: "always"}}, nil, "auto_print"},
+		{"columns", []Printer{{Name: "a", Connection: "tcp://10.0.0.5:9100", Columns: 3}}, nil, "columns"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := New(db, "s", c.p, receipt.Settings{}, Options{})
@@ -470,14 +469,14 @@ func TestConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(db, "s", []config.Printer{ok}, receipt.Settings{Locale: "xx"}, Options{}); !errors.Is(err, receipt.ErrUnknownLocale) {
+	if _, err := New(db, "s", []Printer{ok}, receipt.Settings{Locale: "xx"}, Options{}); !errors.Is(err, receipt.ErrUnknownLocale) {
 		t.Errorf("bad locale: %v", err)
 	}
-	if _, err := New(db, "s", []config.Printer{ok}, receipt.Settings{QRTemplate: "https://x/{nope}"}, Options{}); !errors.Is(err, receipt.ErrBadTemplate) {
+	if _, err := New(db, "s", []Printer{ok}, receipt.Settings{QRTemplate: "https://x/{nope}"}, Options{}); !errors.Is(err, receipt.ErrBadTemplate) {
 		t.Errorf("bad template: %v", err)
 	}
 	// Several problems are all reported.
-	_, err := New(db, "s", []config.Printer{{Name: "a", Connection: "lpt://x"}, {Name: "b", Connection: "tcp://h", Profile: "x"}}, receipt.Settings{}, Options{})
+	_, err := New(db, "s", []Printer{{Name: "a", Connection: "lpt://x"}, {Name: "b", Connection: "tcp://h", Profile: "x"}}, receipt.Settings{}, Options{})
 	if n := bytes.Count([]byte(err.Error()), []byte("invalid printer config")); n != 3 {
 		t.Errorf("want 3 problems, got %d: %v", n, err)
 	}
@@ -485,7 +484,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestBadRequestsKeepTheQueueRunning(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	invalid := testOrder("ord_bad")
 	invalid.Totals.Total.Amount++
@@ -524,7 +523,7 @@ func TestBadRequestsKeepTheQueueRunning(t *testing.T) {
 
 func TestOnOrderAutoPrint(t *testing.T) {
 	counter, kitchen := printertest.Start(t), printertest.Start(t)
-	printers := []config.Printer{
+	printers := []Printer{
 		{Name: "front", Connection: counter.URL(), AutoPrint: "customer", Drawer: "pin2"},
 		{Name: "kitchen", Connection: kitchen.URL(), AutoPrint: "kitchen", Columns: 32},
 		{Name: "spare", Connection: "tcp://127.0.0.1:1"},
@@ -584,7 +583,7 @@ func TestKitchenCopy(t *testing.T) {
 	f := &fixture{t: t, dir: t.TempDir()}
 	f.db = openStore(t, f.dir)
 	t.Cleanup(f.close)
-	s, err := New(f.db, "s", []config.Printer{{Name: "only", Connection: pr.URL(), AutoPrint: "customer"}}, rc, testOptions())
+	s, err := New(f.db, "s", []Printer{{Name: "only", Connection: pr.URL(), AutoPrint: "customer"}}, rc, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -600,7 +599,7 @@ func TestPrune(t *testing.T) {
 	pr := printertest.Start(t)
 	opts := testOptions()
 	opts.MaxRows = 2
-	f := newFixture(t, []config.Printer{front(pr)}, opts)
+	f := newFixture(t, []Printer{front(pr)}, opts)
 	pr.SetMode(printertest.Offline)
 	f.submit(Request{ID: "queued", Printer: "front", Kind: KindTest})
 	for _, id := range []string{"p1", "p2", "p3"} {
@@ -658,7 +657,7 @@ func TestPrinterWithoutStatusStillPrints(t *testing.T) {
 	url, received := silentPrinter(t)
 	opts := testOptions()
 	opts.StatusTimeout = 100 * time.Millisecond
-	f := newFixture(t, []config.Printer{{Name: "old", Connection: url}}, opts)
+	f := newFixture(t, []Printer{{Name: "old", Connection: url}}, opts)
 	f.run()
 	f.submit(Request{ID: "quiet", Printer: "old", Kind: KindReceipt, Order: testOrder("ord_q")})
 	f.waitJob("quiet", Printed)
@@ -674,7 +673,7 @@ func TestPrinterWithoutStatusStillPrints(t *testing.T) {
 
 func TestPrintersSharingADevice(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{
+	f := newFixture(t, []Printer{
 		{Name: "receipts", Connection: pr.URL(), Profile: "TM-T88V"},
 		{Name: "tickets", Connection: pr.URL(), Profile: "TM-T88V", Columns: 32},
 	}, testOptions())
@@ -713,7 +712,7 @@ func TestPrintersSharingADevice(t *testing.T) {
 // across the restart that this printer answers status.
 func TestHungPrinterAfterRestartIsUnconfirmed(t *testing.T) {
 	pr := printertest.Start(t)
-	printers := []config.Printer{front(pr)}
+	printers := []Printer{front(pr)}
 	f := newFixture(t, printers, testOptions())
 	f.run()
 	f.submit(Request{ID: "ok", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_ok")})
@@ -734,7 +733,7 @@ func TestHungPrinterAfterRestartIsUnconfirmed(t *testing.T) {
 // bytes, answers nothing), must not have its jobs marked printed.
 func TestHungPrinterJobsAreUnconfirmed(t *testing.T) {
 	pr := printertest.Start(t)
-	f := newFixture(t, []config.Printer{front(pr)}, testOptions())
+	f := newFixture(t, []Printer{front(pr)}, testOptions())
 	f.run()
 	f.submit(Request{ID: "ok", Printer: "front", Kind: KindKitchen, Order: testOrder("ord_ok")})
 	f.waitJob("ok", Printed)

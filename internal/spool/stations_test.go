@@ -10,7 +10,6 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/escpos"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/audit"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/model"
 )
@@ -53,7 +52,7 @@ func TestStationRouting(t *testing.T) {
 	grill, bar, front := printertest.Start(t), printertest.Start(t), printertest.Start(t)
 	dev, peer := socatPair(t)
 	expo := startSerialPrinter(t, peer)
-	printers := []config.Printer{
+	printers := []Printer{
 		{Name: "grill", Connection: grill.URL(), Profile: "TM-T88V"},
 		{Name: "bar", Connection: bar.URL(), Profile: "TM-T88V"},
 		{Name: "front", Connection: front.URL(), Profile: "TM-T88V", AutoPrint: "customer"},
@@ -154,7 +153,7 @@ func TestStationConfigProblems(t *testing.T) {
 		{Name: "grill", Printer: "grille", Items: []string{"Fries"}},
 		{Name: "grill", Printer: "front"},
 	}}
-	_, err := New(openStore(t, t.TempDir()), "s", []config.Printer{{Name: "front", Connection: "tcp://127.0.0.1:9"}}, testReceipt, opts)
+	_, err := New(openStore(t, t.TempDir()), "s", []Printer{{Name: "front", Connection: "tcp://127.0.0.1:9"}}, testReceipt, opts)
 	if err == nil {
 		t.Fatal("no error")
 	}

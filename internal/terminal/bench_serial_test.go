@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
@@ -28,7 +27,7 @@ func BenchmarkPassthroughSerialReceipt(b *testing.B) {
 	dev, peer := filepath.Join(dir, "ttyTILL"), filepath.Join(dir, "till")
 	pair := startSocatAt(b, dev, peer)
 	f := &fixture{t: b, dir: b.TempDir()}
-	f.start([]config.Terminal{{Name: "bench", IdleCut: time.Minute, Listen: "serial://" + dev + "?baud=115200"}}, pr.url())
+	f.start([]Config{{Name: "bench", IdleCut: time.Minute, Listen: "serial://" + dev + "?baud=115200"}}, pr.url())
 	waitFor(b, "the port to open", 10*time.Second, func() bool { return f.m.Status()[0].Device != "" })
 	till := pair.openPeer(b)
 

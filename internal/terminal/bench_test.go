@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/auraconnect/aura-edge/internal/config"
 )
 
 // sink is a printer that only counts bytes, in a separate process (as a
@@ -129,7 +127,7 @@ func (s *sink) done(tb testing.TB) time.Time {
 func benchPassthrough(b *testing.B, mk func(i int) []byte, rate int) {
 	pr := startSink(b)
 	f := &fixture{t: b, dir: b.TempDir()}
-	f.start([]config.Terminal{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
+	f.start([]Config{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
 	direct, err := net.Dial("tcp", pr.addr)
 	if err != nil {
 		b.Fatal(err)
@@ -235,7 +233,7 @@ func BenchmarkPassthroughThroughput64K(b *testing.B) {
 func BenchmarkCaptureRate(b *testing.B) {
 	pr := startSink(b) // never asked: it only reads
 	f := &fixture{t: b, dir: b.TempDir()}
-	f.start([]config.Terminal{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
+	f.start([]Config{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
 	till := f.dial("bench")
 	receipts := make([][]byte, b.N)
 	for i := range receipts {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
@@ -24,7 +23,7 @@ func sale(total int64) *model.Order {
 // its receipt event; a refund, a training receipt and an unparsed one are
 // receipt events only; a reprint or copy of a captured receipt is nothing.
 func TestDeliverKinds(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1"})
+	f := newFixture(t, Config{Name: "till1"})
 	tm := f.m.terms[0]
 	at := time.Date(2026, 12, 3, 10, 15, 0, 0, time.UTC)
 	tm.deliver([]byte("sale 1"), parse.Receipt{Kind: parse.KindSale, Text: "sale", Number: "1", PrintedAt: at, Order: sale(350), Confidence: 0.9})

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/ingest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/receipt"
@@ -40,20 +39,20 @@ type fixture struct {
 	m       *Manager
 	printer *printertest.Printer
 	cancel  context.CancelFunc
-	terms   []config.Terminal
+	terms   []Config
 	done    sync.WaitGroup
 }
 
 // newFixture starts everything. terms get Printer "front" (the stand-in)
 // unless set; Listen defaults to tcp://127.0.0.1:0.
-func newFixture(t testing.TB, terms ...config.Terminal) *fixture {
+func newFixture(t testing.TB, terms ...Config) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), printer: printertest.Start(t)}
 	f.start(terms, f.printer.URL())
 	return f
 }
 
-func (f *fixture) start(terms []config.Terminal, printerURL string) {
+func (f *fixture) start(terms []Config, printerURL string) {
 	t := f.t
 	t.Helper()
 	var err error
@@ -67,7 +66,7 @@ func (f *fixture) start(terms []config.Terminal, printerURL string) {
 		t.Fatal(err)
 	}
 	f.in = ingest.New(f.db, f.ob, log)
-	printers := []config.Printer{{Name: "front", Connection: printerURL}}
+	printers := []spool.Printer{{Name: "front", Connection: printerURL}}
 	f.sp, err = spool.New(f.db, "s1", printers, receipt.Settings{}, spool.Options{
 		Logger: log, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		StatusTimeout: 300 * time.Millisecond, StatusInterval: -1, DialTimeout: time.Second,

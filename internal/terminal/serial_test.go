@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
@@ -38,7 +37,7 @@ func TestSerialTillDisappearsAndReturns(t *testing.T) {
 	dir := t.TempDir()
 	dev, peer := filepath.Join(dir, "ttyTILL"), filepath.Join(dir, "till")
 	pair := startSocatAt(t, dev, peer)
-	f := newFixture(t, config.Terminal{Name: "serial1", Listen: "serial://" + dev + "?baud=115200", IdleCut: 200 * time.Millisecond})
+	f := newFixture(t, Config{Name: "serial1", Listen: "serial://" + dev + "?baud=115200", IdleCut: 200 * time.Millisecond})
 	waitFor(t, "the port to open", 10*time.Second, func() bool { return f.m.Status()[0].Device != "" })
 	till := pair.openPeer(t)
 
@@ -92,7 +91,7 @@ func TestSerialJournal(t *testing.T) {
 	dir := t.TempDir()
 	dev, peer := filepath.Join(dir, "ttyREG"), filepath.Join(dir, "reg")
 	pair := startSocatAt(t, dev, peer)
-	f := newFixture(t, config.Terminal{Name: "reg1", Mode: "journal", Listen: "serial://" + dev + "?baud=115200",
+	f := newFixture(t, Config{Name: "reg1", Mode: "journal", Listen: "serial://" + dev + "?baud=115200",
 		Framing: "stx-etx", Checksum: "xor", IdleCut: 200 * time.Millisecond, KeepRaw: 5})
 	waitFor(t, "the port to open", 10*time.Second, func() bool { return f.m.Status()[0].Device != "" })
 	reg := pair.openPeer(t)

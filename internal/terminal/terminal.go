@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/spool"
 	"github.com/auraconnect/aura-edge/internal/terminal/parse"
 )
@@ -56,7 +55,7 @@ type Sink interface {
 // Deps are what the terminals need from the rest of the daemon.
 type Deps struct {
 	// Printers are the configured printers (the passthrough targets).
-	Printers []config.Printer
+	Printers []spool.Printer
 	Spool    Spooler
 	Sink     Sink
 	Log      *slog.Logger
@@ -109,7 +108,7 @@ type Manager struct {
 
 // New checks the terminals against the printers and loads their rules
 // files; it does no network I/O. Errors name the terminal and the key.
-func New(cfgs []config.Terminal, deps Deps, opts Options) (*Manager, error) {
+func New(cfgs []Config, deps Deps, opts Options) (*Manager, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
@@ -279,7 +278,7 @@ type counters struct {
 // terminal is one configured till.
 type terminal struct {
 	m          *Manager
-	cfg        config.Terminal
+	cfg        Config
 	listen     Listen
 	printerURL string
 	opts       parse.Options

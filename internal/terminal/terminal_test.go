@@ -12,13 +12,12 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
-	"github.com/auraconnect/aura-edge/internal/config"
 )
 
 // The till's bytes reach the printer unchanged and in order, a 64 KiB
 // raster logo included, and the receipt is captured once.
 func TestPassthroughByteExact(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1", KeepRaw: 2})
+	f := newFixture(t, Config{Name: "till1", KeepRaw: 2})
 	want := testReceipt("1001", 64<<10)
 	c := f.dial("till1")
 	if _, err := c.Write(want); err != nil {
@@ -82,7 +81,7 @@ func firstDiff(a, b []byte) int {
 
 // Status requests travel to the printer and its answers back to the till.
 func TestStatusRoundTrip(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1"})
+	f := newFixture(t, Config{Name: "till1"})
 	c := f.dial("till1")
 	c.Write([]byte("\x1b@Hello\n\x10\x04\x01"))
 	if got := readN(t, c, 1, 5*time.Second); got[0] != 0x12 {
@@ -110,7 +109,7 @@ func TestStatusRoundTrip(t *testing.T) {
 func TestPrinterOffDuringSale(t *testing.T) {
 	for _, mode := range []string{"offline", "online"} {
 		t.Run(mode, func(t *testing.T) {
-			f := newFixture(t, config.Terminal{Name: "till1", OfflineReply: mode})
+			f := newFixture(t, Config{Name: "till1", OfflineReply: mode})
 			f.printer.SetMode(printertest.Offline)
 			// (A logo without 10 04 n bytes: the print queue's status
 			// confirmation reads the printer's answers to those.)
@@ -181,7 +180,7 @@ func TestPrinterOffDuringSale(t *testing.T) {
 
 // A till that never cuts: the idle gap ends the receipt.
 func TestIdleCut(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1", IdleCut: 200 * time.Millisecond})
+	f := newFixture(t, Config{Name: "till1", IdleCut: 200 * time.Millisecond})
 	c := f.dial("till1")
 	r := []byte("\x1b@Receipt 7\nTOTAL 3.00\nCash 3.00\n\n\n")
 	c.Write(r)
@@ -207,7 +206,7 @@ func TestIdleCut(t *testing.T) {
 
 // Many tills at once on one terminal: each connection is its own job.
 func TestConcurrentTills(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1"})
+	f := newFixture(t, Config{Name: "till1"})
 	const n = 8
 	want := map[string]bool{}
 	done := make(chan error, n)
@@ -255,8 +254,8 @@ func stripQueries(b []byte) []byte {
 // printed after the restart queue behind them, so the paper comes out in
 // the order the till printed.
 func TestQueuedBytesSurviveRestartInOrder(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1"})
-	terms := []config.Terminal{{Name: "till1"}}
+	f := newFixture(t, Config{Name: "till1"})
+	terms := []Config{{Name: "till1"}}
 	f.printer.SetMode(printertest.Offline)
 	first := receiptWithLogo("6001", 0, nil)
 	c := f.dial("till1")
@@ -289,7 +288,7 @@ func TestQueuedBytesSurviveRestartInOrder(t *testing.T) {
 // paper), bytes the printer did not take wait in the print queue, and the
 // next receipt prints whole once the printer takes connections again.
 func TestPrinterDropsMidReceipt(t *testing.T) {
-	f := newFixture(t, config.Terminal{Name: "till1"})
+	f := newFixture(t, Config{Name: "till1"})
 	f.printer.DropAfter(1000)
 	big := receiptWithLogo("7001", 256<<10, []byte{0xff, 0x00, 0x81})
 	c := f.dial("till1")

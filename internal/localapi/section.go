@@ -1,9 +1,4 @@
-// Package apiconfig is the local API's config section (api: in the config
-// file): its type and its checks. internal/config reads it and reports its
-// Problems at FILE:LINE:COL; localapi.ConfigOf turns it into the server's
-// Config. It is a leaf package, apart from localapi, because localapi
-// imports the spool, which imports internal/config.
-package apiconfig
+package localapi
 
 import (
 	"errors"
@@ -12,7 +7,9 @@ import (
 	"os"
 )
 
-// Section configures the local HTTP API.
+// Section is the config file's api section: the local HTTP API.
+// internal/config reads it and reports its Problems at FILE:LINE:COL;
+// ConfigOf turns it into the server's Config.
 type Section struct {
 	Listen        string `yaml:"listen"`
 	ControlSocket string `yaml:"control_socket"`
@@ -33,18 +30,19 @@ type TLS struct {
 	KeyFile  string `yaml:"key_file"`
 }
 
-// Problem is one mistake in the section, its Path relative to it.
-type Problem struct {
+// SectionProblem is one mistake in the section, its Path relative to it
+// (Problem is the API's problem+json answer).
+type SectionProblem struct {
 	Path    string
 	Message string
 }
 
 // Problems returns every mistake in the section. It reads nothing but the
 // certificate and key files' metadata.
-func (s Section) Problems() []Problem {
-	var ps []Problem
+func (s Section) Problems() []SectionProblem {
+	var ps []SectionProblem
 	bad := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+		ps = append(ps, SectionProblem{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
 	if host, _, err := net.SplitHostPort(s.Listen); err != nil {
 		bad("listen", "must be host:port such as 127.0.0.1:8787 (got %q)", s.Listen)

@@ -1,19 +1,16 @@
-package schedule
+package bridge
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/drivers/pos"
+	_ "github.com/auraconnect/aura-edge/drivers/pos/all"
 )
 
-func TestProblems(t *testing.T) {
-	vendor := func(v string) error {
-		if v != "square" {
-			return errors.New(`unknown vendor "` + v + `"`)
-		}
-		return nil
-	}
+func TestIntegrationProblems(t *testing.T) {
+	_, unknown := pos.Lookup("sqaure")
 	ins := []Integration{
 		{ID: "a", Vendor: "square", PollInterval: time.Minute, DriftInterval: "off"},
 		{ID: "a", Vendor: "sqaure", PollInterval: time.Second, MaxAttempts: -1, DriftInterval: "30s"},
@@ -21,16 +18,16 @@ func TestProblems(t *testing.T) {
 	}
 	want := []Problem{
 		{"[1].id", `duplicate integration id "a"`},
-		{"[1].vendor", `unknown vendor "sqaure"`},
+		{"[1].vendor", unknown.Error()},
 		{"[1].poll_interval", "must be at least 5s (got 1s)"},
 		{"[1].max_attempts", "must not be negative"},
 		{"[1].drift_interval", `must be a duration of at least 1m such as 15m, or off (got "30s")`},
 		{"[2].id", "is required"},
 	}
-	if got := Problems(ins, vendor); !reflect.DeepEqual(got, want) {
+	if got := IntegrationProblems(ins); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	if got := Problems(ins[:1], nil); got != nil {
+	if got := IntegrationProblems(ins[:1]); got != nil {
 		t.Errorf("a good entry: %q", got)
 	}
 }
