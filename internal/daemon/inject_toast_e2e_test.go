@@ -94,8 +94,9 @@ func (w *twoWay) echoAudits(t *testing.T, auraID string) []audit.Record {
 // unsupported; and the injected orders pulled back are echoes, not new
 // store orders.
 func TestInjectToastEndToEnd(t *testing.T) {
-	w := startInjectDaemon(t)
+	w := startInjectDaemon(t, "toast-1")
 	srv := w.connectToast(t, "toast-1")
+	w.waitFirstPull(t, "toast-1")
 
 	res := w.command(t, "t-inject-1", "order.inject", injectFor("toast-1", "ord-aura-t1"), 1)
 	var out bridge.JobOutcome
@@ -242,9 +243,10 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.vendor, func(t *testing.T) {
-			w := startInjectDaemon(t)
 			id := tc.vendor + "-1"
+			w := startInjectDaemon(t, id)
 			tc.connect(t, w, id)
+			w.waitFirstPull(t, id)
 			data := injectFor(id, "ord-echo-"+tc.vendor)
 			if tc.data != nil {
 				data = tc.data(data)
