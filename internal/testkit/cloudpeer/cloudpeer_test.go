@@ -55,7 +55,7 @@ func (s *storeSide) result(t *testing.T, typ string, r cloud.Result) {
 
 // A command the peer signs is one the store accepts: it decodes, carries
 // the peer's key id, verifies with the key the store is configured with
-// (CommandKey) and expires a minute after it was made.
+// (CommandKey) and expires a minute after it was made (TTL when set).
 func TestCommandIsSignedForTheStore(t *testing.T) {
 	p, _ := start(t)
 	pub, err := command.ParsePublicKey(p.CommandKey())
@@ -87,6 +87,20 @@ func TestCommandIsSignedForTheStore(t *testing.T) {
 	var data struct{ Printer string }
 	if json.Unmarshal(env.Data, &data) != nil || data.Printer != "front" {
 		t.Errorf("data %s", env.Data)
+	}
+	p.TTL = 5 * time.Minute
+	long, err := command.Decode(p.Command(t, "cmd-3", "print.test", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err1 = time.Parse(time.RFC3339, long.Time)
+	exp, err2 = time.Parse(time.RFC3339, long.Expires)
+	if err1 != nil || err2 != nil || exp.Sub(at) != 5*time.Minute {
+		t.Errorf("with TTL 5m: time %q expires %q", long.Time, long.Expires)
+	}
+	un, err := command.Decode(p.Unsigned(t, "cmd-2", "print.test", nil))
+	if err != nil || un.Signature != "" || un.KeyID != "" || un.ID != "cmd-2" {
+		t.Errorf("unsigned command: %+v %v", un, err)
 	}
 }
 
