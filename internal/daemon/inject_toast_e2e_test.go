@@ -243,10 +243,9 @@ func TestInjectedOrdersAreNotRaisedAgain(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.vendor, func(t *testing.T) {
+			w := startInjectDaemon(t)
 			id := tc.vendor + "-1"
-			w := startInjectDaemon(t, id)
 			tc.connect(t, w, id)
-			w.waitFirstPull(t, id)
 			data := injectFor(id, "ord-echo-"+tc.vendor)
 			if tc.data != nil {
 				data = tc.data(data)
