@@ -352,10 +352,7 @@ func TestGoExample(t *testing.T) {
 	if !bytes.Contains(doc, src) {
 		t.Error("SIGNING.md does not quote testdata/sign-command.go verbatim")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to run the example")
-	}
+	goBin := testkit.Need(t, "go", "https://go.dev/dl")
 	out, err := exec.Command(goBin, "run", filepath.Join("testdata", "sign-command.go")).Output()
 	if err != nil {
 		t.Fatalf("go run: %v", err)
