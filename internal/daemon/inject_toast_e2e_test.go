@@ -94,9 +94,8 @@ func (w *twoWay) echoAudits(t *testing.T, auraID string) []audit.Record {
 // unsupported; and the injected orders pulled back are echoes, not new
 // store orders.
 func TestInjectToastEndToEnd(t *testing.T) {
-	w := startInjectDaemon(t, "toast-1")
+	w := startInjectDaemon(t)
 	srv := w.connectToast(t, "toast-1")
-	w.waitFirstPull(t, "toast-1")
 
 	res := w.command(t, "t-inject-1", "order.inject", injectFor("toast-1", "ord-aura-t1"), 1)
 	var out bridge.JobOutcome
