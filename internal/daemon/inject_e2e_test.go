@@ -25,9 +25,10 @@ import (
 // A case directory holds case.json (injectCase). The vendor's Go side is
 // its stand-in driver in inject_<vendor>_test.go, registered with
 // registerInjectStandIn: a new vendor adds that file and a directory. The
-// Toast and custom-manifest injection tests (inject_toast_e2e_test.go,
-// inject_custom_e2e_test.go) check more than this shape (a lost answer,
-// the void's webhook, echoes) and stay code.
+// Toast, custom-manifest and Lightspeed injection tests
+// (inject_toast_e2e_test.go, inject_custom_e2e_test.go,
+// TestInjectLightspeedEndToEnd) check more than this shape (a lost answer,
+// the void's webhook, returns pulled back as echoes) and stay code.
 func TestInjectEndToEnd(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join("testdata", "inject", "*", "*"))
 	if err != nil {
