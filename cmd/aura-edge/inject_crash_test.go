@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // killingSquare is the Square stand-in in front of which the daemon is
@@ -68,25 +67,16 @@ func TestInjectSurvivesKill9(t *testing.T) {
 	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
 	const storeID = "inject-crash"
 	prefix := "aura/v1/stores/" + storeID
-	sub := cloudtest.Subscribe(t, mq.URL(), prefix+"/#", cloudtest.SubscriberOptions{})
-	pub, priv, _ := ed25519.GenerateKey(nil)
+	peer := cloudpeer.New(t, mq.URL(), storeID)
+	peer.TTL = 5 * time.Minute // redelivered after a kill -9 and a restart
+	sub := peer.Sub
 	addr := freeAddr(t)
 	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\ncloud:\n  broker: %s\n  reconnect_max: 2s\n  command_keys: [%q]\n"+
 		"integrations:\n  - id: square-1\n    vendor: square\n    poll_interval: 24h\n    jitter: 1ns\nlog:\n  level: info\n",
-		storeID, t.TempDir(), addr, mq.URL(), base64.StdEncoding.EncodeToString(pub)))
+		storeID, t.TempDir(), addr, mq.URL(), peer.CommandKey()))
 	admin := createToken(t, cfg, "admin")
 
-	send := func(id, typ string, data any) {
-		raw, _ := json.Marshal(data)
-		now := time.Now().UTC()
-		env := cloud.CommandEnvelope{SpecVersion: "1.0", ID: id, Type: typ, Time: now.Format(time.RFC3339),
-			Expires: now.Add(5 * time.Minute).Format(time.RFC3339), Data: raw}
-		env.Sign(storeID, priv)
-		b, _ := env.Marshal()
-		if err := sub.Publish(prefix+"/cmd/"+typ, b, false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	send := func(id, typ string, data any) { peer.Send(t, id, typ, data) }
 	results := func(id string) (rs []cloud.Result, outs []bridge.JobOutcome) {
 		for _, env := range sub.Envelopes(prefix + "/cmd-results") {
 			var r cloud.Result

@@ -6,27 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// needTool finds an external tool; missing, it skips, or fails under CI.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/auraconnect/aura-edge/internal/testkit"
+)
 
 // TestInstallIntoThrowawayRoot runs install/uninstall the way an installer
 // does, against a file-system root in a temp dir (systemctl --root), and
 // checks the result with systemd-analyze verify.
 func TestInstallIntoThrowawayRoot(t *testing.T) {
-	needTool(t, "systemctl")
-	sa := needTool(t, "systemd-analyze")
+	testkit.Need(t, "systemctl", "apt-get install systemd")
+	sa := testkit.Need(t, "systemd-analyze", "apt-get install systemd")
 	root := t.TempDir()
 	cfg := writeConfig(t, "store_id: s1\ndata_dir: "+t.TempDir()+"\n")
 	unit := filepath.Join(root, "etc/systemd/system/aura-edge.service")

@@ -13,19 +13,14 @@ import (
 
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // passwdFile writes a mosquitto password file for users (password =
 // "pw-"+user) with mosquitto_passwd.
 func passwdFile(t *testing.T, dir string, users ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("mosquitto_passwd")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("mosquitto_passwd not found (Debian package mosquitto)")
-		}
-		t.Skip("mosquitto_passwd not found")
-	}
+	bin := testkit.Need(t, "mosquitto_passwd", "apt-get install mosquitto")
 	p := filepath.Join(dir, "passwd")
 	for i, u := range users {
 		args := []string{"-b", p, u, "pw-" + u}

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // TestEndToEndMosquitto runs the daemon against a real mosquitto: orders
@@ -22,14 +21,13 @@ import (
 func TestEndToEndMosquitto(t *testing.T) {
 	cloudtest.NeedMosquitto(t)
 	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
-	pub, priv, _ := ed25519.GenerateKey(nil)
 	const storeID = "e2e-store"
-	prefix := "aura/v1/stores/" + storeID
-	sub := cloudtest.Subscribe(t, mq.URL(), prefix+"/#", cloudtest.SubscriberOptions{})
+	peer := cloudpeer.New(t, mq.URL(), storeID)
+	prefix, sub := peer.Prefix, peer.Sub
 	d, logs := startDaemon(t, func(c *config.Config) {
 		c.StoreID = storeID
 		c.Cloud.Broker = mq.URL()
-		c.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(pub)}
+		c.Cloud.CommandKeys = []string{peer.CommandKey()}
 	})
 	tok, _, _ := auth.Create(d.Core().DB, auth.Terminal, "till-1")
 	base := "http://" + d.APIAddr().String()
@@ -55,18 +53,11 @@ func TestEndToEndMosquitto(t *testing.T) {
 	}
 	// A signed orders.sync with no integrations: exactly one error result.
 	send := func(id, typ string, data string, sign bool) {
-		env := cloud.CommandEnvelope{SpecVersion: "1.0", ID: id, Type: typ, Time: time.Now().UTC().Format(time.RFC3339),
-			Expires: time.Now().Add(time.Minute).UTC().Format(time.RFC3339), Data: json.RawMessage(data)}
-		if sign {
-			env.Sign(storeID, priv)
-		}
-		b, err := env.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
 		t.Logf("%s send %s %s", time.Now().Format("15:04:05.000"), id, typ)
-		if err := sub.Publish(prefix+"/cmd/"+typ, b, false); err != nil {
-			t.Fatal(err)
+		if sign {
+			peer.Send(t, id, typ, json.RawMessage(data))
+		} else {
+			peer.Publish(t, typ, peer.Unsigned(t, id, typ, json.RawMessage(data)))
 		}
 	}
 	send("cmd-1", "orders.sync", `{}`, true)
@@ -81,14 +72,10 @@ func TestEndToEndMosquitto(t *testing.T) {
 		t.Fatalf("command results: %v\n%s", err, logs)
 	}
 	results := map[string][]string{}
-	for _, env := range sub.Envelopes(prefix + "/cmd-results") {
-		var r struct {
-			CommandID string `json:"command_id"`
-			Status    string `json:"status"`
-			Code      string `json:"code"`
+	for _, id := range []string{"cmd-1", "cmd-2", "cmd-3"} {
+		for _, r := range peer.Results(id) {
+			results[id] = append(results[id], r.Status+"/"+r.Code)
 		}
-		json.Unmarshal(env.Data, &r)
-		results[r.CommandID] = append(results[r.CommandID], r.Status+"/"+r.Code)
 	}
 	if got := results["cmd-1"]; len(got) != 2 || got[0] != got[1] || !strings.HasPrefix(got[0], "error/no_integrations") {
 		t.Errorf("cmd-1 results %v", got)

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auraconnect/aura-edge/drivers/pos/clover/clovertest"
 	"github.com/auraconnect/aura-edge/drivers/pos/lightspeed/lightspeedtest"
 	"github.com/auraconnect/aura-edge/internal/auth"
 	"github.com/auraconnect/aura-edge/internal/bridge"
@@ -70,51 +69,6 @@ func injectFor(integration, orderID string) map[string]any {
 	d := injectData(orderID)
 	d["integration_id"] = integration
 	return d
-}
-
-// TestInjectCloverEndToEnd: order.inject over mosquitto into the Clover
-// stand-in, the same command redelivered and a new command for the same
-// Aura order (both one order at Clover, one payment record), and
-// order.refund answered unsupported.
-func TestInjectCloverEndToEnd(t *testing.T) {
-	w := startInjectDaemon(t)
-	srv := clovertest.Start(t)
-	settings := maps.Clone(srv.Settings())
-	settings["base_url"] = srv.URL()
-	w.connectAndPush(t, "clover-1", "clover", srv.Credentials(), settings)
-
-	res := w.command(t, "c-inject-1", "order.inject", injectFor("clover-1", "ord-aura-c1"), 1)
-	var out bridge.JobOutcome
-	mustJSON(t, res.Details, &out)
-	if res.Status != "ok" || out.Status != bridge.JobDone || out.VendorOrderID == "" || out.VendorPaymentID == "" {
-		t.Fatalf("order.inject: %+v %s\n%s", res, res.Details, w.logs)
-	}
-	w.command(t, "c-inject-1", "order.inject", injectFor("clover-1", "ord-aura-c1"), 2)
-	// Another command for the same Aura order (the cloud retrying under a
-	// new id): the adapter finds the order by its title.
-	res = w.command(t, "c-inject-1b", "order.inject", injectFor("clover-1", "ord-aura-c1"), 1)
-	var again bridge.JobOutcome
-	mustJSON(t, res.Details, &again)
-	if res.Status != "ok" || again.VendorOrderID != out.VendorOrderID {
-		t.Errorf("second command for the same order: %+v %s", res, res.Details)
-	}
-	var mine []clovertest.Order
-	for _, o := range srv.Orders() {
-		if o.Title == "Aura ord-aura-c1" {
-			mine = append(mine, o)
-		}
-	}
-	if len(mine) != 1 || mine[0].ID != out.VendorOrderID || len(mine[0].Payments) != 1 || len(mine[0].LineItems) != 3 {
-		t.Fatalf("orders at Clover for ord-aura-c1: %+v", mine)
-	}
-	if mine[0].PaymentState != "PAID" {
-		t.Errorf("payment state %q, want PAID (total %d, paid %d)", mine[0].PaymentState, mine[0].Total, mine[0].Payments[0].Amount)
-	}
-
-	res = w.command(t, "c-refund-1", "order.refund", map[string]any{"integration_id": "clover-1", "order_id": "ord-aura-c1"}, 1)
-	if res.Status != "error" || res.Code != bridge.JobUnsupported {
-		t.Errorf("refund at Clover: %+v %s, want unsupported", res, res.Details)
-	}
 }
 
 // TestInjectLightspeedEndToEnd: order.inject over mosquitto into the

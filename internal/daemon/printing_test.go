@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -13,11 +11,11 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/audit"
 	"github.com/auraconnect/aura-edge/internal/auth"
-	"github.com/auraconnect/aura-edge/internal/cloud"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/kitchen"
 	"github.com/auraconnect/aura-edge/internal/spool"
+	"github.com/auraconnect/aura-edge/internal/testkit/cloudpeer"
 )
 
 // TestDrawerAndStationsThroughDaemon: staff open the drawer through the
@@ -27,15 +25,13 @@ import (
 func TestDrawerAndStationsThroughDaemon(t *testing.T) {
 	cloudtest.NeedMosquitto(t)
 	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
-	pub, priv, _ := ed25519.GenerateKey(nil)
 	const storeID = "drawer-store"
-	prefix := "aura/v1/stores/" + storeID
-	sub := cloudtest.Subscribe(t, mq.URL(), prefix+"/#", cloudtest.SubscriberOptions{})
+	peer := cloudpeer.New(t, mq.URL(), storeID)
 	front, grill, bar := printertest.Start(t), printertest.Start(t), printertest.Start(t)
 	d, logs := startDaemon(t, func(c *config.Config) {
 		c.StoreID = storeID
 		c.Cloud.Broker = mq.URL()
-		c.Cloud.CommandKeys = []string{base64.StdEncoding.EncodeToString(pub)}
+		c.Cloud.CommandKeys = []string{peer.CommandKey()}
 		c.Printers = []config.Printer{
 			{Name: "front", Connection: front.URL(), Profile: "TM-T88V", Drawer: "pin2"},
 			{Name: "grill", Connection: grill.URL(), Profile: "TM-T88V"},
@@ -61,22 +57,15 @@ func TestDrawerAndStationsThroughDaemon(t *testing.T) {
 		t.Errorf("a till token opened the drawer: %d", code)
 	}
 
-	send := func(id string) {
-		env := cloud.CommandEnvelope{SpecVersion: "1.0", ID: id, Type: "drawer.open", Time: time.Now().UTC().Format(time.RFC3339),
-			Expires: time.Now().Add(time.Minute).UTC().Format(time.RFC3339), Data: json.RawMessage(`{"printer":"front","reason":"no sale","by":"manager-lee"}`)}
-		env.Sign(storeID, priv)
-		b, err := env.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sub.Publish(prefix+"/cmd/drawer.open", b, false); err != nil {
-			t.Fatal(err)
-		}
+	drawer := json.RawMessage(`{"printer":"front","reason":"no sale","by":"manager-lee"}`)
+	peer.Send(t, "cmd-drawer-7", "drawer.open", drawer)
+	if _, err := peer.WaitResult("cmd-drawer-7", 1, 20*time.Second); err != nil {
+		t.Fatalf("drawer.open result: %v\n%s", err, logs)
 	}
-	send("cmd-drawer-7")
-	sub.Wait(t, 20*time.Second, "drawer.open result", func() bool { return len(sub.Envelopes(prefix+"/cmd-results")) >= 1 })
-	send("cmd-drawer-7")
-	sub.Wait(t, 20*time.Second, "second result", func() bool { return len(sub.Envelopes(prefix+"/cmd-results")) >= 2 })
+	peer.Send(t, "cmd-drawer-7", "drawer.open", drawer)
+	if _, err := peer.WaitResult("cmd-drawer-7", 2, 20*time.Second); err != nil {
+		t.Fatalf("result of the redelivered drawer.open: %v\n%s", err, logs)
+	}
 	jobs, err := front.WaitJobs(2, 10*time.Second)
 	if err != nil {
 		t.Fatalf("front printer: %v\n%s", err, logs)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,27 +15,8 @@ import (
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes on a new temp dir (needs root;
-// CI runs as root, so there it fails rather than skips).
-func mountTmpfs(t *testing.T, size int64) string {
-	t.Helper()
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mount a %d byte tmpfs (the full-disk test needs root): %v %s", size, err, out)
-		}
-		t.Skipf("cannot mount a tmpfs here (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir
-}
 
 func fsFree(t *testing.T, dir string) int64 {
 	var st unix.Statfs_t
@@ -94,7 +74,7 @@ func drain(t *testing.T, ob *outbox.Outbox) int {
 // pages inside the store file and count as free), and compaction gives the
 // space back to the file system.
 func TestFullDiskComesBack(t *testing.T) {
-	dir := mountTmpfs(t, 40<<20)
+	dir := testkit.MountTmpfs(t, 40<<20)
 	// Another program's file (logs, say) takes part of the disk.
 	filler := filepath.Join(dir, "filler")
 	if err := os.WriteFile(filler, make([]byte, 16<<20), 0o600); err != nil {
@@ -156,7 +136,7 @@ func TestFullDiskComesBack(t *testing.T) {
 // 503), not an internal error naming the store file, and capture comes
 // back when space is freed.
 func TestENOSPCIsARefusal(t *testing.T) {
-	dir := mountTmpfs(t, 16<<20)
+	dir := testkit.MountTmpfs(t, 16<<20)
 	db, err := store.Open(filepath.Join(dir, "data"), store.Options{})
 	if err != nil {
 		t.Fatal(err)

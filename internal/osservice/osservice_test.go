@@ -11,22 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite packaging/systemd/aura-edge.service from the template")
-
-// needTool finds an external tool; missing, it skips, or fails under CI.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (apt-get install systemd): %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // The packaged unit file is the template's rendering, not a second copy.
 func TestPackagedUnitIsTheTemplate(t *testing.T) {
@@ -85,7 +74,7 @@ func TestSystemdUnitContent(t *testing.T) {
 // systemd-analyze verify accepts the unit, and its security exposure is in
 // the "OK" band or better.
 func TestSystemdAnalyze(t *testing.T) {
-	sa := needTool(t, "systemd-analyze")
+	sa := testkit.Need(t, "systemd-analyze", "apt-get install systemd")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,28 @@
 package testkit
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
 )
+
+// InCI reports whether the tests run in CI (CI=true), where every tool
+// and privilege a test needs must be there.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Unavailable ends a test that cannot run here: it fails when CI=true (CI
+// must provide what is missing) and is skipped otherwise. The message says
+// what is missing and how to get it.
+func Unavailable(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if InCI() {
+		tb.Fatalf("%s (required in CI)", msg)
+	}
+	tb.Skip(msg)
+}
 
 // Need returns the path of an external tool that a test needs. When it is
 // missing the test fails if CI=true (CI must have it) and is skipped
@@ -14,12 +31,18 @@ func Need(tb testing.TB, tool, install string) string {
 	tb.Helper()
 	path, err := exec.LookPath(tool)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is required in CI (%s): %v", tool, install, err)
-		}
-		tb.Skipf("%s not installed (%s): %v", tool, install, err)
+		Unavailable(tb, "%s not installed (%s): %v", tool, install, err)
 	}
 	return path
+}
+
+// Available reports whether a test should run its part that needs tool:
+// it is installed, or CI=true (where Need then fails the test if it is
+// not). For a check that is optional on a developer's machine but not in
+// CI, unlike Need, which skips the whole test.
+func Available(tool string) bool {
+	_, err := exec.LookPath(tool)
+	return err == nil || InCI()
 }
 
 // WaitFor polls cond every 10 ms until it holds, and fails the test when

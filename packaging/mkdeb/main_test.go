@@ -8,19 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (.ci/run installs it): %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/auraconnect/aura-edge/internal/testkit"
+)
 
 func TestDebVersion(t *testing.T) {
 	for in, want := range map[string]string{
@@ -52,7 +42,7 @@ func TestStarterConfigWaitsForSetup(t *testing.T) {
 // dpkg sees in it, what lintian says, and what the maintainer scripts do
 // to /var/lib/aura-edge on remove and purge.
 func TestPackage(t *testing.T) {
-	dpkgDeb := needTool(t, "dpkg-deb")
+	dpkgDeb := testkit.Need(t, "dpkg-deb", "apt-get install dpkg")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "aura-edge")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "../../cmd/aura-edge") // as make package
@@ -126,8 +116,8 @@ func TestPackage(t *testing.T) {
 		t.Errorf("the starter config should fail the check on store_id until setup runs: %v\n%s", err, out)
 	}
 
-	if _, err := exec.LookPath("lintian"); err == nil || os.Getenv("CI") == "true" {
-		lintian := needTool(t, "lintian")
+	if testkit.Available("lintian") {
+		lintian := testkit.Need(t, "lintian", "apt-get install lintian")
 		if out, err := exec.Command(lintian, "--fail-on", "error,warning", deb).CombinedOutput(); err != nil {
 			t.Errorf("lintian: %v\n%s", err, out)
 		}
@@ -137,7 +127,7 @@ func TestPackage(t *testing.T) {
 		if os.Geteuid() != 0 {
 			t.Skip("needs root for a private mount namespace")
 		}
-		unshare := needTool(t, "unshare")
+		unshare := testkit.Need(t, "unshare", "apt-get install util-linux")
 		// In a private mount namespace, /var/lib is a fresh tmpfs: the
 		// host's is never touched.
 		script := `set -e

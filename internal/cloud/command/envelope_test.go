@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 func TestDecodeCommand(t *testing.T) {
@@ -226,12 +228,7 @@ func TestOpenSSLExample(t *testing.T) {
 	if !bytes.Contains(doc, body) {
 		t.Error("SIGNING.md does not quote testdata/sign-command.sh verbatim")
 	}
-	if _, err := exec.LookPath("openssl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("openssl is not installed (required when CI=true)")
-		}
-		t.Skip("openssl is not installed")
-	}
+	testkit.Need(t, "openssl", "apt-get install openssl")
 	dir := t.TempDir()
 	key := filepath.Join(dir, "key.pem")
 	if out, err := exec.Command("openssl", "genpkey", "-algorithm", "ed25519", "-out", key).CombinedOutput(); err != nil {
@@ -355,10 +352,7 @@ func TestGoExample(t *testing.T) {
 	if !bytes.Contains(doc, src) {
 		t.Error("SIGNING.md does not quote testdata/sign-command.go verbatim")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to run the example")
-	}
+	goBin := testkit.Need(t, "go", "https://go.dev/dl")
 	out, err := exec.Command(goBin, "run", filepath.Join("testdata", "sign-command.go")).Output()
 	if err != nil {
 		t.Fatalf("go run: %v", err)

@@ -25,6 +25,10 @@ type Peer struct {
 	Sub    *cloudtest.Subscriber
 	Key    ed25519.PrivateKey // signs commands
 	Pub    ed25519.PublicKey  // what the store's cloud.command_keys holds
+	// TTL is how long a command stays valid after it is made (its
+	// expires); zero means a minute. A test that redelivers a command
+	// after restarting the daemon sets more.
+	TTL time.Duration
 }
 
 // New subscribes to every topic of store on brokerURL with a new signing
@@ -66,17 +70,35 @@ func (p *Peer) online(since int) bool {
 	return false
 }
 
-// Command is a signed command envelope for this store, valid for a minute.
+// Command is a signed command envelope for this store, valid for TTL.
 func (p *Peer) Command(tb testing.TB, id, typ string, data any) []byte {
+	tb.Helper()
+	return p.command(tb, id, typ, data, true)
+}
+
+// Unsigned is Command without a signature (which the store refuses unless
+// cloud.allow_unsigned names the type).
+func (p *Peer) Unsigned(tb testing.TB, id, typ string, data any) []byte {
+	tb.Helper()
+	return p.command(tb, id, typ, data, false)
+}
+
+func (p *Peer) command(tb testing.TB, id, typ string, data any, sign bool) []byte {
 	tb.Helper()
 	raw, err := json.Marshal(data)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	ttl := p.TTL
+	if ttl <= 0 {
+		ttl = time.Minute
+	}
 	now := time.Now().UTC()
 	env := cloud.CommandEnvelope{SpecVersion: "1.0", ID: id, Type: typ, Time: now.Format(time.RFC3339),
-		Expires: now.Add(time.Minute).Format(time.RFC3339), Data: raw}
-	env.Sign(p.Store, p.Key)
+		Expires: now.Add(ttl).Format(time.RFC3339), Data: raw}
+	if sign {
+		env.Sign(p.Store, p.Key)
+	}
 	b, err := env.Marshal()
 	if err != nil {
 		tb.Fatal(err)
@@ -87,7 +109,14 @@ func (p *Peer) Command(tb testing.TB, id, typ string, data any) []byte {
 // Send publishes a signed command (again, when id was sent before).
 func (p *Peer) Send(tb testing.TB, id, typ string, data any) {
 	tb.Helper()
-	if err := p.Sub.Publish(p.Prefix+"/cmd/"+typ, p.Command(tb, id, typ, data), false); err != nil {
+	p.Publish(tb, typ, p.Command(tb, id, typ, data))
+}
+
+// Publish publishes a command envelope as it is (from Command, Unsigned,
+// or one a test made malformed) to <prefix>/cmd/<typ>.
+func (p *Peer) Publish(tb testing.TB, typ string, envelope []byte) {
+	tb.Helper()
+	if err := p.Sub.Publish(p.Prefix+"/cmd/"+typ, envelope, false); err != nil {
 		tb.Fatal(err)
 	}
 }
