@@ -182,7 +182,6 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if cfg.Receipts.Enabled {
 		c.rcpt = newReceiptBook(cfg.Receipts)
 		c.rcpt.loadLatency(c.db)
-		c.rcpt.loadHandover(c.db)
 	}
 	c.state = State{State: StateStopped, Broker: u.Redacted()}
 	c.Handle("ping", c.handlePing)

@@ -28,7 +28,7 @@ func (c *bookClock) advance(d time.Duration) { c.now = c.now.Add(d) }
 func (c *bookClock) publish(stream outbox.Stream) string {
 	c.seq++
 	r := &outbox.Row{Seq: c.seq, ID: fmt.Sprintf("e%d", c.seq)}
-	if send, full := c.rb.shouldSend(stream, r, c.now); !send || full {
+	if send, full := c.rb.shouldSend(r, c.now); !send || full {
 		c.t.Fatalf("new row %s: send %v full %v", r.ID, send, full)
 	}
 	c.rb.sending(stream, r, c.now)
@@ -268,61 +268,5 @@ func TestAckedLenCountsOnlyWhatWaitsForItsReceipt(t *testing.T) {
 	c.rb.take([]string{a}, c.now)
 	if n := c.rb.ackedLen(); n != 1 {
 		t.Fatalf("ackedLen after a receipt = %d, want 1", n)
-	}
-}
-
-// TestReceiptHandoverAfterCrash: the rows a process published and the
-// broker acknowledged are, in the next process (after a kill -9), awaited
-// for a timeout instead of being sent again at once; their receipts
-// confirm them without a copy, one that gets none is sent again after the
-// timeout, and rows past the saved sequence are sent at once.
-func TestReceiptHandoverAfterCrash(t *testing.T) {
-	db, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	log := slog.New(slog.DiscardHandler)
-	c := newBookClock(t, time.Second, time.Minute)
-	c.rb.loadHandover(db)
-	var ids []string
-	for range 5 {
-		ids = append(ids, c.publish(outbox.Orders))
-	}
-	c.rb.saveHandover(db, log)
-	// Row 6 is published but not acknowledged before the crash.
-	r6 := &outbox.Row{Seq: 6, ID: "e6"}
-	c.rb.shouldSend(outbox.Orders, r6, c.now)
-	c.rb.sending(outbox.Orders, r6, c.now)
-	c.rb.saveHandover(db, log)
-
-	next := &bookClock{t: t, rb: newReceiptBook(ReceiptsConfig{Timeout: time.Second, MaxTimeout: time.Minute, MaxPending: 1000}), now: c.now.Add(time.Second)}
-	next.rb.loadHandover(db)
-	for i, id := range ids {
-		if send, full := next.rb.shouldSend(outbox.Orders, &outbox.Row{Seq: uint64(i + 1), ID: id}, next.now); send || full {
-			t.Fatalf("row %s, acknowledged before the crash: send %v full %v, want awaited", id, send, full)
-		}
-	}
-	if send, _ := next.rb.shouldSend(outbox.Orders, r6, next.now); !send {
-		t.Fatal("row 6, not acknowledged before the crash, is not sent at once")
-	}
-	// Receipts for four of the five come after the new process subscribed.
-	next.advance(300 * time.Millisecond)
-	next.confirm(ids[:4]...)
-	if next.rb.srtt != 0 {
-		t.Errorf("inherited rows gave a latency sample: srtt %v", next.rb.srtt)
-	}
-	if n := next.overdue(); n != 0 {
-		t.Errorf("%d overdue before the timeout", n)
-	}
-	next.advance(time.Second)
-	if n := next.overdue(); n != 1 {
-		t.Fatalf("%d overdue after the timeout, want the one without a receipt", n)
-	}
-	if due := next.resendDue(); len(due) != 1 || due[0] != ids[4] {
-		t.Errorf("due again: %v, want [%s]", due, ids[4])
-	}
-	if got := next.rb.inheritedN.Load(); got != 5 {
-		t.Errorf("inherited %d rows, want 5", got)
 	}
 }

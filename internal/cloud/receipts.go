@@ -37,16 +37,7 @@ import (
 //     the cloud's known latency, not with Timeout;
 //   - when a connection ends, only rows the broker had not acknowledged
 //     (or that were already late) are sent again at once; rows the broker
-//     took keep their timer (a persistent cloud session gets them);
-//   - across a crash (kill -9) the same holds: the highest sequence per
-//     stream the broker acknowledged is kept in the store (meta, every
-//     handoverSaveEvery while it changes, and at the sender's end), and a
-//     new process treats the rows up to it as sent at its start and
-//     acknowledged: they await their receipt for a timeout instead of
-//     being sent again at once, so the receipts the cloud publishes after
-//     the new process subscribed confirm them without a copy. (Receipts
-//     published while no process was connected are lost, clean session:
-//     those rows are sent again after the timeout.)
+//     took keep their timer (a persistent cloud session gets them).
 // Overdue rows are logged and counted (Unconfirmed). Delivery stays at
 // least once: a kill, a lost receipt (receipts sent while the store is
 // disconnected are not queued for it) or a late one causes copies under
@@ -90,9 +81,6 @@ type pendingRow struct {
 	resends int       // times published again
 	acked   bool      // the broker acknowledged the last publish
 	due     bool      // to be published again now
-	// inherited: published by an earlier process (up to its saved
-	// acknowledged sequence), not by this one; gives no latency sample.
-	inherited bool
 }
 
 // progress is what the cloud's receipts say about one stream.
@@ -116,14 +104,6 @@ type receiptBook struct {
 	savedSRTT time.Duration // the estimate last written to the store
 	savedAt   time.Time
 
-	// ackedMax is the highest sequence per stream the broker acknowledged
-	// (in this process, or inherited from the last); inheritedMax is what
-	// the last process saved: rows up to it are awaited, not sent at once.
-	ackedMax     map[outbox.Stream]uint64
-	inheritedMax map[outbox.Stream]uint64
-	savedAcked   map[outbox.Stream]uint64
-	inheritedN   atomic.Uint64 // rows taken over from an earlier process
-
 	confirmed   atomic.Uint64 // receipts that deleted a row
 	unconfirmed atomic.Uint64 // events whose receipt was overdue (each time)
 	unknown     atomic.Uint64 // receipts for ids not awaited (already confirmed, or sent before a restart)
@@ -139,8 +119,7 @@ func newReceiptBook(cfg ReceiptsConfig) *receiptBook {
 	}
 	ceil = max(ceil, floor)
 	return &receiptBook{floor: floor, ceil: ceil, max: cfg.MaxPending, pending: map[string]*pendingRow{},
-		progress: map[outbox.Stream]*progress{}, changed: make(chan struct{}, 1),
-		ackedMax: map[outbox.Stream]uint64{}, inheritedMax: map[outbox.Stream]uint64{}, savedAcked: map[outbox.Stream]uint64{}}
+		progress: map[outbox.Stream]*progress{}, changed: make(chan struct{}, 1)}
 }
 
 // timeoutLocked is the current timeout for a first send: the measured
@@ -176,20 +155,13 @@ func (rb *receiptBook) sample(r time.Duration) {
 	rb.srtt = max((7*rb.srtt+r)/8, time.Millisecond)
 }
 
-// shouldSend reports whether row r of stream is to be published now: due
-// again, or not yet published and there is room for one more. A row an
-// earlier process published and the broker acknowledged (up to the saved
-// sequence) is taken over as awaiting its receipt since now.
-func (rb *receiptBook) shouldSend(stream outbox.Stream, r *outbox.Row, now time.Time) (send, full bool) {
+// shouldSend reports whether row r is to be published now: due again, or
+// not yet published and there is room for one more.
+func (rb *receiptBook) shouldSend(r *outbox.Row, _ time.Time) (send, full bool) {
 	rb.mu.Lock()
 	defer rb.mu.Unlock()
 	if p, ok := rb.pending[r.ID]; ok {
 		return p.due, false
-	}
-	if r.Seq <= rb.inheritedMax[stream] {
-		rb.pending[r.ID] = &pendingRow{stream: stream, seq: r.Seq, first: now, sent: now, acked: true, inherited: true}
-		rb.inheritedN.Add(1)
-		return false, false
 	}
 	if len(rb.pending) >= rb.max {
 		return false, true
@@ -216,9 +188,6 @@ func (rb *receiptBook) pubacked(id string) {
 	rb.mu.Lock()
 	if p, ok := rb.pending[id]; ok {
 		p.acked = true
-		if p.seq > rb.ackedMax[p.stream] {
-			rb.ackedMax[p.stream] = p.seq
-		}
 	}
 	rb.mu.Unlock()
 }
@@ -296,7 +265,7 @@ func (rb *receiptBook) take(ids []string, now time.Time) map[outbox.Stream][]uin
 		// Karn's rule: a row sent more than once gives no sample (the
 		// receipt may answer any copy); the progress hold covers a cloud
 		// slower than the timeout until first sends are confirmed.
-		if p.resends == 0 && !p.inherited {
+		if p.resends == 0 {
 			rb.sample(now.Sub(p.sent))
 		}
 		pr := rb.progress[p.stream]
@@ -359,58 +328,6 @@ func (rb *receiptBook) saveLatency(db *store.DB, log *slog.Logger, now time.Time
 	b, _ := json.Marshal(rec)
 	if err := db.Update(func(tx *store.Tx) error { return tx.Bucket(store.Meta).Put(latencyKey, b) }); err != nil {
 		log.Warn("saving the cloud's receipt latency failed; a restart starts from receipts.timeout", "err", err)
-	}
-}
-
-// handoverKey holds the highest acknowledged sequence per stream (meta).
-var handoverKey = []byte("cloud.receipt_acked")
-
-// handoverSaveEvery bounds how often it is written while it changes.
-const handoverSaveEvery = 200 * time.Millisecond
-
-// loadHandover reads what the last process saved: rows up to it are
-// awaited at first sight instead of being sent again at once.
-func (rb *receiptBook) loadHandover(db *store.DB) {
-	if db == nil {
-		return
-	}
-	var m map[outbox.Stream]uint64
-	_ = db.View(func(tx *store.Tx) error {
-		if v := tx.Bucket(store.Meta).Get(handoverKey); v != nil {
-			_ = json.Unmarshal(v, &m)
-		}
-		return nil
-	})
-	rb.mu.Lock()
-	for s, seq := range m {
-		rb.inheritedMax[s], rb.ackedMax[s], rb.savedAcked[s] = seq, seq, seq
-	}
-	rb.mu.Unlock()
-}
-
-// saveHandover writes the highest acknowledged sequences when they changed.
-// Losing the last ones to a crash costs copies, nothing else.
-func (rb *receiptBook) saveHandover(db *store.DB, log *slog.Logger) {
-	rb.mu.Lock()
-	changed := false
-	for s, seq := range rb.ackedMax {
-		if rb.savedAcked[s] != seq {
-			changed = true
-		}
-	}
-	var b []byte
-	if changed {
-		b, _ = json.Marshal(rb.ackedMax)
-		for s, seq := range rb.ackedMax {
-			rb.savedAcked[s] = seq
-		}
-	}
-	rb.mu.Unlock()
-	if !changed || db == nil {
-		return
-	}
-	if err := db.Update(func(tx *store.Tx) error { return tx.Bucket(store.Meta).Put(handoverKey, b) }); err != nil {
-		log.Warn("saving the events awaiting the cloud's receipts failed; after a crash they are sent again at once", "err", err)
 	}
 }
 

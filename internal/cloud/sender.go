@@ -144,17 +144,12 @@ func (s *sender) loop(ctx context.Context) error {
 	rb := s.c.rcpt
 	var rcptChanged <-chan struct{}
 	var overdueTick <-chan time.Time
-	var handoverTick <-chan time.Time
 	if rb != nil {
 		defer rb.saveLatency(s.c.db, s.c.log, s.c.now(), true)
-		defer rb.saveHandover(s.c.db, s.c.log)
 		rcptChanged = rb.changed
 		t := time.NewTicker(max(rb.floor/4, 100*time.Millisecond))
 		defer t.Stop()
 		overdueTick = t.C
-		h := time.NewTicker(handoverSaveEvery)
-		defer h.Stop()
-		handoverTick = h.C
 	}
 	// rewind sends every stream again from its head: rows whose receipt is
 	// late are published again, the others are skipped.
@@ -163,16 +158,11 @@ func (s *sender) loop(ctx context.Context) error {
 			st[i] = streamState{}
 		}
 	}
-	lastHandover := time.Now()
 	for {
 		select {
 		case <-s.c.q.Ready():
 			wake()
 		default:
-		}
-		if rb != nil && time.Since(lastHandover) >= handoverSaveEvery {
-			rb.saveHandover(s.c.db, s.c.log) // also while busy: the ticker below only fires when idle
-			lastHandover = time.Now()
 		}
 		worked := false
 		for i, stream := range sendOrder {
@@ -194,7 +184,7 @@ func (s *sender) loop(ctx context.Context) error {
 			for n := 0; n < quantum && len(ss.buf) > 0; n++ {
 				r := &ss.buf[0]
 				if rb != nil {
-					send, full := rb.shouldSend(stream, r, s.c.now())
+					send, full := rb.shouldSend(r, s.c.now())
 					if full {
 						break // wait for receipts (rcptChanged) or the overdue check
 					}
@@ -234,9 +224,6 @@ func (s *sender) loop(ctx context.Context) error {
 			wake()
 		case <-rcptChanged:
 			wake()
-		case <-handoverTick:
-			rb.saveHandover(s.c.db, s.c.log)
-			lastHandover = time.Now()
 		case <-overdueTick:
 			rb.saveLatency(s.c.db, s.c.log, s.c.now(), false)
 			if n, id, stream, timeout := rb.overdue(s.c.now()); n > 0 {
