@@ -24,6 +24,7 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 	"github.com/auraconnect/aura-edge/internal/cloud/cloudtest"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // TestSoak is `make soak`: the daemon binary under rotating faults against
@@ -167,8 +168,10 @@ func TestSoak(t *testing.T) {
 	others := otherVendors(t, &storm)
 	addr := freeAddr(t)
 	// The store lives on a small file system of its own, so the full-disk
-	// round fills a real one (the floor is 8 MiB for orders).
-	dataDir := soakTmpfs(t, 256<<20)
+	// round fills a real one (the floor is 8 MiB for orders). Mounting it
+	// needs root: without it the soak fails with CI=true and is skipped
+	// elsewhere.
+	dataDir := filepath.Join(testkit.MountTmpfs(t, 256<<20), "data")
 	cfg := writeConfig(t, fmt.Sprintf("store_id: %s\ndata_dir: %s\napi:\n  listen: %s\nlog:\n  level: warn\noutbox:\n  min_free_disk: 8MiB\n"+
 		"cloud:\n  broker: %s\n  reconnect_min: 50ms\n  reconnect_max: 500ms\n  reconnect_spread: 100ms\n  max_message_bytes: 1048576\n  poison_strikes: 2\n"+
 		"  receipts:\n    enabled: true\n    timeout: 1s\n"+
@@ -552,26 +555,6 @@ func getBodyTB(t *testing.T, url, token string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// soakTmpfs mounts a tmpfs of size bytes for the soak's store (needs
-// root; with CI=true a failure fails the soak, elsewhere it skips).
-func soakTmpfs(t *testing.T, size int64) string {
-	t.Helper()
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mount a %d byte tmpfs for the store (the soak's full-disk round needs root): %v %s", size, err, out)
-		}
-		t.Skipf("cannot mount a tmpfs here (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return filepath.Join(dir, "data")
 }
 
 // fullDisk is the full-disk round and what it saw.

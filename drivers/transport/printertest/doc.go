@@ -10,6 +10,7 @@
 //	conn, err := transport.Open(ctx, p.URL(), transport.Options{})
 //	...
 //	jobs, err := p.WaitJobs(1, 5*time.Second) // [][]byte, exactly as received
+//	jobs, err = p.WaitJobsInOrder(2, 5*time.Second) // in the order connections were accepted
 //
 //	p.SetMode(printertest.PaperOut)  // status answers say paper end
 //	p.SetMode(printertest.Offline)   // refuse connections, reset open ones

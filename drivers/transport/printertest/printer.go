@@ -1,9 +1,11 @@
 package printertest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -121,11 +123,13 @@ type Printer struct {
 	mode      Mode
 	delay     time.Duration
 	dropAfter int
-	conns     map[*net.TCPConn]struct{}
-	jobs      [][]byte
+	conns     map[*net.TCPConn]uint64 // open connections and their accept numbers
+	accepted  uint64                  // connections accepted so far
+	jobs      [][]byte                // in the order their connections ended
+	jobSeqs   []uint64                // accept number of each job's connection
 	queries   int
 	pin3High  bool          // drawer kick-out connector pin 3 (DLE EOT 1 bit 2)
-	changed   chan struct{} // closed and replaced when a job is recorded
+	changed   chan struct{} // closed and replaced when a connection ends
 	closed    bool
 
 	wg sync.WaitGroup
@@ -144,7 +148,7 @@ func Start(t testing.TB) *Printer {
 		addr:    ln.Addr().String(),
 		done:    make(chan struct{}),
 		ln:      ln,
-		conns:   make(map[*net.TCPConn]struct{}),
+		conns:   make(map[*net.TCPConn]uint64),
 		changed: make(chan struct{}),
 	}
 	p.wg.Add(1)
@@ -271,6 +275,70 @@ func (p *Printer) WaitJobs(n int, timeout time.Duration) ([][]byte, error) {
 	}
 }
 
+// WaitJobsInOrder waits until the first n jobs in the order their
+// connections were accepted are recorded, and returns every job recorded
+// so far in that order. A client that prints one job after another
+// (closing each connection before it opens the next) sent them in this
+// order, whereas Jobs and WaitJobs list jobs in the order the printer saw
+// their connections end, which for back-to-back jobs depends on how its
+// goroutines were scheduled. The first n are final: every connection
+// accepted before the n-th job's has ended. After timeout it returns the
+// jobs so far (in accept order) and an error.
+func (p *Printer) WaitJobsInOrder(n int, timeout time.Duration) ([][]byte, error) {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		jobs, ready := p.jobsInOrder(n)
+		changed := p.changed
+		p.mu.Unlock()
+		if ready {
+			return jobs, nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			p.mu.Lock()
+			jobs, _ := p.jobsInOrder(n)
+			p.mu.Unlock()
+			return jobs, fmt.Errorf("printertest: %d of %d jobs in accept order after %s", len(jobs), n, timeout)
+		case <-p.done:
+			p.mu.Lock()
+			jobs, _ := p.jobsInOrder(n)
+			p.mu.Unlock()
+			return jobs, fmt.Errorf("printertest: closed with %d of %d jobs", len(jobs), n)
+		}
+	}
+}
+
+// jobsInOrder returns copies of the jobs sorted by accept number, and
+// whether the first n of them are final (no connection accepted before
+// the n-th is still open). p.mu must be held.
+func (p *Printer) jobsInOrder(n int) ([][]byte, bool) {
+	idx := make([]int, len(p.jobs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(p.jobSeqs[a], p.jobSeqs[b]) })
+	out := make([][]byte, len(idx))
+	for i, k := range idx {
+		out[i] = append([]byte(nil), p.jobs[k]...)
+	}
+	if len(idx) < n {
+		return out, false
+	}
+	if n <= 0 {
+		return out, true
+	}
+	last := p.jobSeqs[idx[n-1]]
+	for _, seq := range p.conns {
+		if seq < last {
+			return out, false
+		}
+	}
+	return out, true
+}
+
 // StatusQueries returns how many DLE EOT queries the printer has answered.
 func (p *Printer) StatusQueries() int {
 	p.mu.Lock()
@@ -324,10 +392,12 @@ func (p *Printer) accept(ln net.Listener) {
 			reset(c)
 			continue
 		}
-		p.conns[c] = struct{}{}
+		p.accepted++
+		seq := p.accepted
+		p.conns[c] = seq
 		p.wg.Add(1)
 		p.mu.Unlock()
-		go p.serve(c)
+		go p.serve(c, seq)
 	}
 }
 
@@ -338,7 +408,7 @@ func (p *Printer) settings() (delay time.Duration, dropAfter int) {
 }
 
 // serve reads one connection (one job) until it ends.
-func (p *Printer) serve(c *net.TCPConn) {
+func (p *Printer) serve(c *net.TCPConn, seq uint64) {
 	defer p.wg.Done()
 	var (
 		data    []byte
@@ -352,9 +422,12 @@ func (p *Printer) serve(c *net.TCPConn) {
 		delete(p.conns, c)
 		if len(data) > 3*queries {
 			p.jobs = append(p.jobs, data)
-			close(p.changed)
-			p.changed = make(chan struct{})
+			p.jobSeqs = append(p.jobSeqs, seq)
 		}
+		// Wake waiters on every end, not only on jobs: WaitJobsInOrder
+		// also waits for earlier connections (jobs or not) to end.
+		close(p.changed)
+		p.changed = make(chan struct{})
 	}()
 	for {
 		delay, dropAfter := p.settings()

@@ -171,3 +171,39 @@ func TestSlowAndWaitTimeout(t *testing.T) {
 		t.Errorf("slow job: got %d bytes, want %d", len(jobs[0]), len(payload))
 	}
 }
+
+// TestWaitJobsInOrder: two connections accepted first and second but
+// ended second and first are listed by Jobs in the order they ended and
+// by WaitJobsInOrder in the order they were accepted; WaitJobsInOrder(1)
+// waits for the first accepted connection to end even though a later one
+// already holds a job.
+func TestWaitJobsInOrder(t *testing.T) {
+	p := printertest.Start(t)
+	first := dial(t, p)
+	if _, err := first.Write([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	// The printer must have accepted first before second is dialled; a
+	// status answer on first proves it.
+	if _, err := first.Write([]byte{0x10, 0x04, 1}); err != nil {
+		t.Fatal(err)
+	}
+	readByte(t, first)
+	second := dial(t, p)
+	second.Write([]byte("second"))
+	second.Close()
+	if jobs, err := p.WaitJobs(1, 5*time.Second); err != nil || string(jobs[0]) != "second" {
+		t.Fatalf("WaitJobs: %q, %v", jobs, err)
+	}
+	if jobs, err := p.WaitJobsInOrder(1, 50*time.Millisecond); err == nil {
+		t.Fatalf("WaitJobsInOrder(1) returned %q while the first connection is open", jobs)
+	}
+	first.Close()
+	jobs, err := p.WaitJobsInOrder(1, 5*time.Second)
+	if err != nil || len(jobs) != 2 || string(jobs[0]) != "first\x10\x04\x01" || string(jobs[1]) != "second" {
+		t.Fatalf("WaitJobsInOrder: %q, %v", jobs, err)
+	}
+	if jobs := p.Jobs(); len(jobs) != 2 || string(jobs[0]) != "second" {
+		t.Fatalf("Jobs: %q", jobs)
+	}
+}

@@ -54,7 +54,7 @@ func TestTCPBytesExact(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := p.WaitJobs(len(jobs), 10*time.Second)
+	got, err := p.WaitJobsInOrder(len(jobs), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
