@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 )
 
 // BenchmarkFileJob writes one 16 KiB job file, fsynced, per iteration.
 func BenchmarkFileJob(b *testing.B) {
 	url := fileURL(b.TempDir())
-	job := payload(16 << 10)
+	job := printertest.Payload(16 << 10)
 	b.SetBytes(int64(len(job)))
 	for b.Loop() {
 		c, err := transport.Open(context.Background(), url, transport.Options{JobID: "bench"})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 )
 
 func fileURL(dir string) string { return "file://" + filepath.ToSlash(dir) }
@@ -36,11 +37,11 @@ func TestFileOneFilePerJob(t *testing.T) {
 		data []byte
 	}{
 		{"order-1", []byte("\x1b@first\n")},
-		{"", payload(70 << 10)},
+		{"", printertest.Payload(70 << 10)},
 		{"../etc/passwd x", []byte("third")},
 	}
 	for _, j := range jobs {
-		c := open(t, fileURL(dir), transport.Options{JobID: j.id})
+		c := printertest.Open(t, fileURL(dir), transport.Options{JobID: j.id})
 		if _, err := c.Write(j.data); err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +72,7 @@ func TestFileSequenceContinues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := open(t, fileURL(dir), transport.Options{JobID: "next"})
+	c := printertest.Open(t, fileURL(dir), transport.Options{JobID: "next"})
 	c.Close()
 	if _, err := os.Stat(filepath.Join(dir, "00000042-next.bin")); err != nil {
 		t.Errorf("next job file: %v (have %q)", err, dirNames(t, dir))
@@ -105,7 +106,7 @@ func TestFileConcurrentOpens(t *testing.T) {
 }
 
 func TestFileStatusAndRead(t *testing.T) {
-	c := open(t, fileURL(t.TempDir()), transport.Options{})
+	c := printertest.Open(t, fileURL(t.TempDir()), transport.Options{})
 	for n := byte(1); n <= 4; n++ {
 		if b, err := transport.QueryStatus(context.Background(), c, n, 0); err != nil || b != 0x12 {
 			t.Errorf("QueryStatus(%d) = %#x, %v; want 0x12 (online)", n, b, err)

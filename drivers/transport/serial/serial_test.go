@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 )
 
 // playPrinter reads DLE EOT n queries from peer and answers each with
@@ -32,9 +33,9 @@ func playPrinter(peer *os.File, answer byte) {
 func TestSerialBytesExactOverPTY(t *testing.T) {
 	pair := startSocat(t)
 	peer := pair.openPeer(t)
-	c := open(t, "serial://"+pair.dev+"?baud=115200&databits=8&parity=none&stopbits=1", transport.Options{})
+	c := printertest.Open(t, "serial://"+pair.dev+"?baud=115200&databits=8&parity=none&stopbits=1", transport.Options{})
 
-	job := payload(5<<10 + 123) // more than one pty buffer, several paced chunks
+	job := printertest.Payload(5<<10 + 123) // more than one pty buffer, several paced chunks
 	got := make(chan []byte, 1)
 	go func() {
 		b := make([]byte, len(job))
@@ -46,7 +47,7 @@ func TestSerialBytesExactOverPTY(t *testing.T) {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 	if b := <-got; !bytes.Equal(b, job) {
-		t.Fatalf("peer got %d bytes, want %d (first difference at %d)", len(b), len(job), firstDiff(b, job))
+		t.Fatalf("peer got %d bytes, want %d (first difference at %d)", len(b), len(job), printertest.FirstDiff(b, job))
 	}
 
 	// The peer answers status queries.
@@ -63,7 +64,7 @@ func TestSerialBytesExactOverPTY(t *testing.T) {
 func TestSerialNoStatusAnswer(t *testing.T) {
 	pair := startSocat(t)
 	pair.openPeer(t) // a printer that never answers
-	c := open(t, "serial://"+pair.dev, transport.Options{})
+	c := printertest.Open(t, "serial://"+pair.dev, transport.Options{})
 	_, err := transport.QueryStatus(context.Background(), c, 1, 100*time.Millisecond)
 	if !errors.Is(err, transport.ErrNoStatus) {
 		t.Fatalf("QueryStatus = %v, want ErrNoStatus", err)
@@ -79,7 +80,7 @@ func TestSerialNoStatusAnswer(t *testing.T) {
 func TestSerialPeerVanishes(t *testing.T) {
 	pair := startSocat(t)
 	peer := pair.openPeer(t)
-	c := open(t, "serial://"+pair.dev+"?baud=115200", transport.Options{})
+	c := printertest.Open(t, "serial://"+pair.dev+"?baud=115200", transport.Options{})
 	go io.Copy(io.Discard, peer)
 	if _, err := c.Write([]byte("first half of the receipt\n")); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // printer: open, write, close.
 func BenchmarkTCPJob(b *testing.B) {
 	p := printertest.Start(b)
-	job := payload(16 << 10)
+	job := printertest.Payload(16 << 10)
 	b.SetBytes(int64(len(job)))
 	ctx := context.Background()
 	for b.Loop() {

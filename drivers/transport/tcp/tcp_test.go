@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -17,31 +16,11 @@ import (
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 )
 
-// payload returns n deterministic pseudo-random bytes.
-func payload(n int) []byte {
-	r := rand.New(rand.NewPCG(1, uint64(n)))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
-func open(t *testing.T, raw string, opts transport.Options) transport.Conn {
-	t.Helper()
-	c, err := transport.Open(context.Background(), raw, opts)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", raw, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func TestTCPBytesExact(t *testing.T) {
 	p := printertest.Start(t)
-	jobs := [][]byte{[]byte("\x1b@hello\n\x1dV\x00"), payload(300 << 10)}
+	jobs := [][]byte{[]byte("\x1b@hello\n\x1dV\x00"), printertest.Payload(300 << 10)}
 	for _, job := range jobs {
-		c := open(t, p.URL(), transport.Options{})
+		c := printertest.Open(t, p.URL(), transport.Options{})
 		// Write in uneven pieces, as an encoder does.
 		for rest := job; len(rest) > 0; {
 			n := min(len(rest), 1+len(rest)/3)
@@ -60,18 +39,9 @@ func TestTCPBytesExact(t *testing.T) {
 	}
 	for i := range jobs {
 		if !bytes.Equal(got[i], jobs[i]) {
-			t.Errorf("job %d: got %d bytes, want %d (first difference at %d)", i, len(got[i]), len(jobs[i]), firstDiff(got[i], jobs[i]))
+			t.Errorf("job %d: got %d bytes, want %d (first difference at %d)", i, len(got[i]), len(jobs[i]), printertest.FirstDiff(got[i], jobs[i]))
 		}
 	}
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }
 
 func TestTCPStatus(t *testing.T) {
@@ -79,7 +49,7 @@ func TestTCPStatus(t *testing.T) {
 	ctx := context.Background()
 	for _, mode := range []printertest.Mode{printertest.Online, printertest.PaperOut, printertest.PaperNearEnd, printertest.CoverOpen} {
 		p.SetMode(mode)
-		c := open(t, p.URL(), transport.Options{})
+		c := printertest.Open(t, p.URL(), transport.Options{})
 		for n := byte(1); n <= 4; n++ {
 			got, err := transport.QueryStatus(ctx, c, n, 2*time.Second)
 			if err != nil {
@@ -101,7 +71,7 @@ func TestTCPStatus(t *testing.T) {
 	// A job with a status query after it: the answer proves the printer
 	// has the job, and the job's bytes include the query.
 	p.SetMode(printertest.Online)
-	c := open(t, p.URL(), transport.Options{})
+	c := printertest.Open(t, p.URL(), transport.Options{})
 	c.Write([]byte("receipt\n"))
 	if b, err := transport.QueryStatus(ctx, c, 1, 2*time.Second); err != nil || b != 0x12 {
 		t.Fatalf("QueryStatus after job = %#x, %v", b, err)
@@ -123,7 +93,7 @@ func TestTCPStatus(t *testing.T) {
 func TestTCPStatusNoAnswer(t *testing.T) {
 	p := printertest.Start(t)
 	p.SetDelay(500 * time.Millisecond) // answers too late
-	c := open(t, p.URL(), transport.Options{})
+	c := printertest.Open(t, p.URL(), transport.Options{})
 	_, err := transport.QueryStatus(context.Background(), c, 1, 50*time.Millisecond)
 	if !errors.Is(err, transport.ErrNoStatus) {
 		t.Fatalf("QueryStatus on a slow printer = %v, want ErrNoStatus", err)
@@ -162,7 +132,7 @@ func TestTCPOffline(t *testing.T) {
 	}
 
 	p.SetMode(printertest.Online)
-	c := open(t, p.URL(), transport.Options{})
+	c := printertest.Open(t, p.URL(), transport.Options{})
 	c.Write([]byte("back online"))
 	c.Close()
 	if jobs, err := p.WaitJobs(1, 5*time.Second); err != nil || string(jobs[0]) != "back online" {
@@ -172,7 +142,7 @@ func TestTCPOffline(t *testing.T) {
 
 func TestTCPResetBeforeJobIsRetryable(t *testing.T) {
 	p := printertest.Start(t)
-	c := open(t, p.URL(), transport.Options{})
+	c := printertest.Open(t, p.URL(), transport.Options{})
 	if _, err := transport.QueryStatus(context.Background(), c, 1, 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +160,8 @@ func TestTCPResetBeforeJobIsRetryable(t *testing.T) {
 func TestTCPDropMidJob(t *testing.T) {
 	p := printertest.Start(t)
 	p.DropAfter(100)
-	c := open(t, p.URL(), transport.Options{})
-	job := payload(64 << 10)
+	c := printertest.Open(t, p.URL(), transport.Options{})
+	job := printertest.Payload(64 << 10)
 	if _, err := c.Write(job[:100]); err != nil {
 		t.Fatal(err)
 	}
@@ -220,8 +190,8 @@ func TestTCPDropMidJob(t *testing.T) {
 func TestTCPSlow(t *testing.T) {
 	p := printertest.Start(t)
 	p.SetDelay(5 * time.Millisecond)
-	c := open(t, p.URL(), transport.Options{})
-	job := payload(20 * printertest.ReadSize)
+	c := printertest.Open(t, p.URL(), transport.Options{})
+	job := printertest.Payload(20 * printertest.ReadSize)
 	if _, err := c.Write(job); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +225,7 @@ func TestTCPWriteStall(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	c := open(t, "tcp://"+ln.Addr().String(), transport.Options{WriteTimeout: 200 * time.Millisecond})
+	c := printertest.Open(t, "tcp://"+ln.Addr().String(), transport.Options{WriteTimeout: 200 * time.Millisecond})
 	defer func() { (<-accepted).Close() }()
 	chunk := make([]byte, 1<<20)
 	total := 0
@@ -287,7 +257,7 @@ func TestTCPDialTimeout(t *testing.T) {
 
 func TestTCPClosed(t *testing.T) {
 	p := printertest.Start(t)
-	c := open(t, p.URL(), transport.Options{})
+	c := printertest.Open(t, p.URL(), transport.Options{})
 	c.Close()
 	if _, err := c.Write([]byte("x")); !errors.Is(err, transport.ErrClosed) {
 		t.Errorf("Write after Close = %v, want ErrClosed", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/transport"
+	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
 )
 
 // The usb driver opens a character device read-write; a pseudo-terminal
@@ -21,9 +22,9 @@ import (
 func TestUSBOverPTY(t *testing.T) {
 	pair := startSocat(t)
 	peer := pair.openPeer(t)
-	c := open(t, "usb://"+pair.dev, transport.Options{})
+	c := printertest.Open(t, "usb://"+pair.dev, transport.Options{})
 
-	job := payload(9 << 10)
+	job := printertest.Payload(9 << 10)
 	got := make(chan []byte, 1)
 	go func() {
 		b := make([]byte, len(job))
