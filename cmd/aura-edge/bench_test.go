@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -131,5 +132,8 @@ func fillOutbox(b *testing.B, dir string, rows int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+	if err := ob.MergeSubjects(context.Background()); err != nil { // as the daemon does when it stops
+		b.Fatal(err)
 	}
 }

@@ -70,6 +70,9 @@ func buildFixture(b *testing.B, rows int) []byte {
 		}
 		done += 10_000
 	}
+	if err := ob.MergeSubjects(context.Background()); err != nil { // as the daemon does when it stops
+		b.Fatal(err)
+	}
 	db.Close()
 	raw, err := os.ReadFile(filepath.Join(fixture, store.FileName))
 	if err != nil {

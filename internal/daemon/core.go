@@ -208,9 +208,18 @@ func (c *Core) openCloud() error {
 	return nil
 }
 
-// Close closes the store.
+// Close closes the store, after merging the outbox's deferred subject
+// index (so that the next start has no log to read; after a crash it is
+// read instead).
 func (c *Core) Close() error {
 	c.Ingest.Wait() // auto-print hooks of orders already acknowledged
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if c.Outbox != nil {
+		if err := c.Outbox.MergeSubjects(ctx); err != nil {
+			c.Log.Warn("subject index not merged before closing; the next start reads its log", "err", err)
+		}
+	}
 	return c.DB.Close()
 }
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -174,12 +173,23 @@ func (in *Ingest) Capture(ctx context.Context, orders []model.Order, payments []
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Encoded before the group commit: what runs inside it holds the
+	// store's one writer for every client.
+	enc, err := encodeAll(orders, payments, in.MaxEventBytes)
+	if err != nil {
+		result := "error"
+		if tooLarge := (*TooLargeError)(nil); errors.As(err, &tooLarge) {
+			result = "too_large"
+		}
+		in.observe(orders, payments, nil, result)
+		return nil, err
+	}
 	var res []Result
 	var fresh []model.Order
-	err := in.db.Batch(func(tx *store.Tx) error {
+	err = in.db.Batch(func(tx *store.Tx) error {
 		res, fresh = nil, nil // Batch may re-run this function
 		var err error
-		res, fresh, err = in.write(tx, orders, payments, in.MaxEventBytes)
+		res, fresh, err = in.write(tx, orders, payments, enc)
 		return err
 	})
 	if err != nil {
@@ -231,7 +241,11 @@ func (in *Ingest) observe(orders []model.Order, payments []model.Payment, res []
 // transaction (a POS pull commits its cursor with them). The caller must
 // call Committed after its commit succeeds.
 func (in *Ingest) CaptureTx(tx *store.Tx, orders []model.Order, payments []model.Payment) ([]Result, []model.Order, error) {
-	res, fresh, err := in.write(tx, orders, payments, 0)
+	enc, err := encodeAll(orders, payments, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, fresh, err := in.write(tx, orders, payments, enc)
 	if err == nil {
 		in.observe(orders, payments, res, "")
 	}
@@ -380,12 +394,41 @@ func (in *Ingest) ReplayPending() (int, error) {
 	})
 }
 
-func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Payment, limit int) ([]Result, []model.Order, error) {
+// encodeAll returns the JSON of orders then payments, refusing one larger
+// than limit (when positive) with a *TooLargeError.
+func encodeAll(orders []model.Order, payments []model.Payment, limit int) ([][]byte, error) {
+	enc := make([][]byte, 0, len(orders)+len(payments))
+	add := func(kind, id string, rec any) error {
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("encode %s %s: %w", kind, id, err)
+		}
+		if limit > 0 && len(data) > limit {
+			return &TooLargeError{Kind: kind, ID: id, Bytes: len(data), Limit: limit}
+		}
+		enc = append(enc, data)
+		return nil
+	}
+	for i := range orders {
+		if err := add("order", orders[i].ID, &orders[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range payments {
+		if err := add("payment", payments[i].ID, &payments[i]); err != nil {
+			return nil, err
+		}
+	}
+	return enc, nil
+}
+
+// write stores orders and payments, whose JSON encodeAll returned in enc.
+func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Payment, enc [][]byte) ([]Result, []model.Order, error) {
 	res := make([]Result, 0, len(orders)+len(payments))
 	var fresh []model.Order
 	for i := range orders {
 		o := &orders[i]
-		r, dup, err := in.put(tx, outbox.Orders, TypeOrder, "orders", o.ID, o.Source, o, limit)
+		r, dup, err := in.put(tx, outbox.Orders, TypeOrder, "orders", o.ID, o.Source, enc[i])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -396,7 +439,7 @@ func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Pay
 	}
 	for i := range payments {
 		p := &payments[i]
-		r, _, err := in.put(tx, outbox.Payments, TypePayment, "payments", p.ID, p.Source, p, limit)
+		r, _, err := in.put(tx, outbox.Payments, TypePayment, "payments", p.ID, p.Source, enc[len(orders)+i])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -405,14 +448,7 @@ func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Pay
 	return res, fresh, nil
 }
 
-func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string, src model.Source, rec any, limit int) (Result, bool, error) {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return Result{}, false, fmt.Errorf("encode %s %s: %w", bucket, id, err)
-	}
-	if limit > 0 && len(data) > limit {
-		return Result{}, false, &TooLargeError{Kind: strings.TrimSuffix(bucket, "s"), ID: id, Bytes: len(data), Limit: limit}
-	}
+func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string, src model.Source, data []byte) (Result, bool, error) {
 	ap, err := in.ob.AppendTx(tx, outbox.Entry{
 		Stream: stream, Type: typ, Subject: id, Data: data,
 		DedupeKey: DedupeKey(bucket, src, data), DedupeScope: dedupeScope(bucket, src),
@@ -493,7 +529,7 @@ func logBucket(kind string) string { return kind + store.RecordLogSuffix }
 // (a copy), or nil.
 func (in *Ingest) record(kind, id string) ([]byte, error) {
 	var raw []byte
-	err := in.db.View(func(tx *store.Tx) error {
+	view := func(tx *store.Tx) error {
 		if ref := in.ob.SubjectRef(tx, id); ref != 0 {
 			raw = tx.Bucket(store.Records, logBucket(kind)).Get(store.U64(ref))
 		}
@@ -502,7 +538,14 @@ func (in *Ingest) record(kind, id string) ([]byte, error) {
 		}
 		raw = bytes.Clone(raw)
 		return nil
-	})
+	}
+	err := in.db.View(view)
+	if err == nil && raw == nil {
+		// The outbox's subject refs are kept in memory until merged: a
+		// read that began just before a commit or a merge sees the ref
+		// newer than its snapshot. A second read sees both.
+		err = in.db.View(view)
+	}
 	return raw, err
 }
 

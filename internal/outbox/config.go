@@ -89,6 +89,11 @@ type Config struct {
 	// CompactEvery is how often RunCompactor checks. Default 1m.
 	CompactEvery time.Duration `yaml:"compact_every"`
 
+	// SubjectLogMerge is how many subjects-index changes are kept in the
+	// subjects log (and in memory) before a background merge applies them
+	// to the index (subjects.go). Default 16,384.
+	SubjectLogMerge int `yaml:"-"`
+
 	// DiskFree returns the free bytes available to the file system holding
 	// dir. Nil means the platform's statfs (unknown, never refusing, where
 	// there is none). Tests inject their own.
@@ -153,6 +158,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SubjectMaxAge == 0 {
 		c.SubjectMaxAge = 400 * 24 * time.Hour
+	}
+	if c.SubjectLogMerge <= 0 {
+		c.SubjectLogMerge = 16_384
 	}
 	if c.DiskCheckEvery == 0 {
 		c.DiskCheckEvery = time.Second

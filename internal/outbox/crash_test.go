@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +30,22 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 	}
 	dir := t.TempDir()
 	acked := map[string]string{} // "stream/seq" -> id
+	type keyed struct {
+		stream, id, subject, key string
+		subjectSeq               uint64
+	}
+	var keys []keyed // this round's acknowledged dedupe keys
 	for round := range 3 {
 		lines := runAndKill(t, dir, round)
+		keys = keys[:0]
 		for _, l := range lines {
-			f := strings.Fields(l) // ACK stream seq id
-			if len(f) != 4 {
+			f := strings.Fields(l) // ACK stream seq id subject subjectseq key
+			if len(f) != 7 {
 				t.Fatalf("child printed %q", l)
 			}
 			acked[f[1]+"/"+f[2]] = f[3]
+			n, _ := strconv.ParseUint(f[5], 10, 64)
+			keys = append(keys, keyed{stream: f[1], id: f[3], subject: f[4], subjectSeq: n, key: f[6]})
 		}
 		t.Logf("round %d: %d rows acknowledged before SIGKILL (%d in all)", round, len(lines), len(acked))
 
@@ -68,6 +77,31 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 			}
 		}
 		checkCounters(t, db, o)
+		// The dedupe records and subject counters written since the last
+		// merge of the subjects index live in its log: after the kill every
+		// acknowledged key is still a duplicate of its first append, and
+		// every subject's counter is past what was acknowledged.
+		last := map[string]uint64{}
+		for _, k := range keys {
+			e := Entry{Stream: Stream(k.stream), Type: "t", Subject: k.subject, DedupeKey: k.key, Data: []byte(`{}`)}
+			if strings.HasPrefix(k.key, "s/") {
+				e.DedupeScope = k.subject
+			}
+			res, err := o.Append(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res[0].Duplicate || res[0].ID != k.id || res[0].SubjectSeq != k.subjectSeq {
+				t.Fatalf("acknowledged key %s after SIGKILL: %+v, want a duplicate of %s (subject seq %d)", k.key, res[0], k.id, k.subjectSeq)
+			}
+			last[k.subject] = max(last[k.subject], k.subjectSeq)
+		}
+		for subject, n := range last {
+			res := mustAppend(t, o, Entry{Stream: Telemetry, Type: "t", Subject: subject, Data: []byte(`{}`)})
+			if res[0].SubjectSeq <= n {
+				t.Fatalf("subject %s counts %d after SIGKILL, acknowledged up to %d", subject, res[0].SubjectSeq, n)
+			}
+		}
 		db.Close()
 		if t.Failed() {
 			return
@@ -120,7 +154,7 @@ func runAndKill(t *testing.T, dir string, round int) []string {
 	// The scanner returns a final line even without its newline; the child
 	// writes each line in one write(2), so a partial line cannot occur, but
 	// drop a malformed last line rather than trust it.
-	if n := len(lines); n > 0 && len(strings.Fields(lines[n-1])) != 4 {
+	if n := len(lines); n > 0 && len(strings.Fields(lines[n-1])) != 7 {
 		lines = lines[:n-1]
 	}
 	return lines
@@ -133,15 +167,17 @@ func crashChild(dir string) {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		os.Exit(2)
 	}
-	o, err := Open(db, Config{}, nil)
+	// Merges of the subjects index start often, so the kill finds some
+	// changes merged, some in the log and sometimes a merge under way.
+	o, err := Open(db, Config{SubjectLogMerge: 64}, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		os.Exit(2)
 	}
 	round := os.Getenv("OUTBOX_CRASH_ROUND")
 	var mu sync.Mutex
-	ack := func(a Appended) {
-		line := fmt.Sprintf("ACK %s %d %s\n", a.Stream, a.Seq, a.ID)
+	ack := func(e Entry, a Appended) {
+		line := fmt.Sprintf("ACK %s %d %s %s %d %s\n", a.Stream, a.Seq, a.ID, e.Subject, a.SubjectSeq, e.DedupeKey)
 		mu.Lock()
 		os.Stdout.WriteString(line) // one write per line
 		mu.Unlock()
@@ -151,8 +187,12 @@ func crashChild(dir string) {
 		go func() {
 			for i := 0; ; i++ {
 				stream := []Stream{Orders, Payments}[g%2]
-				e := Entry{Stream: stream, Type: "t", Subject: fmt.Sprintf("ord_%d", g),
+				e := Entry{Stream: stream, Type: "t", Subject: fmt.Sprintf("ord_%d_%d", g, i%50),
 					DedupeKey: fmt.Sprintf("r%s/g%d/%d", round, g, i), Data: data}
+				if g%4 < 2 { // kept beside the subject, in the deferred index
+					e.DedupeKey = "s/" + e.DedupeKey
+					e.DedupeScope = e.Subject
+				}
 				if g == 0 { // the AppendTx path, with the caller's own record
 					var res []Appended
 					err := db.Update(func(tx *store.Tx) error {
@@ -167,7 +207,7 @@ func crashChild(dir string) {
 						fmt.Fprintln(os.Stderr, "child:", err)
 						os.Exit(2)
 					}
-					ack(res[0])
+					ack(e, res[0])
 					continue
 				}
 				res, err := o.Append(context.Background(), e)
@@ -175,7 +215,7 @@ func crashChild(dir string) {
 					fmt.Fprintln(os.Stderr, "child:", err)
 					os.Exit(2)
 				}
-				ack(res[0])
+				ack(e, res[0])
 			}
 		}()
 	}

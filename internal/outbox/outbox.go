@@ -95,6 +95,9 @@ type Outbox struct {
 	log     *slog.Logger
 	ready   chan struct{}
 	streams [numStreams]*streamState // indexed like Streams
+	// subjects is the subjects bucket with its writes deferred
+	// (subjects.go).
+	subjects *subjectIndex
 
 	diskMu   sync.Mutex
 	diskAt   time.Time
@@ -162,6 +165,10 @@ func Open(db *store.DB, cfg Config, log *slog.Logger) (*Outbox, error) {
 	}
 	if err := o.prepare(); err != nil {
 		return nil, err
+	}
+	o.subjects = &subjectIndex{mergeAt: o.cfg.SubjectLogMerge, startMerge: o.mergeInBackground}
+	if err := db.View(o.subjects.load); err != nil {
+		return nil, fmt.Errorf("read the subjects log: %w", err)
 	}
 	// Raise the alarm at start-up for a stream that is already full, so the
 	// operator hears about it before the first refusal.
@@ -232,7 +239,7 @@ func bucketPaths() [][]string {
 	for _, s := range Streams {
 		paths = append(paths, []string{store.Outbox, string(s), bucketRows})
 	}
-	for _, b := range []string{bucketKeys, bucketKeyOrder, bucketSubjects, bucketState, bucketDead} {
+	for _, b := range []string{bucketKeys, bucketKeyOrder, bucketSubjects, bucketSubjectLog, bucketState, bucketDead} {
 		paths = append(paths, []string{store.Outbox, b})
 	}
 	return paths

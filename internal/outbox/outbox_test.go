@@ -736,10 +736,12 @@ func TestSubjectSweep(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	db, o := openTest(t, Config{Now: func() time.Time { return now }, SubjectMaxAge: time.Hour}, nil)
 	mustAppend(t, o, order("old", "", ``), order("old", "", ``))
+	mergeSubjects(t, o) // the sweep walks the merged index
 	now = now.Add(2 * time.Hour)
 	for i := range 4 {
 		mustAppend(t, o, order(fmt.Sprintf("new%d", i), "", ``))
 	}
+	mergeSubjects(t, o)
 	db.View(func(tx *store.Tx) error {
 		if tx.Bucket(store.Outbox, bucketSubjects).Has([]byte("old")) {
 			t.Error("idle subject not swept")

@@ -48,6 +48,7 @@ func TestSubjectRef(t *testing.T) {
 		t.Fatalf("ref %d, want 9", r)
 	}
 	// A counter as the layout before refs wrote it.
+	mergeSubjects(t, o)
 	if err := db.Update(func(tx *store.Tx) error {
 		return tx.Bucket(store.Outbox, bucketSubjects).Put([]byte("ord_1"), encodeSubject(5, 1, 0)[:16])
 	}); err != nil {

@@ -15,10 +15,11 @@ func scoped(subject, key, data string) Entry {
 }
 
 // countKeys counts the dedupe records in keys and the scoped ones in
-// subjects.
-func countKeys(t *testing.T, db *store.DB) (plain, inSubjects, positions int) {
+// subjects, once the deferred subjects index is merged.
+func countKeys(t *testing.T, o *Outbox) (plain, inSubjects, positions int) {
 	t.Helper()
-	err := db.View(func(tx *store.Tx) error {
+	mergeSubjects(t, o)
+	err := o.db.View(func(tx *store.Tx) error {
 		if err := tx.Bucket(store.Outbox, bucketKeys).ForEach(func(k, v []byte) error { plain++; return nil }); err != nil {
 			return err
 		}
@@ -51,7 +52,7 @@ func TestDedupeScope(t *testing.T) {
 	if !again.Duplicate || again.ID != res[0].ID || again.SubjectSeq != 1 {
 		t.Fatalf("resubmission: %+v, want a duplicate of %+v", again, res[0])
 	}
-	if plain, in, pos := countKeys(t, db); plain != 0 || in != 2 || pos != 2 {
+	if plain, in, pos := countKeys(t, o); plain != 0 || in != 2 || pos != 2 {
 		t.Fatalf("%d keys, %d scoped, %d positions; want 0, 2, 2", plain, in, pos)
 	}
 	// A key appended without a scope (a store from before scopes) is a
@@ -99,7 +100,7 @@ func TestDedupeScopeBounds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if plain, in, pos := countKeys(t, db); plain+in != 3 || pos != 3 {
+	if plain, in, pos := countKeys(t, o); plain+in != 3 || pos != 3 {
 		t.Fatalf("%d keys, %d scoped, %d positions; want 3 in all", plain, in, pos)
 	}
 	// The sweep forgot the idle counters but left the scoped keys to
@@ -128,5 +129,14 @@ func TestDedupeScopeInvalid(t *testing.T) {
 		if _, err := o.Append(t.Context(), e); err == nil {
 			t.Errorf("%q/%q accepted", e.DedupeScope, e.DedupeKey)
 		}
+	}
+}
+
+// mergeSubjects applies the deferred subjects index to its bucket, for
+// tests that look into the bucket.
+func mergeSubjects(t *testing.T, o *Outbox) {
+	t.Helper()
+	if err := o.MergeSubjects(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -25,7 +25,6 @@ const (
 func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, []touched, error) {
 	now := o.cfg.Now()
 	keys := tx.Bucket(store.Outbox, bucketKeys)
-	subjects := tx.Bucket(store.Outbox, bucketSubjects)
 	res := make([]Appended, len(entries))
 	disp := make([]int, len(entries))
 	var seen map[string]int
@@ -44,7 +43,7 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 				disp[i] = j
 				continue
 			}
-			if d, ok := lookupDedupe(keys, subjects, e); ok {
+			if d, ok := o.lookupDedupe(tx, keys, e); ok {
 				res[i], disp[i] = d.appended(), storedDup
 				continue
 			}
@@ -108,13 +107,13 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 		}
 		subjectSeq := e.subjectSeq
 		if e.Subject != "" && subjectSeq == 0 {
-			old := subjects.Get([]byte(e.Subject))
+			old := o.subjects.get(tx, []byte(e.Subject))
 			if old == nil {
 				newSubjects++
 			}
 			last, _, ref := decodeSubject(old) // the ref stays with the subject
 			subjectSeq = last + 1
-			if err := subjects.Put([]byte(e.Subject), encodeSubject(subjectSeq, now.UnixNano(), ref)); err != nil {
+			if err := o.subjects.put(tx, []byte(e.Subject), encodeSubject(subjectSeq, now.UnixNano(), ref)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -130,17 +129,23 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 				return nil, nil, err
 			}
 			d := dedupeRec{stream: e.Stream, seq: seq, subjectSeq: subjectSeq, id: id, at: now.UnixNano(), order: order}
-			kb, k, pos := keys, []byte(e.DedupeKey), []byte(e.DedupeKey)
+			k, pos := []byte(e.DedupeKey), []byte(e.DedupeKey)
 			if e.DedupeScope != "" {
-				// Beside the scope's subject counter: the page this
-				// append dirties anyway when the scope is its subject.
-				kb, k = subjects, scopedKey(e.DedupeScope, e.DedupeKey)
+				// Beside the scope's subject counter, in the deferred
+				// subjects index.
+				k = scopedKey(e.DedupeScope, e.DedupeKey)
 				pos = append([]byte{0}, k...)
+				if o.subjects.get(tx, k) == nil { // absent unless its record was unreadable
+					newKeys++
+				}
+				err = o.subjects.put(tx, k, d.encode())
+			} else {
+				if !keys.Has(k) {
+					newKeys++
+				}
+				err = keys.Put(k, d.encode())
 			}
-			if !kb.Has(k) { // absent unless its record was unreadable
-				newKeys++
-			}
-			if err := kb.Put(k, d.encode()); err != nil {
+			if err != nil {
 				return nil, nil, err
 			}
 			if err := keyOrder.Put(store.U64(order), pos); err != nil {
@@ -223,7 +228,6 @@ func dropOldest(rows *store.Bucket, c *counters, l Limits) (uint64, error) {
 func (o *Outbox) pruneKeys(tx *store.Tx, now time.Time, added uint64, budget int) error {
 	st := tx.Bucket(store.Outbox, bucketState)
 	keys := tx.Bucket(store.Outbox, bucketKeys)
-	subjects := tx.Bucket(store.Outbox, bucketSubjects)
 	keyOrder := tx.Bucket(store.Outbox, bucketKeyOrder)
 	count := store.ParseU64(st.Get(keyDedupeCount)) + added
 	cutoff := now.Add(-o.cfg.DedupeMaxAge).UnixNano()
@@ -233,11 +237,12 @@ func (o *Outbox) pruneKeys(tx *store.Tx, now time.Time, added uint64, budget int
 			return false, nil
 		}
 		budget--
-		kb, drop := keys, &dropKeys
+		get, drop := keys.Get, &dropKeys
 		if len(dk) > 0 && dk[0] == 0 { // a scoped key, kept in subjects
-			kb, drop, dk = subjects, &dropScoped, dk[1:]
+			drop, dk = &dropScoped, dk[1:]
+			get = func(k []byte) []byte { return o.subjects.get(tx, k) }
 		}
-		d, ok := decodeDedupe(kb.Get(dk))
+		d, ok := decodeDedupe(get(dk))
 		if !ok || d.order != store.ParseU64(k) {
 			// Stale position (its key was re-appended or is unreadable).
 			dropOrder = append(dropOrder, bytes.Clone(k))
@@ -268,7 +273,7 @@ func (o *Outbox) pruneKeys(tx *store.Tx, now time.Time, added uint64, budget int
 		}
 	}
 	for _, k := range dropScoped {
-		if err := subjects.Delete(k); err != nil {
+		if err := o.subjects.del(tx, k); err != nil {
 			return err
 		}
 	}
@@ -366,18 +371,17 @@ func formatBytes(n uint64) string {
 // The ref stays until the next SetSubjectRef or until the subject's counter
 // is forgotten (Config.SubjectMaxAge); appends of the subject leave it.
 func (o *Outbox) SetSubjectRef(tx *store.Tx, subject string, ref uint64) error {
-	subjects := tx.Bucket(store.Outbox, bucketSubjects)
-	old := subjects.Get([]byte(subject))
+	old := o.subjects.get(tx, []byte(subject))
 	if old == nil {
 		return fmt.Errorf("subject ref for %q: the subject has no event: %w", subject, ErrUnknownSubject)
 	}
 	seq, at, _ := decodeSubject(old)
-	return subjects.Put([]byte(subject), encodeSubject(seq, at, ref))
+	return o.subjects.put(tx, []byte(subject), encodeSubject(seq, at, ref))
 }
 
 // SubjectRef returns the ref SetSubjectRef kept with subject, or 0.
 func (o *Outbox) SubjectRef(tx *store.Tx, subject string) uint64 {
-	_, _, ref := decodeSubject(tx.Bucket(store.Outbox, bucketSubjects).Get([]byte(subject)))
+	_, _, ref := decodeSubject(o.subjects.get(tx, []byte(subject)))
 	return ref
 }
 
@@ -398,9 +402,9 @@ const scopedHashLen = 12
 
 // lookupDedupe finds e's dedupe record: beside its scope's counter, or in
 // keys, where every key was kept before scopes existed.
-func lookupDedupe(keys, subjects *store.Bucket, e *Entry) (dedupeRec, bool) {
+func (o *Outbox) lookupDedupe(tx *store.Tx, keys *store.Bucket, e *Entry) (dedupeRec, bool) {
 	if e.DedupeScope != "" {
-		if d, ok := decodeDedupe(subjects.Get(scopedKey(e.DedupeScope, e.DedupeKey))); ok {
+		if d, ok := decodeDedupe(o.subjects.get(tx, scopedKey(e.DedupeScope, e.DedupeKey))); ok {
 			return d, true
 		}
 	}

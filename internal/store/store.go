@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -81,6 +82,8 @@ type DB struct {
 	dir  string
 	path string
 	log  *slog.Logger
+
+	closed atomic.Bool
 }
 
 // Open opens or creates the store in dir, runs pending migrations and
@@ -153,6 +156,7 @@ func (db *DB) Size() int64 {
 
 // Close closes the file and removes the pid file.
 func (db *DB) Close() error {
+	db.closed.Store(true)
 	if readPID(db.dir) == os.Getpid() {
 		os.Remove(filepath.Join(db.dir, pidFile))
 	}
@@ -160,6 +164,10 @@ func (db *DB) Close() error {
 	defer db.mu.RUnlock()
 	return db.b.Close()
 }
+
+// Closed reports whether Close was called (a background job that fails
+// after it has nothing to report).
+func (db *DB) Closed() bool { return db.closed.Load() }
 
 // Update runs fn in a read-write transaction and commits (fsync'd) when fn
 // returns nil.
@@ -190,6 +198,15 @@ type Tx struct{ tx *bolt.Tx }
 
 // Writable reports whether the transaction can write.
 func (t *Tx) Writable() bool { return t.tx.Writable() }
+
+// Same reports whether t and u are the same transaction: DB.Batch gives
+// each function of a group commit its own *Tx over one transaction.
+func (t *Tx) Same(u *Tx) bool { return u != nil && t.tx == u.tx }
+
+// OnCommit runs fn after the write transaction committed (after its fsync,
+// once its lock is released, before Update or Batch returns to the caller
+// whose function ran in it). A transaction that rolls back never runs it.
+func (t *Tx) OnCommit(fn func()) { t.tx.OnCommit(fn) }
 
 // Bucket returns the bucket at path (top-level name, then nested names).
 // In a write transaction missing buckets are created; in a read
