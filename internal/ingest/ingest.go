@@ -449,9 +449,27 @@ func (in *Ingest) write(tx *store.Tx, orders []model.Order, payments []model.Pay
 }
 
 func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string, src model.Source, data []byte) (Result, bool, error) {
+	// The record is appended to its kind's log (sequential keys: the
+	// page it lands on is the one the previous record filled) and found
+	// by id through the ref kept with the outbox's counter for the same
+	// subject, written once with the counter (Entry.Ref). The
+	// records/<kind> bucket keyed by id, a hash, cost a random leaf page
+	// per record.
+	var seq uint64
 	ap, err := in.ob.AppendTx(tx, outbox.Entry{
 		Stream: stream, Type: typ, Subject: id, Data: data,
 		DedupeKey: DedupeKey(bucket, src, data), DedupeScope: dedupeScope(bucket, src),
+		Ref: func(tx *store.Tx) (uint64, error) {
+			log := tx.Bucket(store.Records, logBucket(bucket)).AppendOnly()
+			var err error
+			if seq, err = log.NextSequence(); err != nil {
+				return 0, fmt.Errorf("store %s %s: %w", bucket, id, err)
+			}
+			if err := log.Put(store.U64(seq), data); err != nil {
+				return 0, fmt.Errorf("store %s %s: %w", bucket, id, err)
+			}
+			return seq, nil
+		},
 	})
 	if err != nil {
 		return Result{}, false, err
@@ -466,22 +484,6 @@ func (in *Ingest) put(tx *store.Tx, stream outbox.Stream, typ, bucket, id string
 	if a.Duplicate {
 		r.Status = Duplicate
 		return r, true, nil
-	}
-	// The record is appended to its kind's log (sequential keys: the
-	// page it lands on is the one the previous record filled) and found
-	// by id through the ref kept with the outbox's counter for the same
-	// subject, a key this transaction writes anyway. The records/<kind>
-	// bucket keyed by id, a hash, cost a random leaf page per record.
-	log := tx.Bucket(store.Records, logBucket(bucket)).AppendOnly()
-	seq, err := log.NextSequence()
-	if err != nil {
-		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
-	}
-	if err := log.Put(store.U64(seq), data); err != nil {
-		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
-	}
-	if err := in.ob.SetSubjectRef(tx, id, seq); err != nil {
-		return Result{}, false, fmt.Errorf("store %s %s: %w", bucket, id, err)
 	}
 	if bucket == "orders" && in.OnOrder != nil && in.durableOnOrder() {
 		if err := tx.Bucket(store.Records, pendingBucket).AppendOnly().Put(store.U64(seq), []byte(id)); err != nil {

@@ -34,6 +34,12 @@ type Entry struct {
 	// Keys kept before scopes existed are still found.
 	DedupeScope string
 	Data        []byte // JSON
+	// Ref, when set (AppendTx only, with a Subject), is called inside the
+	// transaction once the entry is known to be new (not a duplicate), and
+	// the number it returns is kept with the subject's counter, as
+	// SetSubjectRef would keep it, in the same write: the caller stores its
+	// record there (e.g. appends it to its own log and returns the key).
+	Ref func(tx *store.Tx) (uint64, error)
 	// ID, when set, is the CloudEvents id the row keeps instead of a new
 	// UUIDv7: a resend of an event sent before (e.g. a command result sent
 	// again for a redelivered command), which the cloud drops by id.
@@ -381,6 +387,8 @@ func validate(entries []Entry) error {
 			return fmt.Errorf("entry %d: dedupe key longer than %d bytes: %w", i, maxDedupeLen, ErrInvalidEntry)
 		case strings.HasPrefix(e.DedupeKey, "\x00"):
 			return fmt.Errorf("entry %d: dedupe key starts with a NUL byte: %w", i, ErrInvalidEntry)
+		case e.Ref != nil && e.Subject == "":
+			return fmt.Errorf("entry %d: a ref needs a subject: %w", i, ErrInvalidEntry)
 		case len(e.DedupeScope) > maxSubjectLen || strings.Contains(e.DedupeScope, "\x00"):
 			return fmt.Errorf("entry %d: dedupe scope longer than %d bytes or with a NUL byte: %w", i, maxSubjectLen, ErrInvalidEntry)
 		}

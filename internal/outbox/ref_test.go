@@ -65,3 +65,42 @@ func TestSubjectRef(t *testing.T) {
 		t.Fatalf("ref of an unknown subject: %v", err)
 	}
 }
+
+// TestEntryRef: an entry's Ref runs only when the entry is new, and its
+// number is kept with the subject's counter in the same write.
+func TestEntryRef(t *testing.T) {
+	db, o := openTest(t, Config{}, nil)
+	calls := 0
+	appendRef := func(key string, ref uint64) Appended {
+		t.Helper()
+		var res []Appended
+		err := db.Update(func(tx *store.Tx) error {
+			e := scoped("ord_e", key, `{}`)
+			e.Ref = func(*store.Tx) (uint64, error) { calls++; return ref, nil }
+			var err error
+			res, err = o.AppendTx(tx, e)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	refOf := func() (r uint64) {
+		db.View(func(tx *store.Tx) error { r = o.SubjectRef(tx, "ord_e"); return nil })
+		return r
+	}
+	if a := appendRef("k1", 11); a.SubjectSeq != 1 || refOf() != 11 || calls != 1 {
+		t.Fatalf("first: %+v, ref %d, %d calls", a, refOf(), calls)
+	}
+	if a := appendRef("k1", 99); !a.Duplicate || refOf() != 11 || calls != 1 {
+		t.Fatalf("duplicate: %+v, ref %d, %d calls; want the ref kept and no call", a, refOf(), calls)
+	}
+	if a := appendRef("k2", 12); a.SubjectSeq != 2 || refOf() != 12 || calls != 2 {
+		t.Fatalf("second revision: %+v, ref %d, %d calls", a, refOf(), calls)
+	}
+	if _, err := o.Append(context.Background(), Entry{Stream: Orders, Type: "t", Data: []byte(`{}`),
+		Ref: func(*store.Tx) (uint64, error) { return 1, nil }}); !errors.Is(err, ErrInvalidEntry) {
+		t.Fatalf("a ref without a subject: %v", err)
+	}
+}

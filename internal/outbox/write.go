@@ -113,6 +113,11 @@ func (o *Outbox) write(tx *store.Tx, entries []Entry, free uint64) ([]Appended, 
 			}
 			last, _, ref := decodeSubject(old) // the ref stays with the subject
 			subjectSeq = last + 1
+			if e.Ref != nil { // the caller's record, kept in the same write
+				if ref, err = e.Ref(tx); err != nil {
+					return nil, nil, err
+				}
+			}
 			if err := o.subjects.put(tx, []byte(e.Subject), encodeSubject(subjectSeq, now.UnixNano(), ref)); err != nil {
 				return nil, nil, err
 			}
