@@ -45,8 +45,8 @@ type subjectIndex struct {
 	merged     time.Time         // when the last merge committed (or the index was loaded)
 	merging    bool
 	running    sync.WaitGroup // the background merge
-	retryAt    time.Time // after a failed merge, the next is not started before this
-	startMerge func()    // runs a merge in the background (set by Outbox)
+	retryAt    time.Time      // after a failed merge, the next is not started before this
+	startMerge func()         // runs a merge in the background (set by Outbox)
 }
 
 // subjectMergeEvery is the longest a change waits in the log when there
