@@ -16,17 +16,19 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/auraconnect/aura-edge/internal/outbox"
+	"github.com/auraconnect/aura-edge/internal/store"
 )
 
 // BenchmarkCapture measures durable order capture over real HTTP: 32
 // concurrent clients post ~1 KiB orders to POST /v1/orders on a real bbolt
 // file; every 202 is after an fsync'd commit. Reports orders/s and latency
-// percentiles, and beside them the limit, measured in the same run: raw
+// percentiles, and beside them two limits measured in the same run: raw
 // bbolt Batch puts of the same size from 32 goroutines into a file on the
-// same disk with the same 2 ms group-commit window (batch_puts/s), and
-// the ratio orders/s ÷ batch_puts/s. The two sides alternate in 8 slices
-// (raw first, then capture first, ...) so a change in the machine's load
-// falls on both.
+// same disk with bbolt's 2 ms group-commit window (batch_puts/s; ratio =
+// orders/s ÷ batch_puts/s, the measure), and the same bare puts
+// through the store's own group commit (own_commit_puts/s;
+// ratio_own_commit). The sides take turns in 8 slices (a different one
+// first each time) so a change in the machine's load falls on all.
 //
 //	go test -run '^$' -bench Capture -benchtime 20000x ./internal/localapi
 func BenchmarkCapture(b *testing.B) {
@@ -70,17 +72,29 @@ func BenchmarkCapture(b *testing.B) {
 		}
 		return nil
 	}
+	own, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer own.Close()
+	ownPut := func(i int64) error {
+		return own.Batch(func(tx *store.Tx) error { return tx.Bucket("raw").Put(store.U64(uint64(i)), base) })
+	}
 	b.SetBytes(int64(len(base)))
 	b.ResetTimer()
-	var rawTime, capTime time.Duration
+	var rawTime, capTime, ownTime time.Duration
 	var all []time.Duration
 	for lo, k := 0, 0; lo < b.N; k++ {
 		hi := min(b.N, lo+max(b.N/parts, 1))
-		for j := range 2 {
-			if (j+k)%2 == 0 {
+		for j := range 3 {
+			switch (j + k) % 3 {
+			case 0:
 				d, _ := runClients(b, clients, lo, hi, put)
 				rawTime += d
-			} else {
+			case 1:
+				d, _ := runClients(b, clients, lo, hi, ownPut)
+				ownTime += d
+			default:
 				d, lat := runClients(b, clients, lo, hi, post)
 				t0 := time.Now() // the subjects-index merge the slice started
 				r.ob.WaitMerge()
@@ -106,6 +120,9 @@ func BenchmarkCapture(b *testing.B) {
 	b.ReportMetric(rate, "orders/s")
 	b.ReportMetric(batchRate, "batch_puts/s")
 	b.ReportMetric(rate/batchRate, "ratio")
+	ownRate := float64(b.N) / ownTime.Seconds()
+	b.ReportMetric(ownRate, "own_commit_puts/s")
+	b.ReportMetric(rate/ownRate, "ratio_own_commit")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 }

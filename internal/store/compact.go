@@ -126,7 +126,6 @@ func (db *DB) reopen(cause error) error {
 	if err != nil {
 		return errors.Join(cause, fmt.Errorf("reopen store after compaction: %w", err))
 	}
-	b.MaxBatchDelay = db.b.MaxBatchDelay
 	db.b = b
 	return cause
 }

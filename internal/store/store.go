@@ -67,8 +67,6 @@ type Options struct {
 	LockTimeout time.Duration
 	// Logger receives migration notes. Nil discards.
 	Logger *slog.Logger
-	// MaxBatchDelay is bbolt's group-commit window for Batch (default 2ms).
-	MaxBatchDelay time.Duration
 }
 
 // DB is an open store.
@@ -84,6 +82,7 @@ type DB struct {
 	log  *slog.Logger
 
 	closed atomic.Bool
+	group  groupCommit // Batch
 }
 
 // Open opens or creates the store in dir, runs pending migrations and
@@ -111,11 +110,6 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if opts.MaxBatchDelay > 0 {
-		b.MaxBatchDelay = opts.MaxBatchDelay
-	} else {
-		b.MaxBatchDelay = 2 * time.Millisecond
 	}
 	db := &DB{b: b, opts: bopts, dir: dir, path: path, log: opts.Logger}
 	db.removeCompactLeftover()
@@ -177,14 +171,11 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	return db.b.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
-// Batch is Update with group commit: calls from concurrent goroutines share
-// one fsync. fn may run more than once and must be idempotent. Use it from
-// many goroutines, never in a loop from one (that is ~90 commits/s).
-func (db *DB) Batch(fn func(*Tx) error) error {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	return db.b.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
-}
+// Batch is Update with group commit (group.go): calls from concurrent
+// goroutines that arrive while a commit is under way share the next
+// transaction and its fsync; a call that finds none under way commits at
+// once. fn may run more than once and must be idempotent.
+func (db *DB) Batch(fn func(*Tx) error) error { return db.batch(fn) }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) error {
