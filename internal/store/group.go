@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // groupCommit shares commits between concurrent Batch calls without a
@@ -20,7 +21,15 @@ type groupCommit struct {
 	mu      sync.Mutex
 	queue   []groupCall
 	running bool
+	last    int // calls in the last group
 }
+
+// gatherWait bounds the wait for stragglers before a commit; gatherPoll is
+// how often the queue is looked at meanwhile.
+const (
+	gatherWait = 500 * time.Microsecond
+	gatherPoll = 50 * time.Microsecond
+)
 
 type groupCall struct {
 	fn  func(*Tx) error
@@ -53,7 +62,21 @@ func (db *DB) runGroups() {
 	g := &db.group
 	for {
 		g.mu.Lock()
+		// Under load, callers come back a little apart (an HTTP client's
+		// next request is decoded while this one commits): when fewer
+		// are queued than half the last group, wait a moment for them
+		// rather than spend an fsync on a few. A lone caller (last group
+		// of one) never waits.
+		if want := g.last / 2; len(g.queue) > 0 && len(g.queue) < want {
+			deadline := time.Now().Add(gatherWait)
+			for len(g.queue) < want && time.Now().Before(deadline) {
+				g.mu.Unlock()
+				time.Sleep(gatherPoll)
+				g.mu.Lock()
+			}
+		}
 		n := min(len(g.queue), maxGroup)
+		g.last = n
 		if n == 0 {
 			g.running = false
 			g.mu.Unlock()
