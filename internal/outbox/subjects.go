@@ -56,6 +56,8 @@ const subjectMergeEvery = 10 * time.Minute
 // txChanges are one write transaction's changes.
 type txChanges struct {
 	tx       *store.Tx
+	index    *store.Bucket // subjects, looked up once per transaction
+	log      *store.Bucket // subjects_log (append-only)
 	changes  map[string]change
 	last     uint64 // the last subjects_log key it wrote (0: none)
 	mergedTo uint64 // a merge: the log up to this key was applied and deleted
@@ -83,7 +85,9 @@ func (x *subjectIndex) txLocked(tx *store.Tx) *txChanges {
 		x.cur = nil
 	}
 	if x.cur == nil {
-		c := &txChanges{tx: tx, changes: make(map[string]change)}
+		c := &txChanges{tx: tx, changes: make(map[string]change),
+			index: tx.Bucket(store.Outbox, bucketSubjects),
+			log:   tx.Bucket(store.Outbox, bucketSubjectLog).AppendOnly()}
 		x.cur = c
 		tx.OnCommit(func() {
 			x.mu.Lock()
@@ -128,8 +132,11 @@ func (x *subjectIndex) get(tx *store.Tx, key []byte) []byte {
 	x.mu.Lock()
 	var ch change
 	ok := false
+	var index *store.Bucket
 	if tx.Writable() {
-		ch, ok = x.txLocked(tx).changes[string(key)]
+		c := x.txLocked(tx)
+		ch, ok = c.changes[string(key)]
+		index = c.index
 	}
 	if !ok {
 		ch, ok = x.mem[string(key)]
@@ -138,7 +145,10 @@ func (x *subjectIndex) get(tx *store.Tx, key []byte) []byte {
 	if ok {
 		return ch.val
 	}
-	return tx.Bucket(store.Outbox, bucketSubjects).Get(key)
+	if index == nil {
+		index = tx.Bucket(store.Outbox, bucketSubjects)
+	}
+	return index.Get(key)
 }
 
 // put writes key (val nil deletes it) in tx.
@@ -146,7 +156,7 @@ func (x *subjectIndex) put(tx *store.Tx, key, val []byte) error {
 	x.mu.Lock()
 	c := x.txLocked(tx) // before the log is written: it tells how the last transaction ended
 	x.mu.Unlock()
-	log := tx.Bucket(store.Outbox, bucketSubjectLog).AppendOnly()
+	log := c.log
 	seq, err := log.NextSequence()
 	if err != nil {
 		return err
