@@ -504,7 +504,19 @@ func TestSoak(t *testing.T) {
 			fmt.Printf("vendor %s (%s stand-in, pulled every 5 s and at each start; %d requests, %d answered 429 with Retry-After: 1 and %d answered 500): %d orders rung up, %d delivered, %d missing, %d extra events\n",
 				v.id, v.vendor, v.requests.Load(), v.n429.Load(), v.n500.Load(), len(ids), len(ids)-vm, vm, vd)
 			if vm > 0 {
-				t.Errorf("%s: %d orders rung up at the vendor never reached the cloud", v.id, vm)
+				var miss, lines []string
+				for _, id := range ids {
+					if ve[v.vendor][id] == 0 {
+						miss = append(miss, id)
+					}
+				}
+				for _, l := range strings.Split(logs.String(), "\n") {
+					if strings.Contains(l, v.id) && !strings.Contains(l, "level=DEBUG") {
+						lines = append(lines, l)
+					}
+				}
+				t.Errorf("%s: %d orders rung up at the vendor never reached the cloud (%s); last run's logs of the integration:\n%s",
+					v.id, vm, strings.Join(miss, ", "), strings.Join(lines[max(0, len(lines)-40):], "\n"))
 			}
 		}
 		fmt.Println()
