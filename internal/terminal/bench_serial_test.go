@@ -38,3 +38,28 @@ func BenchmarkPassthroughSerialReceipt(b *testing.B) {
 	defer direct.Close()
 	benchVia(b, pr, f, till, direct, func(i int) []byte { return testReceipt(fmt.Sprint(300000+i), 0) }, 50)
 }
+
+// BenchmarkPassthroughSerialBareReceipt is BenchmarkPassthroughSerialReceipt
+// through a bare relay (bareRelay reading the serial line) instead of
+// aura-edge.
+func BenchmarkPassthroughSerialBareReceipt(b *testing.B) {
+	dir := b.TempDir()
+	directDev, directPeer := filepath.Join(dir, "ttyPRINTER"), filepath.Join(dir, "till-direct")
+	startSocatAt(b, directDev, directPeer)
+	pr := startSink(b, "AURA_EDGE_TEST_SINK_TTY="+directDev)
+	dev, peer := filepath.Join(dir, "ttyTILL"), filepath.Join(dir, "till")
+	pair := startSocatAt(b, dev, peer)
+	line, err := os.OpenFile(dev, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer line.Close()
+	bareRelay(b, line, pr)
+	till := pair.openPeer(b)
+	direct, err := os.OpenFile(directPeer, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.Close()
+	benchVia(b, pr, nil, till, direct, func(i int) []byte { return testReceipt(fmt.Sprint(300000+i), 0) }, 50)
+}
