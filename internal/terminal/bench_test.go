@@ -286,7 +286,7 @@ func BenchmarkPassthroughBareReceipt(b *testing.B) {
 
 func logoReceipt(i int) []byte { return testReceipt(fmt.Sprint(200000+i), 64<<10) }
 
-// BenchmarkPassthroughReceipt: distinct ~400-byte text receipts at 50 a
+// BenchmarkPassthroughReceipt: distinct ~220-byte text receipts at 50 a
 // second, each captured.
 func BenchmarkPassthroughReceipt(b *testing.B) {
 	benchPassthrough(b, func(i int) []byte { return testReceipt(fmt.Sprint(100000+i), 0) }, 50)
