@@ -292,6 +292,34 @@ func BenchmarkPassthroughReceipt(b *testing.B) {
 	benchPassthrough(b, func(i int) []byte { return testReceipt(fmt.Sprint(100000+i), 0) }, 50)
 }
 
+// BenchmarkPassthroughReceiptPerJob is BenchmarkPassthroughReceipt for a
+// till that connects for every receipt, as a till printing to port 9100
+// usually does: each receipt is a new till connection and so a new
+// segment, which opens its own connection to the printer. The direct till
+// connects to the printer for every receipt too; both are timed from the
+// till's connect to the printer's last byte.
+func BenchmarkPassthroughReceiptPerJob(b *testing.B) {
+	pr := startSink(b)
+	f := &fixture{t: b, dir: b.TempDir()}
+	f.start([]Config{{Name: "bench", IdleCut: time.Minute, Listen: "tcp://127.0.0.1:0"}}, pr.url())
+	benchVia(b, pr, f, jobWriter(f.m.Addr("bench").String()), jobWriter(pr.addr),
+		func(i int) []byte { return testReceipt(fmt.Sprint(400000+i), 0) }, 50)
+}
+
+// jobWriter sends each Write over a new TCP connection, closed after it:
+// one print job per connection.
+type jobWriter string
+
+func (a jobWriter) Write(p []byte) (int, error) {
+	c, err := net.Dial("tcp", string(a))
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetNoDelay(true)
+	return c.Write(p)
+}
+
 // BenchmarkPassthroughLogo64K: distinct receipts with a 64 KiB raster logo
 // at 50 a second, each captured: latency per receipt.
 func BenchmarkPassthroughLogo64K(b *testing.B) {
