@@ -66,9 +66,8 @@ func (t *terminal) serveTCP(ctx context.Context, started func()) {
 				}
 				break
 			}
-			if tc, ok := nc.(*net.TCPConn); ok {
-				_ = tc.SetNoDelay(true)
-			}
+			// Accepted connections have TCP_NODELAY (Go's default): the
+			// printer's answers go back to the till at once.
 			t.sessions.Go(func() {
 				t.runSession(ctx, nc, nc.RemoteAddr().String())
 			})

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -48,6 +49,25 @@ var currencyWords = map[string]string{
 	"¥": "JPY", "JPY": "JPY", "SEK": "SEK", "NOK": "NOK", "DKK": "DKK", "PLN": "PLN", "zł": "PLN", "CZK": "CZK", "Kč": "CZK",
 }
 
+// stripSymbols are the currency words parse strips from an amount, longest
+// first, so that "12US$" loses "US$" rather than "$" alone (a map's order
+// would make that a matter of chance).
+var stripSymbols = func() []string {
+	var out []string
+	for sym := range currencyWords {
+		if len(sym) > 1 || sym == "$" {
+			out = append(out, sym)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}()
+
 // isCurrencyWord reports whether w is a currency symbol or code on its own.
 func isCurrencyWord(w string) bool {
 	_, ok := currencyWords[w]
@@ -58,13 +78,12 @@ func isCurrencyWord(w string) bool {
 // "(3.00)", "€12,50" or "12.50€", returning minor units.
 func (f moneyFormat) parse(w string) (int64, bool) {
 	neg := false
-	// strip currency symbols and signs around the number
-	for {
+	// strip currency symbols and signs around the number (none of them
+	// starts or ends with a digit: a word with digits at both ends has
+	// nothing to strip)
+	for w != "" && !(isDigit(w[0]) && isDigit(w[len(w)-1])) {
 		old := w
-		for sym := range currencyWords {
-			if len(sym) <= 1 && sym != "$" {
-				continue
-			}
+		for _, sym := range stripSymbols {
 			w = strings.TrimPrefix(w, sym)
 			w = strings.TrimSuffix(w, sym)
 		}
