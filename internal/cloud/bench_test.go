@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -49,12 +50,17 @@ func BenchmarkDrain(b *testing.B) {
 		msg := appendEvent(nil, e.c.source, &rows[0])
 		size = len(msg)
 		if i%2 == 1 {
-			bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+			pprof.Do(context.Background(), pprof.Labels("phase", "bare"), func(context.Context) {
+				bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+			})
 		}
 
 		b.StartTimer()
 		start := time.Now()
-		e.start()
+		// The labels let a -cpuprofile tell the link's goroutines (and
+		// the paho goroutines it starts) from the bare publisher's and the
+		// fixture's: go tool pprof -tagfocus phase=link.
+		pprof.Do(context.Background(), pprof.Labels("phase", "link"), func(context.Context) { e.start() })
 		for e.c.State().Delivered < events {
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -68,7 +74,9 @@ func BenchmarkDrain(b *testing.B) {
 			b.Fatalf("outbox depth %d after the drain", d)
 		}
 		if i%2 == 0 {
-			bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+			pprof.Do(context.Background(), pprof.Labels("phase", "bare"), func(context.Context) {
+				bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+			})
 		}
 	}
 	ours /= float64(b.N)
