@@ -3,7 +3,10 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,6 +33,7 @@ func BenchmarkDrain(b *testing.B) {
 	window := DefaultInFlight
 	var ours, bare, perAck float64
 	var size int
+	var link, base cost
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -51,11 +55,12 @@ func BenchmarkDrain(b *testing.B) {
 		size = len(msg)
 		if i%2 == 1 {
 			pprof.Do(context.Background(), pprof.Labels("phase", "bare"), func(context.Context) {
-				bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+				bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window, &base)
 			})
 		}
 
 		b.StartTimer()
+		m := measure()
 		start := time.Now()
 		// The labels let a -cpuprofile tell the link's goroutines (and
 		// the paho goroutines it starts) from the bare publisher's and the
@@ -65,6 +70,7 @@ func BenchmarkDrain(b *testing.B) {
 			time.Sleep(2 * time.Millisecond)
 		}
 		rate := events / time.Since(start).Seconds()
+		link.add(m)
 		ours += rate
 		b.Logf("round %d: link %.0f events/s", i, rate)
 		perAck += float64(events) / float64(cq.acks.Load())
@@ -75,7 +81,7 @@ func BenchmarkDrain(b *testing.B) {
 		}
 		if i%2 == 0 {
 			pprof.Do(context.Background(), pprof.Labels("phase", "bare"), func(context.Context) {
-				bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window)
+				bare += barePaho(b, mq.URL(), testPrefix+"/events/orders", msg, events, window, &base)
 			})
 		}
 	}
@@ -86,12 +92,21 @@ func BenchmarkDrain(b *testing.B) {
 	b.ReportMetric(ours/bare, "ratio")
 	b.ReportMetric(float64(size), "msg_bytes")
 	b.ReportMetric(perAck/float64(b.N), "rows/ack")
+	n := float64(b.N) * events
+	b.ReportMetric(float64(link.allocs)/n, "allocs/event")
+	b.ReportMetric(float64(base.allocs)/n, "bare_allocs/msg")
+	if link.io && base.io {
+		b.ReportMetric(float64(link.reads)/n, "reads/event")
+		b.ReportMetric(float64(link.writes)/n, "writes/event")
+		b.ReportMetric(float64(base.reads)/n, "bare_reads/msg")
+		b.ReportMetric(float64(base.writes)/n, "bare_writes/msg")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 
 // barePaho publishes n copies of msg at QoS 1 with at most window awaiting
 // a PUBACK and returns messages per second.
-func barePaho(b *testing.B, url, topic string, msg []byte, n, window int) (rate float64) {
+func barePaho(b *testing.B, url, topic string, msg []byte, n, window int, c *cost) (rate float64) {
 	defer func() { b.Logf("bare paho %.0f msgs/s", rate) }()
 	o := paho.NewClientOptions().AddBroker(url).SetClientID("bare-paho").SetCleanSession(true).
 		SetAutoReconnect(false).SetOrderMatters(false).SetProtocolVersion(4)
@@ -114,6 +129,7 @@ func barePaho(b *testing.B, url, topic string, msg []byte, n, window int) (rate 
 		}
 		done <- first
 	}()
+	m := measure()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		slots <- struct{}{}
@@ -123,7 +139,55 @@ func barePaho(b *testing.B, url, topic string, msg []byte, n, window int) (rate 
 	if err := <-done; err != nil {
 		b.Fatalf("bare paho publish: %v", err)
 	}
-	return float64(n) / time.Since(start).Seconds()
+	rate = float64(n) / time.Since(start).Seconds()
+	c.add(m)
+	return rate
+}
+
+// cost sums what this process spent in the measured phases: heap
+// allocations and read and write syscalls (/proc/self/io syscr and syscw:
+// read, write, pread, pwrite and their vector forms on any file or socket;
+// Linux only, io false elsewhere). Neither moves with the machine's load.
+type cost struct {
+	allocs, reads, writes uint64
+	io                    bool
+}
+
+// measure starts a phase; cost.add(m) ends it.
+func measure() cost {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	c := cost{allocs: ms.Mallocs}
+	c.reads, c.writes, c.io = procIO()
+	return c
+}
+
+func (c *cost) add(start cost) {
+	end := measure()
+	c.allocs += end.allocs - start.allocs
+	c.reads += end.reads - start.reads
+	c.writes += end.writes - start.writes
+	c.io = end.io && start.io
+}
+
+func procIO() (reads, writes uint64, ok bool) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0, false
+	}
+	var got int
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, err := strconv.ParseUint(v, 10, 64)
+		switch {
+		case err != nil:
+		case k == "syscr":
+			reads, got = n, got+1
+		case k == "syscw":
+			writes, got = n, got+1
+		}
+	}
+	return reads, writes, got == 2
 }
 
 // countingQueue counts the outbox Acks (the real outbox does the work).
