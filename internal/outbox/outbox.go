@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -497,18 +496,12 @@ func (o *Outbox) Ack(stream Stream, seqs []uint64) error {
 		sb := tx.Bucket(store.Outbox, string(stream))
 		rows := sb.Sub(bucketRows)
 		c := readCounters(sb)
-		for _, seq := range seqs {
-			k := store.U64(seq)
-			n, ok := valueLen(rows, k)
-			if !ok {
-				continue
-			}
-			if err := rows.Delete(k); err != nil {
-				return err
-			}
-			c.depth = subClamp(c.depth, 1)
-			c.bytes = subClamp(c.bytes, uint64(n+keyOverhead))
+		n, size, err := rows.DeleteU64(seqs)
+		if err != nil {
+			return err
 		}
+		c.depth = subClamp(c.depth, uint64(n))
+		c.bytes = subClamp(c.bytes, uint64(size+n*keyOverhead))
 		after = c
 		return c.write(sb)
 	})
@@ -520,15 +513,6 @@ func (o *Outbox) Ack(stream Stream, seqs []uint64) error {
 		o.clearAlarm(ss, alarmFull)
 	}
 	return nil
-}
-
-// valueLen returns the length of k's value without copying it.
-func valueLen(b *store.Bucket, k []byte) (n int, ok bool) {
-	b.Scan(k, func(got, v []byte) (bool, error) {
-		n, ok = len(v), bytes.Equal(got, k)
-		return false, nil
-	})
-	return n, ok
 }
 
 func subClamp(a, b uint64) uint64 {
