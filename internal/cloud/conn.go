@@ -1,7 +1,6 @@
 package cloud
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -103,21 +102,8 @@ func (cn *conn) open(ctx context.Context, u *url.URL, tlsCfg *tls.Config, timeou
 		c = tc
 	}
 	cn.setRaw(c)
-	return &readBuffered{Conn: c, r: bufio.NewReaderSize(c, 4096)}, nil
+	return newPahoConn(c, timeout), nil
 }
-
-// readBuffered hands paho a connection whose reads go through a buffer.
-// paho reads every packet in three reads (the type byte, then the length
-// a byte at a time, then the body), so on the bare socket each PUBACK cost
-// three read syscalls; through the buffer one read takes every PUBACK that
-// has arrived. Only paho's reader goroutine reads; everything else
-// (writes, deadlines, Close) goes to the connection itself.
-type readBuffered struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *readBuffered) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // tlsError marks an error from the TLS handshake.
 type tlsError struct{ err error }
