@@ -422,6 +422,15 @@ type touched struct {
 // Peek returns up to max rows of stream with Seq > after, in Seq order.
 // The rows are copies.
 func (o *Outbox) Peek(stream Stream, after uint64, max int) ([]Row, error) {
+	return o.PeekInto(nil, stream, after, max)
+}
+
+// PeekInto is Peek reading into rows[:cap(rows)] first: a row there keeps
+// its Data buffer (and its Type and Subject strings when they are the
+// same), so a reader that pages through a stream allocates little per
+// row. The rows it returns reuse that storage: rows from the earlier call
+// must no longer be used.
+func (o *Outbox) PeekInto(rows []Row, stream Stream, after uint64, max int) ([]Row, error) {
 	if !stream.Valid() {
 		return nil, fmt.Errorf("peek %q: %w", stream, ErrUnknownStream)
 	}
@@ -431,16 +440,23 @@ func (o *Outbox) Peek(stream Stream, after uint64, max int) ([]Row, error) {
 	if after == ^uint64(0) {
 		return nil, nil
 	}
-	var rows []Row
+	rows = rows[:0]
 	err := o.db.View(func(tx *store.Tx) error {
-		rows = nil
+		rows = rows[:0]
 		return tx.Bucket(store.Outbox, string(stream), bucketRows).Scan(store.U64(after+1), func(k, v []byte) (bool, error) {
 			seq := store.ParseU64(k)
-			r, err := decodeRow(stream, seq, v)
+			var err error
+			if len(rows) < cap(rows) {
+				rows = rows[:len(rows)+1]
+				err = decodeRowInto(&rows[len(rows)-1], stream, seq, v)
+			} else {
+				var r Row
+				r, err = decodeRow(stream, seq, v)
+				rows = append(rows, r)
+			}
 			if err != nil {
 				return false, fmt.Errorf("%s seq %d: %w", stream, seq, ErrCorrupt)
 			}
-			rows = append(rows, r)
 			return len(rows) < max, nil
 		})
 	})
