@@ -22,10 +22,16 @@ import (
 // outbox to a local mosquitto, and publishes the same number of messages
 // of the same size (the envelopes) with a bare paho QoS 1 publisher using
 // the same in-flight window, and reports both rates and their ratio. The
-// two runs alternate which goes first, so use -benchtime 2x or more on a
-// busy machine:
+// link's clock runs from its start (connect included) until every row is
+// deleted (the last grouped Ack committed); the bare publisher's from its
+// first publish, once connected, to its last PUBACK. Beside the rates,
+// figures the load does not move: allocations (count, bytes) and read and
+// write syscalls per event and per bare message, and rows per Ack. The two
+// runs alternate which goes first, so use -benchtime 2x or more on a busy
+// machine; pprof labels (phase=link, phase=bare) split a -cpuprofile:
 //
 //	go test -run '^$' -bench Drain -benchtime 4x ./internal/cloud
+//	go tool pprof -tagfocus phase=link -top cloud.test cpu.out
 func BenchmarkDrain(b *testing.B) {
 	const events = 100_000
 	mq := cloudtest.StartMosquitto(b, cloudtest.MosquittoOptions{})
@@ -95,6 +101,8 @@ func BenchmarkDrain(b *testing.B) {
 	n := float64(b.N) * events
 	b.ReportMetric(float64(link.allocs)/n, "allocs/event")
 	b.ReportMetric(float64(base.allocs)/n, "bare_allocs/msg")
+	b.ReportMetric(float64(link.bytes)/n, "B/event")
+	b.ReportMetric(float64(base.bytes)/n, "bare_B/msg")
 	if link.io && base.io {
 		b.ReportMetric(float64(link.reads)/n, "reads/event")
 		b.ReportMetric(float64(link.writes)/n, "writes/event")
@@ -145,19 +153,20 @@ func barePaho(b *testing.B, url, topic string, msg []byte, n, window int, c *cos
 }
 
 // cost sums what this process spent in the measured phases: heap
-// allocations and read and write syscalls (/proc/self/io syscr and syscw:
-// read, write, pread, pwrite and their vector forms on any file or socket;
-// Linux only, io false elsewhere). Neither moves with the machine's load.
+// allocations (count and bytes) and read and write syscalls
+// (/proc/self/io syscr and syscw: read, write, pread, pwrite and their
+// vector forms on any file or socket; Linux only, io false elsewhere).
+// None of them moves with the machine's load.
 type cost struct {
-	allocs, reads, writes uint64
-	io                    bool
+	allocs, bytes, reads, writes uint64
+	io                           bool
 }
 
 // measure starts a phase; cost.add(m) ends it.
 func measure() cost {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	c := cost{allocs: ms.Mallocs}
+	c := cost{allocs: ms.Mallocs, bytes: ms.TotalAlloc}
 	c.reads, c.writes, c.io = procIO()
 	return c
 }
@@ -165,6 +174,7 @@ func measure() cost {
 func (c *cost) add(start cost) {
 	end := measure()
 	c.allocs += end.allocs - start.allocs
+	c.bytes += end.bytes - start.bytes
 	c.reads += end.reads - start.reads
 	c.writes += end.writes - start.writes
 	c.io = end.io && start.io
