@@ -11,6 +11,11 @@ import (
 // DISCONNECT, so the broker does not publish the Last Will).
 const closeFlush = time.Second
 
+// maxKeptBuffer is the largest write buffer the flusher keeps for reuse:
+// a full window of 1 KiB events (64 × ~1.3 KB) fits, so a busy link
+// allocates nothing per write.
+const maxKeptBuffer = 1 << 20
+
 // pahoConn is the connection we hand paho: the socket, with reads through
 // a buffer and writes gathered into as few syscalls as the socket allows.
 //
@@ -105,7 +110,7 @@ func (c *pahoConn) flush() {
 		if closing {
 			return
 		}
-		if cap(out) > 64<<10 {
+		if cap(out) > maxKeptBuffer {
 			out = nil // do not keep a burst's buffer for good
 		}
 	}
