@@ -102,7 +102,7 @@ func (cn *conn) open(ctx context.Context, u *url.URL, tlsCfg *tls.Config, timeou
 		c = tc
 	}
 	cn.setRaw(c)
-	return c, nil
+	return newPahoConn(c, timeout), nil
 }
 
 // tlsError marks an error from the TLS handshake.

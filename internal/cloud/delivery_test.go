@@ -225,3 +225,35 @@ func TestInFlightAtDisconnect(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliveryPages drains more rows than one read takes (each page is
+// read into the storage of the page before): every event arrives once, in
+// order, with its own data.
+func TestDeliveryPages(t *testing.T) {
+	url := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{}).URL()
+	sub := cloudtest.Subscribe(t, url, testPrefix+"/events/orders", cloudtest.SubscriberOptions{})
+	e := newEnv(t, testConfig(url), nil)
+	const before, live = 4*peekBatch + 37, 2*peekBatch + 5
+	want := e.appendN(outbox.Orders, before, "before")
+	e.start()
+	want = append(want, e.appendN(outbox.Orders, live, "live")...)
+	topic := testPrefix + "/events/orders"
+	sub.Wait(t, 30*time.Second, "all events", func() bool {
+		got, _ := sub.UniqueIDs(topic)
+		return len(got) >= len(want)
+	})
+	envs := sub.Envelopes(topic)
+	if dups := checkFIFO(t, "orders", want, envs); dups != 0 {
+		t.Errorf("%d duplicates without any reconnect", dups)
+	}
+	for i, env := range envs {
+		tag, n := "before", i
+		if i >= before {
+			tag, n = "live", i-before
+		}
+		if w := fmt.Sprintf(`{"tag":%q,"n":%d}`, tag, n); string(env.Data) != w || env.Subject != fmt.Sprintf("%s-%d", tag, n%7) {
+			t.Fatalf("event #%d: subject %q, data %s; want %q, %s", i, env.Subject, env.Data, fmt.Sprintf("%s-%d", tag, n%7), w)
+		}
+	}
+	waitUntil(t, 10*time.Second, "outbox empty", func() bool { return e.totalDepth() == 0 })
+}

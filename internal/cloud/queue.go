@@ -13,6 +13,9 @@ import (
 type Queue interface {
 	// Peek returns up to max rows of stream with Seq > after, in Seq order.
 	Peek(stream outbox.Stream, after uint64, max int) ([]outbox.Row, error)
+	// PeekInto is Peek reusing the storage of rows, from an earlier call
+	// whose rows are no longer used.
+	PeekInto(rows []outbox.Row, stream outbox.Stream, after uint64, max int) ([]outbox.Row, error)
 	// MarkAttempt records one delivery attempt for the rows.
 	MarkAttempt(stream outbox.Stream, seqs []uint64, at time.Time) error
 	// Ack deletes delivered rows; missing rows are not an error.

@@ -128,8 +128,12 @@ func (c *Client) send(ctx context.Context, cn *conn) error {
 
 type streamState struct {
 	after uint64 // last Seq published on this connection
-	buf   []outbox.Row
-	idle  bool // last Peek found nothing; wait for Ready or the poll
+	// page is the last read, whose storage (Data buffers) the next read
+	// reuses; buf is the part of it not yet sent. A row is done with once
+	// its envelope is built (nothing keeps a row or its Data).
+	page []outbox.Row
+	buf  []outbox.Row
+	idle bool // last Peek found nothing; wait for Ready or the poll
 }
 
 func (s *sender) loop(ctx context.Context) error {
@@ -171,15 +175,16 @@ func (s *sender) loop(ctx context.Context) error {
 				if ss.idle {
 					continue
 				}
-				rows, err := s.c.q.Peek(stream, ss.after, peekBatch)
+				rows, err := s.c.q.PeekInto(ss.page, stream, ss.after, peekBatch)
 				if err != nil {
 					return fmt.Errorf("peek %s: %w", stream, err)
 				}
 				if len(rows) == 0 {
 					ss.idle = true
+					ss.page = nil // an idle stream keeps no buffers
 					continue
 				}
-				ss.buf = rows
+				ss.page, ss.buf = rows, rows
 			}
 			for n := 0; n < quantum && len(ss.buf) > 0; n++ {
 				r := &ss.buf[0]
@@ -190,7 +195,6 @@ func (s *sender) loop(ctx context.Context) error {
 					}
 					if !send {
 						ss.after = r.Seq // awaiting its receipt
-						ss.buf[0] = outbox.Row{}
 						ss.buf = ss.buf[1:]
 						worked = true
 						continue
@@ -203,7 +207,6 @@ func (s *sender) loop(ctx context.Context) error {
 					return err
 				}
 				ss.after = r.Seq
-				ss.buf[0] = outbox.Row{}
 				ss.buf = ss.buf[1:]
 				worked = true
 			}

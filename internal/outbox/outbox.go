@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -438,6 +437,15 @@ type touched struct {
 // Peek returns up to max rows of stream with Seq > after, in Seq order.
 // The rows are copies.
 func (o *Outbox) Peek(stream Stream, after uint64, max int) ([]Row, error) {
+	return o.PeekInto(nil, stream, after, max)
+}
+
+// PeekInto is Peek reading into rows[:cap(rows)] first: a row there keeps
+// its Data buffer (and its Type and Subject strings when they are the
+// same), so a reader that pages through a stream allocates little per
+// row. The rows it returns reuse that storage: rows from the earlier call
+// must no longer be used.
+func (o *Outbox) PeekInto(rows []Row, stream Stream, after uint64, max int) ([]Row, error) {
 	if !stream.Valid() {
 		return nil, fmt.Errorf("peek %q: %w", stream, ErrUnknownStream)
 	}
@@ -447,16 +455,23 @@ func (o *Outbox) Peek(stream Stream, after uint64, max int) ([]Row, error) {
 	if after == ^uint64(0) {
 		return nil, nil
 	}
-	var rows []Row
+	rows = rows[:0]
 	err := o.db.View(func(tx *store.Tx) error {
-		rows = nil
+		rows = rows[:0]
 		return tx.Bucket(store.Outbox, string(stream), bucketRows).Scan(store.U64(after+1), func(k, v []byte) (bool, error) {
 			seq := store.ParseU64(k)
-			r, err := decodeRow(stream, seq, v)
+			var err error
+			if len(rows) < cap(rows) {
+				rows = rows[:len(rows)+1]
+				err = decodeRowInto(&rows[len(rows)-1], stream, seq, v)
+			} else {
+				var r Row
+				r, err = decodeRow(stream, seq, v)
+				rows = append(rows, r)
+			}
 			if err != nil {
 				return false, fmt.Errorf("%s seq %d: %w", stream, seq, ErrCorrupt)
 			}
-			rows = append(rows, r)
 			return len(rows) < max, nil
 		})
 	})
@@ -512,18 +527,12 @@ func (o *Outbox) Ack(stream Stream, seqs []uint64) error {
 		sb := tx.Bucket(store.Outbox, string(stream))
 		rows := sb.Sub(bucketRows)
 		c := readCounters(sb)
-		for _, seq := range seqs {
-			k := store.U64(seq)
-			n, ok := valueLen(rows, k)
-			if !ok {
-				continue
-			}
-			if err := rows.Delete(k); err != nil {
-				return err
-			}
-			c.depth = subClamp(c.depth, 1)
-			c.bytes = subClamp(c.bytes, uint64(n+keyOverhead))
+		n, size, err := rows.DeleteU64(seqs)
+		if err != nil {
+			return err
 		}
+		c.depth = subClamp(c.depth, uint64(n))
+		c.bytes = subClamp(c.bytes, uint64(size+n*keyOverhead))
 		after = c
 		return c.write(sb)
 	})
@@ -535,15 +544,6 @@ func (o *Outbox) Ack(stream Stream, seqs []uint64) error {
 		o.clearAlarm(ss, alarmFull)
 	}
 	return nil
-}
-
-// valueLen returns the length of k's value without copying it.
-func valueLen(b *store.Bucket, k []byte) (n int, ok bool) {
-	b.Scan(k, func(got, v []byte) (bool, error) {
-		n, ok = len(v), bytes.Equal(got, k)
-		return false, nil
-	})
-	return n, ok
 }
 
 func subClamp(a, b uint64) uint64 {

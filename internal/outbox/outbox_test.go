@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -871,5 +872,63 @@ func TestPeekReportsCorruptRow(t *testing.T) {
 	// The sender can still skip it with Ack.
 	if err := o.Ack(Orders, []uint64{1}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// PeekInto pages through a stream reusing the previous page's storage and
+// returns what Peek returns.
+func TestPeekIntoReusesRows(t *testing.T) {
+	_, o := openTest(t, Config{}, nil)
+	var entries []Entry
+	for i := 0; i < 23; i++ {
+		e := order(fmt.Sprintf("s-%d", i%3), "", fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", (i*37)%200)))
+		switch i % 5 {
+		case 1:
+			e.Type = "com.auraconnect.order.v2"
+		case 2:
+			e.Subject = ""
+		case 3:
+			e.Data = nil
+		}
+		entries = append(entries, e)
+	}
+	mustAppend(t, o, entries...)
+	if err := o.MarkAttempt(Orders, []uint64{4, 9}, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var page []Row
+	var after uint64
+	for pages := 0; ; pages++ {
+		want, err := o.Peek(Orders, after, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := o.PeekInto(page, Orders, after, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("page %d: %d rows, Peek gives %d", pages, len(got), len(want))
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if !bytes.Equal(g.Data, w.Data) {
+				t.Errorf("seq %d: data %q, want %q", w.Seq, g.Data, w.Data)
+			}
+			g.Data, w.Data = nil, nil
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("seq %d: %+v, want %+v", w.Seq, g, w)
+			}
+		}
+		if len(want) == 0 {
+			if pages != 5 {
+				t.Fatalf("%d pages, want 5", pages)
+			}
+			break
+		}
+		if pages > 0 && &got[0] != &page[:1][0] {
+			t.Errorf("page %d did not reuse the previous page's rows", pages)
+		}
+		page, after = got, want[len(want)-1].Seq
 	}
 }

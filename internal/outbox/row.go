@@ -88,6 +88,46 @@ func decodeRow(stream Stream, seq uint64, v []byte) (Row, error) {
 	return r, nil
 }
 
+// decodeRowInto is decodeRow into r, reusing r's Data buffer, and its Type
+// and Subject when the stored ones are the same.
+func decodeRowInto(r *Row, stream Stream, seq uint64, v []byte) error {
+	if len(v) < rowHeader || v[0] != rowVersion {
+		return errShortRow
+	}
+	rest := v[rowHeader:]
+	typ, rest, ok := readBytes(rest)
+	if !ok {
+		return errShortRow
+	}
+	subject, rest, ok := readBytes(rest)
+	if !ok {
+		return errShortRow
+	}
+	id, _ := uuid.FromBytes(v[1:17])
+	r.Stream, r.Seq, r.ID = stream, seq, id.String()
+	r.Time = fromUnixNano(int64(binary.BigEndian.Uint64(v[17:25])))
+	r.SubjectSeq = binary.BigEndian.Uint64(v[25:33])
+	r.Attempts = int(binary.BigEndian.Uint32(v[offAttempts:]))
+	r.FirstAttempt = fromUnixNano(int64(binary.BigEndian.Uint64(v[offFirst:])))
+	r.LastAttempt = fromUnixNano(int64(binary.BigEndian.Uint64(v[offLast:])))
+	if string(typ) != r.Type {
+		r.Type = string(typ)
+	}
+	if string(subject) != r.Subject {
+		r.Subject = string(subject)
+	}
+	r.Data = append(r.Data[:0], rest...)
+	return nil
+}
+
+func readBytes(b []byte) ([]byte, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
+}
+
 // rowTime returns a stored row's append time without decoding the rest.
 func rowTime(v []byte) time.Time {
 	if len(v) < rowHeader {

@@ -334,6 +334,33 @@ func (b *Bucket) Delete(key []byte) error {
 	return b.b.Delete(key)
 }
 
+// DeleteU64 removes the keys U64(n) for n in keys that exist, through one
+// cursor: one seek per key, where Delete takes a cursor and a seek per key
+// (and learning a value's size first another). It returns how many keys it
+// removed and the total length of their values. Ascending keys are
+// cheapest.
+func (b *Bucket) DeleteU64(keys []uint64) (removed, valueBytes int, err error) {
+	if err := b.writable(); err != nil {
+		return 0, 0, err
+	}
+	c := b.b.Cursor()
+	var key [8]byte
+	for _, n := range keys {
+		binary.BigEndian.PutUint64(key[:], n)
+		k, v := c.Seek(key[:])
+		if v == nil || !bytes.Equal(k, key[:]) { // missing, or a nested bucket
+			continue
+		}
+		size := len(v)
+		if err := c.Delete(); err != nil {
+			return removed, valueBytes, err
+		}
+		removed++
+		valueBytes += size
+	}
+	return removed, valueBytes, nil
+}
+
 // NextSequence returns the bucket's next sequence number (from 1).
 func (b *Bucket) NextSequence() (uint64, error) {
 	if err := b.writable(); err != nil {

@@ -200,3 +200,78 @@ func TestExistsDoesNotCreate(t *testing.T) {
 		return nil
 	})
 }
+
+func TestDeleteU64(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *Tx) error {
+		b := tx.Bucket(Outbox, "orders")
+		for i := uint64(1); i <= 2000; i++ {
+			if err := b.Put(U64(i), make([]byte, i%7)); err != nil {
+				return err
+			}
+		}
+		_ = b.Sub("nested") // a nested bucket is never deleted as a key
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		keys          []uint64
+		removed, size int
+	}{
+		{"ascending run", []uint64{10, 11, 12, 13}, 4, 3 + 4 + 5 + 6},
+		{"again: already gone", []uint64{10, 11, 12, 13}, 0, 0},
+		{"repeated, missing, out of order", []uint64{20, 20, 5000, 14, 0, 20}, 2, 6 + 0},
+		{"across many pages", seqRange(100, 1999), 1900, sizes(100, 1999)},
+	}
+	for _, tt := range tests {
+		var removed, size int
+		err := db.Update(func(tx *Tx) (err error) {
+			removed, size, err = tx.Bucket(Outbox, "orders").DeleteU64(tt.keys)
+			return err
+		})
+		if err != nil || removed != tt.removed || size != tt.size {
+			t.Errorf("%s: removed %d, %d bytes, err %v; want %d, %d bytes", tt.name, removed, size, err, tt.removed, tt.size)
+		}
+	}
+	var left []uint64
+	db.View(func(tx *Tx) error {
+		b := tx.Bucket(Outbox, "orders")
+		if !b.Sub("nested").Exists() {
+			t.Error("nested bucket gone")
+		}
+		if _, _, err := b.DeleteU64([]uint64{1}); !errors.Is(err, ErrReadOnly) {
+			t.Errorf("DeleteU64 in a read transaction: %v", err)
+		}
+		return b.Scan(nil, func(k, _ []byte) (bool, error) {
+			left = append(left, ParseU64(k))
+			return true, nil
+		})
+	})
+	want := append(append(seqRange(1, 9), seqRange(15, 19)...), seqRange(21, 99)...)
+	want = append(want, 2000)
+	if fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}
+
+func seqRange(from, to uint64) []uint64 {
+	var s []uint64
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+func sizes(from, to uint64) (n int) {
+	for i := from; i <= to; i++ {
+		n += int(i % 7)
+	}
+	return n
+}
