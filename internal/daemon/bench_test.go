@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,15 +32,23 @@ func BenchmarkStartReady1M(b *testing.B) {
 	empty := buildFixture(b, 0)
 	b.ResetTimer()
 	var totalFull, totalEmpty time.Duration
+	var faultsFull, faultsEmpty int64
 	for i := 0; i < b.N; i++ {
-		totalEmpty += startReady(b, empty, 0)
-		totalFull += startReady(b, full, rows)
+		d, f := startReady(b, empty, 0)
+		totalEmpty, faultsEmpty = totalEmpty+d, faultsEmpty+f
+		d, f = startReady(b, full, rows)
+		totalFull, faultsFull = totalFull+d, faultsFull+f
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(b.N) }
 	b.ReportMetric(ms(totalFull), "ms-to-ready")
 	b.ReportMetric(ms(totalEmpty), "empty-ms-to-ready")
 	b.ReportMetric(ms(totalFull)/ms(totalEmpty), "ratio")
 	b.ReportMetric(float64(len(full))/(1<<20), "db-MiB")
+	// Page faults during a start (the process's, so other goroutines'
+	// too): how many pages of the file a start touches, which the
+	// machine's load does not move.
+	b.ReportMetric(float64(faultsFull)/float64(b.N), "faults")
+	b.ReportMetric(float64(faultsEmpty)/float64(b.N), "empty-faults")
 }
 
 // buildFixture returns the bytes of a store file with rows buffered order
@@ -83,7 +92,7 @@ func buildFixture(b *testing.B, rows int) []byte {
 
 // startReady copies raw into a fresh data dir, syncs it, and times one
 // daemon start to ready (the timer runs only for that).
-func startReady(b *testing.B, raw []byte, rows int) time.Duration {
+func startReady(b *testing.B, raw []byte, rows int) (time.Duration, int64) {
 	b.StopTimer()
 	dir := b.TempDir()
 	if err := writeSynced(filepath.Join(dir, store.FileName), raw); err != nil {
@@ -94,6 +103,7 @@ func startReady(b *testing.B, raw []byte, rows int) time.Duration {
 	d, _ := New(&cfg, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
+	f0 := minorFaults()
 	b.StartTimer()
 	start := time.Now()
 	go func() { errc <- d.Run(ctx) }()
@@ -104,13 +114,23 @@ func startReady(b *testing.B, raw []byte, rows int) time.Duration {
 	}
 	took := time.Since(start)
 	b.StopTimer()
+	faults := minorFaults() - f0
 	if depth := d.Core().Outbox.Stats()[0].Depth; depth != rows {
 		b.Fatalf("depth %d, want %d", depth, rows)
 	}
 	cancel()
 	<-errc
 	os.RemoveAll(dir)
-	return took
+	return took, faults
+}
+
+// minorFaults returns the process's minor page faults so far.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
 }
 
 // writeSynced writes data to path and fsyncs the file and its directory.
