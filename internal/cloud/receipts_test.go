@@ -146,11 +146,20 @@ func TestReceiptsSurviveACLDenial(t *testing.T) {
 
 // TestReceiptsFastCloudNoCopies: a cloud that confirms promptly gets each
 // event once, also while events keep being captured during the drain.
+//
+// "Promptly" must hold on a loaded machine: the stand-in cloud confirms on
+// a 20 ms tick, but the test failed once with 50 copies at load ~5.5 (on
+// main's code and on a branch alike) with a 1 s receipt timeout, which a
+// receipt delayed by the load can exceed; a resend is then the policy's
+// right answer, not a defect. The timeout is therefore 5 s, which no
+// receipt of this stand-in comes near: what the test checks is that nothing
+// is sent again without a late receipt (on reconnect, while older rows are
+// being confirmed, after a page refill).
 func TestReceiptsFastCloudNoCopies(t *testing.T) {
 	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{})
 	sub := cloudtest.Subscribe(t, mq.URL(), testPrefix+"/#", cloudtest.SubscriberOptions{})
 	cfg := testConfig(mq.URL())
-	cfg.Receipts = ReceiptsConfig{Enabled: true, Timeout: time.Second}
+	cfg.Receipts = ReceiptsConfig{Enabled: true, Timeout: 5 * time.Second}
 	e := newEnv(t, cfg, nil)
 	startReceiptCloud(t, sub)
 	ids := e.appendN(outbox.Orders, 1000, "a")
@@ -165,6 +174,6 @@ func TestReceiptsFastCloudNoCopies(t *testing.T) {
 	_, dups := sub.UniqueIDs(topic)
 	t.Logf("%d orders, %d copies, %d overdue", len(ids), dups, e.c.State().Unconfirmed)
 	if dups > 0 {
-		t.Errorf("%d copies of %d orders for a cloud that confirms within 20 ms", dups, len(ids))
+		t.Errorf("%d copies of %d orders for a cloud that confirms on a 20 ms tick (receipt timeout 5 s)", dups, len(ids))
 	}
 }
