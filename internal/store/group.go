@@ -27,7 +27,7 @@ type groupCommit struct {
 // gatherWait bounds the wait for stragglers before a commit; gatherPoll is
 // how often the queue is looked at meanwhile.
 const (
-	gatherWait = 1000 * time.Microsecond
+	gatherWait = 500 * time.Microsecond
 	gatherPoll = 50 * time.Microsecond
 )
 
@@ -64,10 +64,10 @@ func (db *DB) runGroups() {
 		g.mu.Lock()
 		// Under load, callers come back a little apart (an HTTP client's
 		// next request is decoded while this one commits): when fewer
-		// are queued than three quarters of the last group, wait up to 1 ms for them
+		// are queued than half the last group, wait a moment for them
 		// rather than spend an fsync on a few. A lone caller (last group
 		// of one) never waits.
-		if want := g.last * 3 / 4; len(g.queue) > 0 && len(g.queue) < want {
+		if want := g.last / 2; len(g.queue) > 0 && len(g.queue) < want {
 			deadline := time.Now().Add(gatherWait)
 			for len(g.queue) < want && time.Now().Before(deadline) {
 				g.mu.Unlock()
