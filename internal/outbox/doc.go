@@ -21,6 +21,7 @@
 //	keyorder            store.U64(n) -> DedupeKey, or NUL + the scoped key, in the order keys were added (for pruning)
 //	subjects            Subject -> last SubjectSeq, last use[, the caller's ref (SetSubjectRef)]
 //	                    DedupeScope NUL sha256(DedupeKey)[:12] -> as in keys, beside the scope's counter
+//	subjects_log        store.U64(n) -> a change of subjects not merged yet (subjects.go)
 //	state               "layout", "dedupe_count", "subject_sweep"
 //
 // Open reads only the counters and the first row of each stream, so start-up
@@ -56,6 +57,12 @@
 // Config.SubjectMaxAge (default 400 days); a later event for it would start
 // again at SubjectSeq 1. The sweep runs inside appends that create subjects.
 //
-// The package starts no goroutines. The sender waits on Ready, reads with
-// Peek, records tries with MarkAttempt and deletes delivered rows with Ack.
+// Writes to subjects are deferred: each goes to subjects_log in the
+// appending transaction and is kept in memory once committed; a merge in a
+// goroutine of its own applies the log to subjects when it holds
+// Config.SubjectLogMerge changes or every 10 minutes, and MergeSubjects
+// empties it (the daemon calls it when it stops). Open reads the log.
+// That merge is the only goroutine the package starts. The sender waits on
+// Ready, reads with Peek, records tries with MarkAttempt and deletes
+// delivered rows with Ack.
 package outbox
