@@ -25,7 +25,8 @@
 //	state               "layout", "dedupe_count", "subject_sweep"
 //
 // Open reads only the counters and the first row of each stream, and the
-// subjects log (a few thousand changes at most, none after a clean stop),
+// subjects log (about Config.SubjectLogMerge changes at most while merges
+// succeed, none after a clean stop),
 // so start-up costs the same with ten rows or a million.
 //
 // # Capacity
