@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -553,7 +554,14 @@ func TestSoak(t *testing.T) {
 		t.Error("the resetting printer cut no ticket: the scenario did not run")
 	}
 	if missing > 0 {
-		t.Errorf("%d acknowledged orders never reached the cloud\nlogs:\n%s", missing, logs)
+		var lost []string // the external ids say the round and poster
+		for id, ext := range acked {
+			if got[id] == 0 && id != poisonID {
+				lost = append(lost, ext+"="+id)
+			}
+		}
+		slices.Sort(lost)
+		t.Errorf("%d acknowledged orders never reached the cloud: %s\nlogs:\n%s", missing, strings.Join(lost, " "), logs)
 	}
 	if poisonID != "" && (len(dead.Dead) != 1 || got[poisonID] != 0) {
 		t.Errorf("poison order: %d dead letters, delivered %d times", len(dead.Dead), got[poisonID])
