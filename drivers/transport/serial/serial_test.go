@@ -14,6 +14,7 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // playPrinter reads DLE EOT n queries from peer and answers each with
@@ -31,9 +32,9 @@ func playPrinter(peer *os.File, answer byte) {
 }
 
 func TestSerialBytesExactOverPTY(t *testing.T) {
-	pair := startSocat(t)
-	peer := pair.openPeer(t)
-	c := printertest.Open(t, "serial://"+pair.dev+"?baud=115200&databits=8&parity=none&stopbits=1", transport.Options{})
+	pair := testkit.Socat(t)
+	peer := pair.OpenPeer(t)
+	c := printertest.Open(t, "serial://"+pair.Dev+"?baud=115200&databits=8&parity=none&stopbits=1", transport.Options{})
 
 	job := printertest.Payload(5<<10 + 123) // more than one pty buffer, several paced chunks
 	got := make(chan []byte, 1)
@@ -62,9 +63,9 @@ func TestSerialBytesExactOverPTY(t *testing.T) {
 }
 
 func TestSerialNoStatusAnswer(t *testing.T) {
-	pair := startSocat(t)
-	pair.openPeer(t) // a printer that never answers
-	c := printertest.Open(t, "serial://"+pair.dev, transport.Options{})
+	pair := testkit.Socat(t)
+	pair.OpenPeer(t) // a printer that never answers
+	c := printertest.Open(t, "serial://"+pair.Dev, transport.Options{})
 	_, err := transport.QueryStatus(context.Background(), c, 1, 100*time.Millisecond)
 	if !errors.Is(err, transport.ErrNoStatus) {
 		t.Fatalf("QueryStatus = %v, want ErrNoStatus", err)
@@ -78,15 +79,15 @@ func TestSerialNoStatusAnswer(t *testing.T) {
 }
 
 func TestSerialPeerVanishes(t *testing.T) {
-	pair := startSocat(t)
-	peer := pair.openPeer(t)
-	c := printertest.Open(t, "serial://"+pair.dev+"?baud=115200", transport.Options{})
+	pair := testkit.Socat(t)
+	peer := pair.OpenPeer(t)
+	c := printertest.Open(t, "serial://"+pair.Dev+"?baud=115200", transport.Options{})
 	go io.Copy(io.Discard, peer)
 	if _, err := c.Write([]byte("first half of the receipt\n")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond) // let socat pass it on
-	pair.kill()
+	pair.Kill()
 
 	var err error
 	for range 100 { // the hangup reaches the pty shortly after socat exits

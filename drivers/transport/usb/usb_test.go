@@ -15,14 +15,15 @@ import (
 
 	"github.com/auraconnect/aura-edge/drivers/transport"
 	"github.com/auraconnect/aura-edge/drivers/transport/printertest"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // The usb driver opens a character device read-write; a pseudo-terminal
 // from socat is one, so it stands in for /dev/usb/lp0.
 func TestUSBOverPTY(t *testing.T) {
-	pair := startSocat(t)
-	peer := pair.openPeer(t)
-	c := printertest.Open(t, "usb://"+pair.dev, transport.Options{})
+	pair := testkit.Socat(t)
+	peer := pair.OpenPeer(t)
+	c := printertest.Open(t, "usb://"+pair.Dev, transport.Options{})
 
 	job := printertest.Payload(9 << 10)
 	got := make(chan []byte, 1)
