@@ -561,7 +561,30 @@ func TestSoak(t *testing.T) {
 			}
 		}
 		slices.Sort(lost)
-		t.Errorf("%d acknowledged orders never reached the cloud: %s\nlogs:\n%s", missing, strings.Join(lost, " "), logs)
+		// Which side lost them: the receipts subscriber (a second cloud
+		// client on events/#) confirms what it saw, and the daemon deletes
+		// a row only on such a receipt.
+		seenByReceipts := map[string]bool{}
+		for _, e := range rsub.Envelopes(prefix + "/events/orders") {
+			seenByReceipts[e.Subject] = true
+		}
+		var sawR []string
+		for id, ext := range acked {
+			if got[id] == 0 && id != poisonID && seenByReceipts[id] {
+				sawR = append(sawR, ext)
+			}
+		}
+		slices.Sort(sawR)
+		if os.Getenv("SOAK_DEBUG") != "" {
+			keep := filepath.Join(os.TempDir(), fmt.Sprintf("soak-data-%d", os.Getpid()))
+			if out, err := exec.Command("cp", "-a", dataDir, keep).CombinedOutput(); err != nil {
+				t.Logf("keep data dir: %v %s", err, out)
+			} else {
+				t.Logf("data dir kept at %s (taken with the last daemon running)", keep)
+			}
+		}
+		t.Errorf("%d acknowledged orders never reached the cloud: %s\nof them seen by the receipts subscriber (confirmed to the daemon): %d %v\nlogs:\n%s",
+			missing, strings.Join(lost, " "), len(sawR), sawR, logs)
 	}
 	if poisonID != "" && (len(dead.Dead) != 1 || got[poisonID] != 0) {
 		t.Errorf("poison order: %d dead letters, delivered %d times", len(dead.Dead), got[poisonID])
