@@ -575,6 +575,42 @@ func TestSoak(t *testing.T) {
 			}
 		}
 		slices.Sort(sawR)
+		// When: the receipts subscriber's arrival times of the missing
+		// orders, against the orders subscriber's (re)connections and its
+		// arrivals around them.
+		var when []string
+		lostAt := map[string]time.Time{}
+		for _, m := range rsub.Messages(prefix + "/events/orders") {
+			var e struct{ Subject string }
+			if json.Unmarshal(m.Payload, &e) == nil && got[e.Subject] == 0 && e.Subject != poisonID {
+				if _, ok := lostAt[e.Subject]; !ok {
+					lostAt[e.Subject] = m.At
+				}
+			}
+		}
+		var first, last time.Time
+		for _, at := range lostAt {
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+			if at.After(last) {
+				last = at
+			}
+		}
+		if !first.IsZero() {
+			subMsgs := sub.Messages(prefix + "/events/orders")
+			var before, after time.Time
+			for _, m := range subMsgs {
+				if m.At.Before(first) {
+					before = m.At
+				} else if after.IsZero() && m.At.After(last) {
+					after = m.At
+				}
+			}
+			when = append(when, fmt.Sprintf("receipts subscriber got them %s..%s; orders subscriber's arrivals: last before %s, first after %s; its connections: %v",
+				first.Format("15:04:05.000"), last.Format("15:04:05.000"), before.Format("15:04:05.000"), after.Format("15:04:05.000"), fmtTimes(sub.Connects())))
+			when = append(when, "receipts subscriber's connections: "+fmtTimes(rsub.Connects()))
+		}
 		if os.Getenv("SOAK_DEBUG") != "" {
 			keep := filepath.Join(os.TempDir(), fmt.Sprintf("soak-data-%d", os.Getpid()))
 			if out, err := exec.Command("cp", "-a", dataDir, keep).CombinedOutput(); err != nil {
@@ -583,8 +619,8 @@ func TestSoak(t *testing.T) {
 				t.Logf("data dir kept at %s (taken with the last daemon running)", keep)
 			}
 		}
-		t.Errorf("%d acknowledged orders never reached the cloud: %s\nof them seen by the receipts subscriber (confirmed to the daemon): %d %v\nlogs:\n%s",
-			missing, strings.Join(lost, " "), len(sawR), sawR, logs)
+		t.Errorf("%d acknowledged orders never reached the cloud: %s\nof them seen by the receipts subscriber (confirmed to the daemon): %d %v\n%s\nlogs:\n%s",
+			missing, strings.Join(lost, " "), len(sawR), sawR, strings.Join(when, "\n"), logs)
 	}
 	if poisonID != "" && (len(dead.Dead) != 1 || got[poisonID] != 0) {
 		t.Errorf("poison order: %d dead letters, delivered %d times", len(dead.Dead), got[poisonID])
@@ -613,6 +649,18 @@ type fullDisk struct {
 	drain      time.Duration // broker back → outbox empty
 	reason     string        // the refusal's text
 	backBefore int           // rounds where capture came back before the filler went
+}
+
+// fmtTimes formats times of day for a failure message.
+func fmtTimes(ts []time.Time) string {
+	var b strings.Builder
+	for i, t := range ts {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.Format("15:04:05.000"))
+	}
+	return b.String()
 }
 
 // reasonShort is the refusal's detail.

@@ -53,9 +53,10 @@ type Subscriber struct {
 	pc     paho.Client
 	filter string
 
-	mu     sync.Mutex
-	msgs   map[string][]Message
-	notify chan struct{}
+	mu       sync.Mutex
+	msgs     map[string][]Message
+	notify   chan struct{}
+	connects []time.Time // when each (re)connection's CONNACK came
 }
 
 var subSeq struct {
@@ -98,6 +99,9 @@ func NewSubscriber(broker, filter string, opts SubscriberOptions) (*Subscriber, 
 	}
 	o.SetDefaultPublishHandler(s.receive)
 	o.SetOnConnectHandler(func(c paho.Client) {
+		s.mu.Lock()
+		s.connects = append(s.connects, time.Now())
+		s.mu.Unlock()
 		tok := c.Subscribe(filter, 1, s.receive)
 		var err error
 		select {
@@ -132,6 +136,14 @@ func (s *Subscriber) receive(_ paho.Client, m paho.Message) {
 	close(s.notify)
 	s.notify = make(chan struct{})
 	s.mu.Unlock()
+}
+
+// Connects returns when each connection (the first and every reconnection)
+// was made.
+func (s *Subscriber) Connects() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.connects...)
 }
 
 // Close disconnects.
