@@ -51,11 +51,11 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		single := !bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))
 		if single {
 			items = make([]T, 1)
-			if err := decodeBytes(data, &items[0]); err != nil {
+			if err := decodeRecord(data, &items[0]); err != nil {
 				WriteDecodeError(w, err)
 				return
 			}
-		} else if err := decodeBytes(data, &items); err != nil {
+		} else if err := decodeRecordList(data, &items); err != nil {
 			WriteDecodeError(w, err)
 			return
 		}
@@ -114,6 +114,28 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 		}
 		WriteJSON(w, http.StatusAccepted, map[string]any{"results": res})
 	})
+}
+
+// decodeRecord and decodeRecordList are decodeRecords for the generic
+// handler's T (Go cannot yet say that []T is a request.Records).
+func decodeRecord[T model.Order | model.Payment](data []byte, v *T) error {
+	switch v := any(v).(type) {
+	case *model.Order:
+		return decodeRecords(data, v)
+	case *model.Payment:
+		return decodeRecords(data, v)
+	}
+	return decodeBytes(data, v)
+}
+
+func decodeRecordList[T model.Order | model.Payment](data []byte, v *[]T) error {
+	switch v := any(v).(type) {
+	case *[]model.Order:
+		return decodeRecords(data, v)
+	case *[]model.Payment:
+		return decodeRecords(data, v)
+	}
+	return decodeBytes(data, v)
 }
 
 // localSource keeps LAN capture from speaking for a POS integration: a
