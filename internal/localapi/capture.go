@@ -64,8 +64,14 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			return
 		}
 		// The decoded records are handed on as they are (no copy).
-		orders, _ := any(items).([]model.Order)
-		payments, _ := any(items).([]model.Payment)
+		var orders []model.Order
+		var payments []model.Payment
+		switch v := any(&items).(type) {
+		case *[]model.Order:
+			orders = *v
+		case *[]model.Payment:
+			payments = *v
+		}
 		var bad model.Problems
 		for i := range items {
 			switch v := any(&items[i]).(type) {
