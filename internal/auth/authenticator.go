@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -49,14 +51,18 @@ type Authenticator struct {
 // store). An Authenticator compares it with what it saw instead of opening
 // a read transaction on every request; the bucket's sequence, read when it
 // moved, stays the test of whether the tokens changed.
-var changes sync.Map // *store.DB -> *atomic.Uint64
+var changes sync.Map // weak.Pointer[store.DB] -> *atomic.Uint64
 
-// changeCount returns db's change counter.
+// changeCount returns db's change counter; it goes when db does.
 func changeCount(db *store.DB) *atomic.Uint64 {
-	if c, ok := changes.Load(db); ok {
+	k := weak.Make(db)
+	if c, ok := changes.Load(k); ok {
 		return c.(*atomic.Uint64)
 	}
-	c, _ := changes.LoadOrStore(db, new(atomic.Uint64))
+	c, loaded := changes.LoadOrStore(k, new(atomic.Uint64))
+	if !loaded {
+		runtime.AddCleanup(db, func(k weak.Pointer[store.DB]) { changes.Delete(k) }, k)
+	}
 	return c.(*atomic.Uint64)
 }
 
