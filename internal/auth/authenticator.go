@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/auraconnect/aura-edge/internal/store"
 )
@@ -37,7 +40,35 @@ type Authenticator struct {
 	loaded  bool
 	gen     uint64
 	entries []entry
+	// seen is the store's change count (changes) when the cache was last
+	// checked: while it holds, no Create or Revoke has committed since, and
+	// Authenticate skips the read transaction that checks the bucket.
+	seen uint64
 }
+
+// changes counts the Create and Revoke commits of each store in this
+// process (bbolt's file lock keeps any other process out of an open
+// store). An Authenticator compares it with what it saw instead of opening
+// a read transaction on every request; the bucket's sequence, read when it
+// moved, stays the test of whether the tokens changed.
+var changes sync.Map // weak.Pointer[store.DB] -> *atomic.Uint64
+
+// changeCount returns db's change counter; it goes when db does.
+func changeCount(db *store.DB) *atomic.Uint64 {
+	k := weak.Make(db)
+	if c, ok := changes.Load(k); ok {
+		return c.(*atomic.Uint64)
+	}
+	c, loaded := changes.LoadOrStore(k, new(atomic.Uint64))
+	if !loaded {
+		runtime.AddCleanup(db, func(k weak.Pointer[store.DB]) { changes.Delete(k) }, k)
+	}
+	return c.(*atomic.Uint64)
+}
+
+// changed tells the Authenticators of db that its tokens may have changed;
+// Create and Revoke call it after their commit, before they return.
+func changed(db *store.DB) { changeCount(db).Add(1) }
 
 type entry struct {
 	hash [sha256.Size]byte
@@ -113,7 +144,13 @@ func (a *Authenticator) Authenticate(tok string) (Token, error) {
 
 // refresh reloads the cache if the bucket changed. a.mu is held.
 func (a *Authenticator) refresh() error {
-	return a.db.View(func(tx *store.Tx) error {
+	// Read before the check, so a change that commits during it is seen
+	// by the next call.
+	n := changeCount(a.db).Load()
+	if a.loaded && n == a.seen {
+		return nil
+	}
+	err := a.db.View(func(tx *store.Tx) error {
 		b := tx.Bucket(store.Tokens)
 		gen := b.Sequence()
 		if a.loaded && gen == a.gen {
@@ -134,6 +171,10 @@ func (a *Authenticator) refresh() error {
 		a.entries, a.gen, a.loaded = entries, gen, true
 		return nil
 	})
+	if err == nil {
+		a.seen = n
+	}
+	return err
 }
 
 // touch writes last_used without bumping the bucket's sequence.

@@ -61,22 +61,28 @@ func SessionMiddleware(policy *Policy, a *Authenticator, sessions *Sessions, log
 			if route == "" {
 				route = r.Method + " " + r.URL.Path
 			}
-			attrs := []any{"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr}
+			// Built only for a refusal's log line: a request that passes
+			// allocates nothing for it.
+			attrs := func() []any { return []any{"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr} }
 
 			var tok Token
 			var err error
-			cookie, _ := r.Cookie(SessionCookie)
-			switch hs := r.Header.Values("Authorization"); {
-			case len(hs) == 0 && sessions != nil && cookie != nil:
+			hs := r.Header.Values("Authorization")
+			var cookie *http.Cookie
+			if len(hs) == 0 && sessions != nil {
+				cookie, _ = r.Cookie(SessionCookie)
+			}
+			switch {
+			case cookie != nil:
 				var csrf string
 				tok, csrf, err = sessions.Lookup(cookie.Value)
 				if errors.Is(err, ErrNoSession) {
-					logger.Info("request refused", append(attrs, "status", 401, "reason", "no session")...)
+					logger.Info("request refused", append(attrs(), "status", 401, "reason", "no session")...)
 					writeError(w, http.StatusUnauthorized, "signed_out", "you are signed out (the sign-in expired or the daemon restarted); sign in again with your token", "")
 					return
 				}
 				if err == nil && !safeMethod(r.Method) && !CheckCSRF(r.Header.Get(CSRFHeader), csrf) {
-					logger.Warn("request refused", append(attrs, "status", 403, "reason", "csrf", "token_name", tok.Name)...)
+					logger.Warn("request refused", append(attrs(), "status", 403, "reason", "csrf", "token_name", tok.Name)...)
 					writeError(w, http.StatusForbidden, "csrf", "this action did not come from the status page (its anti-forgery token is missing or wrong); reload the page and try again", CSRFHeader)
 					return
 				}
@@ -93,15 +99,16 @@ func SessionMiddleware(policy *Policy, a *Authenticator, sessions *Sessions, log
 			switch {
 			case err == nil:
 			case errors.Is(err, ErrNoToken):
-				logger.Info("request refused", append(attrs, "status", 401, "reason", "no token")...)
+				logger.Info("request refused", append(attrs(), "status", 401, "reason", "no token")...)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="aura-edge"`)
 				writeError(w, http.StatusUnauthorized, "unauthorized", "this endpoint needs \"Authorization: Bearer <token>\"", "Authorization")
 				return
 			case errors.Is(err, ErrMalformedToken), errors.Is(err, ErrUnknownToken), errors.Is(err, ErrRevokedToken):
+				a := attrs()
 				if tok.ID != "" { // revoked: name it
-					attrs = append(attrs, "token_name", tok.Name, "token_id", tok.ID)
+					a = append(a, "token_name", tok.Name, "token_id", tok.ID)
 				}
-				logger.Warn("request refused", append(attrs, "status", 401, "reason", reason(err))...)
+				logger.Warn("request refused", append(a, "status", 401, "reason", reason(err))...)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="aura-edge", error="invalid_token"`)
 				msg := "invalid token"
 				if errors.Is(err, ErrRevokedToken) {
@@ -112,13 +119,13 @@ func SessionMiddleware(policy *Policy, a *Authenticator, sessions *Sessions, log
 				writeError(w, http.StatusUnauthorized, "unauthorized", msg, "Authorization")
 				return
 			default:
-				logger.Error("authenticate failed", append(attrs, "err", err)...)
+				logger.Error("authenticate failed", append(attrs(), "err", err)...)
 				writeError(w, http.StatusInternalServerError, "internal", "could not check the token", "")
 				return
 			}
 
 			if !rule.Allows(tok.Role) {
-				logger.Warn("request refused", append(attrs, "status", 403, "token_name", tok.Name, "token_id", tok.ID,
+				logger.Warn("request refused", append(attrs(), "status", 403, "token_name", tok.Name, "token_id", tok.ID,
 					"role", string(tok.Role), "route", route)...)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="aura-edge", error="insufficient_scope"`)
 				writeError(w, http.StatusForbidden, "forbidden",

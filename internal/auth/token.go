@@ -143,6 +143,7 @@ func Create(db *store.DB, role Role, name string) (string, Token, error) {
 		}
 		return b.Put([]byte(rec.ID), v)
 	})
+	changed(db)
 	if err != nil {
 		return "", Token{}, fmt.Errorf("create token: %w", err)
 	}
@@ -202,6 +203,7 @@ func Revoke(db *store.DB, idOrName string) (Token, error) {
 		_, err = b.NextSequence()
 		return err
 	})
+	changed(db)
 	if err != nil {
 		return Token{}, fmt.Errorf("revoke token: %w", err)
 	}

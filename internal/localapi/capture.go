@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -32,8 +31,8 @@ func CaptureRoutes(s *Server, c Capturer, log *slog.Logger) {
 
 func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger, kind string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := http.MaxBytesReader(w, r.Body, MaxBody)
-		data, err := io.ReadAll(body)
+		buf, err := readBody(w, r, MaxBody)
+		defer releaseBody(buf)
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -47,16 +46,16 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			errContentType(ct).write(w)
 			return
 		}
+		data := *buf
 		var items []T
 		single := !bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))
 		if single {
-			var one T
-			if err := decodeBytes(data, &one); err != nil {
+			items = make([]T, 1)
+			if err := decodeRecord(data, &items[0]); err != nil {
 				WriteDecodeError(w, err)
 				return
 			}
-			items = []T{one}
-		} else if err := decodeBytes(data, &items); err != nil {
+		} else if err := decodeRecordList(data, &items); err != nil {
 			WriteDecodeError(w, err)
 			return
 		}
@@ -64,24 +63,33 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			WriteError(w, http.StatusBadRequest, "empty", "the request holds no records; send one "+kind[:len(kind)-1]+" or a list of them", "")
 			return
 		}
+		// The decoded records are handed on as they are (no copy).
 		var orders []model.Order
 		var payments []model.Payment
+		switch v := any(&items).(type) {
+		case *[]model.Order:
+			orders = *v
+		case *[]model.Payment:
+			payments = *v
+		}
 		var bad model.Problems
 		for i := range items {
 			switch v := any(&items[i]).(type) {
 			case *model.Order:
 				bad = append(bad, localSource(v.Source, i, len(items))...)
-				orders = append(orders, *v)
 			case *model.Payment:
 				bad = append(bad, localSource(v.Source, i, len(items))...)
-				payments = append(payments, *v)
 			}
 		}
 		if len(bad) > 0 {
 			writeProblems(w, bad, "")
 			return
 		}
-		start := time.Now()
+		debug := log.Enabled(r.Context(), slog.LevelDebug)
+		var start time.Time
+		if debug { // the attributes below cost allocations even when the level is off
+			start = time.Now()
+		}
 		res, err := c.Capture(r.Context(), orders, payments)
 		var ps model.Problems
 		switch {
@@ -103,13 +111,37 @@ func captureHandler[T model.Order | model.Payment](c Capturer, log *slog.Logger,
 			internalError(w, "storing the "+kind)
 			return
 		}
-		log.Debug("captured", "kind", kind, "records", len(res), "duration", time.Since(start))
+		if debug {
+			log.Debug("captured", "kind", kind, "records", len(res), "duration", time.Since(start))
+		}
 		if single {
 			WriteJSON(w, http.StatusAccepted, res[0])
 			return
 		}
 		WriteJSON(w, http.StatusAccepted, map[string]any{"results": res})
 	})
+}
+
+// decodeRecord and decodeRecordList are decodeRecords for the generic
+// handler's T (Go cannot yet say that []T is a request.Records).
+func decodeRecord[T model.Order | model.Payment](data []byte, v *T) error {
+	switch v := any(v).(type) {
+	case *model.Order:
+		return decodeRecords(data, v)
+	case *model.Payment:
+		return decodeRecords(data, v)
+	}
+	return decodeBytes(data, v)
+}
+
+func decodeRecordList[T model.Order | model.Payment](data []byte, v *[]T) error {
+	switch v := any(v).(type) {
+	case *[]model.Order:
+		return decodeRecords(data, v)
+	case *[]model.Payment:
+		return decodeRecords(data, v)
+	}
+	return decodeBytes(data, v)
 }
 
 // localSource keeps LAN capture from speaking for a POS integration: a

@@ -22,10 +22,10 @@ func FuzzDecodeOrder(f *testing.F) {
 	f.Add([]byte(`{"totals":{"total":{"amount":-1}}} trailing`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var orders []model.Order
-		err := decodeBytes(data, &orders)
+		err := decodeRecordList(data, &orders)
 		if err != nil {
 			var one model.Order
-			err = decodeBytes(data, &one)
+			err = decodeRecord(data, &one)
 			orders = []model.Order{one}
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/request"
@@ -144,8 +145,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	if ct := r.Header.Get("Content-Type"); !jsonContentType(ct) {
 		return errContentType(ct)
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	data, err := io.ReadAll(body)
+	buf, err := readBody(w, r, limit)
+	defer releaseBody(buf)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -153,21 +154,72 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 		}
 		return &decodeError{http.StatusBadRequest, "bad_body", "the request body could not be read to the end; send it again", ""}
 	}
-	return decodeBytes(data, v)
+	return decodeBytes(*buf, v)
+}
+
+// bodies recycles request body buffers: the decoders copy what they keep
+// (strings, raw JSON), so a buffer is free again once its body is decoded.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest buffer put back into bodies; a rare big
+// body is not kept alive by the pool.
+const maxPooledBody = 64 << 10
+
+// readBody reads r's body, at most limit bytes (a longer one is an
+// *http.MaxBytesError, as from io.ReadAll over http.MaxBytesReader), into
+// a pooled buffer sized from Content-Length when the client sent one. The
+// caller must not keep the bytes after releaseBody.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*[]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	bp := bodies.Get().(*[]byte)
+	buf := (*bp)[:0]
+	if n := r.ContentLength; n > 0 && n <= limit && int64(cap(buf)) <= n {
+		buf = make([]byte, 0, n+1) // +1: room to read io.EOF without growing
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			*bp = buf
+			if err == io.EOF {
+				err = nil
+			}
+			return bp, err
+		}
+	}
+}
+
+// releaseBody gives a buffer from readBody back.
+func releaseBody(bp *[]byte) {
+	if cap(*bp) > maxPooledBody {
+		*bp = nil
+	}
+	*bp = (*bp)[:0]
+	bodies.Put(bp)
 }
 
 // decodeBytes decodes data into v with the request layer's strict
 // decoder (the MQTT commands use the same one, so both front-ends say the
 // same thing about the same mistake).
-func decodeBytes(data []byte, v any) error {
-	if err := request.Decode(data, v); err != nil {
-		var re *request.Error
-		if errors.As(err, &re) {
-			return &decodeError{http.StatusBadRequest, re.Code, re.Message, re.Field}
-		}
-		return err
+func decodeBytes(data []byte, v any) error { return requestError(request.Decode(data, v)) }
+
+// decodeRecords is decodeBytes for the capture routes' bodies, with the
+// request layer's faster decoder for them (request.DecodeRecords: the same
+// answers).
+func decodeRecords[T request.Records](data []byte, v *T) error {
+	return requestError(request.DecodeRecords(data, v))
+}
+
+// requestError maps the request layer's *request.Error to a 400.
+func requestError(err error) error {
+	var re *request.Error
+	if errors.As(err, &re) {
+		return &decodeError{http.StatusBadRequest, re.Code, re.Message, re.Field}
 	}
-	return nil
+	return err
 }
 
 // plain drops Go wording from a message meant for people.
