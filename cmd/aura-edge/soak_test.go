@@ -92,10 +92,23 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	writeACL(false)
-	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Extra: "max_packet_size 8000\nacl_file " + aclPath + "\n"})
-	sub := cloudtest.Subscribe(t, mq.URL(), prefix+"/events/orders", cloudtest.SubscriberOptions{Persistent: true})
-	// The cloud's side of receipts mode: confirm every event id received.
-	rsub := cloudtest.Subscribe(t, mq.URL(), prefix+"/events/#", cloudtest.SubscriberOptions{Persistent: true})
+	extra := "max_packet_size 8000\nacl_file " + aclPath + "\n"
+	if os.Getenv("SOAK_DEBUG") != "" {
+		extra += "log_type all\n" // every PUBLISH and PUBACK, with the client and message id
+	}
+	mq := cloudtest.StartMosquitto(t, cloudtest.MosquittoOptions{Persistence: true, Extra: extra})
+	// The cloud: one consumer that receives every event and confirms its id
+	// (receipts mode). What it received is what "delivered" means below.
+	// It must be one client: mosquitto 2.0.11 behind an acl_file drops
+	// messages for a persistent session restored from its persistence file
+	// until that client is back (README, "Broker restarts behind an ACL"),
+	// so a second, observing client that reconnects a moment after the
+	// confirming one misses what arrived in between, which the daemon,
+	// holding its receipt, rightly never sends again. (3 of 36 soaks under
+	// CPU load failed that way, 1 to 128 orders "missing" that the cloud
+	// had confirmed; mosquitto's log showed them routed to the confirming
+	// client alone.)
+	cloudSub := cloudtest.Subscribe(t, mq.URL(), prefix+"/events/#", cloudtest.SubscriberOptions{Persistent: true})
 	rctx, rcancel := context.WithCancel(context.Background())
 	var rwg sync.WaitGroup
 	t.Cleanup(func() { rcancel(); rwg.Wait() })
@@ -130,7 +143,7 @@ func TestSoak(t *testing.T) {
 				// Only the new messages are decoded: decoding all of them
 				// every tick made this stand-in slower as the run grew (a
 				// slow cloud of the harness's own making).
-				msgs := rsub.Messages(topic)
+				msgs := cloudSub.Messages(topic)
 				for _, m := range msgs[seen[topic]:] {
 					var e struct{ ID string }
 					if json.Unmarshal(m.Payload, &e) == nil {
@@ -150,7 +163,7 @@ func TestSoak(t *testing.T) {
 			for len(ids) > 0 {
 				n := min(len(ids), 100)
 				b, _ := json.Marshal(map[string]any{"ids": ids[:n]})
-				_ = rsub.Publish(prefix+"/receipts", b, false)
+				_ = cloudSub.Publish(prefix+"/receipts", b, false)
 				ids = ids[n:]
 			}
 		}
@@ -329,7 +342,7 @@ func TestSoak(t *testing.T) {
 					fmt.Printf("round %d: %.300s\n", round, l)
 				}
 			}
-			_, d := sub.UniqueIDs(prefix + "/events/orders")
+			_, d := cloudSub.UniqueIDs(prefix + "/events/orders")
 			fmt.Printf("round %d: duplicates so far %d\n", round, d)
 		}
 		close(stop)
@@ -352,7 +365,7 @@ func TestSoak(t *testing.T) {
 	mu.Unlock()
 	delivered := func() map[string]int {
 		got := map[string]int{}
-		for _, e := range sub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
+		for _, e := range cloudSub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
 			got[e.Subject]++
 		}
 		return got
@@ -360,7 +373,7 @@ func TestSoak(t *testing.T) {
 	// vendorEvents counts order events by vendor and external id.
 	vendorEvents := func() map[string]map[string]int {
 		got := map[string]map[string]int{}
-		for _, e := range sub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
+		for _, e := range cloudSub.Envelopes("aura/v1/stores/" + storeID + "/events/orders") {
 			var o struct {
 				Source struct {
 					Vendor     string `json:"vendor"`
@@ -561,56 +574,6 @@ func TestSoak(t *testing.T) {
 			}
 		}
 		slices.Sort(lost)
-		// Which side lost them: the receipts subscriber (a second cloud
-		// client on events/#) confirms what it saw, and the daemon deletes
-		// a row only on such a receipt.
-		seenByReceipts := map[string]bool{}
-		for _, e := range rsub.Envelopes(prefix + "/events/orders") {
-			seenByReceipts[e.Subject] = true
-		}
-		var sawR []string
-		for id, ext := range acked {
-			if got[id] == 0 && id != poisonID && seenByReceipts[id] {
-				sawR = append(sawR, ext)
-			}
-		}
-		slices.Sort(sawR)
-		// When: the receipts subscriber's arrival times of the missing
-		// orders, against the orders subscriber's (re)connections and its
-		// arrivals around them.
-		var when []string
-		lostAt := map[string]time.Time{}
-		for _, m := range rsub.Messages(prefix + "/events/orders") {
-			var e struct{ Subject string }
-			if json.Unmarshal(m.Payload, &e) == nil && got[e.Subject] == 0 && e.Subject != poisonID {
-				if _, ok := lostAt[e.Subject]; !ok {
-					lostAt[e.Subject] = m.At
-				}
-			}
-		}
-		var first, last time.Time
-		for _, at := range lostAt {
-			if first.IsZero() || at.Before(first) {
-				first = at
-			}
-			if at.After(last) {
-				last = at
-			}
-		}
-		if !first.IsZero() {
-			subMsgs := sub.Messages(prefix + "/events/orders")
-			var before, after time.Time
-			for _, m := range subMsgs {
-				if m.At.Before(first) {
-					before = m.At
-				} else if after.IsZero() && m.At.After(last) {
-					after = m.At
-				}
-			}
-			when = append(when, fmt.Sprintf("receipts subscriber got them %s..%s; orders subscriber's arrivals: last before %s, first after %s; its connections: %v",
-				first.Format("15:04:05.000"), last.Format("15:04:05.000"), before.Format("15:04:05.000"), after.Format("15:04:05.000"), fmtTimes(sub.Connects())))
-			when = append(when, "receipts subscriber's connections: "+fmtTimes(rsub.Connects()))
-		}
 		if os.Getenv("SOAK_DEBUG") != "" {
 			keep := filepath.Join(os.TempDir(), fmt.Sprintf("soak-data-%d", os.Getpid()))
 			if out, err := exec.Command("cp", "-a", dataDir, keep).CombinedOutput(); err != nil {
@@ -619,8 +582,8 @@ func TestSoak(t *testing.T) {
 				t.Logf("data dir kept at %s (taken with the last daemon running)", keep)
 			}
 		}
-		t.Errorf("%d acknowledged orders never reached the cloud: %s\nof them seen by the receipts subscriber (confirmed to the daemon): %d %v\n%s\nlogs:\n%s",
-			missing, strings.Join(lost, " "), len(sawR), sawR, strings.Join(when, "\n"), logs)
+		t.Errorf("%d acknowledged orders never reached the cloud: %s\ncloud's connections: %s\nlogs:\n%s",
+			missing, strings.Join(lost, " "), fmtTimes(cloudSub.Connects()), logs)
 	}
 	if poisonID != "" && (len(dead.Dead) != 1 || got[poisonID] != 0) {
 		t.Errorf("poison order: %d dead letters, delivered %d times", len(dead.Dead), got[poisonID])
