@@ -614,6 +614,17 @@ type fullDisk struct {
 	backBefore int           // rounds where capture came back before the filler went
 }
 
+// diskState describes the store's file system for a failure message: its
+// free space, whether the filler is there, and the data directory's files.
+func diskState(dataDir, filler string, filled bool) string {
+	var st unix.Statfs_t
+	_ = unix.Statfs(dataDir, &st)
+	_, ferr := os.Stat(filler)
+	out, _ := exec.Command("du", "-ab", filepath.Dir(dataDir)).CombinedOutput()
+	return fmt.Sprintf("file system: %d MiB free; filler there: %t (the soak thinks %t); files:\n%s",
+		int64(st.Bavail)*st.Bsize>>20, ferr == nil, filled, out)
+}
+
 // fmtTimes formats times of day for a failure message.
 func fmtTimes(ts []time.Time) string {
 	var b strings.Builder
@@ -764,7 +775,7 @@ func (f *fullDisk) run(t *testing.T, round int, mq *cloudtest.Mosquitto, dataDir
 			}
 		}
 		if code != http.StatusAccepted {
-			t.Errorf("after draining, order %d: %d %s", i, code, body)
+			t.Errorf("after draining, order %d: %d %s\n%s", i, code, body, diskState(dataDir, filler, filled))
 			return
 		}
 		f.after++

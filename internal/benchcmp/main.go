@@ -29,7 +29,7 @@ type target struct {
 }
 
 var targets = []target{
-	{pkg: "./internal/localapi", bench: "^BenchmarkCapture$", benchtime: "20000x"},
+	{pkg: "./internal/localapi", bench: "^BenchmarkCapture(StdClient)?$", benchtime: "20000x"},
 	{pkg: "./internal/ingest", bench: "^BenchmarkCapture(AutoPrint)?VsBatch$", benchtime: "20000x"},
 	{pkg: "./internal/ingest", bench: "^BenchmarkStoreSizeAfterDrain$", benchtime: "20000x"},
 	{pkg: "./internal/cloud", bench: "^BenchmarkDrain", benchtime: "2x", timeout: "20m"},
