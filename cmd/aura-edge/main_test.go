@@ -10,10 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 var binPath string
@@ -91,17 +92,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 // syncBuffer is a bytes.Buffer safe to read while a subprocess writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuffer = testkit.SyncBuffer
 
 // startDaemon runs `aura-edge run` and waits until its API answers.
 func startDaemon(t testing.TB, cfgPath, addr string) (*exec.Cmd, *syncBuffer) {

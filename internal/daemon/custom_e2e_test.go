@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -35,41 +34,10 @@ import (
 // registerCustomStandIn: a new manifest adds that file and a directory,
 // not edits to this one.
 func TestCustomVendorsEndToEnd(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "custom", "*", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) == 0 {
-		t.Fatal("no case directories under testdata/custom")
-	}
-	byVendor := map[string][]string{}
-	for _, d := range dirs {
-		v := filepath.Base(filepath.Dir(d))
-		byVendor[v] = append(byVendor[v], d)
-	}
-	for v := range customStandIns {
-		if len(byVendor[v]) == 0 {
-			t.Errorf("custom stand-in driver %s has no case directory under testdata/custom/%s", v, v)
-		}
-	}
-	var vendors []string
-	for v := range byVendor {
-		vendors = append(vendors, v)
-	}
-	sort.Strings(vendors)
-	for _, v := range vendors {
-		t.Run(v, func(t *testing.T) {
-			start, ok := customStandIns[v]
-			if !ok {
-				t.Fatalf("testdata/custom/%s has cases but no stand-in driver (registerCustomStandIn(%q, ...) in custom_%s_test.go)", v, v, v)
-			}
-			for _, dir := range byVendor[v] {
-				t.Run(filepath.Base(dir), func(t *testing.T) {
-					runCustom(t, loadCustomCase(t, dir), start(t))
-				})
-			}
+	runCaseDirs(t, caseDirs{"custom", "custom stand-in driver", "registerCustomStandIn"}, customStandIns,
+		func(t *testing.T, _, dir string, start func(t *testing.T) *customStandIn) {
+			runCustom(t, loadCustomCase(t, dir), start(t))
 		})
-	}
 }
 
 // customCaseData is case.json of a case directory.
@@ -128,16 +96,8 @@ func registerCustomStandIn(vendor string, start func(t *testing.T) *customStandI
 
 func loadCustomCase(t *testing.T, dir string) *customCaseData {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &customCaseData{dir: dir}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
-		t.Fatalf("%s/case.json: %v", dir, err)
-	}
+	readCaseFile(t, filepath.Join(dir, "case.json"), c)
 	if c.Manifest == "" || c.Vendor == "" || c.Currency == "" {
 		t.Fatalf("%s/case.json: manifest, vendor and currency are required", dir)
 	}

@@ -21,20 +21,11 @@ import (
 	"github.com/auraconnect/aura-edge/internal/config"
 	"github.com/auraconnect/aura-edge/internal/localapi"
 	"github.com/auraconnect/aura-edge/internal/localapi/openapi/openapitest"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // logBuffer collects the daemon's logs for assertions.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+type logBuffer = testkit.SyncBuffer
 
 // startDaemon runs a daemon in-process on a temp dir with cfg edits
 // applied; it stops when the test ends.

@@ -1,11 +1,7 @@
 package daemon
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -30,39 +26,10 @@ import (
 // TestInjectLightspeedEndToEnd) check more than this shape (a lost answer,
 // the void's webhook, returns pulled back as echoes) and stay code.
 func TestInjectEndToEnd(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "inject", "*", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) == 0 {
-		t.Fatal("no case directories under testdata/inject")
-	}
-	byVendor := map[string][]string{}
-	for _, d := range dirs {
-		v := filepath.Base(filepath.Dir(d))
-		byVendor[v] = append(byVendor[v], d)
-	}
-	for v := range injectStandIns {
-		if len(byVendor[v]) == 0 {
-			t.Errorf("inject stand-in driver %s has no case directory under testdata/inject/%s", v, v)
-		}
-	}
-	var vendors []string
-	for v := range byVendor {
-		vendors = append(vendors, v)
-	}
-	sort.Strings(vendors)
-	for _, v := range vendors {
-		t.Run(v, func(t *testing.T) {
-			start, ok := injectStandIns[v]
-			if !ok {
-				t.Fatalf("testdata/inject/%s has cases but no stand-in driver (registerInjectStandIn(%q, ...) in inject_%s_test.go)", v, v, v)
-			}
-			for _, dir := range byVendor[v] {
-				t.Run(filepath.Base(dir), func(t *testing.T) { runInject(t, v, loadInjectCase(t, dir), start) })
-			}
+	runCaseDirs(t, caseDirs{"inject", "inject stand-in driver", "registerInjectStandIn"}, injectStandIns,
+		func(t *testing.T, v, dir string, start func(t *testing.T) *injectStandIn) {
+			runInject(t, v, loadInjectCase(t, dir), start)
 		})
-	}
 }
 
 // injectCase is case.json.
@@ -119,16 +86,8 @@ func registerInjectStandIn(name string, start func(t *testing.T) *injectStandIn)
 
 func loadInjectCase(t *testing.T, dir string) *injectCase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &injectCase{dir: dir}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
-		t.Fatalf("%s/case.json: %v", dir, err)
-	}
+	readCaseFile(t, filepath.Join(dir, "case.json"), c)
 	if c.Refund.Status != "done" && c.Refund.Status != "unsupported" {
 		t.Fatalf("%s/case.json: refund.status is %q, want done or unsupported", dir, c.Refund.Status)
 	}

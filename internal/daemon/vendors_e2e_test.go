@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -43,43 +42,12 @@ import (
 // vendors_<vendor>_test.go, registered with registerStandIn: a new vendor
 // adds that file and a directory, not edits to this one.
 func TestVendorsEndToEnd(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "vendors", "*", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	byVendor := map[string][]string{}
-	for _, d := range dirs {
-		v := filepath.Base(filepath.Dir(d))
-		byVendor[v] = append(byVendor[v], d)
-	}
-	for v := range standIns {
-		if len(byVendor[v]) == 0 {
-			t.Errorf("stand-in driver %s has no case directory under testdata/vendors/%s", v, v)
-		}
-	}
-	if len(dirs) == 0 {
-		t.Fatal("no case directories under testdata/vendors")
-	}
-	var vendors []string
-	for v := range byVendor {
-		vendors = append(vendors, v)
-	}
-	sort.Strings(vendors)
-	for _, v := range vendors {
-		t.Run(v, func(t *testing.T) {
-			start, ok := standIns[v]
-			if !ok {
-				t.Fatalf("testdata/vendors/%s has cases but no stand-in driver (registerStandIn(%q, ...) in vendors_%s_test.go)", v, v, v)
-			}
-			for _, dir := range byVendor[v] {
-				t.Run(filepath.Base(dir), func(t *testing.T) {
-					begin := time.Now()
-					runVendor(t, v, loadVendorCase(t, dir), start)
-					t.Logf("%s: %s", dir, time.Since(begin).Round(time.Millisecond))
-				})
-			}
+	runCaseDirs(t, caseDirs{"vendors", "stand-in driver", "registerStandIn"}, standIns,
+		func(t *testing.T, v, dir string, start func(t *testing.T, integrationID string) *standIn) {
+			begin := time.Now()
+			runVendor(t, v, loadVendorCase(t, dir), start)
+			t.Logf("%s: %s", dir, time.Since(begin).Round(time.Millisecond))
 		})
-	}
 }
 
 // e2ePublicURL is the URL vendors are told to call (a tunnel or reverse
@@ -236,16 +204,7 @@ func loadVendorCase(t *testing.T, dir string) *vendorCaseData {
 	t.Helper()
 	c := &vendorCaseData{dir: dir}
 	for name, v := range map[string]any{"config.json": &c.config, "fixture.json": &c.fix, "expect.json": &c.expect} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		dec.UseNumber()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("%s: %v", filepath.Join(dir, name), err)
-		}
+		readCaseFile(t, filepath.Join(dir, name), v)
 	}
 	return c
 }

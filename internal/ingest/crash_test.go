@@ -1,13 +1,10 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +13,7 @@ import (
 	"github.com/auraconnect/aura-edge/internal/model"
 	"github.com/auraconnect/aura-edge/internal/outbox"
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 const crashEnv = "INGEST_CRASH_CHILD_DIR"
@@ -73,48 +71,9 @@ func TestCrashKeepsRecords(t *testing.T) {
 
 func runAndKill(t *testing.T, dir string, round int) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsRecords$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir, fmt.Sprintf("INGEST_CRASH_ROUND=%d", round))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	first := make(chan struct{})
-	done := make(chan []string)
-	go func() {
-		var lines []string
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if l := sc.Text(); strings.HasPrefix(l, "ACK ") {
-				if len(lines) == 0 {
-					close(first)
-				}
-				lines = append(lines, l)
-			}
-		}
-		done <- lines
-	}()
-	select {
-	case <-first:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("child acknowledged nothing in 60s")
-	}
-	time.Sleep(time.Duration(200+rand.IntN(400)) * time.Millisecond)
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL on unix
-		t.Fatal(err)
-	}
-	lines := <-done
-	cmd.Wait()
-	// Each line is one write(2); drop a malformed last line rather than trust it.
-	if n := len(lines); n > 0 && len(strings.Fields(lines[n-1])) != 3 {
-		lines = lines[:n-1]
-	}
-	return lines
+	return testkit.CrashChild{Test: "TestCrashKeepsRecords",
+		Env:   []string{crashEnv + "=" + dir, fmt.Sprintf("INGEST_CRASH_ROUND=%d", round)},
+		Least: 200 * time.Millisecond, Spread: 400 * time.Millisecond, Fields: 3}.RunAndKill(t)
 }
 
 // crashChild captures and drains until killed, printing each acknowledged

@@ -1,12 +1,9 @@
 package outbox
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 const crashEnv = "OUTBOX_CRASH_CHILD_DIR"
@@ -113,51 +111,9 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 // first acknowledgement, kills it and returns the complete ACK lines.
 func runAndKill(t *testing.T, dir string, round int) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsAcknowledged$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir, fmt.Sprintf("OUTBOX_CRASH_ROUND=%d", round))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	first := make(chan struct{})
-	done := make(chan []string)
-	go func() {
-		var lines []string
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			l := sc.Text()
-			if strings.HasPrefix(l, "ACK ") {
-				if len(lines) == 0 {
-					close(first)
-				}
-				lines = append(lines, l)
-			}
-		}
-		done <- lines
-	}()
-	select {
-	case <-first:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("child acknowledged nothing in 60s")
-	}
-	time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL on unix
-		t.Fatal(err)
-	}
-	lines := <-done
-	cmd.Wait()
-	// The scanner returns a final line even without its newline; the child
-	// writes each line in one write(2), so a partial line cannot occur, but
-	// drop a malformed last line rather than trust it.
-	if n := len(lines); n > 0 && len(strings.Fields(lines[n-1])) != 7 {
-		lines = lines[:n-1]
-	}
-	return lines
+	return testkit.CrashChild{Test: "TestCrashKeepsAcknowledged",
+		Env:    []string{crashEnv + "=" + dir, fmt.Sprintf("OUTBOX_CRASH_ROUND=%d", round)},
+		Spread: 400 * time.Millisecond, Fields: 7}.RunAndKill(t)
 }
 
 // crashChild appends until killed, printing each acknowledged row.

@@ -1,22 +1,21 @@
 package custom_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/auraconnect/aura-edge/drivers/pos"
+	"github.com/auraconnect/aura-edge/drivers/pos/adaptertest"
 	"github.com/auraconnect/aura-edge/drivers/pos/custom"
 	"github.com/auraconnect/aura-edge/drivers/pos/custom/customtest"
 	"github.com/auraconnect/aura-edge/internal/model"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -24,40 +23,13 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // t0 is the fixed test time.
 var t0 = time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the settable clock the adapter and the stand-in share.
+type clock = testkit.Clock
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testkit.NewClock(t0) }
 
 // syncBuffer collects log output from concurrent goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testkit.SyncBuffer
 
 func acmeManifest(t testing.TB) string {
 	t.Helper()
@@ -82,7 +54,7 @@ type env struct {
 // manifest, in Settings["manifest_yaml"]) before the adapter is built.
 func setup(t *testing.T, edit func(*pos.Config), opts ...customtest.Option) *env {
 	t.Helper()
-	c := &clock{t: t0}
+	c := newClock()
 	srv := customtest.Start(t, append([]customtest.Option{customtest.WithClock(c.Now)}, opts...)...)
 	e := &env{srv: srv, state: pos.NewMemState(), clock: c, logs: &syncBuffer{}}
 	settings := srv.Settings()
@@ -159,46 +131,14 @@ func orderIDs(pages []*pos.PullResult) []string {
 	return ids
 }
 
-func loadMenu(t *testing.T) *model.Menu {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "menu.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m model.Menu
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	if ps := m.Validate(); ps != nil {
-		t.Fatalf("fixture menu invalid: %v", ps)
-	}
-	return &m
-}
+// loadMenu reads the fixture menu testdata/menu.json.
+func loadMenu(t *testing.T) *model.Menu { return adaptertest.LoadMenu(t) }
 
 // golden compares got with testdata/name, rewriting it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file (run go test -update after checking the change)\n--- got ---\n%s", name, got)
-	}
+	testkit.Golden(t, name, got, *update)
 }
 
 // statuses renders results as "kind/aura_id" -> status.
-func statuses(rs []pos.ObjectResult) map[string]pos.Status {
-	m := map[string]pos.Status{}
-	for _, r := range rs {
-		m[string(r.Kind)+"/"+r.AuraID] = r.Status
-	}
-	return m
-}
+var statuses = adaptertest.Statuses

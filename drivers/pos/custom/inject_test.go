@@ -71,7 +71,7 @@ func cafeOrder(id string) (*model.Order, *model.Payment) {
 }
 
 func TestLoyverseOrderCreate(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := loyversetest.Start(t, loyversetest.WithClock(c.Now))
 	settings := srv.Settings()
 	settings["payment_type_id"] = loyversetest.PaymentTypeCard
@@ -159,7 +159,7 @@ func TestLoyverseOrderCreate(t *testing.T) {
 }
 
 func TestLoyverseOrderCreateNeedsPaymentType(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := loyversetest.Start(t, loyversetest.WithClock(c.Now))
 	e := newInjectAdapter(t, shipped(t, "loyverse.yaml"), srv.Credentials(), srv.Settings(), c)
 	if _, err := e.a.PushMenu(ctx(t), loadMenu(t), pos.PushOptions{}); err != nil {

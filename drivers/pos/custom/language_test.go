@@ -28,7 +28,7 @@ func TestRateLimitHeaders(t *testing.T) {
 		io.WriteString(w, `{"orders":[]}`)
 	}))
 	defer srv.Close()
-	c := &clock{t: t0}
+	c := newClock()
 	a, err := custom.NewAdapter(pos.Config{IntegrationID: "rl", Now: c.Now, Settings: map[string]string{"base_url": srv.URL,
 		"manifest_yaml": `
 vendor: rl
@@ -70,7 +70,7 @@ func TestSignedRequests(t *testing.T) {
 		io.WriteString(w, `{"orders":[],"ok":true}`)
 	}))
 	defer srv.Close()
-	c := &clock{t: t0}
+	c := newClock()
 	a, err := custom.NewAdapter(pos.Config{IntegrationID: "sg", Now: c.Now, Credentials: map[string]string{"signing_key": key},
 		Settings: map[string]string{"base_url": srv.URL, "manifest_yaml": `
 vendor: sg
@@ -136,7 +136,7 @@ func TestGraphQL(t *testing.T) {
 			"pageInfo":{"hasNextPage":false,"endCursor":"c2"}}}}`)
 	}))
 	defer srv.Close()
-	c := &clock{t: t0}
+	c := newClock()
 	a, err := custom.NewAdapter(pos.Config{IntegrationID: "gql", Now: c.Now, Credentials: map[string]string{"access_token": "tok-123456"},
 		Settings: map[string]string{"base_url": srv.URL, "manifest_yaml": `
 vendor: gql

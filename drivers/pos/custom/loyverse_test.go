@@ -74,7 +74,7 @@ func seedLoyverse(srv *loyversetest.Server, at time.Time, n int) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestLoyversePull(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := loyversetest.Start(t, loyversetest.WithClock(c.Now))
 	seedLoyverse(srv, t0.Add(-5*time.Hour), 12)
 	settings := srv.Settings()
@@ -138,7 +138,7 @@ func mustReceipt(t *testing.T, srv *loyversetest.Server, n string) loyversetest.
 }
 
 func TestLoyverseFailures(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := loyversetest.Start(t, loyversetest.WithClock(c.Now))
 	seedLoyverse(srv, t0.Add(-time.Hour), 2)
 	a := newShipped(t, shipped(t, "loyverse.yaml"), srv.Credentials(), srv.Settings(), c, &syncBuffer{})
@@ -161,7 +161,7 @@ func TestLoyverseFailures(t *testing.T) {
 }
 
 func TestLoyversePushAndWebhook(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := loyversetest.Start(t, loyversetest.WithClock(c.Now))
 	seedLoyverse(srv, t0.Add(-time.Hour), 1)
 	a := newShipped(t, shipped(t, "loyverse.yaml"), srv.Credentials(), srv.Settings(), c, &syncBuffer{})

@@ -30,7 +30,7 @@ func seedOdoo(srv *odootest.Server, at time.Time, n int) (sale, refund int) {
 }
 
 func TestOdooPull(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := odootest.Start(t, odootest.WithClock(c.Now))
 	sale, refund := seedOdoo(srv, t0.Add(-5*time.Hour), 5)
 	settings := srv.Settings()
@@ -77,7 +77,7 @@ func TestOdooPull(t *testing.T) {
 }
 
 func TestOdooErrorsInsideSuccess(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := odootest.Start(t, odootest.WithClock(c.Now))
 	seedOdoo(srv, t0.Add(-time.Hour), 1)
 	a := newShipped(t, shipped(t, "odoo-pos.yaml"), srv.Credentials(), srv.Settings(), c, &syncBuffer{})
@@ -104,7 +104,7 @@ func TestOdooErrorsInsideSuccess(t *testing.T) {
 }
 
 func TestOdooPushMenu(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := odootest.Start(t, odootest.WithClock(c.Now))
 	a := newShipped(t, shipped(t, "odoo-pos.yaml"), srv.Credentials(), srv.Settings(), c, &syncBuffer{})
 	menu := loadMenu(t)

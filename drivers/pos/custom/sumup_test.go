@@ -14,7 +14,7 @@ import (
 func eur(n int64) model.Money { return model.Money{Amount: n, Currency: "EUR"} }
 
 func TestSumUpPullWithTokenExpiringMidWalk(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := sumuptest.Start(t, sumuptest.WithClock(c.Now))
 	base := t0.Add(-3 * time.Hour)
 	var pays []sumuptest.Transaction
@@ -72,7 +72,7 @@ func TestSumUpPullWithTokenExpiringMidWalk(t *testing.T) {
 }
 
 func TestSumUpFailuresAndNoMenu(t *testing.T) {
-	c := &clock{t: t0}
+	c := newClock()
 	srv := sumuptest.Start(t, sumuptest.WithClock(c.Now))
 	srv.Pay(t0.Add(-time.Hour), "1.00", "EUR", "POS", "MASTERCARD", "")
 	a := newShipped(t, shipped(t, "sumup.yaml"), srv.Credentials(), srv.Settings(), c, &syncBuffer{})
