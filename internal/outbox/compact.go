@@ -27,7 +27,7 @@ func (o *Outbox) MaybeCompact(ctx context.Context) (bool, store.CompactStats, er
 		}
 	}
 	// The copy needs room for the live data next to the old file.
-	if need := uint64(size-free) + uint64(size-free)/8 + mib; o.fsFree() < need {
+	if need := uint64(size-free) + uint64(size-free)/8 + mib; o.fsFree(0) < need {
 		o.log.Debug("store not compacted: not enough free disk for the copy", "need_bytes", need, "file_bytes", size, "free_inside_bytes", free)
 		return false, store.CompactStats{}, nil
 	}

@@ -107,7 +107,8 @@ type Outbox struct {
 	diskMu   sync.Mutex
 	diskAt   time.Time
 	diskFree uint64
-	diskErr  bool // the last measurement failed (logged once)
+	diskErr  bool   // the last measurement failed (logged once)
+	topFloor uint64 // the highest stream's MinFreeBytes
 }
 
 type alarmKind int
@@ -167,6 +168,7 @@ func Open(db *store.DB, cfg Config, log *slog.Logger) (*Outbox, error) {
 	}
 	for i, s := range Streams {
 		o.streams[i] = &streamState{stream: s, limits: o.cfg.Streams[s]}
+		o.topFloor = max(o.topFloor, o.cfg.Streams[s].MinFreeBytes)
 	}
 	if err := o.prepare(); err != nil {
 		return nil, err
@@ -597,19 +599,36 @@ func (o *Outbox) Stats() []StreamStats {
 // system (measured at most every DiskCheckEvery; unmeasurable counts as
 // unlimited) plus the free pages inside the store file, which bbolt reuses
 // before it grows the file (after a backlog drains they are most of it).
+//
+// Below a floor the figure is measured again if it is older than
+// nearFloorEvery, so space an operator frees brings refused streams back at
+// once, not up to DiskCheckEvery later (the soak saw an order refused
+// just after the filler file went, on the second's old figure).
 func (o *Outbox) free() uint64 {
-	fs := o.fsFree()
+	fs := o.fsFree(0)
 	if fs == ^uint64(0) {
 		return fs
 	}
-	return fs + uint64(max(o.db.FreeBytes(), 0))
+	inside := uint64(max(o.db.FreeBytes(), 0))
+	if fs+inside < o.topFloor {
+		fs = o.fsFree(min(nearFloorEvery, o.cfg.DiskCheckEvery))
+	}
+	return fs + inside
 }
 
-func (o *Outbox) fsFree() uint64 {
+// nearFloorEvery is how old a free-space figure below a floor may be.
+const nearFloorEvery = 50 * time.Millisecond
+
+// fsFree returns the file system's free bytes, measured again when the
+// last figure is older than maxAge (0: Config.DiskCheckEvery).
+func (o *Outbox) fsFree(maxAge time.Duration) uint64 {
 	o.diskMu.Lock()
 	defer o.diskMu.Unlock()
 	now := time.Now()
-	if o.cfg.DiskCheckEvery > 0 && !o.diskAt.IsZero() && now.Sub(o.diskAt) < o.cfg.DiskCheckEvery {
+	if maxAge == 0 {
+		maxAge = o.cfg.DiskCheckEvery
+	}
+	if maxAge > 0 && !o.diskAt.IsZero() && now.Sub(o.diskAt) < maxAge {
 		return o.diskFree
 	}
 	free, err := o.cfg.DiskFree(o.db.Dir())

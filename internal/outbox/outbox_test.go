@@ -579,6 +579,42 @@ func TestDiskFloor(t *testing.T) {
 	}
 }
 
+// TestDiskFloorFreedComesBackAtOnce: the free-space figure is kept for
+// DiskCheckEvery (an hour here), but below a floor it is measured again
+// once it is nearFloorEvery old, so capture comes back right after an
+// operator frees space; above every floor the long cache holds.
+func TestDiskFloorFreedComesBackAtOnce(t *testing.T) {
+	var free, calls atomic.Uint64
+	free.Store(5 * mib)
+	_, o := openTest(t, Config{
+		MinFreeBytes: 100 * mib, CriticalFreeBytes: 10 * mib, DiskCheckEvery: time.Hour,
+		DiskFree: func(string) (uint64, error) { calls.Add(1); return free.Load(), nil },
+	}, nil)
+	if _, err := o.Append(context.Background(), order("", "", ``)); !errors.Is(err, ErrDiskLow) {
+		t.Fatalf("at 5 MiB free: %v, want a disk-low refusal", err)
+	}
+	free.Store(1 * gib) // the operator frees space
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := o.Append(context.Background(), order("", "", ``))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrDiskLow) || time.Now().After(deadline) {
+			t.Fatalf("after space was freed: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Above every floor the hour-long cache holds: no more measurements.
+	n := calls.Load()
+	for range 20 {
+		mustAppend(t, o, order("", "", ``))
+	}
+	if got := calls.Load(); got != n {
+		t.Errorf("measured free space %d more times above the floors with an hour's cache", got-n)
+	}
+}
+
 func contains(ss []Stream, s Stream) bool {
 	for _, x := range ss {
 		if x == s {
