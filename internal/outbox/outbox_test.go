@@ -17,25 +17,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/auraconnect/aura-edge/internal/store"
+	"github.com/auraconnect/aura-edge/internal/testkit"
 )
 
 // logBuf collects log output from concurrent goroutines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuf = testkit.SyncBuffer
 
 func openDB(t testing.TB, dir string) *store.DB {
 	t.Helper()
